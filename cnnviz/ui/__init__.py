@@ -1,0 +1,1 @@
+"""Everything that imports Streamlit. The core (cnnviz.*) never imports this package."""

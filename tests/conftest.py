@@ -1,0 +1,111 @@
+"""Shared fixtures: the datasets, a real Streamlit server and a real Chromium page."""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> pathlib.Path:
+    """A directory with mnist.npz, fashion_mnist.npz and cifar10.npz (made from ../shared/data)."""
+    env = os.environ.get("CNNVIZ_DATA")
+    if env and all((pathlib.Path(env) / f"{n}.npz").is_file() for n in ("mnist", "fashion_mnist", "cifar10")):
+        return pathlib.Path(env)
+    if not SHARED_DATA.is_dir():
+        pytest.skip("no datasets: ../shared/data is missing and CNNVIZ_DATA is not set")
+    out = ROOT / ".cache" / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("mnist", "fashion_mnist"):
+        link = out / f"{name}.npz"
+        if not link.exists():
+            link.symlink_to(SHARED_DATA / f"{name}.npz")
+    if not (out / "cifar10.npz").exists():
+        tmp = out / "cifar10.tmp.npz"
+        subprocess.run([sys.executable, str(SHARED_DATA / "expand_cifar10.py"), str(tmp)], check=True)
+        tmp.rename(out / "cifar10.npz")
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run` headless on a free port and wait for /_stcore/health."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("streamlit did not become healthy:\n" + proc.stdout.read().decode(errors="replace"))
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """A real `streamlit run app.py` for the whole test session."""
+    proc, url = start_streamlit(ROOT / "app.py")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until the Streamlit script has finished running."""
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+def screenshot(page, name: str) -> pathlib.Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
