@@ -1,0 +1,219 @@
+"""Pure figure builders: arrays in, Plotly figures or PIL images out (no Streamlit; testable).
+
+Shared by the pages; add functions, do not rewrite others' ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------- network explorer
+# Colour maps as anchor tables (interpolated): arrays in, uint8 RGB out. No matplotlib needed.
+
+_CMAP_ANCHORS = {
+    # matplotlib's viridis at 0, 1/8, ..., 1: for maps that are never negative
+    "viridis": [(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
+                (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)],
+    # ColorBrewer RdBu reversed: blue (negative) - white (0) - red (positive)
+    "diverging": [(33, 102, 172), (103, 169, 207), (209, 229, 240), (247, 247, 247),
+                  (253, 219, 199), (239, 138, 98), (178, 24, 43)],
+    # matplotlib's inferno: for heat maps laid over a picture
+    "inferno": [(0, 0, 4), (31, 12, 72), (85, 15, 109), (136, 34, 106), (186, 54, 85),
+                (227, 89, 51), (249, 140, 10), (249, 201, 50), (252, 255, 164)],
+}
+_LUTS: dict[str, np.ndarray] = {}
+
+#: Plotly colour scales matching the maps above (for the one map shown large).
+PLOTLY_SCALES = {name: [[i / (len(a) - 1), f"rgb{tuple(c)}"] for i, c in enumerate(a)]
+                 for name, a in _CMAP_ANCHORS.items()}
+
+
+def colormap_lut(name: str) -> np.ndarray:
+    """256 x 3 uint8 lookup table of a colour map ("viridis", "diverging", "inferno")."""
+    if name not in _LUTS:
+        anchors = np.asarray(_CMAP_ANCHORS[name], dtype=np.float64)
+        pos = np.linspace(0.0, 1.0, len(anchors))
+        t = np.linspace(0.0, 1.0, 256)
+        _LUTS[name] = np.stack([np.interp(t, pos, anchors[:, k]) for k in range(3)], axis=1
+                               ).round().astype(np.uint8)
+    return _LUTS[name]
+
+
+def colorize(values: np.ndarray, cmap: str, lo: float, hi: float) -> np.ndarray:
+    """Map values to RGB uint8 with `cmap`, lo -> first colour, hi -> last (clipped)."""
+    v = np.asarray(values, dtype=np.float32)
+    span = hi - lo
+    t = (v - lo) / span if span > 0 else np.full_like(v, 0.5 if cmap == "diverging" else 0.0)
+    idx = np.clip(np.rint(t * 255), 0, 255).astype(np.uint8)
+    return colormap_lut(cmap)[idx]
+
+
+def value_range(values: np.ndarray, cmap: str, axis=None) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) for colorize: min/max, or +-max|v| for the diverging map (0 stays white)."""
+    v = np.asarray(values, dtype=np.float32)
+    if cmap == "diverging":
+        m = np.abs(v).max(axis=axis)
+        return -m, m
+    return v.min(axis=axis), v.max(axis=axis)
+
+
+def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement so small maps stay crisp in the browser."""
+    f = max(1, int(factor))
+    return np.repeat(np.repeat(rgb, f, axis=0), f, axis=1)
+
+
+def mosaic_layout(n: int, cols: int | None = None) -> tuple[int, int]:
+    """(rows, cols) of the grid that shows n tiles."""
+    if n < 1:
+        raise ValueError("a mosaic needs at least one map")
+    cols = cols or (n if n <= 8 else int(np.ceil(np.sqrt(n))) if n <= 16 else
+                    int(np.ceil(np.sqrt(n * 2))))
+    cols = max(1, min(cols, n))
+    return int(np.ceil(n / cols)), cols
+
+
+def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int | None = None,
+           width: int = 760, gap: int = 3, labels: bool = True, highlight: int | None = None,
+           max_tile: int = 160):
+    """All channels of an H x W x C array as ONE PIL image: a grid of colour-mapped tiles.
+
+    scale: "layer" (one colour scale for every map, so maps can be compared) or "map"
+    (each map stretched to its own min..max, so faint maps show their pattern).
+    cmap: "viridis", "diverging" (blue < 0 < red, zero is white) or "auto" (diverging when
+    any value is negative). labels: the channel number in each tile's corner.
+    highlight: a channel drawn with an orange frame.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    m = np.asarray(maps, dtype=np.float32)
+    if m.ndim == 2:
+        m = m[..., None]
+    if m.ndim != 3:
+        raise ValueError(f"mosaic needs an H x W x C array, got shape {m.shape}")
+    if scale not in ("layer", "map"):
+        raise ValueError(f"scale must be 'layer' or 'map', got {scale!r}")
+    h, w, c = m.shape
+    if cmap == "auto":
+        cmap = "diverging" if float(m.min()) < 0 else "viridis"
+    rows, cols = mosaic_layout(c, cols)
+    factor = int(np.clip((width - gap * (cols + 1)) // (cols * w), 1, max(1, max_tile // max(h, w))))
+    if scale == "layer":
+        lo, hi = value_range(m, cmap)
+        lo = np.full(c, lo, np.float32)
+        hi = np.full(c, hi, np.float32)
+    else:
+        lo, hi = value_range(m.reshape(-1, c), cmap, axis=0)
+    th, tw = h * factor, w * factor
+    canvas = np.full((rows * th + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255, np.uint8)
+    for k in range(c):
+        r, q = divmod(k, cols)
+        y, x = gap + r * (th + gap), gap + q * (tw + gap)
+        canvas[y:y + th, x:x + tw] = upscale(colorize(m[..., k], cmap, float(lo[k]), float(hi[k])), factor)
+    img = Image.fromarray(canvas)
+    if labels or highlight is not None:
+        draw = ImageDraw.Draw(img)
+        size = int(np.clip(th // 4, 10, 18))
+        font = ImageFont.load_default(size=size)
+        for k in range(c):
+            r, q = divmod(k, cols)
+            y, x = gap + r * (th + gap), gap + q * (tw + gap)
+            if labels and th >= 24:
+                draw.text((x + 2, y + 1), str(k), fill=(255, 255, 255), font=font,
+                          stroke_width=2, stroke_fill=(0, 0, 0))
+            if k == highlight:
+                draw.rectangle((x - gap + 1, y - gap + 1, x + tw + gap - 2, y + th + gap - 2),
+                               outline=(255, 140, 0), width=max(2, gap))
+    return img
+
+
+def overlay_heat(base: np.ndarray, heat: np.ndarray, alpha: float = 0.55, size: int = 280,
+                 cmap: str = "inferno"):
+    """A heat map in [0, 1] laid over a picture (H x W grey or H x W x 3 in [0, 1]); PIL image."""
+    from PIL import Image
+
+    b = np.asarray(base, dtype=np.float32)
+    if b.ndim == 3 and b.shape[2] == 1:
+        b = b[..., 0]
+    rgb = np.repeat(b[..., None], 3, axis=2) if b.ndim == 2 else b
+    hm = np.asarray(heat, dtype=np.float32)
+    if hm.shape != rgb.shape[:2]:
+        raise ValueError(f"heat map {hm.shape} and picture {rgb.shape[:2]} differ in size")
+    colour = colorize(hm, cmap, 0.0, 1.0).astype(np.float32) / 255.0
+    out = (1.0 - alpha) * np.clip(rgb, 0, 1) + alpha * colour
+    return Image.fromarray(upscale(np.rint(out * 255).astype(np.uint8), max(1, size // rgb.shape[0])))
+
+
+def picture_image(pixels: np.ndarray, size: int = 280, cmap: str | None = None, lo=None, hi=None):
+    """A picture (H x W or H x W x 1/3, [0, 1]) or a map (with cmap) enlarged crisply; PIL image."""
+    from PIL import Image
+
+    p = np.asarray(pixels, dtype=np.float32)
+    if p.ndim == 3 and p.shape[2] == 1:
+        p = p[..., 0]
+    if cmap is not None:
+        if lo is None or hi is None:
+            lo, hi = value_range(p, cmap)
+        rgb = colorize(p, cmap, float(lo), float(hi))
+    else:
+        rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
+        if rgb.ndim == 2:
+            rgb = np.repeat(rgb[..., None], 3, axis=2)
+    return Image.fromarray(upscale(rgb, max(1, size // max(p.shape[:2]))))
+
+
+def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=None, zmax=None,
+                height: int = 420, marks: np.ndarray | None = None, text: bool | None = None):
+    """One 2-D map as a Plotly heatmap with row/column/value on hover (image orientation).
+
+    marks: optional N x 2 (row, col) positions drawn as rings (e.g. max-pool winners).
+    text: write each value in its cell (default: when the map has at most 10 x 10 cells).
+    """
+    import plotly.graph_objects as go
+
+    v = np.asarray(values, dtype=np.float32)
+    if cmap == "auto":
+        cmap = "diverging" if float(v.min()) < 0 else "viridis"
+    if zmin is None or zmax is None:
+        lo, hi = value_range(v, cmap)
+        zmin, zmax = float(lo), float(hi)
+    if zmax <= zmin:
+        zmax = zmin + 1e-6
+    show_text = (v.shape[0] <= 10 and v.shape[1] <= 10) if text is None else text
+    fig = go.Figure(go.Heatmap(
+        z=v, colorscale=PLOTLY_SCALES[cmap], zmin=zmin, zmax=zmax,
+        text=np.vectorize(lambda a: f"{a:.2f}")(v) if show_text else None,
+        texttemplate="%{text}" if show_text else None,
+        hovertemplate="row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>",
+        colorbar=dict(thickness=14)))
+    if marks is not None and len(marks):
+        mk = np.asarray(marks)
+        fig.add_trace(go.Scatter(x=mk[:, 1], y=mk[:, 0], mode="markers", hoverinfo="skip",
+                                 marker=dict(symbol="circle-open", size=max(6, 240 // max(v.shape)),
+                                             color="#ff8c00", line=dict(width=2)),
+                                 showlegend=False))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False,
+                     title=None)
+    fig.update_xaxes(constrain="domain", showgrid=False, title=None)
+    fig.update_layout(title=dict(text=title, font=dict(size=16)), height=height,
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10))
+    return fig
+
+
+def vector_bars(values: np.ndarray, title: str = "", labels=None, highlight: int | None = None,
+                height: int = 300, hover: str = "unit %{x}<br>value %{y:.4f}<extra></extra>",
+                customdata=None, color: str = "#4c78a8"):
+    """A vector (flatten / dense output, probabilities) as a Plotly bar chart."""
+    import plotly.graph_objects as go
+
+    v = np.asarray(values, dtype=np.float32).reshape(-1)
+    x = list(labels) if labels is not None else np.arange(v.size)
+    colors = [color] * v.size
+    if highlight is not None and 0 <= highlight < v.size:
+        colors[highlight] = "#ff8c00"
+    fig = go.Figure(go.Bar(x=x, y=v, marker_color=colors, marker_line_width=0,
+                           customdata=customdata, hovertemplate=hover))
+    fig.update_layout(title=dict(text=title, font=dict(size=16)), height=height, bargap=0.1,
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      xaxis=dict(type="category") if labels is not None else None)
+    return fig
