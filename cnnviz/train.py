@@ -117,7 +117,8 @@ def _pipeline(x, y, batch_size, seed, augment=None):
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment is not None:
-        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # Sequential map: parallel calls would draw the random transforms in a varying order.
+        ds = ds.map(lambda a, b: (augment(a, training=True), b))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -158,6 +159,7 @@ def train(cfg: TrainConfig) -> dict:
     arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
     (xtr, ytr), (xte, yte), class_names = data_mod.load_dataset(cfg.dataset, cfg.data)
     keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()  # same seed, same model
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(xtr))
     if cfg.limit:
@@ -180,7 +182,7 @@ def train(cfg: TrainConfig) -> dict:
     started = time.time()
     history = model.fit(_pipeline(x_train, y_train, cfg.batch_size, cfg.seed, augment),
                         validation_data=_pipeline(x_val, y_val, 500, cfg.seed),
-                        epochs=cfg.epochs, callbacks=[bridge], verbose=cfg.verbose)
+                        epochs=cfg.epochs, callbacks=[bridge], verbose=cfg.verbose, shuffle=False)
     seconds = time.time() - started
     if bridge.cancelled:
         raise TrainingCancelled("Training was stopped before the end; the old model is kept.")
@@ -198,8 +200,7 @@ def train(cfg: TrainConfig) -> dict:
         "train_samples": int(len(x_train)),
         "validation_samples": int(len(x_val)),
         "augmentation": cfg.augment,
-        "final_train_accuracy": round(float(history.history["accuracy"][-1]), 4),
-        "final_val_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
+        "history": {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()},
         "training_seconds": round(seconds, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
         "command": cfg.command,
