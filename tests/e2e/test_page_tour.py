@@ -1,0 +1,31 @@
+"""Open every page in a real Chromium: no exception, and a screenshot of each to look at."""
+import pytest
+
+from conftest import screenshot, wait_for_app
+
+PAGES = ["home", "convolution", "activations", "pooling", "conv1d", "network"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_opens_without_exception(app_url, page, path):
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page, timeout=90_000)
+    page.wait_for_timeout(1500)  # let charts and components finish drawing
+    wait_for_app(page, timeout=90_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stMain] h1").count() >= 1
+    screenshot(page, f"page-{path}")
+
+
+def test_sidebar_navigation_reaches_every_page(app_url, page):
+    page.goto(app_url)
+    wait_for_app(page)
+    nav = page.locator("[data-testid=stSidebarNav] a")
+    assert nav.count() == len(PAGES)
+    for i in range(nav.count()):
+        nav.nth(i).click()
+        wait_for_app(page, timeout=90_000)
+        assert page.locator("[data-testid=stException]").count() == 0
+    assert page.url.rstrip("/").endswith("/network")
