@@ -1,3 +1,325 @@
+"""Convolution lab: slide a kernel over the current picture and watch the feature map appear.
+
+Every number comes from cnnviz.kernels (tested against keras.layers.Conv2D / DepthwiseConv2D).
+This page never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
 
-st.title('convolution (being written)')
+from cnnviz import kernels
+from cnnviz.ui import figures, widgets
+from cnnviz.ui.kernel_editor import kernel_editor
+
+try:  # a components-v1 widget: clicks on an image come back as (x, y)
+    from streamlit_image_coordinates import streamlit_image_coordinates
+except Exception:  # pragma: no cover - the page still works with the sliders
+    streamlit_image_coordinates = None
+
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)   # ITU-R 601, as Pillow's "L"
+MODES = {
+    "gray": "Grayscale first: one channel",
+    "depthwise": "Each colour on its own (like DepthwiseConv2D)",
+    "sum": "One filter across all 3 colours, summed (like Conv2D)",
+}
+CHANNELS = ("red", "green", "blue")
+PADDINGS = {"valid": "valid: no padding", "same": "same: pad so output ≈ input ÷ stride",
+            "explicit": "p zeros on every side"}
+PLAY_SECONDS = 0.8
+PICTURE_SIDE = 340       # px: the pictures in the feature-map row and the step-through
+HEATMAP_SIDE = 256       # larger maps are drawn at every n-th row/column (hover stays exact)
+ss = st.session_state
+
+
+@dataclass(frozen=True)
+class Slide:
+    stride: int
+    padding: str | int
+    dilation: int
+
+    def describe(self) -> str:
+        pad = f"padding {self.padding}" if isinstance(self.padding, int) else f"'{self.padding}' padding"
+        return f"stride {self.stride}, {pad}, dilation {self.dilation}"
+
+
+def _check_slide(slide: Slide, shape, kshape) -> None:
+    """ValueError with a readable message when Keras would refuse it or the output is empty."""
+    if slide.stride > 1 and slide.dilation > 1:
+        raise ValueError("Keras's Conv2D does not allow a stride above 1 together with a dilation "
+                         "above 1: set one of them back to 1.")
+    for n, k in zip(shape[:2], kshape):
+        kernels.output_size(n, k, slide.stride, slide.padding, slide.dilation)
+
+
+def _gray(pixels: np.ndarray) -> np.ndarray:
+    return pixels if pixels.ndim == 2 else np.tensordot(pixels, LUMA, axes=([2], [0])).astype(np.float32)
+
+
+def _memo(name: str, source, params: tuple, compute):
+    """Keep the last result per session: recomputed only when the picture object or params change."""
+    slot = f"conv_memo_{name}"
+    hit = ss.get(slot)
+    if hit is not None and hit[0] is source and hit[1] == params:
+        return hit[2]
+    value = compute()
+    ss[slot] = (source, params, value)
+    return value
+
+
+def _picture_for_display(pixels: np.ndarray, size: int = PICTURE_SIDE):
+    """Crisp enlargement of small pictures, smooth shrinking of large ones."""
+    rgb = np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    img, _ = figures._fit_rgb(rgb, size)
+    return img
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1e5 else f"{v:.4g}"
+
+
+def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int], o: int) -> str:
+    s, d = slide.stride, slide.dilation
+    pad = f"2\\cdot {pads[0]}" if pads[0] == pads[1] else f"({pads[0]} + {pads[1]})"
+    return (f"o_{{\\text{{{axis}}}}} = \\left\\lfloor \\frac{{{n} + {pad} - {k} - ({k}-1)({d}-1)}}{{{s}}}"
+            f"\\right\\rfloor + 1 = {o}")
+
+
+# --------------------------------------------------------------------------- the page
+
+st.title("🧮 Convolution: sliding a kernel over an image")
+st.markdown(
+    "A **kernel** (or filter) is a small grid of numbers. It slides across the image; at every "
+    "stop each weight is multiplied by the pixel under it, the products are **added up** (plus a "
+    "bias) and that one number is written into the **feature map**. Where the image looks like "
+    "the kernel, the sum is large.")
+st.caption("Strictly speaking this is *cross-correlation*: the kernel is not flipped before it "
+           "slides. Keras's Conv2D does exactly the same, and so does this page.")
+
+picture = widgets.current_picture()
+pixels = np.asarray(picture.pixels, dtype=np.float32)
+is_rgb = pixels.ndim == 3
+
+st.subheader("1 · Choose a kernel and how it slides")
+left, right = st.columns([1.25, 1], gap="large")
+with left:
+    choice = kernel_editor("conv_kernel", default="Sobel x")
+with right:
+    st.slider("Stride (how far the window jumps)", 1, 5, 1, key="conv_stride")
+    st.radio("Padding", list(PADDINGS), format_func=PADDINGS.get, key="conv_padding", horizontal=False)
+    if ss["conv_padding"] == "explicit":
+        st.number_input("p (zeros added on every side)", 0, 10, 1, step=1, key="conv_p")
+    st.slider("Dilation (gap between the kernel's taps)", 1, 4, 1, key="conv_dilation",
+              help="Dilation d spreads the taps d pixels apart, so a 3×3 kernel covers a "
+                   "(2d+1)×(2d+1) area.")
+    if is_rgb:
+        st.radio("This is a colour image. Filter…", list(MODES), format_func=MODES.get, key="conv_mode",
+                 index=2)
+    else:
+        st.caption("This image is grayscale: the kernel slides over its single channel.")
+
+mode = ss.get("conv_mode", "sum") if is_rgb else "gray"
+padding = ss["conv_padding"] if ss["conv_padding"] != "explicit" else int(ss.get("conv_p", 1))
+wanted = Slide(int(ss["conv_stride"]), padding, int(ss["conv_dilation"]))
+kernel = choice.kernel
+try:
+    _check_slide(wanted, pixels.shape, kernel.shape)
+    slide = wanted
+    ss["conv_last_slide"] = wanted
+except ValueError as exc:
+    slide = None
+    for fallback in (ss.get("conv_last_slide"), Slide(1, "same", 1)):
+        try:
+            if fallback is not None:
+                _check_slide(fallback, pixels.shape, kernel.shape)
+                slide = fallback
+                break
+        except ValueError:
+            continue
+    with right:
+        st.error(f"{exc} Showing {slide.describe()} instead.", icon="⚠️")
+
+x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else _gray(pixels))
+depthwise = mode == "depthwise"
+params = (mode, kernel.tobytes(), kernel.shape, choice.bias, slide)
+out = _memo("output", picture.pixels, params, lambda: kernels.convolve(
+    x, kernel, slide.stride, slide.padding, slide.dilation, bias=choice.bias, depthwise=depthwise))
+out2d = out.sum(axis=2) if out.ndim == 3 else out
+widgets.set_feature_map(out2d, f"{choice.name} on {picture.name}" + (
+    " (the 3 colour maps added)" if depthwise else ""))
+
+# --------------------------------------------------------------------------- the feature map
+
+st.subheader("2 · The feature map")
+kh, kw = kernel.shape
+h, w = x.shape[:2]
+oh, ow = out.shape[:2]
+pads_h = kernels.pad_amounts(h, kh, slide.stride, slide.padding, slide.dilation)
+pads_w = kernels.pad_amounts(w, kw, slide.stride, slide.padding, slide.dilation)
+channels_text = " × 3 channels" if depthwise else ""
+st.markdown(f"#### Input {h} × {w} → kernel {kh} × {kw} → output **{oh} × {ow}**{channels_text}")
+
+if depthwise:
+    cols = st.columns([1, 1, 1.35], gap="medium")
+else:
+    cols = st.columns([1, 1.35], gap="medium")
+with cols[0]:
+    st.markdown("**Input**" + (" (converted to grayscale)" if mode == "gray" and is_rgb else ""))
+    st.image(_picture_for_display(x), caption=picture.name)
+if depthwise:
+    with cols[1]:
+        st.markdown("**Output as colours** (values clipped to 0…1)")
+        st.image(_picture_for_display(np.clip(out, 0, 1)), caption="the three filtered channels together")
+with cols[-1]:
+    if depthwise:
+        channel = st.radio("Colour channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
+        shown = out[..., CHANNELS.index(channel)]
+        what = f"the {channel} channel"
+    else:
+        shown = out2d
+        what = "the feature map"
+    fig, step = figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=430)
+    st.markdown(f"**Output: {what}** (blue < 0 < red; hover for values)")
+    st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
+    if step > 1:
+        st.caption(f"Large map: drawn with one row and column in every {step} "
+                   f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) to keep the "
+                   "page quick. Hovered values are exact.")
+
+with st.container(border=True):
+    st.markdown("**Why this size?** For each side: "
+                "o = ⌊(i + 2p − k − (k−1)(d−1)) / s⌋ + 1, with input i, padding p, kernel k, "
+                "dilation d and stride s.")
+    st.latex(_shape_latex("height", h, kh, slide, pads_h, oh))
+    st.latex(_shape_latex("width", w, kw, slide, pads_w, ow))
+    if slide.padding == "same":
+        st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, {pads_h[1]} "
+                   f"below, {pads_w[0]} left, {pads_w[1]} right; any extra zero goes below/right, "
+                   "as in Keras).")
+
+# --------------------------------------------------------------------------- step-through
+
+st.subheader("3 · One step at a time")
+st.markdown("Pick an output position (sliders, or click either picture) and see the sum that "
+            "produced it.")
+playing = st.toggle("▶ Play: slide the window automatically", key="conv_play")
+
+
+def _advance(oh: int, ow: int) -> None:
+    jump_c, jump_r = max(1, math.ceil(ow / 24)), max(1, math.ceil(oh / 24))
+    r, c = ss.get("conv_row", 0), ss.get("conv_col", 0) + jump_c
+    if c >= ow:
+        r, c = r + jump_r, 0
+    if r >= oh:
+        r = 0
+    ss["conv_row"], ss["conv_col"] = r, c
+
+
+def _on_click_input(geometry) -> None:
+    """A click on the input picks the output whose window is centred nearest the click."""
+    val = ss.get("conv_click_in")
+    if not val:
+        return
+    f, natural_width, stride, eff_h, eff_w, oh, ow = geometry
+    browser = val["width"] / natural_width if val.get("width") else 1.0  # shown vs drawn size
+    row_p = val["y"] / (f * browser)
+    col_p = val["x"] / (f * browser)
+    ss["conv_row"] = int(np.clip(round((row_p - 0.5 - (eff_h - 1) / 2) / stride), 0, oh - 1))
+    ss["conv_col"] = int(np.clip(round((col_p - 0.5 - (eff_w - 1) / 2) / stride), 0, ow - 1))
+
+
+def _on_click_output(geometry) -> None:
+    val = ss.get("conv_click_out")
+    if not val:
+        return
+    f, natural_width, oh, ow = geometry
+    f = f * (val["width"] / natural_width if val.get("width") else 1.0)
+    ss["conv_row"] = int(np.clip(val["y"] // f, 0, oh - 1))
+    ss["conv_col"] = int(np.clip(val["x"] // f, 0, ow - 1))
+
+
+def _position_slider(label: str, key: str, n: int) -> int:
+    ss[key] = int(min(max(ss.get(key, n // 2), 0), n - 1))
+    if n == 1:
+        st.markdown(f"{label}: **0** (the only one)")
+        return 0
+    return st.slider(label, 0, n - 1, key=key)
+
+
+def step_through(x, out, kernel, bias, slide, mode, playing):
+    oh, ow = out.shape[:2]
+    if "conv_row" not in ss:   # start somewhere interesting: the strongest response
+        r, c = np.unravel_index(int(np.argmax(np.abs(out.sum(axis=2) if out.ndim == 3 else out))), (oh, ow))
+        ss["conv_row"], ss["conv_col"] = int(r), int(c)
+    if playing:
+        _advance(oh, ow)
+    c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
+    with c_ctrl:
+        row = _position_slider("Output row", "conv_row", oh)
+        col = _position_slider("Output column", "conv_col", ow)
+        if mode == "sum":
+            st.radio("Show the numbers of channel", CHANNELS, horizontal=True, key="conv_channel")
+        channel = CHANNELS.index(ss.get("conv_channel", "red")) if mode != "gray" else None
+    win = kernels.window(x, kernel, row, col, slide.stride, slide.padding, slide.dilation,
+                         bias=bias, depthwise=mode == "depthwise")
+    pads = (kernels.pad_amounts(x.shape[0], kernel.shape[0], slide.stride, slide.padding, slide.dilation),
+            kernels.pad_amounts(x.shape[1], kernel.shape[1], slide.stride, slide.padding, slide.dilation))
+    with c_in:
+        st.markdown("**The window on the input**" + (" (slate = padding zeros)" if any(sum(pads, ())) else ""))
+        img, f, _ = figures.receptive_field_image(x, win.rows, win.cols, pads, size=PICTURE_SIDE)
+        eff_h = (kernel.shape[0] - 1) * slide.dilation + 1
+        eff_w = (kernel.shape[1] - 1) * slide.dilation + 1
+        geometry = (f, img.size[0], slide.stride, eff_h, eff_w, oh, ow)
+        _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry))
+    with c_out:
+        shown = out[..., channel] if mode == "depthwise" else out.sum(axis=2) if out.ndim == 3 else out
+        st.markdown(f"**The output value it makes** (row {row}, column {col})")
+        img, f = figures.marked_map_image(shown, row, col, size=PICTURE_SIDE)
+        _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)))
+
+    if win.patch.ndim == 3:
+        patch, kern, prods = win.patch[..., channel], win.kernel[..., channel], win.products[..., channel]
+        title = f"{CHANNELS[channel]} values under the window"
+    else:
+        patch, kern, prods = win.patch, win.kernel, win.products
+        title = "input values under the window"
+    kh, kw = kern.shape
+    height = int(np.clip(90 + 48 * max(kh, kw), 260, 420))
+    st.plotly_chart(figures.window_figure(patch, kern, prods, win.in_image, win.rows, win.cols,
+                                          height=height, patch_title=title),
+                    key="conv_window_fig", config={"displaylogo": False, "staticPlot": False})
+    expected = out[row, col]
+    if mode == "depthwise":
+        total, value, target = float(win.total[channel]), float(win.value[channel]), float(expected[channel])
+        b = float(np.broadcast_to(win.bias, (3,))[channel])
+        sum_text = f"sum of the {kh * kw} {CHANNELS[channel]} products = **{_fmt(total)}**"
+    elif mode == "sum":
+        per = win.products.sum(axis=(0, 1))
+        total, value, target, b = float(win.total), float(win.value), float(expected), float(win.bias)
+        sum_text = (" + ".join(f"{n} {_fmt(float(p))}" for n, p in zip(CHANNELS, per))
+                    + f" = **{_fmt(total)}** (all {3 * kh * kw} products)")
+    else:
+        total, value, target, b = float(win.total), float(win.value), float(expected), float(win.bias)
+        sum_text = f"sum of the {kh * kw} products = **{_fmt(total)}**"
+    st.markdown(f"### {sum_text}, &nbsp; + bias {_fmt(b)} &nbsp; = &nbsp; **{_fmt(value)}**")
+    ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
+    st.caption(f"The feature map holds {_fmt(target)} at row {row}, column {col}: {ok}. "
+               "(Padding taps read 0.)")
+
+
+def _clickable(img, key: str, on_click) -> None:
+    if streamlit_image_coordinates is None:
+        st.image(img)
+        return
+    streamlit_image_coordinates(img, key=key, on_click=on_click, cursor="crosshair",
+                                png_compression_level=1)
+
+
+st.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(
+    x, out, kernel, choice.bias, slide, mode, playing)

@@ -1,0 +1,168 @@
+"""The kernel editor: a preset picker, an editable grid of weights, a bias and "normalise".
+
+Typed cells are validated by cnnviz.kernels.parse_kernel; a bad cell gives one st.error line
+and the last valid kernel stays in use. State lives in st.session_state under `<key>_...`:
+
+    <key>_preset   the preset selectbox          <key>_size   the size selectbox (1..7)
+    <key>_bias     the bias number input         <key>_base   the grid the editor starts from
+    <key>_ver      bumps when the grid is replaced (a preset, a new size, normalise)
+    <key>_grid_<ver>  the st.data_editor itself  <key>_good   the last valid kernel
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import kernels
+
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    kernel: np.ndarray      # kh×kw float64: exactly the numbers in the grid
+    bias: float
+    name: str               # preset name, or "custom (edited from <preset>)"
+    error: str | None       # the message shown when the typed grid was refused
+
+
+def format_cells(kernel: np.ndarray) -> list[list[str]]:
+    """Weights as text for the grid: a shared denominator when one exists ("1/9", "6/256")."""
+    k = np.asarray(kernel, dtype=np.float64)
+    for den in (1, 2, 3, 4, 5, 6, 8, 9, 10, 16, 25, 32, 49, 64, 100, 128, 256):
+        scaled = k * den
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-9):
+            ints = np.round(scaled).astype(int)
+            if den == 1:
+                return [[str(v) for v in row] for row in ints]
+            return [["0" if v == 0 else f"{v}/{den}" for v in row] for row in ints]
+    out = []
+    for row in k:
+        cells = []
+        for v in row:
+            frac = Fraction(float(v)).limit_denominator(1000)
+            if frac.denominator > 1 and abs(float(frac) - v) < 1e-12:
+                cells.append(f"{frac.numerator}/{frac.denominator}")
+            else:
+                cells.append(f"{v:.6g}")
+        out.append(cells)
+    return out
+
+
+def resize_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
+    """Centre the kernel in a size×size grid: pad with zeros or crop the middle."""
+    k = np.asarray(kernel, dtype=np.float64)
+    out = np.zeros((size, size))
+    h, w = k.shape
+    # Source and destination windows, both centred.
+    sh, dh = max((h - size) // 2, 0), max((size - h) // 2, 0)
+    sw, dw = max((w - size) // 2, 0), max((size - w) // 2, 0)
+    nh, nw = min(h, size), min(w, size)
+    out[dh:dh + nh, dw:dw + nw] = k[sh:sh + nh, sw:sw + nw]
+    return out
+
+
+def _frame(cells: list[list[str]]) -> pd.DataFrame:
+    n_rows, n_cols = len(cells), len(cells[0])
+    return pd.DataFrame(cells, columns=[str(c + 1) for c in range(n_cols)],
+                        index=[str(r + 1) for r in range(n_rows)])
+
+
+def _set_grid(key: str, kernel: np.ndarray) -> None:
+    st.session_state[f"{key}_base"] = format_cells(kernel)
+    st.session_state[f"{key}_good"] = kernels.parse_kernel(st.session_state[f"{key}_base"])
+    st.session_state[f"{key}_ver"] = st.session_state.get(f"{key}_ver", 0) + 1
+    st.session_state.pop(f"{key}_msg", None)
+
+
+def _on_preset(key: str) -> None:
+    name = st.session_state[f"{key}_preset"]
+    kernel = kernels.PRESETS[name]
+    st.session_state[f"{key}_size"] = kernel.shape[0]
+    st.session_state[f"{key}_origin"] = name
+    st.session_state[f"{key}_edited"] = False
+    _set_grid(key, kernel)
+
+
+def _on_size(key: str) -> None:
+    size = st.session_state[f"{key}_size"]
+    _set_grid(key, resize_kernel(st.session_state[f"{key}_good"], size))
+    st.session_state[f"{key}_edited"] = True
+
+
+def _on_normalise(key: str) -> None:
+    try:
+        kernel = kernels.normalise(st.session_state[f"{key}_good"])
+    except ValueError as exc:
+        st.session_state[f"{key}_msg"] = str(exc)
+        return
+    _set_grid(key, kernel)
+    st.session_state[f"{key}_edited"] = True
+
+
+def _on_reset(key: str) -> None:
+    st.session_state[f"{key}_preset"] = st.session_state.get(f"{key}_origin", st.session_state[f"{key}_preset"])
+    _on_preset(key)
+
+
+def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice:
+    """Draw the editor and return the kernel to use (always a valid one)."""
+    ss = st.session_state
+    if f"{key}_base" not in ss:
+        ss[f"{key}_preset"] = default
+        _on_preset(key)
+        ss[f"{key}_bias"] = 0.0
+
+    names = list(kernels.PRESETS)
+    st.selectbox("Preset kernel", names, key=f"{key}_preset", on_change=_on_preset, args=(key,),
+                 help="Start from a classic image-processing kernel, then edit its numbers below.")
+    origin = ss[f"{key}_origin"]
+    st.info(f"**{origin}**: {kernels.DESCRIPTIONS[origin]}", icon="💡")
+
+    c_size, c_bias = st.columns(2)
+    c_size.selectbox("Kernel size", list(range(1, kernels.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",
+                     format_func=lambda k: f"{k} × {k}", on_change=_on_size, args=(key,),
+                     help="Grows or shrinks the grid around its centre (new cells are 0).")
+    bias = c_bias.number_input("Bias (added to every sum)", key=f"{key}_bias", step=0.1,
+                               min_value=-kernels.MAX_ABS_VALUE, max_value=kernels.MAX_ABS_VALUE,
+                               format="%.3f")
+
+    base = ss[f"{key}_base"]
+    size = len(base)
+    st.caption("Type a number in any cell: 2, -0.5 or 1/9 all work.")
+    edited = st.data_editor(
+        _frame(base), key=f"{key}_grid_{ss[f'{key}_ver']}", num_rows="fixed", hide_index=False,
+        width="content",
+        column_config={str(c + 1): st.column_config.TextColumn(str(c + 1), width=70)
+                       for c in range(size)})
+
+    error = None
+    try:
+        kernel = kernels.parse_kernel(edited)
+    except ValueError as exc:
+        error = str(exc)
+        kernel = ss[f"{key}_good"]
+        st.error(f"{error} Still using the last valid kernel.", icon="⚠️")
+    else:
+        if not np.array_equal(kernel, ss[f"{key}_good"]):
+            ss[f"{key}_edited"] = True
+        ss[f"{key}_good"] = kernel
+
+    c_norm, c_reset = st.columns(2)
+    c_norm.button("Normalise to sum 1", key=f"{key}_normalise", on_click=_on_normalise, args=(key,),
+                  help="Divide every weight by their total, so a blur keeps the brightness.",
+                  width="stretch")
+    c_reset.button(f"Reset to “{origin}”", key=f"{key}_reset", on_click=_on_reset, args=(key,),
+                   width="stretch")
+    if f"{key}_msg" in ss:
+        st.error(ss.pop(f"{key}_msg"), icon="⚠️")
+        error = error or "normalise"
+
+    total = float(kernel.sum())
+    st.caption(f"Weights add up to {total:.4g}.")
+    name = f"{CUSTOM} (edited from {origin})" if ss.get(f"{key}_edited") else origin
+    return KernelChoice(np.array(kernel, dtype=np.float64), float(bias), name, error)
