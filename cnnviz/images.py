@@ -302,8 +302,7 @@ def from_canvas(rgba: np.ndarray | None, name: str = "drawing") -> Picture | Non
     gray = np.clip(gray, 0.0, 1.0)
     if float(gray.max()) <= 10 / 255:
         return None
-    h, w = gray.shape
-    return Picture(gray, name, (f"white ink on black, {h} × {w} pixels",))
+    return Picture(gray, name, ("white ink on black",))
 
 
 # --------------------------------------------------------------------------- conversions

@@ -7,6 +7,74 @@ from __future__ import annotations
 import numpy as np
 
 
+# --------------------------------------------------------------------------- home: pixels as numbers
+
+CHANNEL_COLOURS = {"grey": (255, 255, 255), "red": (255, 0, 0), "green": (0, 170, 0),
+                   "blue": (0, 90, 255)}
+
+
+def crop_box_image(pixels: np.ndarray, top: int, left: int, height: int, width: int,
+                   size: int = 320, colour=(255, 140, 0)):
+    """A picture (H x W or H x W x 3 in [0, 1]) about `size` px across with a box round a crop.
+
+    Small pictures are enlarged without smoothing, so their pixels show as squares.
+    """
+    from PIL import Image, ImageDraw
+
+    p = np.asarray(pixels, dtype=np.float32)
+    rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    img = Image.fromarray(rgb)
+    if scale >= 1:
+        scale = max(1, int(scale))
+        img = img.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+    else:
+        img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
+    line = max(2, round(size / 120))
+    draw = ImageDraw.Draw(img)
+    x0, y0 = left * scale, top * scale
+    x1, y1 = (left + width) * scale - 1, (top + height) * scale - 1
+    draw.rectangle((x0 - line // 2, y0 - line // 2, x1 + line // 2, y1 + line // 2),
+                   outline=colour, width=line)
+    return img
+
+
+def pixel_values_figure(values: np.ndarray, top: int = 0, left: int = 0, channel: str = "grey",
+                        height: int = 460):
+    """A small grid of 0..255 pixel values as a Plotly heatmap with each number written in its cell.
+
+    values: H x W integers 0..255 (one channel). top/left: where the grid sits in the picture, so
+    the axes show the picture's own row and column numbers. channel: "grey", "red", "green" or
+    "blue" (the colour of 255).
+    """
+    import plotly.graph_objects as go
+
+    v = np.asarray(values)
+    if v.ndim != 2:
+        raise ValueError(f"pixel_values_figure needs one channel (H x W), got shape {v.shape}")
+    r, g, b = CHANNEL_COLOURS[channel]
+    rows = np.arange(top, top + v.shape[0])
+    cols = np.arange(left, left + v.shape[1])
+    cell = height / max(v.shape)
+    fig = go.Figure(go.Heatmap(
+        z=v, x=cols, y=rows, zmin=0, zmax=255, colorscale=[[0, "rgb(0,0,0)"], [1, f"rgb({r},{g},{b})"]],
+        text=v.astype(int).astype(str), texttemplate="%{text}",
+        textfont=dict(size=int(np.clip(cell / 3.2, 8, 15))),
+        customdata=np.round(v / 255.0, 3),
+        hovertemplate="row %{y}, column %{x}<br>value %{z} (÷255 = %{customdata})<extra></extra>",
+        xgap=1, ygap=1, colorbar=dict(thickness=12, tickvals=[0, 64, 128, 192, 255])))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False,
+                     title="row", dtick=1 if v.shape[0] <= 16 else None)
+    fig.update_xaxes(constrain="domain", showgrid=False, title="column", side="top",
+                     dtick=1 if v.shape[1] <= 16 else None)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
 # --------------------------------------------------------------------------- network explorer
 # Colour maps as anchor tables (interpolated): arrays in, uint8 RGB out. No matplotlib needed.
 

@@ -2,21 +2,65 @@
 
 The current image lives in st.session_state under PICTURE_KEY as an
 images.Picture; the latest convolution output under FEATURE_MAP_KEY.
+app.py calls image_source() once per run, so the sidebar control and the
+picture are the same on every page.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import images
 
 PICTURE_KEY = "cnnviz_picture"
 FEATURE_MAP_KEY = "cnnviz_feature_map"
 
+SOURCES = ("Sample", "Upload", "Draw", "Camera")
+SOURCE_ICONS = {"Sample": ":material/photo_library:", "Upload": ":material/upload:",
+                "Draw": ":material/draw:", "Camera": ":material/photo_camera:"}
+SOURCE_KEY = "cnnviz_source"            # the segmented control (Sample / Upload / Draw / Camera)
+SAMPLE_KEY = "cnnviz_sample"            # the sample selectbox
+UPLOAD_KEY = "cnnviz_upload"            # st.file_uploader
+CAMERA_KEY = "cnnviz_camera"            # st.camera_input
+STROKE_KEY = "cnnviz_stroke"            # the pen width slider
+CANVAS_COUNTER_KEY = "cnnviz_canvas_n"  # bumped by "Clear": a new key gives an empty canvas
+ORIGIN_KEY = "cnnviz_picture_origin"    # what the current picture was made from (no re-decoding)
+ERROR_KEY = "cnnviz_input_error"        # (origin, message) of the last input that failed
+
+CANVAS_SIZE = 240  # the sidebar is about 240 px wide inside
+THUMBNAIL = 112
+
+
+# --------------------------------------------------------------------------- shared state
+
+def _default_picture() -> images.Picture:
+    try:
+        return images.load_sample(images.DEFAULT_SAMPLE)
+    except (KeyError, OSError, images.ImageError):  # samples missing: a drawn disc keeps pages alive
+        yy, xx = np.mgrid[0:64, 0:64]
+        disc = ((xx - 32) ** 2 + (yy - 32) ** 2 < 400).astype(np.float32)
+        return images.Picture(disc, "placeholder disc", ("the bundled samples are missing",))
+
+
+def _ensure_picture() -> None:
+    if PICTURE_KEY not in st.session_state:
+        st.session_state[PICTURE_KEY] = _default_picture()
+        st.session_state[ORIGIN_KEY] = ("sample", images.DEFAULT_SAMPLE)
+
 
 def current_picture() -> images.Picture:
     """The image chosen in the sidebar (a sample until the person picks another)."""
+    _ensure_picture()
     return st.session_state[PICTURE_KEY]
+
+
+def set_picture(picture: images.Picture, origin: tuple = ("page",)) -> None:
+    """Make `picture` the current picture of every page (origin: what it was made from)."""
+    st.session_state[PICTURE_KEY] = picture
+    st.session_state[ORIGIN_KEY] = tuple(origin)
 
 
 def set_feature_map(feature_map: np.ndarray, label: str) -> None:
@@ -28,9 +72,123 @@ def current_feature_map() -> tuple[np.ndarray, str] | None:
     return st.session_state.get(FEATURE_MAP_KEY)
 
 
+# --------------------------------------------------------------------------- the sidebar
+
+def sample_label(name: str) -> str:
+    """'Handwritten 3', 'Clothing: Ankle boot', 'Photo: Cat' for the sample selectbox."""
+    s = images.SAMPLES.get(name)
+    if s is None:
+        return name
+    kind = {"Fashion-MNIST": "Clothing: ", "CIFAR-10": "Photo: "}.get(s.dataset, "")
+    return f"{kind}{s.title}"
+
+
+def thumbnail(pixels: np.ndarray, size: int = THUMBNAIL) -> Image.Image:
+    """A small, crisp preview (nearest-neighbour for tiny images, smooth for big ones)."""
+    img = Image.fromarray(images.to_uint8(pixels))
+    h, w = pixels.shape[:2]
+    factor = size / max(h, w)
+    new = (max(1, round(w * factor)), max(1, round(h * factor)))
+    resample = Image.Resampling.NEAREST if factor >= 1 else Image.Resampling.LANCZOS
+    return img.resize(new, resample)
+
+
+def _use(origin: tuple, load) -> None:
+    """Set the picture from load() unless `origin` is already current or already failed."""
+    if st.session_state.get(ORIGIN_KEY) == origin:
+        return
+    failed = st.session_state.get(ERROR_KEY)
+    if failed and failed[0] == origin:
+        return
+    try:
+        picture = load()
+    except images.ImageError as e:
+        st.session_state[ERROR_KEY] = (origin, str(e))
+        return
+    if picture is not None:
+        set_picture(picture, origin)
+        st.session_state.pop(ERROR_KEY, None)
+
+
+def _show_error(origin_prefix: tuple) -> None:
+    failed = st.session_state.get(ERROR_KEY)
+    if failed and failed[0][:len(origin_prefix)] == origin_prefix:
+        st.error(failed[1], icon=":material/error:")
+
+
+def _sample_control() -> None:
+    names = list(images.SAMPLES)
+    if not names:
+        st.warning("No sample images found (pretrained/samples/ is missing).")
+        return
+    default = names.index(images.DEFAULT_SAMPLE) if images.DEFAULT_SAMPLE in names else 0
+    name = st.selectbox("Sample image", names, index=default, format_func=sample_label,
+                        key=SAMPLE_KEY, persist_state="session",
+                        help="Digits and clothes are 28 × 28 grey images (MNIST, Fashion-MNIST); "
+                             "photos are 32 × 32 colour images (CIFAR-10).")
+    if name is not None:
+        _use(("sample", name), lambda: images.load_sample(name))
+
+
+def _upload_control() -> None:
+    file = st.file_uploader(
+        "Upload an image", type=list(images.ACCEPTED_EXTENSIONS), key=UPLOAD_KEY,
+        help=f"{images.ACCEPTED}. Large images are scaled down so the longest side is 512 pixels.")
+    if file is not None:
+        _use(("upload", file.file_id),
+             lambda: images.load_image(file.getvalue(), name=f"upload: {file.name}"))
+        _show_error(("upload", file.file_id))
+
+
+def _camera_control() -> None:
+    shot = st.camera_input("Take a photo", key=CAMERA_KEY)
+    if shot is not None:
+        _use(("camera", shot.file_id), lambda: images.load_image(shot.getvalue(), name="camera photo"))
+        _show_error(("camera", shot.file_id))
+
+
+def _draw_control() -> None:
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # the component registers only under `streamlit run`
+        st.info("Drawing needs the browser app (`streamlit run app.py`).")
+        return
+    st.caption("Draw in white on the black square, e.g. a digit as big as the square.")
+    counter = st.session_state.setdefault(CANVAS_COUNTER_KEY, 0)
+    width = st.session_state.get(STROKE_KEY, 18)
+    result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                       return_image_data=True, key=f"cnnviz_canvas_{counter}")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    left.slider("Pen width", 4, 40, 18, key=STROKE_KEY, persist_state="session")
+    if right.button("Clear", icon=":material/delete:", width="stretch"):
+        st.session_state[CANVAS_COUNTER_KEY] = counter + 1
+        st.rerun()
+    raw = result.image_bytes if result is not None else None
+    if raw:
+        digest = hashlib.sha1(raw).hexdigest()
+        _use(("draw", digest), lambda: images.from_canvas(result.image_data))
+
+
 def image_source() -> None:
-    """The sidebar: pick a sample, upload, draw or use the camera. (Being written.)"""
-    if PICTURE_KEY not in st.session_state:
-        yy, xx = np.mgrid[0:64, 0:64]
-        st.session_state[PICTURE_KEY] = images.Picture(
-            ((xx - 32) ** 2 + (yy - 32) ** 2 < 400).astype(np.float32), "placeholder disc")
+    """The sidebar: pick a sample, upload, draw or use the camera; keeps the shared picture."""
+    _ensure_picture()
+    with st.sidebar:
+        st.markdown("#### Your image")
+        source = st.segmented_control(
+            "Image source", SOURCES, default="Sample", required=True, key=SOURCE_KEY,
+            format_func=lambda s: f"{SOURCE_ICONS[s]} {s}", label_visibility="collapsed",
+            persist_state="session") or "Sample"
+        if source == "Sample":
+            _sample_control()
+        elif source == "Upload":
+            _upload_control()
+        elif source == "Draw":
+            _draw_control()
+        else:
+            _camera_control()
+        picture = st.session_state[PICTURE_KEY]
+        if source != "Draw":
+            st.image(thumbnail(picture.pixels), width=THUMBNAIL)
+        details = "; ".join(picture.notes)
+        st.caption(f"**{picture.name}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))

@@ -1,3 +1,153 @@
+"""Home: what a CNN is, how the pages follow the lesson, and the chosen image as numbers."""
+from __future__ import annotations
+
+import numpy as np
 import streamlit as st
 
-st.title('home (being written)')
+from cnnviz import images
+from cnnviz.ui import figures, widgets
+
+PAGES = "cnnviz/ui/pages/"
+STEPS = [
+    ("convolution.py", "1 · Convolution", ":material/grid_on:",
+     "A small grid of weights (a kernel) slides over the image and turns it into a feature map "
+     "that lights up where a pattern, such as an edge, is found."),
+    ("activations.py", "2 · Activation", ":material/show_chart:",
+     "A simple function bends every number of the feature map, e.g. ReLU turns negatives into 0. "
+     "Without it, stacked layers would be no more than one big sum."),
+    ("pooling.py", "3 · Pooling", ":material/compress:",
+     "Pooling keeps the strongest value of each small patch, so maps shrink and small shifts "
+     "matter less. Dropout switches units off at random while training."),
+    ("network.py", "4 · Network", ":material/hub:",
+     "A trained network: its feature maps layer by layer, the fully connected layers at the end "
+     "and the probability it gives each class."),
+    ("conv1d.py", "Extra: Conv1D", ":material/timeline:",
+     "The same sliding window on a 1-D signal, such as a sound or a time series."),
+]
+
+CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
+
+
+st.title("Inside a convolutional neural network")
+st.markdown(
+    "A **convolutional neural network** (CNN) is the kind of network that recognises what is in "
+    "a picture. It does not look at the whole image at once: small filters scan it for simple "
+    "features, such as edges and curves; later layers combine those into larger shapes; at the "
+    "end, a few ordinary (*fully connected*) layers turn what was found into a score for each "
+    "class, such as *“this is a 3”* or *“this is a cat”*.\n\n"
+    "Each page shows one step, in the order a network applies them. Pick an image in the sidebar "
+    "(a sample, your own upload, a drawing or a photo): every page uses it.")
+
+with st.container(horizontal=True, gap="small"):   # cards wrap onto a second row on narrow screens
+    for file, label, icon, text in STEPS:
+        with st.container(border=True, width=172, height="stretch"):
+            st.page_link(PAGES + file, label=f"**{label}**", icon=icon)
+            st.caption(text)
+
+
+# --------------------------------------------------------------------------- the image as numbers
+
+def shape_sentence(pixels) -> str:
+    h, w = pixels.shape[:2]
+    count = pixels.size
+    if pixels.ndim == 2:
+        return (f"**{h} × {w}** (height × width): a grey image is one grid of {count:,} numbers, "
+                "one per pixel.")
+    return (f"**{h} × {w} × 3** (height × width × colour channels): a colour image is three "
+            f"grids, one each for red, green and blue, so {count:,} numbers in all.")
+
+
+def busiest_square(pixels, size: int) -> tuple[int, int]:
+    """(top, left) of the size x size square whose values vary most: a good first zoom."""
+    gray = images.to_gray(pixels).astype(np.float64)
+    h, w = gray.shape
+    if size >= h and size >= w:
+        return 0, 0
+    pad = np.zeros((h + 1, w + 1))
+    pad[1:, 1:] = gray.cumsum(0).cumsum(1)
+    sq = np.zeros((h + 1, w + 1))
+    sq[1:, 1:] = (gray ** 2).cumsum(0).cumsum(1)
+
+    def windows(t):
+        return t[size:, size:] - t[:-size, size:] - t[size:, :-size] + t[:-size, :-size]
+
+    n = size * size
+    variance = windows(sq) / n - (windows(pad) / n) ** 2
+    # prefer squares near the centre when several vary as much
+    yy, xx = np.mgrid[0:variance.shape[0], 0:variance.shape[1]]
+    cy, cx = (variance.shape[0] - 1) / 2, (variance.shape[1] - 1) / 2
+    distance = np.hypot(yy - cy, xx - cx) / max(h, w)
+    score = variance - 1e-3 * distance * max(float(variance.max()), 1e-12)
+    top, left = np.unravel_index(int(np.argmax(score)), score.shape)
+    return int(top), int(left)
+
+
+def _clamp_state(key: str, lo: int, hi: int, default: int) -> int:
+    """Keep a slider's remembered value inside its (possibly new) range; return the value to show."""
+    value = st.session_state.get(key, default)
+    value = min(max(int(value), lo), hi)
+    st.session_state[key] = value
+    return value
+
+
+def _slider_or_fixed(label: str, key: str, lo: int, hi: int, default: int, help: str) -> int:
+    if hi <= lo:
+        st.session_state.pop(key, None)
+        return lo
+    _clamp_state(key, lo, hi, default)
+    return st.slider(label, lo, hi, key=key, help=help)
+
+
+@st.fragment
+def pixel_section(picture: images.Picture) -> None:
+    pixels = picture.pixels
+    h, w = pixels.shape[:2]
+    identity = (picture.name, pixels.shape)
+    if st.session_state.get("home_crop_for") != identity:   # a new picture: start where it is busiest
+        for key in ("home_crop_size", "home_crop_top", "home_crop_left"):
+            st.session_state.pop(key, None)
+        st.session_state["home_crop_for"] = identity
+    st.markdown(shape_sentence(pixels))
+    left, right = st.columns([2, 3], gap="large")
+
+    with right:
+        c1, c2, c3 = st.columns(3)
+        smallest = min(h, w)
+        with c1:
+            size = _slider_or_fixed("Zoom: square of", "home_crop_size", min(4, smallest),
+                                    min(16, smallest), min(12, smallest),
+                                    "How many pixels across the zoomed square shows.")
+        best_top, best_left = busiest_square(pixels, size)
+        with c2:
+            top = _slider_or_fixed("Top row", "home_crop_top", 0, h - size, best_top,
+                                   "Row 0 is the top of the image.")
+        with c3:
+            left_col = _slider_or_fixed("Left column", "home_crop_left", 0, w - size, best_left,
+                                        "Column 0 is the left edge.")
+        if pixels.ndim == 3:
+            choice = st.segmented_control("Colour channel", list(CHANNELS), default="Red",
+                                          required=True, key="home_channel") or "Red"
+            colour, index = CHANNELS[choice]
+            values = images.to_uint8(pixels[top:top + size, left_col:left_col + size, index])
+        else:
+            colour = "grey"
+            values = images.to_uint8(pixels[top:top + size, left_col:left_col + size])
+        st.plotly_chart(figures.pixel_values_figure(values, top, left_col, colour, height=470),
+                        config={"displayModeBar": False}, key="home_pixels")
+
+    with left:
+        st.image(figures.crop_box_image(pixels, top, left_col, size, size, size=340),
+                 caption=f"{picture.name}: the orange box is the zoomed square "
+                         f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).")
+        st.markdown(
+            "Each number is the brightness of one pixel: **0 is black, 255 is white**"
+            + (", and each colour channel says how much red, green or blue the pixel has"
+               if pixels.ndim == 3 else "")
+            + ". That grid of numbers is all a network ever gets. cnnviz divides the numbers by "
+              "255, so the other pages work with values from 0 to 1.")
+        if picture.notes:
+            st.caption(" · ".join(picture.notes))
+
+
+st.header("Your image as the computer sees it")
+pixel_section(widgets.current_picture())
