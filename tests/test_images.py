@@ -286,7 +286,7 @@ def test_decompression_bomb_warning_is_an_error(monkeypatch):
         images.load_image(data)
 
 
-def test_decompression_bomb_in_a_later_gif_frame(monkeypatch):
+def test_decompression_bomb_limit_applies_to_animated_gifs(monkeypatch):
     frames = [Image.fromarray(np.full((100, 100), v, np.uint8)).convert("P") for v in (1, 2)]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 6000)
