@@ -1,3 +1,174 @@
+"""Conv1D: a kernel sliding along a signal; padding valid / same / causal, stride, dilation."""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title('conv1d (being written)')
+from cnnviz import kernels
+from cnnviz.ui import figures
+
+MAX_SIGNAL = 200
+MAX_VALUE = 1e6
+SIGNALS = ["noisy sine", "sine", "steps", "noise", "type your own"]
+KERNELS = {
+    "smoothing [1, 1, 1] / 3": [1 / 3, 1 / 3, 1 / 3],
+    "difference [−1, 1]": [-1.0, 1.0],
+    "edge [−1, 0, 1]": [-1.0, 0.0, 1.0],
+    "identity [1]": [1.0],
+    "type your own": None,
+}
+PADDING_HELP = {
+    "valid": "no padding: only positions where the whole kernel fits, so the output is shorter.",
+    "same": "zeros on both ends so there are ⌈N ÷ stride⌉ outputs; the kernel is centred, so it also "
+            "looks at later inputs.",
+    "causal": "zeros only at the start, so output t sees input t and earlier inputs, never later ones "
+              "(for time series: no peeking into the future).",
+}
+
+
+def parse_numbers(text: str, what: str, lo: int, hi: int) -> np.ndarray:
+    """Comma- or space-separated numbers (fractions like 1/3 allowed) -> float array, or ValueError."""
+    parts = [p for p in re.split(r"[,\s;]+", text.strip().replace("−", "-")) if p]
+    accepted = (f"Type {lo} to {hi} numbers separated by commas, like 0, 1, 2.5, -1 "
+                f"(fractions like 1/3 are fine; |value| ≤ {MAX_VALUE:g}).")
+    if not lo <= len(parts) <= hi:
+        raise ValueError(f"The {what} has {len(parts)} values. {accepted}")
+    values = []
+    for i, p in enumerate(parts, 1):
+        try:
+            if p.count("/") == 1:
+                num, den = (float(q) for q in p.split("/"))
+                if den == 0:
+                    raise ZeroDivisionError
+                v = num / den
+            else:
+                v = float(p)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"Value {i} of the {what}, {p!r}, is not a number. {accepted}") from None
+        if not math.isfinite(v) or abs(v) > MAX_VALUE:
+            raise ValueError(f"Value {i} of the {what}, {p!r}, is out of range. {accepted}")
+        values.append(v)
+    return np.array(values, dtype=np.float64)
+
+
+def make_signal(kind: str, n: int) -> np.ndarray:
+    i = np.arange(n)
+    if kind == "sine":
+        return np.sin(2 * np.pi * i / 12)
+    if kind == "noisy sine":
+        return np.sin(2 * np.pi * i / 12) + np.random.default_rng(0).normal(0, 0.35, n)
+    if kind == "steps":
+        return np.select([i < n // 4, i < n // 2, i < 3 * n // 4], [0.0, 1.0, -0.5], 0.5)
+    return np.random.default_rng(1).normal(0, 1, n)
+
+
+st.title("Conv1D: convolution along a line")
+st.markdown(
+    "A **1-D convolution** slides a short kernel along a sequence (a sound, a sensor reading, "
+    "a sentence's word vectors) exactly as a 2-D kernel slides over an image: at each position it "
+    "multiplies the kernel with the values under it and adds them up. Keras calls this layer "
+    "`Conv1D`; with one filter, this page computes what it computes.")
+
+# --------------------------------------------------------------------------- inputs
+c_sig, c_ker = st.columns(2)
+with c_sig:
+    kind = st.selectbox("Signal", SIGNALS, key="c1d_signal_kind")
+    if kind == "type your own":
+        typed_signal = st.text_input("Signal values", "0, 0, 1, 3, 1, 0, 0, 2, 2, 2, 0, 0",
+                                     key="c1d_signal_text")
+    else:
+        length = st.slider("Length N", 8, 64, 24, key="c1d_length")
+with c_ker:
+    preset = st.selectbox("Kernel", list(KERNELS), key="c1d_kernel_kind")
+    if KERNELS[preset] is None:
+        typed_kernel = st.text_input("Kernel values", "1, 2, 1", key="c1d_kernel_text",
+                                     help=f"1 to {kernels.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4")
+c_pad, c_stride, c_dil = st.columns([2, 1, 1])
+padding = c_pad.radio("Padding", ["valid", "same", "causal"], index=2, horizontal=True, key="c1d_padding")
+c_pad.caption(PADDING_HELP[padding])
+stride = c_stride.slider("Stride", 1, 4, 1, key="c1d_stride")
+dilation = c_dil.slider("Dilation", 1, 4, 1, key="c1d_dilation", help="Gaps between the kernel's taps.")
+
+
+def current_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate everything; returns (signal, kernel, output, taps) or raises ValueError."""
+    if kind == "type your own":
+        signal = parse_numbers(typed_signal, "signal", 2, MAX_SIGNAL)
+    else:
+        signal = make_signal(kind, int(length))
+    if KERNELS[preset] is None:
+        kernel = kernels.parse_kernel([[p for p in re.split(r"[,\s;]+", typed_kernel.strip()) if p]])[0]
+    else:
+        kernel = np.array(KERNELS[preset], dtype=np.float64)
+    if stride > 1 and dilation > 1:
+        raise ValueError("Keras's Conv1D does not allow stride > 1 together with dilation > 1: "
+                         "set one of them back to 1.")
+    output = kernels.convolve1d(signal, kernel, stride, padding, dilation)
+    taps = kernels.receptive_field_1d(signal.size, kernel.size, stride, padding, dilation)
+    return signal, kernel, output, taps
+
+
+try:
+    setup = current_setup()
+    st.session_state["c1d_last_good"] = setup
+except ValueError as exc:
+    st.error(f"{exc} Showing the last setting that worked.")
+    setup = st.session_state.get("c1d_last_good")
+    if setup is None:   # nothing worked yet in this session: fall back to the defaults
+        signal0 = make_signal("noisy sine", 24)
+        kernel0 = np.array(KERNELS["smoothing [1, 1, 1] / 3"])
+        setup = (signal0, kernel0, kernels.convolve1d(signal0, kernel0, 1, "causal"),
+                 kernels.receptive_field_1d(24, 3, 1, "causal"))
+signal, kernel, output, taps = setup
+n, k, m = signal.size, kernel.size, output.size
+
+
+# --------------------------------------------------------------------------- picture + numbers
+@st.fragment
+def output_view() -> None:
+    key = "c1d_t"
+    st.session_state[key] = int(min(max(st.session_state.get(key, m // 2), 0), m - 1))
+    if m > 1:
+        t = st.slider("Look at output y[t], t =", 0, m - 1, key=key)
+    else:
+        t = 0
+        st.caption("The output has a single value, y[0].")
+    row = taps[t]
+    st.plotly_chart(figures.conv1d_figure(signal, output, row, kernel, t, int(stride)), key="c1d_plot")
+    names = " + ".join(f"{w:.3g}·x[{i}]" for w, i in zip(kernel, row))
+    values = " + ".join(f"{w:.3g}·({signal[i]:.3g})" if 0 <= i < n else f"{w:.3g}·0"
+                        for w, i in zip(kernel, row))
+    st.markdown(f"**y[{t}]** = {names} = {values} = **{output[t]:.4g}**"
+                + ("  \n(x at a negative index or past the end is padding, i.e. 0)"
+                   if np.any((row < 0) | (row >= n)) else ""))
+    st.caption(f"{n} inputs, kernel of {k} taps spanning {(k - 1) * dilation + 1} inputs "
+               f"(dilation {dilation}), stride {stride}, padding {padding} → {m} outputs "
+               f"(Keras: output length {m}).")
+
+    st.subheader("Which inputs each output sees")
+    row_max = taps.max(axis=1)
+    positions = np.arange(m) * stride
+    future = row_max > positions
+    table = pd.DataFrame({
+        "output t": np.arange(m),
+        "inputs used (padding in brackets)": [
+            ", ".join(str(i) if 0 <= i < n else f"({i})" for i in r) for r in taps],
+        "latest input": row_max,
+        "uses inputs after t·stride?": np.where(future, "yes", "no"),
+    })
+    st.dataframe(table, hide_index=True, height=min(35 * (m + 1) + 3, 300), width="stretch")
+    if not future.any():
+        st.success(f"With **{padding}** padding no output y[t] uses an input after position "
+                   f"t·stride: each output depends only on the present and the past.")
+    else:
+        ahead = int((row_max - positions).max())
+        st.info(f"With **{padding}** padding {int(future.sum())} of {m} outputs use inputs after "
+                f"position t·stride (up to {ahead} step{'s' if ahead > 1 else ''} ahead). "
+                "Choose **causal** padding to forbid that.")
+
+
+output_view()

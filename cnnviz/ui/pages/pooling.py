@@ -1,3 +1,222 @@
+"""Pooling (max / average / L2) and dropout. Pure NumPy: this page never imports TensorFlow."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title('pooling (being written)')
+from cnnviz import images, pooling
+from cnnviz.ui import figures, widgets
+
+MODE_LABELS = {"max": "max", "avg": "average", "l2": "L2 norm"}
+SOURCE_MAP, SOURCE_PICTURE = "the feature map from the Convolution page", "the picture in grayscale"
+
+st.title("Pooling & dropout")
+st.markdown(
+    "After the activation, a **pooling layer** shrinks each feature map: it slides a small window "
+    "over the map and keeps one number per window, the **max**, the **average** or the **L2 norm** "
+    "(√ of the sum of squares). Once we know a feature is *somewhere around here*, its exact "
+    "pixel matters less. A smaller map means fewer numbers for the next layers (fewer "
+    "parameters) and less chance to memorise details (overfitting).")
+
+# --------------------------------------------------------------------------- the map and settings
+shared = widgets.current_feature_map()
+picture = widgets.current_picture()
+c_src, c_relu = st.columns([3, 2])
+if shared is not None:
+    source = c_src.radio("Pool", [SOURCE_MAP, SOURCE_PICTURE], horizontal=True, key="pool_source")
+else:
+    source = SOURCE_PICTURE
+if source == SOURCE_MAP:
+    fmap = np.asarray(shared[0], dtype=np.float32)
+    relu_first = c_relu.checkbox("ReLU first (convolution → ReLU → pooling)", value=True,
+                                 key="pool_relu")
+    if relu_first:
+        fmap = np.maximum(fmap, 0)
+    what = f"feature map “{shared[1]}”" + (" after ReLU" if relu_first else "")
+else:
+    fmap = images.to_gray(picture.pixels)
+    what = f"*{picture.name}* in grayscale"
+    if shared is None:
+        c_src.caption("Pooling the sidebar picture in grayscale. Make a feature map on the "
+                      "Convolution page to pool that here instead.")
+
+c1, c2, c3, c4 = st.columns(4)
+mode = c1.radio("Pooling", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True,
+                key="pool_mode")
+size = c2.slider("Pool size k (k×k window)", 1, 4, 2, key="pool_size")
+same_stride = c3.checkbox("Stride = pool size (Keras default)", value=True, key="pool_same_stride")
+stride = size if same_stride else c3.slider("Stride s", 1, 4, 2, key="pool_stride")
+padding = c4.radio("Padding", ["valid", "same"], horizontal=True, key="pool_padding",
+                   help="valid: only whole windows. same: pad so the output is ⌈size ÷ stride⌉; "
+                        "padded cells never win a max and are not counted in an average.")
+
+h, w = fmap.shape
+try:
+    result = pooling.pool2d(fmap, size, stride, padding, mode)
+except ValueError as exc:
+    st.error(f"Cannot pool this {h}×{w} map: {exc}")
+    st.stop()
+oh, ow = result.output.shape
+(pt, pb), (pl, pr) = result.pads
+
+
+def size_formula(n: int, k: int, s: int, out: int, before: int, after: int) -> str:
+    if padding == "valid":
+        return f"⌊({n} − {k}) ÷ {s}⌋ + 1 = **{out}**"
+    return f"⌈{n} ÷ {s}⌉ = **{out}**  (padding {before} before, {after} after)"
+
+
+st.markdown(
+    f"Pooling {what}: **{h}×{w} → {oh}×{ow}** ({h * w:,} numbers → {oh * ow:,}).  \n"
+    + ("Output size = ⌊(input − k) ÷ s⌋ + 1" if padding == "valid" else "Output size = ⌈input ÷ s⌉")
+    + f": rows {size_formula(h, size, stride, oh, pt, pb)}, "
+      f"columns {size_formula(w, size, stride, ow, pl, pr)}.")
+
+vmax_in = float(np.max(np.abs(fmap))) or 1.0
+vmax_out = float(np.max(np.abs(result.output))) or 1.0
+shared_scale = mode != "l2"          # max and average stay within the input's range; L2 does not
+cmap = "diverging" if float(fmap.min()) < 0 else "viridis"
+
+
+def colour_range(vmax: float) -> tuple[float, float]:
+    return (-vmax, vmax) if cmap == "diverging" else (0.0, vmax)
+
+
+# --------------------------------------------------------------------------- one window
+def clamp_state(key: str, hi: int, default: int) -> None:
+    value = st.session_state.get(key, default)
+    st.session_state[key] = int(min(max(value, 0), hi))
+
+
+@st.fragment
+def window_view() -> None:
+    best = np.unravel_index(int(np.argmax(result.output)), result.output.shape)
+    clamp_state("pool_row", oh - 1, int(best[0]))
+    clamp_state("pool_col", ow - 1, int(best[1]))
+    st.subheader("Look inside one window")
+    c_row, c_col, c_winners = st.columns(3)
+    row = c_row.number_input("Output row", 0, oh - 1, step=1, key="pool_row")
+    col = c_col.number_input("Output column", 0, ow - 1, step=1, key="pool_col")
+    show_winners = c_winners.checkbox("Mark the winner of every window", value=mode == "max",
+                                      disabled=mode != "max", key="pool_show_winners",
+                                      help="Only max pooling has winners.")
+    rows, cols = result.window(row, col)
+    top, left = rows.start, cols.start
+    bottom, right = min(rows.stop, h) - 1, min(cols.stop, w) - 1
+    lo_in, hi_in = colour_range(vmax_in)
+    lo_out, hi_out = colour_range(vmax_in if shared_scale else vmax_out)
+    left_col, right_col = st.columns(2)
+    winners = None
+    if mode == "max" and show_winners:
+        # a window whose cells are all equal has no real winner: leave it unmarked
+        window_min = -pooling.pool2d(-fmap, size, stride, padding, "max").output
+        winners = result.winners[result.output > window_min]
+    left_col.image(figures.pooling_image(fmap, lo_in, hi_in, cmap, 420, winners, (top, left, bottom, right)),
+                   width=420, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
+                           + ("; white dots mark each window's winner (none where all values tie)"
+                              if winners is not None else ""))
+    right_col.image(figures.pooling_image(result.output, lo_out, hi_out, cmap, 420, None, (row, col, row, col)),
+                    width=420, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
+                            + ("" if shared_scale else " (own colour scale: L2 values can exceed the input's)"))
+
+    # the numbers in the window, with padded cells shown as such
+    r_idx = np.arange(row * stride - pt, row * stride - pt + size)
+    c_idx = np.arange(col * stride - pl, col * stride - pl + size)
+    win_r, win_c = (result.winners[row, col] if mode == "max" else (-1, -1))
+    table = {}
+    for c in c_idx:
+        column = []
+        for r in r_idx:
+            if 0 <= r < h and 0 <= c < w:
+                mark = " ★" if (r, c) == (win_r, win_c) else ""
+                column.append(f"{fmap[r, c]:.4f}{mark}")
+            else:
+                column.append("padding")
+        table[f"col {c}"] = column
+    values = fmap[top:bottom + 1, left:right + 1].astype(np.float64)
+    out_value = float(result.output[row, col])
+    t_col, v_col = st.columns([3, 2])
+    t_col.dataframe(pd.DataFrame(table, index=[f"row {r}" for r in r_idx]), width="stretch")
+    if mode == "max":
+        v_col.markdown(f"**max** of the {values.size} values = **{out_value:.4f}**, at input "
+                       f"row {win_r}, column {win_c} (★). The other values are thrown away.")
+    elif mode == "avg":
+        v_col.markdown(f"**average** = sum {values.sum():.4f} ÷ {values.size} cells = **{out_value:.4f}**"
+                       + (" (padding is not counted, as in Keras)" if values.size < size * size else ""))
+    else:
+        v_col.markdown(f"**L2** = √(sum of squares {np.square(values).sum():.4f}) = **{out_value:.4f}**")
+
+
+window_view()
+
+
+# --------------------------------------------------------------------------- translation
+@st.fragment
+def translation_view() -> None:
+    st.header("Pooling and small shifts")
+    st.markdown("Move the input a few pixels and compare how much each map changes, using the "
+                "pooling settings above. Pooling reports *that* a feature is in a window, not exactly "
+                "where, so its output usually changes less than the map it came from.")
+    c1, c2 = st.columns(2)
+    shift = c1.slider("Shift by (pixels)", 1, 3, 1, key="pool_shift")
+    direction = c2.radio("Direction", ["right", "down"], horizontal=True, key="pool_dir")
+    t = pooling.translation_change(fmap, shift, size, mode, stride, padding,
+                                   axis=1 if direction == "right" else 0)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("map before pooling changed by", f"{t.map_change:.1%}",
+              help="mean |shifted − original| ÷ mean |original|")
+    m2.metric("pooled map changed by", f"{t.pooled_change:.1%}")
+    if np.isfinite(t.ratio) and t.pooled_change > 0:
+        m3.metric("pooled change ÷ map change", f"{t.ratio:.2f}",
+                  help="Below 1: the pooled map is steadier than the map it came from.")
+    d_map = np.abs(t.shifted - t.original)
+    d_pool = np.abs(t.pooled_shifted - t.pooled)
+    dmax = float(max(d_map.max(), d_pool.max())) or 1.0
+    a, b = st.columns(2)
+    a.image(figures.picture_image(d_map, 300, "viridis", 0.0, dmax), width=300,
+            caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}")
+    b.image(figures.picture_image(d_pool, 300, "viridis", 0.0, dmax), width=300,
+            caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)")
+
+
+translation_view()
+
+
+# --------------------------------------------------------------------------- dropout
+@st.fragment
+def dropout_view() -> None:
+    st.header("Dropout")
+    st.markdown(
+        "A **dropout layer** sets a random part of the activations to 0 on every training step, so "
+        "the network cannot rely on any single unit and overfits less. The survivors are scaled by "
+        "1 ÷ (1 − rate) so the total stays about the same. Here it acts on the pooled map above.")
+    c1, c2, c3 = st.columns([3, 2, 1])
+    rate = c1.slider("Dropout rate (share of units dropped)", 0.0, 0.9, 0.5, step=0.05, key="drop_rate")
+    training = c2.radio("Mode", ["training", "inference"], horizontal=True, key="drop_mode") == "training"
+    st.session_state.setdefault("drop_seed", 0)
+    if c3.button("New random mask", key="drop_resample", disabled=not training):
+        st.session_state["drop_seed"] += 1
+    seed = st.session_state["drop_seed"]
+    x = result.output
+    out = pooling.apply_dropout(x, rate, seed, training)
+    mask = pooling.dropout_mask(x.shape, rate, seed) if training else np.ones(x.shape, dtype=bool)
+    vmax = float(np.max(np.abs(out))) or 1.0
+    lo, hi = colour_range(vmax)
+    a, b, c = st.columns(3)
+    a.image(figures.pooling_image(x, lo, hi, cmap, 300), width=300, caption=f"input: the pooled map {oh}×{ow}")
+    b.image(figures.picture_image(mask.astype(np.float32), 300), width=300,
+            caption="mask: white = kept, black = dropped" if training else "inference: everything is kept")
+    c.image(figures.pooling_image(out, lo, hi, cmap, 300), width=300,
+            caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input")
+    kept = int(mask.sum())
+    m1, m2, m3 = st.columns(3)
+    m1.metric("units kept", f"{kept} of {mask.size}", f"{kept / mask.size:.0%}", delta_color="off")
+    m2.metric("scale for survivors", f"× {1 / (1 - rate):.3g}" if training else "× 1")
+    m3.metric("sum before → after", f"{x.sum():.3g} → {out.sum():.3g}")
+    st.caption("Only during training: at inference (predicting) every unit is kept and nothing is "
+               "scaled, so the same input always gives the same answer. Keras's Dropout layer does "
+               "exactly this (training=True / False).")
+
+
+dropout_view()

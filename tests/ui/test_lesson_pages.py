@@ -1,0 +1,212 @@
+"""AppTest tests for the /activations, /pooling and /conv1d lesson pages, and their figure builders."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PAGES = "cnnviz/ui/pages/"
+
+
+def open_page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page(PAGES + f"{name}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def markdown_with(at: AppTest, text: str) -> str:
+    return next(m.value for m in at.markdown if text in m.value)
+
+
+# --------------------------------------------------------------------------- /activations
+
+def test_activations_page_loads_and_controls_change_the_output():
+    at = open_page("activations")
+    table = at.dataframe[0].value
+    assert list(table["function"]) == ["ReLU", "sigmoid", "tanh", "softplus"]
+    assert at.radio(key="act_map_fn").value == "relu"
+    zeros_relu = metric(at, "exactly 0 after")
+    assert metric(at, "range after").startswith("0 …")
+
+    at.radio(key="act_map_fn").set_value("tanh").run()
+    assert not at.exception
+    assert metric(at, "exactly 0 after") != zeros_relu
+
+    at.multiselect(key="act_chosen").set_value(["gelu", "leaky_relu"]).run()
+    assert list(at.dataframe[0].value["function"]) == ["GELU", "leaky ReLU"]
+
+    at.number_input(key="act_x0").set_value(-3.0).run()
+    assert "f(-3)" in at.dataframe[0].value.columns
+
+
+def test_activations_vanishing_gradient_section_follows_depth():
+    at = open_page("activations")
+    grads = at.dataframe[1].value
+    assert list(grads["activation"]) == ["sigmoid", "tanh", "ReLU", "softplus"]
+    first = dict(zip(grads["activation"], grads["layer 1 (first)"].astype(float)))
+    assert first["sigmoid"] < 1e-3 * first["ReLU"]          # the vanishing gradient, as computed
+    at.slider(key="vg_depth").set_value(5).run()
+    assert not at.exception
+    assert "layer 5 (last)" in at.dataframe[1].value.columns
+
+
+def test_activations_narrow_range_shows_error_and_keeps_the_rest():
+    at = open_page("activations")
+    at.slider(key="act_range").set_value((1.0, 1.0)).run()
+    assert not at.exception
+    assert any("too narrow" in e.value for e in at.error)
+    assert at.metric  # the other sections still render
+
+
+# --------------------------------------------------------------------------- /pooling
+
+def test_pooling_page_loads_and_shows_the_size_formula():
+    at = open_page("pooling")
+    text = markdown_with(at, "Output size")
+    assert "28×28 → 14×14" in text and "⌊(28 − 2) ÷ 2⌋ + 1 = **14**" in text
+
+
+def test_pooling_controls_change_the_output():
+    at = open_page("pooling")
+    before = markdown_with(at, "of the 4 values")
+    assert before.startswith("**max**")
+    at.radio(key="pool_mode").set_value("avg").run()
+    assert markdown_with(at, "**average** = sum").startswith("**average** = sum")
+    at.radio(key="pool_mode").set_value("l2").run()
+    assert markdown_with(at, "**L2** = √(sum of squares").startswith("**L2** = √")
+    at.checkbox(key="pool_same_stride").uncheck().run()
+    at.slider(key="pool_stride").set_value(1).run()
+    at.radio(key="pool_padding").set_value("same").run()
+    assert not at.exception
+    assert "28×28 → 28×28" in markdown_with(at, "Output size")
+    # the chosen output row is clamped when the output shrinks
+    at.slider(key="pool_size").set_value(4).run()
+    at.checkbox(key="pool_same_stride").check().run()
+    assert not at.exception
+    assert at.number_input(key="pool_row").value <= 6
+
+
+def test_pooling_window_selection_changes_the_numbers():
+    at = open_page("pooling")
+    first = markdown_with(at, "of the 4 values")
+    at.number_input(key="pool_row").set_value(0).run()
+    at.number_input(key="pool_col").set_value(0).run()
+    assert not at.exception
+    assert markdown_with(at, "of the 4 values") != first
+
+
+def test_pooling_translation_and_dropout():
+    at = open_page("pooling")
+    one_px = metric(at, "map before pooling changed by")
+    at.slider(key="pool_shift").set_value(3).run()
+    assert metric(at, "map before pooling changed by") != one_px
+
+    kept = metric(at, "units kept")
+    at.button(key="drop_resample").click().run()
+    assert not at.exception
+    assert metric(at, "units kept") != kept or at.session_state["drop_seed"] == 1
+    assert metric(at, "scale for survivors") == "× 2"
+    at.radio(key="drop_mode").set_value("inference").run()
+    assert metric(at, "scale for survivors") == "× 1"
+    before, after = metric(at, "sum before → after").split(" → ")
+    assert before == after
+
+
+def test_pooling_page_never_imports_tensorflow():
+    code = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+from cnnviz import images
+from cnnviz.ui import widgets
+at = AppTest.from_file({str(ROOT / PAGES / 'pooling.py')!r}, default_timeout=60)
+at.session_state[widgets.PICTURE_KEY] = images.load_sample(images.DEFAULT_SAMPLE)
+at.run()
+assert not at.exception, at.exception
+bad = [m for m in ("tensorflow", "keras") if m in sys.modules]
+assert not bad, bad
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# --------------------------------------------------------------------------- /conv1d
+
+def test_conv1d_page_loads_causal_by_default():
+    at = open_page("conv1d")
+    assert at.radio(key="c1d_padding").value == "causal"
+    assert any("no output y[t] uses an input after" in s.value for s in at.success)
+    assert markdown_with(at, "**y[12]**").endswith("**")
+
+
+def test_conv1d_controls_change_the_output():
+    at = open_page("conv1d")
+    causal = markdown_with(at, "**y[12]**")
+    at.radio(key="c1d_padding").set_value("same").run()
+    assert markdown_with(at, "**y[12]**") != causal
+    assert any("Choose **causal** padding" in s.value for s in at.info)
+    at.radio(key="c1d_padding").set_value("valid").run()
+    assert "→ 22 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
+    at.slider(key="c1d_dilation").set_value(2).run()
+    assert "→ 20 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
+
+
+def test_conv1d_bad_typed_values_show_error_and_keep_state():
+    at = open_page("conv1d")
+    at.selectbox(key="c1d_signal_kind").set_value("type your own").run()
+    good = markdown_with(at, "**y[")
+    at.text_input(key="c1d_signal_text").input("1, 2, banana, 4").run()
+    assert not at.exception
+    assert any("'banana'" in e.value and "separated by commas" in e.value for e in at.error)
+    assert markdown_with(at, "**y[") == good                 # previous result still shown
+
+    at.text_input(key="c1d_signal_text").input("1, 2, 3, 4, 5, 6").run()
+    assert not at.error
+    at.selectbox(key="c1d_kernel_kind").set_value("type your own").run()
+    at.text_input(key="c1d_kernel_text").input("1, nan").run()
+    assert at.error and not at.exception
+    at.text_input(key="c1d_kernel_text").input("1, 1, 1, 1, 1, 1, 1, 1, 1, 1").run()
+    assert at.error and not at.exception                   # longer than the 6-value signal allows
+    at.text_input(key="c1d_kernel_text").input("1/2, 1/2").run()
+    assert not at.error
+    at.slider(key="c1d_stride").set_value(2).run()
+    at.slider(key="c1d_dilation").set_value(2).run()
+    assert any("dilation" in e.value for e in at.error) and not at.exception
+
+
+# --------------------------------------------------------------------------- figure builders
+
+def test_lesson_figures_are_valid_plotly_and_images():
+    import plotly.graph_objects as go
+
+    from cnnviz import activations, kernels, pooling
+    from cnnviz.ui import figures
+
+    x = np.linspace(-5, 5, 41)
+    f, df = activations.FUNCTIONS["sigmoid"]
+    curves = [{"label": "sigmoid", "colour": "#1f77b4", "f": f(x), "df": df(x),
+               "saturated": activations.saturated(df(x)), "extra": [("s", f(x), "dot")]}]
+    for fig in (figures.activation_figure(x, curves, x0=1.0),
+                figures.gradient_norms_figure({"sigmoid": np.array([1e-9, 1e-3, 0.5])}),
+                figures.conv1d_figure(np.arange(6.0), kernels.convolve1d(np.arange(6.0), [1, 1, 1], padding="causal"),
+                                      np.array([-2, -1, 0]), [1, 1, 1], 0)):
+        go.Figure(fig.to_dict())   # raises if any property is invalid
+
+    m = np.random.default_rng(0).normal(size=(9, 7)).astype(np.float32)
+    r = pooling.pool2d(m, 2, 2, "same", "max")
+    img = figures.pooling_image(m, -3.0, 3.0, "diverging", 90, r.winners, (0, 0, 1, 1))
+    assert img.size == (70, 90)
+    arr = np.asarray(img)
+    assert (arr == 255).all(axis=2).any()   # white winner dots / frame drawn
