@@ -285,3 +285,154 @@ def vector_bars(values: np.ndarray, title: str = "", labels=None, highlight: int
                       margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       xaxis=dict(type="category") if labels is not None else None)
     return fig
+
+
+# --------------------------------------------------------------------------- lessons: activations, pooling, Conv1D
+# (issue D) Curves and signals as Plotly figures; pooled maps as one enlarged PIL image each.
+# The Plotly builders assemble plain dicts and skip Plotly's per-property validation (it cost
+# ~40 ms a chart here); tests/ui/test_lesson_pages.py validates them once with go.Figure(spec).
+
+def _unvalidated_figure(data: list, layout: dict):
+    import plotly.graph_objects as go
+
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _line(x, y, name: str, colour, width: float = 2.0, dash: str | None = None, **extra) -> dict:
+    trace = {"type": "scatter", "mode": "lines", "x": np.asarray(x), "y": np.asarray(y), "name": name,
+             "line": {"color": colour, "width": width, **({"dash": dash} if dash else {})}}
+    trace.update(extra)
+    return trace
+
+
+def activation_figure(x, curves, x0: float | None = None, height: int = 430):
+    """f (solid) and its slope f' (dashed) for several activations on one Plotly chart.
+
+    curves: list of dicts with label, colour, f (values), df (values or None) and optional
+    saturated (bool mask where |f'| is tiny, drawn as a thick translucent band over f) and
+    extra: [(label, values, dash)] drawn in black (e.g. sigmoid laid over softplus').
+    x0: a dotted vertical line at this x.
+    """
+    data = []
+    for c in curves:
+        colour, name = c["colour"], c["label"]
+        data.append(_line(x, c["f"], name, colour, 2.5, legendgroup=name))
+        if c.get("df") is not None:
+            data.append(_line(x, c["df"], name + "′ (slope)", colour, 1.8, "dash", legendgroup=name))
+        sat = c.get("saturated")
+        if sat is not None and np.any(sat):
+            data.append(_line(x, np.where(sat, c["f"], np.nan), name + ": saturated", colour, 12,
+                              legendgroup=name, hoverinfo="skip", opacity=0.25))
+        for label, values, dash in c.get("extra", ()):
+            data.append(_line(x, values, label, "black", 2, dash, legendgroup=name))
+    shapes = []
+    if x0 is not None:
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x0, "x1": x0, "y0": 0, "y1": 1,
+                       "line": {"color": "grey", "width": 1, "dash": "dot"}})
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 20, "b": 10}, "hovermode": "x unified",
+              "shapes": shapes,
+              "xaxis": {"title": {"text": "x (the value going into the activation)"},
+                        "zeroline": True, "zerolinecolor": "#999"},
+              "yaxis": {"title": {"text": "f(x) solid, f′(x) dashed"}, "zeroline": True,
+                        "zerolinecolor": "#999"}}
+    return _unvalidated_figure(data, layout)
+
+
+def gradient_norms_figure(norms: dict, colours: dict | None = None, height: int = 400):
+    """Log-scale chart of the gradient norm per layer (1 = next to the input), one line per label."""
+    data = []
+    for label, values in norms.items():
+        v = np.asarray(values, dtype=float)
+        data.append(_line(np.arange(1, v.size + 1), np.where(v > 0, v, np.nan), label,
+                          (colours or {}).get(label), mode="lines+markers"))
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 20, "b": 10}, "hovermode": "x unified",
+              "xaxis": {"title": {"text": "layer (1 = next to the input … last = next to the output)"}},
+              "yaxis": {"title": {"text": "gradient size (log scale)"}, "type": "log",
+                        "exponentformat": "power"}}
+    return _unvalidated_figure(data, layout)
+
+
+def _outline(img: np.ndarray, top: int, left: int, bottom: int, right: int, colour, t: int) -> None:
+    """Draw a rectangle outline (inclusive pixel bounds, thickness t) into an RGB array in place."""
+    img[top:top + t, left:right + 1] = colour
+    img[max(bottom - t + 1, top):bottom + 1, left:right + 1] = colour
+    img[top:bottom + 1, left:left + t] = colour
+    img[top:bottom + 1, max(right - t + 1, left):right + 1] = colour
+
+
+def pooling_image(values, lo: float, hi: float, cmap: str = "diverging", size: int = 420,
+                  winners: np.ndarray | None = None, box: tuple[int, int, int, int] | None = None):
+    """A map enlarged to about `size` px with max-pool winners dotted (white) and one
+    rectangle outlined (black and white); PIL image.
+
+    winners: ...×2 array of (row, col) cells; box: (top, left, bottom, right) cells, inclusive.
+    """
+    from PIL import Image
+
+    v = np.asarray(values, dtype=np.float32)
+    s = max(1, size // max(v.shape[:2]))
+    img = upscale(colorize(v, cmap, lo, hi), s)
+    if winners is not None and np.size(winners):   # white dots ringed in black: visible on any map
+        won = np.zeros(v.shape[:2], dtype=bool)
+        won[winners[..., 0].ravel(), winners[..., 1].ravel()] = True
+        for dot, colour in ((max(s // 3, 1) + 2, (0, 0, 0)), (max(s // 3, 1), (255, 255, 255))):
+            dot = min(dot, s)
+            cell = np.zeros((s, s), dtype=bool)
+            cell[(s - dot) // 2:(s - dot) // 2 + dot, (s - dot) // 2:(s - dot) // 2 + dot] = True
+            img[np.kron(won, cell)] = colour
+    if box is not None:   # black frame with a white inner line: visible on any colour map
+        top, left, bottom, right = box
+        t = max(2, s // 5)
+        y0, x0, y1, x1 = top * s, left * s, (bottom + 1) * s - 1, (right + 1) * s - 1
+        _outline(img, y0, x0, y1, x1, (0, 0, 0), t)
+        _outline(img, y0 + t, x0 + t, y1 - t, x1 - t, (255, 255, 255), max(1, t // 2))
+    return Image.fromarray(img)
+
+
+def conv1d_figure(signal, output, taps, weights, selected: int, stride: int = 1, height: int = 520):
+    """Input (top) and output (bottom) of a 1-D convolution. The inputs output[selected] sees
+    are highlighted; taps outside 0..N-1 are padding zeros, drawn hollow."""
+    signal = np.asarray(signal, dtype=float)
+    output = np.asarray(output, dtype=float)
+    taps = np.asarray(taps)
+    n, m = signal.size, output.size
+    inside = (taps >= 0) & (taps < n)
+    red = "#d62728"
+    data = [
+        _line(np.arange(n), signal, "input", "#999", mode="lines+markers",
+              marker={"size": 6, "color": "#555"}),
+        {"type": "scatter", "mode": "markers+text", "x": taps[inside], "y": signal[taps[inside]],
+         "name": f"inputs that y[{selected}] sees", "textposition": "top center",
+         "text": [f"×{w:.3g}" for w, ok in zip(weights, inside) if ok],
+         "marker": {"size": 13, "color": red, "line": {"color": "black", "width": 1}}},
+    ]
+    if np.any(~inside):
+        k = int((~inside).sum())
+        data.append({"type": "scatter", "mode": "markers+text", "x": taps[~inside], "y": np.zeros(k),
+                     "name": "padding (zeros)", "text": ["0"] * k, "textposition": "top center",
+                     "marker": {"size": 13, "color": "white", "line": {"color": red, "width": 2}}})
+    data.append(_line(np.arange(m), output, "output", "#1f77b4", mode="lines+markers",
+                      marker={"size": 6}, xaxis="x2", yaxis="y2"))
+    data.append({"type": "scatter", "mode": "markers", "x": [selected], "y": [output[selected]],
+                 "name": f"y[{selected}]", "xaxis": "x2", "yaxis": "y2",
+                 "marker": {"size": 15, "color": red, "symbol": "diamond",
+                            "line": {"color": "black", "width": 1}}})
+    lo, hi = min(-0.5, taps.min() - 0.5), max(n - 0.5, taps.max() + 0.5)
+    out_range = [lo, hi] if stride == 1 else [-0.5, max(m - 0.5, 0.5)]
+    title = {"xref": "paper", "yref": "paper", "x": 0.5, "xanchor": "center", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 14}}
+    layout = {
+        "height": height, "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "legend": {"orientation": "h", "y": -0.14},
+        "xaxis": {"domain": [0, 1], "anchor": "y", "range": [lo, hi], "title": {"text": "input index i"}},
+        "yaxis": {"domain": [0.64, 1], "anchor": "x"},
+        "xaxis2": {"domain": [0, 1], "anchor": "y2", "range": out_range,
+                   "title": {"text": "output index t"}},
+        "yaxis2": {"domain": [0, 0.36], "anchor": "x2"},
+        "shapes": [{"type": "rect", "xref": "x", "yref": "y domain", "x0": float(taps.min()) - 0.4,
+                    "x1": float(taps.max()) + 0.4, "y0": 0, "y1": 1, "fillcolor": red, "opacity": 0.08,
+                    "line": {"width": 0}, "layer": "below"}],
+        "annotations": [{**title, "text": "input x[i]", "y": 1.0},
+                        {**title, "text": "output y[t]", "y": 0.37}],
+    }
+    return _unvalidated_figure(data, layout)
