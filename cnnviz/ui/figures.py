@@ -436,3 +436,203 @@ def conv1d_figure(signal, output, taps, weights, selected: int, stride: int = 1,
                         {**title, "text": "output y[t]", "y": 0.37}],
     }
     return _unvalidated_figure(data, layout)
+
+
+# --------------------------------------------------------------------------- convolution lab (issue A)
+# The feature map (Plotly, downsampled when large), the step-through's receptive field on the
+# input, the chosen cell on the output, and the patch × kernel = products arithmetic.
+# Plotly figures are built as plain dicts without per-property validation (go.Figure's
+# validation cost more than the convolution); tests/ui/test_convolution_page.py validates them.
+
+PAD_COLOUR = (96, 112, 150)      # padding cells (their value is 0) on the step-through picture
+WINDOW_COLOUR = (255, 140, 0)    # the kernel window / chosen output cell
+
+
+def _plain_figure(data: list, layout: dict):
+    import plotly.graph_objects as go
+
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 480, title: str = ""):
+    """A 2-D feature map as a Plotly heatmap: diverging colours with 0 white, exact hover values.
+
+    Maps larger than max_side are shown at every `step`-th row and column (the hover still names
+    the true row/column and its exact value). Returns (figure, step).
+    """
+    v = np.asarray(values, dtype=np.float32)
+    step = max(1, int(np.ceil(max(v.shape) / max_side)))
+    m = float(np.abs(v).max()) or 1e-6
+    trace = {"type": "heatmap", "z": v[::step, ::step], "x": np.arange(0, v.shape[1], step),
+             "y": np.arange(0, v.shape[0], step), "colorscale": PLOTLY_SCALES["diverging"],
+             "zmin": -m, "zmax": m, "zmid": 0,
+             "hovertemplate": "row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>",
+             "colorbar": {"thickness": 16, "title": {"text": "value", "side": "right"},
+                          "tickfont": {"size": 13}}}
+    axis = {"showgrid": False, "constrain": "domain", "tickfont": {"size": 13}}
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+              "plot_bgcolor": "rgba(0,0,0,0)",
+              "xaxis": {**axis, "side": "top", "title": {"text": "output column", "font": {"size": 14}}},
+              "yaxis": {**axis, "autorange": "reversed", "scaleanchor": "x",
+                        "title": {"text": "output row", "font": {"size": 14}}}}
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 16}}
+    return _plain_figure([trace], layout), step
+
+
+def _fit_rgb(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """Enlarge crisply (integer nearest-neighbour) or shrink smoothly to about `size` px."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    if max(h, w) <= size:
+        f = max(1, size // max(h, w))
+        return upscale(rgb, f), float(f)
+    f = size / max(h, w)
+    img = Image.fromarray(rgb).resize((max(1, round(w * f)), max(1, round(h * f))),
+                                      Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(img).copy(), f
+
+
+def _tint_cells(img: np.ndarray, cells, f: float, colour, fill: float = 0.45) -> None:
+    """Tint each (row, col) cell (display scale f) with `colour`, in place."""
+    c = np.asarray(colour, dtype=np.float32)
+    for r, q in cells:
+        y0, x0 = int(r * f), int(q * f)
+        y1, x1 = max(int((r + 1) * f), y0 + 1), max(int((q + 1) * f), x0 + 1)
+        block = img[y0:y1, x0:x1].astype(np.float32)
+        img[y0:y1, x0:x1] = np.rint((1 - fill) * block + fill * c).astype(np.uint8)
+
+
+def _frame(img: np.ndarray, top: float, left: float, bottom: float, right: float, colour, t: int) -> None:
+    """Outline the cells [top, bottom) × [left, right) (display pixels) with a t-px frame, in place,
+    at least 2t+2 px across so it stays visible on shrunken pictures."""
+    h, w = img.shape[:2]
+    cy, cx = (top + bottom) / 2, (left + right) / 2
+    half_h, half_w = max((bottom - top) / 2, t + 1), max((right - left) / 2, t + 1)
+    y0, y1 = int(max(0, round(cy - half_h) - t // 2)), int(min(h - 1, round(cy + half_h) - 1 + t // 2))
+    x0, x1 = int(max(0, round(cx - half_w) - t // 2)), int(min(w - 1, round(cx + half_w) - 1 + t // 2))
+    img[y0:y0 + t, x0:x1 + 1] = colour
+    img[max(y1 - t + 1, y0):y1 + 1, x0:x1 + 1] = colour
+    img[y0:y1 + 1, x0:x0 + t] = colour
+    img[y0:y1 + 1, max(x1 - t + 1, x0):x1 + 1] = colour
+
+
+def padded_picture(pixels: np.ndarray, pads, size: int = 360) -> tuple[np.ndarray, float]:
+    """The input with its padding drawn slate blue, fitted to about `size` px: (RGB array, scale).
+
+    pads: ((top, bottom), (left, right)). A padded cell (r, c) of the input sits at display
+    pixel ((r + top) × scale, (c + left) × scale).
+    """
+    p = np.asarray(pixels, dtype=np.float32)
+    rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    (pt, pb), (pl, pr) = pads
+    h, w = rgb.shape[:2]
+    canvas = np.empty((h + pt + pb, w + pl + pr, 3), np.uint8)
+    canvas[:] = PAD_COLOUR
+    canvas[pt:pt + h, pl:pl + w] = rgb
+    return _fit_rgb(canvas, size)
+
+
+def receptive_field_image(pixels: np.ndarray, rows, cols, pads, size: int = 360, base=None):
+    """The input with its padding (slate blue, value 0) and the kernel's taps tinted orange.
+
+    pixels: H×W or H×W×3 in [0, 1]. rows/cols: input coordinates of the taps (may be in the
+    padding). pads: ((top, bottom), (left, right)). base: padded_picture(pixels, pads, size),
+    when already made. Returns (PIL image, scale).
+    """
+    from PIL import Image
+
+    canvas, f = base if base is not None else padded_picture(pixels, pads, size)
+    img = canvas.copy()
+    rows = np.asarray(rows) + pads[0][0]
+    cols = np.asarray(cols) + pads[1][0]
+    _tint_cells(img, [(r, q) for r in rows for q in cols], f, WINDOW_COLOUR)
+    _frame(img, rows.min() * f, cols.min() * f, (rows.max() + 1) * f, (cols.max() + 1) * f,
+           WINDOW_COLOUR, max(2, round(size / 150)))
+    return Image.fromarray(img), f
+
+
+def map_picture(values: np.ndarray, size: int = 360) -> tuple[np.ndarray, float]:
+    """A feature map in the diverging colours (0 white), fitted to about `size` px: (RGB, scale)."""
+    v = np.asarray(values, dtype=np.float32)
+    lo, hi = value_range(v, "diverging")
+    return _fit_rgb(colorize(v, "diverging", float(lo), float(hi)), size)
+
+
+def marked_map_image(values: np.ndarray, row: int, col: int, size: int = 360, base=None):
+    """A feature map in the diverging colours with one cell outlined; (PIL image, scale).
+
+    base: map_picture(values, size), when already made."""
+    from PIL import Image
+
+    canvas, f = base if base is not None else map_picture(values, size)
+    img = canvas.copy()
+    t = max(2, round(size / 150))
+    _frame(img, row * f - t, col * f - t, (row + 1) * f + t, (col + 1) * f + t, (0, 0, 0), t)
+    return Image.fromarray(img), f
+
+
+def _num(v: float) -> str:
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def window_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, in_image: np.ndarray,
+                  rows=None, cols=None, height: int = 380, patch_title: str = "input under the window"):
+    """patch × kernel = products: three small grids with every number written in its cell.
+
+    patch/kernel/products: kh×kw (one channel). in_image: kh×kw bool, False on padding (those
+    patch cells read "pad 0" on a slate background). rows/cols label the patch with input
+    coordinates.
+    """
+    patch = np.asarray(patch, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    products = np.asarray(products, dtype=np.float64)
+    in_image = np.asarray(in_image, dtype=bool)
+    kh, kw = kernel.shape
+    fmt = np.vectorize(_num, otypes=[str])
+    font = {"size": int(np.clip(height / max(kh, kw) / 3.2, 10, 18))}
+    ry = [str(r) for r in rows] if rows is not None else [str(i) for i in range(kh)]
+    cx = [str(c) for c in cols] if cols is not None else [str(j) for j in range(kw)]
+    taps_y, taps_x = [str(i) for i in range(kh)], [str(j) for j in range(kw)]
+    cell = {"type": "heatmap", "showscale": False, "xgap": 2, "ygap": 2, "texttemplate": "%{text}",
+            "textfont": font}
+    data = [{**cell, "z": np.where(in_image, patch, np.nan), "x": cx, "y": ry,
+             "colorscale": [[0, "rgb(0,0,0)"], [1, "rgb(255,255,255)"]], "zmin": 0, "zmax": 1,
+             "text": np.where(in_image, fmt(patch), ""), "xaxis": "x", "yaxis": "y",
+             "hovertemplate": "input row %{y}, column %{x}<br>value %{text}<extra></extra>"}]
+    if not in_image.all():   # padding cells: their own slate colour, value 0
+        data.append({**cell, "z": np.where(in_image, np.nan, 0.0), "x": cx, "y": ry,
+                     "colorscale": [[0, f"rgb{PAD_COLOUR}"], [1, f"rgb{PAD_COLOUR}"]],
+                     "text": np.where(in_image, "", "pad 0"), "xaxis": "x", "yaxis": "y",
+                     "textfont": {**font, "color": "white"},
+                     "hovertemplate": "input row %{y}, column %{x}: padding, value 0<extra></extra>"})
+    for i, (z, label) in enumerate(((kernel, "weight"), (products, "product")), start=2):
+        m = float(np.abs(z).max()) or 1.0
+        data.append({**cell, "z": z, "x": taps_x, "y": taps_y, "colorscale": PLOTLY_SCALES["diverging"],
+                     "zmin": -m, "zmax": m, "text": fmt(z), "xaxis": f"x{i}", "yaxis": f"y{i}",
+                     "hovertemplate": f"tap row %{{y}}, column %{{x}}<br>{label} %{{z:.6g}}<extra></extra>"})
+    domains = ((0.0, 0.29), (0.355, 0.645), (0.71, 1.0))
+    titles = (patch_title, "× kernel weights", "= products")
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 56, "b": 10},
+              "plot_bgcolor": "rgba(0,0,0,0)", "annotations": []}
+    for i, ((d0, d1), title) in enumerate(zip(domains, titles), start=1):
+        sfx = "" if i == 1 else str(i)
+        layout[f"xaxis{sfx}"] = {"domain": [d0, d1], "anchor": f"y{sfx}", "type": "category",
+                                 "showgrid": False, "constrain": "domain", "tickfont": {"size": 12}}
+        layout[f"yaxis{sfx}"] = {"anchor": f"x{sfx}", "type": "category", "autorange": "reversed",
+                                 "scaleanchor": f"x{sfx}", "constrain": "domain", "showgrid": False,
+                                 "tickfont": {"size": 12}}
+        layout["annotations"].append({"text": f"<b>{title}</b>", "x": (d0 + d1) / 2, "y": 1.0,
+                                      "xref": "paper", "yref": "paper", "xanchor": "center",
+                                      "yanchor": "bottom", "showarrow": False, "font": {"size": 16}})
+    return _plain_figure(data, layout)
