@@ -239,3 +239,33 @@ leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'ker
 assert not leaked, leaked
 """
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+def test_convolution_figures_are_valid_plotly_and_mark_the_right_cells():
+    """The figure builders skip Plotly's validation for speed; validate them here once."""
+    import plotly.graph_objects as go
+
+    from cnnviz.ui import figures
+
+    rng = np.random.default_rng(0)
+    img = rng.random((9, 11))
+    win = kernels.window(img, kernels.PRESETS["sharpen"], 0, 0, padding="same")
+    assert not win.in_image.all()
+    for fig in (figures.window_figure(win.patch, win.kernel, win.products, win.in_image, win.rows, win.cols),
+                figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)[0]):
+        go.Figure(fig.to_dict())                     # raises on an invalid property
+    fig, step = figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)
+    assert step == 3 and fig.data[0].z.shape == (200, 100) and fig.data[0].x[1] == 3
+
+    pads = ((1, 1), (1, 1))
+    pic, f = figures.receptive_field_image(img, win.rows, win.cols, pads, size=130)
+    arr = np.asarray(pic)
+    assert f == 10 and arr.shape == (110, 130, 3)
+    assert tuple(arr[95, 5]) == figures.PAD_COLOUR             # bottom-left: padding, untouched
+    orange = np.all(arr == figures.WINDOW_COLOUR, axis=2)
+    ys, xs = np.nonzero(orange)
+    assert ys.min() <= 1 and xs.min() <= 1 and 28 <= ys.max() <= 32 and 28 <= xs.max() <= 32
+    pic, f = figures.marked_map_image(rng.standard_normal((5, 5)), 2, 3, size=100)
+    black = np.all(np.asarray(pic) == 0, axis=2)
+    ys, xs = np.nonzero(black)
+    assert f == 20 and 34 <= ys.min() <= 40 and 54 <= xs.min() <= 60 and 60 <= ys.max() <= 66

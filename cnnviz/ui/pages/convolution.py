@@ -6,11 +6,13 @@ This page never imports TensorFlow.
 from __future__ import annotations
 
 import functools
+import io
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import kernels
 from cnnviz.ui import figures, widgets
@@ -71,13 +73,17 @@ def _memo(name: str, source, params: tuple, compute):
     return value
 
 
-def _picture_for_display(pixels: np.ndarray, size: int = PICTURE_SIDE):
-    """Crisp enlargement of small pictures, smooth shrinking of large ones."""
+def _picture_png(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
+    """PNG bytes of a picture in [0, 1]: small ones enlarged crisply, large ones shrunk smoothly.
+
+    (Encoded here, once per change, so reruns hand Streamlit ready bytes.)"""
     rgb = np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     img, _ = figures._fit_rgb(rgb, size)
-    return img
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
 
 
 def _fmt(v: float) -> str:
@@ -147,7 +153,8 @@ except ValueError as exc:
 
 x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else _gray(pixels))
 depthwise = mode == "depthwise"
-params = (mode, kernel.tobytes(), kernel.shape, choice.bias, slide)
+# (plain values only: the page re-runs as a script, so its Slide class is new on every run)
+params = (mode, kernel.tobytes(), kernel.shape, choice.bias, slide.stride, slide.padding, slide.dilation)
 out = _memo("output", picture.pixels, params, lambda: kernels.convolve(
     x, kernel, slide.stride, slide.padding, slide.dilation, bias=choice.bias, depthwise=depthwise))
 out2d = out.sum(axis=2) if out.ndim == 3 else out
@@ -171,11 +178,12 @@ else:
     cols = st.columns([1, 1.35], gap="medium")
 with cols[0]:
     st.markdown("**Input**" + (" (converted to grayscale)" if mode == "gray" and is_rgb else ""))
-    st.image(_picture_for_display(x), caption=picture.name)
+    st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_png(x)), caption=picture.name)
 if depthwise:
     with cols[1]:
         st.markdown("**Output as colours** (values clipped to 0…1)")
-        st.image(_picture_for_display(np.clip(out, 0, 1)), caption="the three filtered channels together")
+        st.image(_memo("output_png", picture.pixels, params, lambda: _picture_png(out)),
+                 caption="the three filtered channels together")
 with cols[-1]:
     if depthwise:
         channel = st.radio("Colour channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
@@ -272,16 +280,19 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
             kernels.pad_amounts(x.shape[1], kernel.shape[1], slide.stride, slide.padding, slide.dilation))
     with c_in:
         st.markdown("**The window on the input**" + (" (slate = padding zeros)" if any(sum(pads, ())) else ""))
-        img, f, _ = figures.receptive_field_image(x, win.rows, win.cols, pads, size=PICTURE_SIDE)
+        base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
+        img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
         eff_h = (kernel.shape[0] - 1) * slide.dilation + 1
         eff_w = (kernel.shape[1] - 1) * slide.dilation + 1
         geometry = (f, img.size[0], slide.stride, eff_h, eff_w, oh, ow)
-        _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry))
+        _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
     with c_out:
         shown = out[..., channel] if mode == "depthwise" else out.sum(axis=2) if out.ndim == 3 else out
         st.markdown(f"**The output value it makes** (row {row}, column {col})")
-        img, f = figures.marked_map_image(shown, row, col, size=PICTURE_SIDE)
-        _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)))
+        base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
+        img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
+        _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)),
+                   smooth=f < 1)
 
     if win.patch.ndim == 3:
         patch, kern, prods = win.patch[..., channel], win.kernel[..., channel], win.products[..., channel]
@@ -313,11 +324,13 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
                "(Padding taps read 0.)")
 
 
-def _clickable(img, key: str, on_click) -> None:
+def _clickable(img, key: str, on_click, smooth: bool) -> None:
+    """A picture that reports clicks. Shrunken (smooth) pictures go as JPEG: quicker, smaller."""
     if streamlit_image_coordinates is None:
         st.image(img)
         return
     streamlit_image_coordinates(img, key=key, on_click=on_click, cursor="crosshair",
+                                image_format="JPEG" if smooth else "PNG", jpeg_quality=90,
                                 png_compression_level=1)
 
 
