@@ -158,9 +158,9 @@ def test_conv1d_controls_change_the_output():
     assert markdown_with(at, "**y[12]**") != causal
     assert any("Choose **causal** padding" in s.value for s in at.info)
     at.radio(key="c1d_padding").set_value("valid").run()
-    assert "→ 22 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
+    assert "⌊(24 − 3) ÷ 1⌋ + 1 = 22 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
     at.slider(key="c1d_dilation").set_value(2).run()
-    assert "→ 20 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
+    assert "⌊(24 − 5) ÷ 1⌋ + 1 = 20 outputs" in next(c.value for c in at.caption if "outputs" in c.value)
 
 
 def test_conv1d_bad_typed_values_show_error_and_keep_state():

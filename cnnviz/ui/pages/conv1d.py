@@ -145,9 +145,10 @@ def output_view() -> None:
     st.markdown(f"**y[{t}]** = {names} = {values} = **{output[t]:.4g}**"
                 + ("  \n(x at a negative index or past the end is padding, i.e. 0)"
                    if np.any((row < 0) | (row >= n)) else ""))
-    st.caption(f"{n} inputs, kernel of {k} taps spanning {(k - 1) * dilation + 1} inputs "
-               f"(dilation {dilation}), stride {stride}, padding {padding} → {m} outputs "
-               f"(Keras: output length {m}).")
+    span = (k - 1) * dilation + 1
+    formula = (f"⌊({n} − {span}) ÷ {stride}⌋ + 1" if padding == "valid" else f"⌈{n} ÷ {stride}⌉")
+    st.caption(f"{n} inputs, a kernel of {k} taps spanning {span} inputs (dilation {dilation}), "
+               f"stride {stride}, {padding} padding → {formula} = {m} outputs.")
 
     st.subheader("Which inputs each output sees")
     row_max = taps.max(axis=1)

@@ -205,8 +205,8 @@ def dropout_view() -> None:
     lo, hi = colour_range(vmax)
     a, b, c = st.columns(3)
     a.image(figures.pooling_image(x, lo, hi, cmap, 300), width=300, caption=f"input: the pooled map {oh}×{ow}")
-    b.image(figures.picture_image(mask.astype(np.float32), 300), width=300,
-            caption="mask: white = kept, black = dropped" if training else "inference: everything is kept")
+    b.image(figures.picture_image(np.where(mask, 0.85, 0.0), 300), width=300,
+            caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept")
     c.image(figures.pooling_image(out, lo, hi, cmap, 300), width=300,
             caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input")
     kept = int(mask.sum())
