@@ -1,2 +1,481 @@
-"""Per-layer activations, saliency and Grad-CAM (being written)."""
-import tensorflow as tf  # noqa: F401
+"""Look inside a Keras model: every layer's output, saliency, Grad-CAM, gradients.
+
+    from cnnviz import models, probe
+    model = models.load_pretrained("mnist")
+    acts = probe.Probe(model).run(x)            # x: one image, H x W x C float32 in [0, 1]
+    [(a.name, a.kind, a.output.shape) for a in acts]
+    probe.saliency(model, x, class_index=3, smoothgrad_samples=20)
+    probe.grad_cam(model, x, class_index=3)
+
+All numbers come from the model itself: one compiled graph call returns every
+layer's output, and gradients come from ``tf.GradientTape``. The class score
+that gradients are taken of is the pre-softmax logit (the "logits" layer when
+the model has one, else the model's output).
+"""
+from __future__ import annotations
+
+import threading
+import types
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+KINDS = ("input", "conv", "batchnorm", "activation", "pool", "flatten", "dense", "dropout",
+         "softmax", "other")
+
+# Layers that pass their input through unchanged when the model predicts (training=False).
+_IDENTITY_AT_INFERENCE = ("dropout",)
+
+
+@dataclass(frozen=True)
+class LayerActivation:
+    """One layer's output for one image (no batch axis), with what the UI needs to explain it.
+
+    kind: one of KINDS. input_name: the layer whose output this layer reads (None for the input).
+    info: read-only facts about the layer: for "conv" kernel (kh, kw, c_in, c_out), bias
+    (or None), strides, padding, dilation; for "batchnorm" gamma, beta, mean, variance,
+    epsilon; for "pool" mode, pool_size, strides, padding; for "dropout" rate; for "dense"
+    kernel (n_in, n_out), bias, activation; for "activation" function (and its options).
+    """
+    index: int
+    name: str
+    kind: str
+    output: np.ndarray
+    input_name: str | None
+    params: int
+    layer: Any = field(repr=False, compare=False)
+    info: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.output.shape)
+
+    @property
+    def is_spatial(self) -> bool:
+        """True for an H x W x C map (something a mosaic can show)."""
+        return self.output.ndim == 3
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What is fixed about a layer (everything in LayerActivation except the output)."""
+    index: int
+    name: str
+    kind: str
+    input_name: str | None
+    output_shape: tuple[int, ...]
+    params: int
+    layer: Any = field(repr=False, compare=False)
+    info: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """How the units of one layer push the score of one class, largest first.
+
+    exact=True: the layer feeds the score layer directly (dropout does nothing when
+    predicting), so contribution = activation x weight and
+    contributions.sum() + bias == logit. exact=False: gradient x activation, a
+    first-order estimate (bias and logit are then None).
+    """
+    layer_name: str
+    class_index: int
+    units: np.ndarray
+    activations: np.ndarray
+    weights: np.ndarray | None
+    contributions: np.ndarray
+    bias: float | None
+    logit: float | None
+    exact: bool
+
+
+def layer_kind(layer) -> str:
+    """Map a Keras layer to one of KINDS."""
+    if isinstance(layer, keras.layers.InputLayer):
+        return "input"
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    name = type(layer).__name__
+    if "Conv" in name:
+        return "conv"
+    if "Normalization" in name:
+        return "batchnorm"
+    if "Pooling" in name:
+        return "pool"
+    if "Dropout" in name:
+        return "dropout"
+    if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
+        return "flatten"
+    if isinstance(layer, keras.layers.Dense):
+        return "dense"
+    if isinstance(layer, keras.layers.Activation):
+        fn = getattr(layer.activation, "__name__", "")
+        return "softmax" if fn == "softmax" else "activation"
+    if isinstance(layer, (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
+                          keras.layers.PReLU)):
+        return "activation"
+    return "other"
+
+
+def shape_text(shape) -> str:
+    return ", ".join(str(d) for d in shape)
+
+
+def _np(v) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32)
+
+
+def _activation_name(fn) -> str:
+    return getattr(fn, "__name__", str(fn))
+
+
+def _layer_info(layer, kind: str) -> dict[str, Any]:
+    cfg = layer.get_config()
+    info: dict[str, Any] = {"class": type(layer).__name__}
+    if kind == "conv":
+        info.update(kernel=_np(layer.kernel), bias=_np(layer.bias) if layer.use_bias else None,
+                    filters=cfg.get("filters"), kernel_size=tuple(cfg.get("kernel_size", ())),
+                    strides=tuple(cfg.get("strides", ())), padding=cfg.get("padding"),
+                    dilation=tuple(cfg.get("dilation_rate", ())),
+                    activation=_activation_name(layer.activation))
+    elif kind == "batchnorm" and isinstance(layer, keras.layers.BatchNormalization):
+        n = int(layer.moving_mean.shape[0])
+        info.update(gamma=_np(layer.gamma) if layer.scale else np.ones(n, np.float32),
+                    beta=_np(layer.beta) if layer.center else np.zeros(n, np.float32),
+                    mean=_np(layer.moving_mean), variance=_np(layer.moving_variance),
+                    epsilon=float(layer.epsilon))
+    elif kind == "pool":
+        info.update(mode="max" if "Max" in type(layer).__name__ else "average",
+                    pool_size=tuple(cfg.get("pool_size") or ()), strides=tuple(cfg.get("strides") or ()),
+                    padding=cfg.get("padding"))
+    elif kind == "dropout":
+        info.update(rate=float(cfg.get("rate", 0.0)))
+    elif kind == "dense":
+        info.update(kernel=_np(layer.kernel), bias=_np(layer.bias) if layer.use_bias else None,
+                    units=int(cfg["units"]), activation=_activation_name(layer.activation))
+    elif kind == "activation":
+        if isinstance(layer, keras.layers.ReLU):
+            info.update(function="relu", max_value=cfg.get("max_value"),
+                        negative_slope=float(cfg.get("negative_slope") or 0.0),
+                        threshold=float(cfg.get("threshold") or 0.0))
+        elif isinstance(layer, keras.layers.Activation):
+            info.update(function=_activation_name(layer.activation))
+        else:
+            info.update(function=type(layer).__name__.lower())
+    elif kind == "softmax":
+        info.update(axis=cfg.get("axis", -1))
+    return info
+
+
+def _producer(layer) -> str | None:
+    try:
+        history = layer.input._keras_history
+    except (AttributeError, ValueError):
+        return None
+    return history.operation.name if history else None
+
+
+class Probe:
+    """Every layer's output for one image in one compiled graph call; gradients likewise.
+
+    Build once per model (it makes a multi-output keras.Model and tf.functions with a
+    fixed input signature) and reuse; it never changes the model.
+    """
+
+    #: Images per gradient call for SmoothGrad (a fixed shape: XLA compiles once per shape).
+    CHUNK = 10
+
+    def __init__(self, model: keras.Model, jit_compile: bool = True, jit_gradients: bool = False):
+        if len(model.inputs) != 1:
+            raise ValueError(f"Probe needs a model with one input; {model.name} has {len(model.inputs)}.")
+        self.model = model
+        self.input_shape: tuple[int, ...] = tuple(int(d) for d in model.inputs[0].shape[1:])
+        layers = list(model.layers)
+        if not layers or not isinstance(layers[0], keras.layers.InputLayer):
+            raise ValueError("Probe needs a functional model whose first layer is its Input.")
+        specs = []
+        for i, layer in enumerate(layers):
+            kind = layer_kind(layer)
+            specs.append(LayerSpec(
+                index=i, name=layer.name, kind=kind, input_name=_producer(layer),
+                output_shape=tuple(int(d) for d in layer.output.shape[1:]),
+                params=int(layer.count_params()), layer=layer,
+                info=types.MappingProxyType(_layer_info(layer, kind))))
+        self.specs: tuple[LayerSpec, ...] = tuple(specs)
+        self.index = {s.name: s.index for s in specs}
+        self._multi = keras.Model(model.inputs, [layer.output for layer in layers[1:]],
+                                  name=f"{model.name}_probe")
+        self.score_layer: str = "logits" if "logits" in self.index else layers[-1].name
+        self._score_pos = self.index[self.score_layer] - 1  # position among the graph's outputs
+        # The forward pass is XLA-compiled (about 1 s once per model): faster than a plain
+        # graph, and its compiled code survives keras.backend.clear_session(), which empties
+        # TensorFlow's kernel cache (cnnviz.ui.model_cache explains why that matters). The
+        # gradient graphs are plain tf.functions unless jit_gradients: XLA-compiling them
+        # takes 5-10 s per model and shape, too long for a first visit.
+        batch_spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
+        one_spec = tf.TensorSpec((1, *self.input_shape), tf.float32)
+        class_spec = tf.TensorSpec((), tf.int32)
+        self.jit_compile = bool(jit_compile)
+        self._forward = tf.function(self._forward_impl, input_signature=[one_spec],
+                                    jit_compile=self.jit_compile)
+        self._input_grad = tf.function(self._input_grad_impl, input_signature=[batch_spec, class_spec],
+                                       jit_compile=bool(jit_gradients))
+        self._all_grads = tf.function(self._all_grads_impl, input_signature=[one_spec, class_spec],
+                                      jit_compile=bool(jit_gradients))
+
+    # --- graph functions -------------------------------------------------------------------
+    def _forward_impl(self, x):
+        return self._multi([x], training=False)
+
+    def _input_grad_impl(self, x, c):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outs = self._multi([x], training=False)
+            score = tf.reduce_sum(outs[self._score_pos][:, c])  # samples are independent
+        return tape.gradient(score, x)
+
+    def _all_grads_impl(self, x, c):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outs = self._multi([x], training=False)
+            score = outs[self._score_pos][0, c]
+        grads = tape.gradient(score, [x, *outs], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return outs, grads
+
+    # --- helpers ---------------------------------------------------------------------------
+    def check_input(self, x) -> np.ndarray:
+        """One image -> float32 (1, H, W, C); a grayscale H x W is accepted for C == 1."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim == len(self.input_shape) - 1 and self.input_shape[-1] == 1:
+            x = x[..., None]
+        if x.shape != self.input_shape:
+            raise ValueError(f"{self.model.name} takes one image of shape {self.input_shape}, "
+                             f"got {x.shape}.")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("The image holds NaN or infinite values.")
+        return x[None]
+
+    def _check_class(self, class_index) -> int:
+        n = self.specs[self.index[self.score_layer]].output_shape[-1]
+        c = int(class_index)
+        if not 0 <= c < n:
+            raise ValueError(f"class_index must be 0..{n - 1}, got {class_index}.")
+        return c
+
+    def spec(self, name: str) -> LayerSpec:
+        if name not in self.index:
+            raise KeyError(f"No layer {name!r} in {self.model.name}; layers: {', '.join(self.index)}.")
+        return self.specs[self.index[name]]
+
+    # --- public ----------------------------------------------------------------------------
+    def run(self, x) -> list[LayerActivation]:
+        """Every layer's output for one image x (H x W x C, no batch axis), in model order."""
+        xb = self.check_input(x)
+        outs = self._forward(tf.constant(xb))
+        arrays = [xb[0]] + [o.numpy()[0] for o in outs]
+        return [LayerActivation(index=s.index, name=s.name, kind=s.kind, output=a,
+                                input_name=s.input_name, params=s.params, layer=s.layer, info=s.info)
+                for s, a in zip(self.specs, arrays)]
+
+    def probabilities(self, x) -> np.ndarray:
+        """The model's output for one image (what model(x, training=False) returns)."""
+        return self._forward(tf.constant(self.check_input(x)))[-1].numpy()[0]
+
+    def input_gradient(self, x_batch: np.ndarray, class_index: int) -> np.ndarray:
+        """d logit[class] / d input for a batch of images (N, H, W, C).
+
+        One image goes through as it is; more go in chunks of CHUNK (the last padded), so a
+        compiled graph sees only two shapes and memory stays bounded.
+        """
+        c = tf.constant(self._check_class(class_index), tf.int32)
+        xb = np.asarray(x_batch, dtype=np.float32)
+        if xb.ndim != len(self.input_shape) + 1 or xb.shape[1:] != self.input_shape:
+            raise ValueError(f"expected a batch of shape (N, {shape_text(self.input_shape)}), got {xb.shape}.")
+        if len(xb) == 1:
+            return self._input_grad(tf.constant(xb), c).numpy()
+        out = []
+        for i in range(0, len(xb), self.CHUNK):
+            part = xb[i:i + self.CHUNK]
+            n = len(part)
+            if n < self.CHUNK:
+                part = np.concatenate([part, np.zeros((self.CHUNK - n, *self.input_shape), np.float32)])
+            out.append(self._input_grad(tf.constant(part), c).numpy()[:n])
+        return np.concatenate(out)
+
+    def gradients(self, x, class_index: int) -> dict[str, np.ndarray]:
+        """d logit[class] / d (every layer's output), one backward pass; name -> array (no batch).
+
+        Layers after the score layer (the softmax) get zeros: the logit does not depend on them.
+        """
+        c = self._check_class(class_index)
+        _, grads = self._all_grads(tf.constant(self.check_input(x)), tf.constant(c, tf.int32))
+        return {s.name: g.numpy()[0] for s, g in zip(self.specs, grads)}
+
+
+_PROBES: "weakref.WeakKeyDictionary[keras.Model, Probe]" = weakref.WeakKeyDictionary()
+_PROBES_LOCK = threading.Lock()
+
+
+def get_probe(model: keras.Model | Probe) -> Probe:
+    """The Probe of a model (built on first use, then reused); a Probe is returned as is."""
+    if isinstance(model, Probe):
+        return model
+    with _PROBES_LOCK:
+        p = _PROBES.get(model)
+        if p is None:
+            p = _PROBES[model] = Probe(model)
+        return p
+
+
+def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: float = 0.15,
+             seed: int = 0) -> np.ndarray:
+    """|d logit[class] / d input| as an H x W map (largest over colour channels).
+
+    smoothgrad_samples > 0: SmoothGrad, the mean of that map over noisy copies of x
+    (Gaussian noise, standard deviation noise x (max - min) of x, drawn from seed).
+    """
+    p = get_probe(model)
+    xb = p.check_input(x)
+    n = int(smoothgrad_samples)
+    if n < 0 or n > 500:
+        raise ValueError(f"smoothgrad_samples must be 0..500, got {smoothgrad_samples}.")
+    if not (0.0 <= float(noise) <= 1.0):
+        raise ValueError(f"noise must be 0..1 (a fraction of the pixel range), got {noise}.")
+    if n == 0:
+        g = p.input_gradient(xb, class_index)
+        return np.abs(g[0]).max(axis=-1)
+    span = float(xb.max() - xb.min()) or 1.0
+    rng = np.random.default_rng(seed)
+    noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
+    g = p.input_gradient(noisy, class_index)
+    return np.abs(g).max(axis=-1).mean(axis=0)
+
+
+def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:
+    """d logit[class] / d (layer's output), same shape as the layer's output (no batch axis)."""
+    p = get_probe(model)
+    spec = p.spec(layer_name)
+    if spec.index > p.index[p.score_layer]:
+        raise ValueError(f"{layer_name} comes after {p.score_layer}; the class score does not depend on it.")
+    return p.gradients(x, class_index)[layer_name]
+
+
+def default_cam_layer(model) -> str:
+    """The last layer with a spatial map that is not a pooling: the last conv block's output."""
+    p = get_probe(model)
+    for s in reversed(p.specs):
+        if len(s.output_shape) == 3 and s.kind in ("conv", "batchnorm", "activation"):
+            return s.name
+    raise ValueError(f"{p.model.name} has no convolutional layer for Grad-CAM.")
+
+
+def grad_cam_coarse(model, x, class_index: int, layer_name: str | None = None) -> np.ndarray:
+    """Grad-CAM at the layer's own resolution, not normalised: ReLU(sum_k w_k A_k),
+    w_k = mean over positions of d logit[class] / d A_k."""
+    p = get_probe(model)
+    name = layer_name or default_cam_layer(p)
+    spec = p.spec(name)
+    if len(spec.output_shape) != 3:
+        raise ValueError(f"Grad-CAM needs a layer with an H x W x C output; {name} has {spec.output_shape}.")
+    if spec.index > p.index[p.score_layer]:
+        raise ValueError(f"{name} comes after {p.score_layer}.")
+    c = p._check_class(class_index)
+    outs, grads = p._all_grads(tf.constant(p.check_input(x)), tf.constant(c, tf.int32))
+    a = outs[spec.index - 1].numpy()[0] if spec.index > 0 else p.check_input(x)[0]
+    g = grads[spec.index].numpy()[0]
+    weights = g.mean(axis=(0, 1))
+    return np.maximum(a @ weights, 0.0).astype(np.float32)
+
+
+def resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a 2-D map, as tf.image.resize(method="bilinear") does (half-pixel
+    centres, no antialiasing); NumPy, so it needs no TensorFlow kernel."""
+    a = np.asarray(a, dtype=np.float32)
+
+    def axis(n_in: int, n_out: int):
+        src = np.clip((np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+        lo = np.floor(src).astype(int)
+        hi = np.minimum(lo + 1, n_in - 1)
+        return lo, hi, (src - lo).astype(np.float32)
+
+    r0, r1, fr = axis(a.shape[0], int(size[0]))
+    c0, c1, fc = axis(a.shape[1], int(size[1]))
+    top = a[r0][:, c0] * (1 - fc) + a[r0][:, c1] * fc
+    bottom = a[r1][:, c0] * (1 - fc) + a[r1][:, c1] * fc
+    return (top * (1 - fr[:, None]) + bottom * fr[:, None]).astype(np.float32)
+
+
+def grad_cam(model, x, class_index: int, layer_name: str | None = None) -> np.ndarray:
+    """Grad-CAM heat map in [0, 1], resized (bilinear) to the input's H x W."""
+    p = get_probe(model)
+    cam = grad_cam_coarse(p, x, class_index, layer_name)
+    big = np.maximum(resize_bilinear(cam, p.input_shape[:2]), 0.0)
+    top = float(big.max())
+    return (big / top if top > 0 else big).astype(np.float32)
+
+
+def _feeds_score_directly(p: Probe, name: str) -> bool:
+    """True when `name`'s output reaches the score layer unchanged at inference."""
+    s = p.spec(p.score_layer)
+    src = s.input_name
+    while src is not None:
+        if src == name:
+            return True
+        spec = p.spec(src)
+        if spec.kind not in _IDENTITY_AT_INFERENCE:
+            return False
+        src = spec.input_name
+    return False
+
+
+def contributions(model, x, class_index: int, layer_name: str | None = None,
+                  activations: Sequence[LayerActivation] | None = None) -> Contributions:
+    """Each unit's push on the class's logit, sorted from most positive.
+
+    layer_name None: the layer that feeds the logits layer (e.g. relu_dense1), where the
+    split is exact (activation x weight, plus the bias, sums to the logit). Other layers:
+    gradient x activation, an estimate. `activations` (Probe.run's result) avoids a rerun.
+    """
+    p = get_probe(model)
+    c = p._check_class(class_index)
+    score = p.spec(p.score_layer)
+    if layer_name is None:
+        layer_name = score.input_name
+        while layer_name is not None and p.spec(layer_name).kind in _IDENTITY_AT_INFERENCE:
+            layer_name = p.spec(layer_name).input_name
+    if layer_name is None:
+        raise ValueError("The score layer has no input layer to split.")
+    spec = p.spec(layer_name)
+    acts = activations if activations is not None else p.run(x)
+    a = np.asarray(acts[spec.index].output, dtype=np.float32).reshape(-1)
+    logits_out = np.asarray(acts[score.index].output, dtype=np.float32)
+    if score.kind == "dense" and _feeds_score_directly(p, layer_name):
+        w = score.info["kernel"][:, c]
+        contrib = a * w
+        bias = float(score.info["bias"][c]) if score.info["bias"] is not None else 0.0
+        order = np.argsort(-contrib, kind="stable")
+        return Contributions(layer_name, c, order, a[order], w[order], contrib[order], bias,
+                             float(logits_out[c]), True)
+    g = layer_gradients(p, x, c, layer_name).reshape(-1)
+    contrib = a * g
+    order = np.argsort(-contrib, kind="stable")
+    return Contributions(layer_name, c, order, a[order], None, contrib[order], None, None, False)
+
+
+def dropout_sample(values: np.ndarray, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """What a Keras Dropout(rate) layer does in training, on `values`.
+
+    Returns (scale, output): scale is 0 where a unit is dropped and 1/(1 - rate) where it
+    is kept (Keras's own Dropout applied to ones), output = values x scale.
+    """
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"Dropout rate must be in [0, 1), got {rate}.")
+    v = np.asarray(values, dtype=np.float32)
+    layer = keras.layers.Dropout(rate, seed=int(seed))
+    scale = keras.ops.convert_to_numpy(layer(np.ones_like(v)[None], training=True))[0]
+    return scale.astype(np.float32), (v * scale).astype(np.float32)

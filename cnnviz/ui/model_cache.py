@@ -1,0 +1,105 @@
+"""Models and their probes, loaded once per process and shared by every session.
+
+Nothing here is changed after loading: sessions only call the model and the probe.
+Importing this module imports TensorFlow (through cnnviz.probe).
+"""
+from __future__ import annotations
+
+import gc
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import models, probe
+
+def _keep_tensorflow_warm() -> None:
+    """Skip the keras.backend.clear_session() that Streamlit runs after every script run.
+
+    Streamlit's runner (streamlit/runtime/scriptrunner/script_runner.py,
+    _clean_problem_modules) calls it to clean up after scripts that build Keras models on
+    every run. Ours are built once and cached, and with TensorFlow that call costs a full
+    garbage collection and empties TensorFlow's kernel cache: the next run's first model call
+    then takes 50-300 ms instead of 3 ms (measured here). Calls from anywhere else (training
+    code, notebooks, tests) still reach Keras unchanged.
+    """
+    import keras
+
+    original = keras.backend.clear_session
+    if getattr(original, "_cnnviz_guard", False):
+        return
+
+    def clear_session(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == "streamlit.runtime.scriptrunner.script_runner":
+            return None
+        return original(*args, **kwargs)
+
+    clear_session._cnnviz_guard = True
+    clear_session.__doc__ = original.__doc__
+    keras.backend.clear_session = clear_session
+
+
+_keep_tensorflow_warm()
+
+UNTRAINED = "untrained digits_cnn"
+"""Offered only when no trained model has been shipped yet (random weights, said so on screen)."""
+
+DATASET_OF_SAMPLE = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "CIFAR-10": "cifar10"}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    name: str
+    model: Any            # keras.Model
+    probe: probe.Probe
+    card: dict            # the model card (dataset, class_names, test_accuracy, ...)
+    trained: bool
+
+
+def available() -> list[str]:
+    """The models a visitor can pick: the shipped pretrained ones (or the untrained fallback)."""
+    return list(models.PRETRAINED) or [UNTRAINED]
+
+
+def _warm(p: probe.Probe) -> None:
+    """Trace every graph function once so a visitor never waits for it."""
+    x = np.zeros(p.input_shape, np.float32)
+    p.run(x)
+    p.gradients(x, 0)
+    p.input_gradient(x[None], 0)
+    p.input_gradient(np.repeat(x[None], p.CHUNK, axis=0), 0)
+
+
+def _untrained():
+    """digits_cnn with random weights drawn from a fixed seed (the same in every process)."""
+    model = models.build("digits_cnn", "mnist")
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if hasattr(layer, "kernel"):
+            fan_in = int(np.prod(layer.kernel.shape[:-1]))
+            layer.kernel.assign(rng.normal(0.0, np.sqrt(2.0 / fan_in), layer.kernel.shape).astype("float32"))
+    return model
+
+
+@st.cache_resource(show_spinner="Loading the network (once per server)…", max_entries=8)
+def load(name: str) -> Loaded:
+    if name == UNTRAINED:
+        model = _untrained()
+        card = {"name": UNTRAINED, "dataset": "mnist", "architecture": "digits_cnn",
+                "class_names": [str(d) for d in range(10)], "test_accuracy": None}
+        trained = False
+    else:
+        model = models.load_pretrained(name)
+        card = dict(models.PRETRAINED[name])
+        trained = True
+    p = probe.get_probe(model)
+    _warm(p)
+    # Streamlit runs a full garbage collection after every script run. With TensorFlow and
+    # Keras loaded that scans a few hundred thousand long-lived objects (0.3-1 s here);
+    # freezing them once moves them out of the collector's way.
+    gc.collect()
+    gc.freeze()
+    return Loaded(name, model, p, card, trained)

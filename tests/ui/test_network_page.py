@@ -1,0 +1,136 @@
+"""The network explorer page (/network) driven by streamlit.testing.v1.AppTest."""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PAGE = "cnnviz/ui/pages/network.py"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    return open_page()
+
+
+def by_key(widgets, key):
+    found = [w for w in widgets if w.key == key]
+    assert found, f"no widget with key {key!r}"
+    return found[0]
+
+
+def layer_heading(at) -> str:
+    return [s.value for s in at.subheader if "·" in s.value][0]
+
+
+def layer_name(text: str) -> str:
+    """'3 · relu1 — Activation, ...' -> 'relu1' (layer option labels and headings)."""
+    return text.split(" · ")[1].split(" — ")[0]
+
+
+def prediction(at) -> str:
+    texts = [s.value for s in at.subheader if s.value.startswith("Prediction:")]
+    assert len(texts) == 1, [s.value for s in at.subheader]
+    return texts[0]
+
+
+def test_page_loads_and_shows_a_prediction(at):
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    text = prediction(at)
+    body = text.removeprefix("Prediction: ")
+    label, p = body.rsplit(" (", 1)
+    assert p.endswith("%)") and 0 <= float(p[:-2]) <= 100
+    assert at.title[0].value.endswith("Network explorer")
+    assert by_key(at.selectbox, "net_layer").value == "conv1"
+
+
+def test_step_through_every_layer_and_back(at):
+    layers = [layer_name(o) for o in by_key(at.selectbox, "net_layer").options]
+    by_key(at.selectbox, "net_layer").set_value(layers[0]).run()
+    assert by_key(at.button, "net_prev").disabled
+    seen = [layer_heading(at)]
+    for _ in range(len(layers) - 1):
+        by_key(at.button, "net_next").click().run()
+        assert not at.exception, (seen[-1], at.exception)
+        seen.append(layer_heading(at))
+    assert by_key(at.button, "net_next").disabled
+    assert [layer_name(h) for h in seen] == layers
+    for _ in range(len(layers) - 1):
+        by_key(at.button, "net_prev").click().run()
+        assert not at.exception
+    assert by_key(at.selectbox, "net_layer").value == layers[0]
+    prediction(at)
+
+
+def test_layer_views_and_their_controls(at):
+    by_key(at.selectbox, "net_layer").set_value("relu2").run()
+    by_key(at.radio, "net_scale").set_value("map").run()
+    by_key(at.slider, "net_channel").set_value(5).run()
+    assert not at.exception
+    assert by_key(at.slider, "net_channel").value == 5
+    assert any("channel 5" in str(p.proto) for p in at.get("plotly_chart"))
+    by_key(at.selectbox, "net_layer").set_value("bn1").run()
+    assert any("Check at row" in m.value for m in at.markdown)
+    by_key(at.selectbox, "net_layer").set_value("pool1").run()
+    assert any("pool2d" in c.value for c in at.caption)
+    by_key(at.selectbox, "net_layer").set_value("dropout1").run()
+    by_key(at.toggle, "net_dropout_show").set_value(True).run()
+    assert not at.exception
+    assert any("1 / (1 − 0.3)" in m.value for m in at.markdown)
+    by_key(at.selectbox, "net_layer").set_value("logits").run()
+    assert any("bias" in c.value for c in at.caption)
+    by_key(at.selectbox, "net_layer").set_value("softmax").run()
+    assert any("Prediction:" in m.value for m in at.markdown)
+    assert not at.exception
+
+
+def test_why_this_prediction_controls(at):
+    cls = by_key(at.selectbox, "net_why_class")
+    other = (cls.value + 1) % len(cls.options)
+    cls.set_value(other).run()
+    by_key(at.toggle, "net_smooth").set_value(True).run()
+    by_key(at.slider, "net_smooth_n").set_value(15).run()
+    cam = by_key(at.selectbox, "net_cam_layer")
+    cam.set_value(cam.options[0]).run()
+    grad = by_key(at.selectbox, "net_grad_layer")
+    grad.set_value("dense1").run()
+    assert not at.exception
+    assert by_key(at.toggle, "net_smooth").value and by_key(at.slider, "net_smooth_n").value == 15
+
+
+def test_each_model_is_selectable():
+    at = open_page()
+    names = by_key(at.selectbox, "net_model").options
+    for name in names:
+        by_key(at.selectbox, "net_model").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+        prediction(at)
+        by_key(at.button, "net_next").click().run()
+        assert not at.exception
+
+
+def test_a_colour_photo_goes_to_every_model():
+    from cnnviz import images
+    from cnnviz.ui import widgets
+    at = open_page()
+    rgb = np.random.default_rng(0).random((40, 60, 3)).astype(np.float32)
+    at.session_state[widgets.PICTURE_KEY] = images.Picture(rgb, "upload: noise.png")
+    at.run()
+    for name in by_key(at.selectbox, "net_model").options:
+        by_key(at.selectbox, "net_model").set_value(name).run()
+        assert not at.exception
+        prediction(at)
