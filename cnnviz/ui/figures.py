@@ -287,6 +287,16 @@ def vector_bars(values: np.ndarray, title: str = "", labels=None, highlight: int
     return fig
 
 
+def to_png(img, level: int = 1) -> bytes:
+    """PNG bytes of a PIL image with light compression (st.image otherwise spends ~20 ms a
+    mosaic compressing harder)."""
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=level)
+    return buf.getvalue()
+
+
 # --------------------------------------------------------------------------- lessons: activations, pooling, Conv1D
 # (issue D) Curves and signals as Plotly figures; pooled maps as one enlarged PIL image each.
 # The Plotly builders assemble plain dicts and skip Plotly's per-property validation (it cost
