@@ -477,8 +477,7 @@ def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 48
              "y": np.arange(0, v.shape[0], step), "colorscale": PLOTLY_SCALES["diverging"],
              "zmin": -m, "zmax": m, "zmid": 0,
              "hovertemplate": "row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>",
-             "colorbar": {"thickness": 16, "title": {"text": "value", "side": "right"},
-                          "tickfont": {"size": 13}}}
+             "colorbar": {"thickness": 14, "len": 0.8, "tickfont": {"size": 13}, "xpad": 4}}
     axis = {"showgrid": False, "constrain": "domain", "tickfont": {"size": 13}}
     layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
               "plot_bgcolor": "rgba(0,0,0,0)",

@@ -121,7 +121,7 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice
     st.selectbox("Preset kernel", names, key=f"{key}_preset", on_change=_on_preset, args=(key,),
                  help="Start from a classic image-processing kernel, then edit its numbers below.")
     origin = ss[f"{key}_origin"]
-    st.info(f"**{origin}**: {kernels.DESCRIPTIONS[origin]}", icon="💡")
+    st.info(f"**{origin}**: {kernels.DESCRIPTIONS[origin]}")
 
     c_size, c_bias = st.columns(2)
     c_size.selectbox("Kernel size", list(range(1, kernels.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",

@@ -18,7 +18,7 @@ from cnnviz.ui import widgets
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/convolution.py"
 SHAPE = re.compile(r"output \*\*(\d+) × (\d+)\*\*")
-VALUE = re.compile(r"= &nbsp; \*\*(-?[\d.]+)\*\*")
+VALUE = re.compile(r"Output value &nbsp; \*\*(-?[\d.]+)\*\*")
 
 
 def _open(picture: images.Picture | None = None) -> AppTest:

@@ -30,10 +30,10 @@ MODES = {
     "sum": "One filter across all 3 colours, summed (like Conv2D)",
 }
 CHANNELS = ("red", "green", "blue")
-PADDINGS = {"valid": "valid: no padding", "same": "same: pad so output ≈ input ÷ stride",
-            "explicit": "p zeros on every side"}
+PADDINGS = {"valid": "valid: none", "same": "same: output size = input size ÷ stride",
+            "explicit": "p zeros on every side (you choose p)"}
 PLAY_SECONDS = 0.8
-PICTURE_SIDE = 340       # px: the pictures in the feature-map row and the step-through
+PICTURE_SIDE = 400       # px: pictures are drawn this big, then fitted to their column
 HEATMAP_SIDE = 256       # larger maps are drawn at every n-th row/column (hover stays exact)
 ss = st.session_state
 
@@ -99,7 +99,7 @@ def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int],
 
 # --------------------------------------------------------------------------- the page
 
-st.title("🧮 Convolution: sliding a kernel over an image")
+st.title("Convolution: sliding a kernel over an image")
 st.markdown(
     "A **kernel** (or filter) is a small grid of numbers. It slides across the image; at every "
     "stop each weight is multiplied by the pixel under it, the products are **added up** (plus a "
@@ -112,23 +112,27 @@ picture = widgets.current_picture()
 pixels = np.asarray(picture.pixels, dtype=np.float32)
 is_rgb = pixels.ndim == 3
 
-st.subheader("1 · Choose a kernel and how it slides")
-left, right = st.columns([1.25, 1], gap="large")
+left, right = st.columns([1, 1.6], gap="large")
 with left:
+    st.subheader("1 · The kernel")
     choice = kernel_editor("conv_kernel", default="Sobel x")
-with right:
-    st.slider("Stride (how far the window jumps)", 1, 5, 1, key="conv_stride")
-    st.radio("Padding", list(PADDINGS), format_func=PADDINGS.get, key="conv_padding", horizontal=False)
+    st.subheader("2 · How it slides")
+    c_stride, c_dilation = st.columns(2)
+    c_stride.slider("Stride (jump size)", 1, 5, 1, key="conv_stride",
+                    help="How many pixels the window moves between two outputs.")
+    c_dilation.slider("Dilation (tap spacing)", 1, 4, 1, key="conv_dilation",
+                      help="Dilation d spreads the taps d pixels apart, so a 3×3 kernel covers a "
+                           "(2d+1)×(2d+1) area.")
+    st.radio("Padding (zeros around the image)", list(PADDINGS), format_func=PADDINGS.get,
+             key="conv_padding")
     if ss["conv_padding"] == "explicit":
         st.number_input("p (zeros added on every side)", 0, 10, 1, step=1, key="conv_p")
-    st.slider("Dilation (gap between the kernel's taps)", 1, 4, 1, key="conv_dilation",
-              help="Dilation d spreads the taps d pixels apart, so a 3×3 kernel covers a "
-                   "(2d+1)×(2d+1) area.")
     if is_rgb:
         st.radio("This is a colour image. Filter…", list(MODES), format_func=MODES.get, key="conv_mode",
                  index=2)
     else:
         st.caption("This image is grayscale: the kernel slides over its single channel.")
+    slide_message = st.empty()
 
 mode = ss.get("conv_mode", "sum") if is_rgb else "gray"
 padding = ss["conv_padding"] if ss["conv_padding"] != "explicit" else int(ss.get("conv_p", 1))
@@ -148,8 +152,7 @@ except ValueError as exc:
                 break
         except ValueError:
             continue
-    with right:
-        st.error(f"{exc} Showing {slide.describe()} instead.", icon="⚠️")
+    slide_message.error(f"{exc} Showing {slide.describe()} instead.", icon="⚠️")
 
 x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else _gray(pixels))
 depthwise = mode == "depthwise"
@@ -163,57 +166,53 @@ widgets.set_feature_map(out2d, f"{choice.name} on {picture.name}" + (
 
 # --------------------------------------------------------------------------- the feature map
 
-st.subheader("2 · The feature map")
 kh, kw = kernel.shape
 h, w = x.shape[:2]
 oh, ow = out.shape[:2]
 pads_h = kernels.pad_amounts(h, kh, slide.stride, slide.padding, slide.dilation)
 pads_w = kernels.pad_amounts(w, kw, slide.stride, slide.padding, slide.dilation)
-channels_text = " × 3 channels" if depthwise else ""
-st.markdown(f"#### Input {h} × {w} → kernel {kh} × {kw} → output **{oh} × {ow}**{channels_text}")
+with right:
+    st.subheader("3 · The feature map")
+    channels_text = " × 3 channels" if depthwise else ""
+    st.markdown(f"#### Input {h} × {w} → kernel {kh} × {kw} → output **{oh} × {ow}**{channels_text}")
+    c_in, c_out = st.columns([0.6, 1.5], gap="small")
+    with c_in:
+        st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
+        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_png(x)), caption=picture.name)
+        if depthwise:
+            st.markdown("**Output as colours**")
+            st.image(_memo("output_png", picture.pixels, params, lambda: _picture_png(out)),
+                     caption="the 3 filtered channels (clipped to 0…1)")
+    with c_out:
+        if depthwise:
+            channel = st.radio("Channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
+            shown = out[..., CHANNELS.index(channel)]
+            what = f"the {channel} channel"
+        else:
+            shown = out2d
+            what = "the feature map"
+        fig, step = figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=460)
+        st.markdown(f"**Output: {what}**  \n:gray[blue < 0 < red · hover for values]")
+        st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
+        if step > 1:
+            st.caption(f"Large map: drawn with one row and column in every {step} "
+                       f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) to keep "
+                       "the page quick. Hovered values are exact.")
 
-if depthwise:
-    cols = st.columns([1, 1, 1.35], gap="medium")
-else:
-    cols = st.columns([1, 1.35], gap="medium")
-with cols[0]:
-    st.markdown("**Input**" + (" (converted to grayscale)" if mode == "gray" and is_rgb else ""))
-    st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_png(x)), caption=picture.name)
-if depthwise:
-    with cols[1]:
-        st.markdown("**Output as colours** (values clipped to 0…1)")
-        st.image(_memo("output_png", picture.pixels, params, lambda: _picture_png(out)),
-                 caption="the three filtered channels together")
-with cols[-1]:
-    if depthwise:
-        channel = st.radio("Colour channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
-        shown = out[..., CHANNELS.index(channel)]
-        what = f"the {channel} channel"
-    else:
-        shown = out2d
-        what = "the feature map"
-    fig, step = figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=430)
-    st.markdown(f"**Output: {what}** (blue < 0 < red; hover for values)")
-    st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
-    if step > 1:
-        st.caption(f"Large map: drawn with one row and column in every {step} "
-                   f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) to keep the "
-                   "page quick. Hovered values are exact.")
-
-with st.container(border=True):
-    st.markdown("**Why this size?** For each side: "
-                "o = ⌊(i + 2p − k − (k−1)(d−1)) / s⌋ + 1, with input i, padding p, kernel k, "
-                "dilation d and stride s.")
-    st.latex(_shape_latex("height", h, kh, slide, pads_h, oh))
-    st.latex(_shape_latex("width", w, kw, slide, pads_w, ow))
-    if slide.padding == "same":
-        st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, {pads_h[1]} "
-                   f"below, {pads_w[0]} left, {pads_w[1]} right; any extra zero goes below/right, "
-                   "as in Keras).")
+    with st.container(border=True):
+        st.markdown("**Why this size?** For each side: "
+                    "o = ⌊(i + 2p − k − (k−1)(d−1)) / s⌋ + 1, with input i, padding p, kernel k, "
+                    "dilation d and stride s.")
+        st.latex(_shape_latex("height", h, kh, slide, pads_h, oh))
+        st.latex(_shape_latex("width", w, kw, slide, pads_w, ow))
+        if slide.padding == "same":
+            st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, "
+                       f"{pads_h[1]} below, {pads_w[0]} left, {pads_w[1]} right; an odd extra zero "
+                       "goes below/right, as in Keras).")
 
 # --------------------------------------------------------------------------- step-through
 
-st.subheader("3 · One step at a time")
+st.subheader("4 · One step at a time")
 st.markdown("Pick an output position (sliders, or click either picture) and see the sum that "
             "produced it.")
 playing = st.toggle("▶ Play: slide the window automatically", key="conv_play")
@@ -278,8 +277,29 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
                          bias=bias, depthwise=mode == "depthwise")
     pads = (kernels.pad_amounts(x.shape[0], kernel.shape[0], slide.stride, slide.padding, slide.dilation),
             kernels.pad_amounts(x.shape[1], kernel.shape[1], slide.stride, slide.padding, slide.dilation))
+    kh, kw = kernel.shape
+    expected = out[row, col]
+    if mode == "depthwise":
+        name = CHANNELS[channel]
+        value, target = float(win.value[channel]), float(expected[channel])
+        lines = [(f"sum of the {kh * kw} {name} products", float(win.total[channel])),
+                 (f"\+ {name} bias", float(np.broadcast_to(win.bias, (3,))[channel]))]
+    else:
+        value, target = float(win.value), float(expected)
+        if mode == "sum":
+            per = win.products.sum(axis=(0, 1))
+            lines = [(f"sum of the {kh * kw} {n} products", float(p)) for n, p in zip(CHANNELS, per)]
+        else:
+            lines = [(f"sum of the {kh * kw} products", float(win.total))]
+        lines.append(("\+ bias", float(win.bias)))
+    with c_ctrl:
+        table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {_fmt(v)} |\n" for t, v in lines)
+        st.markdown(table)
+        st.markdown(f"#### Output value &nbsp; **{_fmt(value)}**")
+        ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
+        st.caption(f"The feature map holds {_fmt(target)} at row {row}, column {col}: {ok}.")
     with c_in:
-        st.markdown("**The window on the input**" + (" (slate = padding zeros)" if any(sum(pads, ())) else ""))
+        st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if any(sum(pads, ())) else ""))
         base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
         img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
         eff_h = (kernel.shape[0] - 1) * slide.dilation + 1
@@ -288,7 +308,7 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
     with c_out:
         shown = out[..., channel] if mode == "depthwise" else out.sum(axis=2) if out.ndim == 3 else out
-        st.markdown(f"**The output value it makes** (row {row}, column {col})")
+        st.markdown(f"**Output** at row {row}, column {col}" + (f" ({CHANNELS[channel]})" if mode == "depthwise" else ""))
         base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
         img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
         _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)),
@@ -300,36 +320,20 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
     else:
         patch, kern, prods = win.patch, win.kernel, win.products
         title = "input values under the window"
-    kh, kw = kern.shape
     height = int(np.clip(90 + 48 * max(kh, kw), 260, 420))
     st.plotly_chart(figures.window_figure(patch, kern, prods, win.in_image, win.rows, win.cols,
                                           height=height, patch_title=title),
-                    key="conv_window_fig", config={"displaylogo": False, "staticPlot": False})
-    expected = out[row, col]
-    if mode == "depthwise":
-        total, value, target = float(win.total[channel]), float(win.value[channel]), float(expected[channel])
-        b = float(np.broadcast_to(win.bias, (3,))[channel])
-        sum_text = f"sum of the {kh * kw} {CHANNELS[channel]} products = **{_fmt(total)}**"
-    elif mode == "sum":
-        per = win.products.sum(axis=(0, 1))
-        total, value, target, b = float(win.total), float(win.value), float(expected), float(win.bias)
-        sum_text = (" + ".join(f"{n} {_fmt(float(p))}" for n, p in zip(CHANNELS, per))
-                    + f" = **{_fmt(total)}** (all {3 * kh * kw} products)")
-    else:
-        total, value, target, b = float(win.total), float(win.value), float(expected), float(win.bias)
-        sum_text = f"sum of the {kh * kw} products = **{_fmt(total)}**"
-    st.markdown(f"### {sum_text}, &nbsp; + bias {_fmt(b)} &nbsp; = &nbsp; **{_fmt(value)}**")
-    ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
-    st.caption(f"The feature map holds {_fmt(target)} at row {row}, column {col}: {ok}. "
-               "(Padding taps read 0.)")
+                    key="conv_window_fig", config={"displaylogo": False})
 
 
 def _clickable(img, key: str, on_click, smooth: bool) -> None:
-    """A picture that reports clicks. Shrunken (smooth) pictures go as JPEG: quicker, smaller."""
+    """A picture, fitted to its column, that reports clicks (the callback rescales them).
+
+    Shrunken (smooth) pictures go as JPEG: quicker to encode and smaller to send."""
     if streamlit_image_coordinates is None:
         st.image(img)
         return
-    streamlit_image_coordinates(img, key=key, on_click=on_click, cursor="crosshair",
+    streamlit_image_coordinates(img, key=key, on_click=on_click, cursor="crosshair", width="stretch",
                                 image_format="JPEG" if smooth else "PNG", jpeg_quality=90,
                                 png_compression_level=1)
 
