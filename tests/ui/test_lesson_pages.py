@@ -31,12 +31,21 @@ def markdown_with(at: AppTest, text: str) -> str:
     return next(m.value for m in at.markdown if text in m.value)
 
 
+def md_table(at: AppTest, first_header: str) -> list[dict]:
+    """The Markdown table whose first column is `first_header`, as a list of row dicts."""
+    text = markdown_with(at, f"| {first_header} |")
+    lines = [ln.strip().strip("|").split(" | ") for ln in text.splitlines()]
+    head = [h.strip() for h in lines[0]]
+    return [dict(zip(head, (c.strip() for c in row))) for row in lines[2:]]
+
+
 # --------------------------------------------------------------------------- /activations
 
 def test_activations_page_loads_and_controls_change_the_output():
     at = open_page("activations")
-    table = at.dataframe[0].value
-    assert list(table["function"]) == ["ReLU", "sigmoid", "tanh", "softplus"]
+    table = md_table(at, "function")
+    assert [r["function"] for r in table] == ["ReLU", "sigmoid", "tanh", "softplus"]
+    assert table[0]["f′(2)"] == "1" and table[1]["f(2)"] == "0.8808"
     assert at.radio(key="act_map_fn").value == "relu"
     zeros_relu = metric(at, "exactly 0 after")
     assert metric(at, "range after").startswith("0 …")
@@ -46,21 +55,21 @@ def test_activations_page_loads_and_controls_change_the_output():
     assert metric(at, "exactly 0 after") != zeros_relu
 
     at.multiselect(key="act_chosen").set_value(["gelu", "leaky_relu"]).run()
-    assert list(at.dataframe[0].value["function"]) == ["GELU", "leaky ReLU"]
+    assert [r["function"] for r in md_table(at, "function")] == ["GELU", "leaky ReLU"]
 
     at.number_input(key="act_x0").set_value(-3.0).run()
-    assert "f(-3)" in at.dataframe[0].value.columns
+    assert "f(-3)" in md_table(at, "function")[0]
 
 
 def test_activations_vanishing_gradient_section_follows_depth():
     at = open_page("activations")
-    grads = at.dataframe[1].value
-    assert list(grads["activation"]) == ["sigmoid", "tanh", "ReLU", "softplus"]
-    first = dict(zip(grads["activation"], grads["layer 1 (first)"].astype(float)))
+    grads = md_table(at, "activation")
+    assert [r["activation"] for r in grads] == ["sigmoid", "tanh", "ReLU", "softplus"]
+    first = {r["activation"]: float(r["layer 1 (first)"]) for r in grads}
     assert first["sigmoid"] < 1e-3 * first["ReLU"]          # the vanishing gradient, as computed
     at.slider(key="vg_depth").set_value(5).run()
     assert not at.exception
-    assert "layer 5 (last)" in at.dataframe[1].value.columns
+    assert "layer 5 (last)" in md_table(at, "activation")[0]
 
 
 def test_activations_narrow_range_shows_error_and_keeps_the_rest():
@@ -102,6 +111,8 @@ def test_pooling_controls_change_the_output():
 def test_pooling_window_selection_changes_the_numbers():
     at = open_page("pooling")
     first = markdown_with(at, "of the 4 values")
+    window = markdown_with(at, "| **row ")
+    assert window.count("★") == 1 and window.count("| **row ") == 2      # a 2×2 window, one winner
     at.number_input(key="pool_row").set_value(0).run()
     at.number_input(key="pool_col").set_value(0).run()
     assert not at.exception

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import activations, images, kernels
@@ -12,11 +11,11 @@ COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus
            "leaky_relu": "#ff7f0e", "elu": "#8c564b", "gelu": "#e377c2", "silu": "#17becf"}
 FORMULAS = {
     "relu": "max(0, x)",
-    "sigmoid": "1 / (1 + e^−x)",
-    "tanh": "(e^x − e^−x) / (e^x + e^−x)",
-    "softplus": "ln(1 + e^x)",
+    "sigmoid": "1 / (1 + e⁻ˣ)",
+    "tanh": "(eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)",
+    "softplus": "ln(1 + eˣ)",
     "leaky_relu": f"x if x > 0, else {activations.LEAKY_RELU_SLOPE}·x",
-    "elu": "x if x > 0, else e^x − 1",
+    "elu": "x if x > 0, else eˣ − 1",
     "gelu": "x · Φ(x)  (Φ: normal CDF)",
     "silu": "x · sigmoid(x)",
 }
@@ -26,6 +25,14 @@ EXPERIMENT = ["sigmoid", "tanh", "relu", "softplus"]
 
 def label(name: str) -> str:
     return activations.LABELS[name]
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """A small table as Markdown (cheaper to send than a dataframe; these have a few rows)."""
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(r[h]).replace("|", "\\|") for h in head) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 st.title("Activation functions")
@@ -82,7 +89,7 @@ def curves_section() -> None:
                      f"saturated in [{lo:g}, {hi:g}]":
                          ", ".join(f"{a:.2f} … {b:.2f}" for a, b in spans) or "nowhere"})
     st.plotly_chart(figures.activation_figure(x, curves, x0=x0), key="act_curves")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.markdown(markdown_table(rows))
     notes = []
     if "relu" in chosen:
         notes.append("**ReLU's slope is a step**: 0 for x < 0, 1 for x > 0 (TensorFlow uses 0 at "
@@ -198,7 +205,7 @@ def vanishing_section() -> None:
         rows.append({"activation": label(name), "layer 1 (first)": f"{v[0]:.3g}",
                      f"layer {depth} (last)": f"{v[-1]:.3g}",
                      "first ÷ last": f"{v[0] / v[-1]:.3g}" if v[-1] > 0 else "—"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="content")
+    st.markdown(markdown_table(rows))
     ratios = {n: norms[label(n)][0] / norms[label(n)][-1] for n in chosen if norms[label(n)][-1] > 0}
     if len(ratios) > 1:
         worst, best = min(ratios, key=ratios.get), max(ratios, key=ratios.get)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import images, pooling
@@ -124,20 +123,20 @@ def window_view() -> None:
     r_idx = np.arange(row * stride - pt, row * stride - pt + size)
     c_idx = np.arange(col * stride - pl, col * stride - pl + size)
     win_r, win_c = (result.winners[row, col] if mode == "max" else (-1, -1))
-    table = {}
-    for c in c_idx:
-        column = []
-        for r in r_idx:
+    lines = ["| | " + " | ".join(f"col {c}" for c in c_idx) + " |", "|---|" + "---:|" * len(c_idx)]
+    for r in r_idx:
+        cells = []
+        for c in c_idx:
             if 0 <= r < h and 0 <= c < w:
-                mark = " ★" if (r, c) == (win_r, win_c) else ""
-                column.append(f"{fmap[r, c]:.4f}{mark}")
+                winner = (r, c) == (win_r, win_c)
+                cells.append(f"**{fmap[r, c]:.4f} ★**" if winner else f"{fmap[r, c]:.4f}")
             else:
-                column.append("padding")
-        table[f"col {c}"] = column
+                cells.append("*padding*")
+        lines.append(f"| **row {r}** | " + " | ".join(cells) + " |")
     values = fmap[top:bottom + 1, left:right + 1].astype(np.float64)
     out_value = float(result.output[row, col])
     t_col, v_col = st.columns([3, 2])
-    t_col.dataframe(pd.DataFrame(table, index=[f"row {r}" for r in r_idx]), width="stretch")
+    t_col.markdown("\n".join(lines))
     if mode == "max":
         v_col.markdown(f"**max** of the {values.size} values = **{out_value:.4f}**, at input "
                        f"row {win_r}, column {win_c} (★). The other values are thrown away.")
