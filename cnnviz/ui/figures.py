@@ -399,6 +399,25 @@ def pooling_image(values, lo: float, hi: float, cmap: str = "diverging", size: i
     return Image.fromarray(img)
 
 
+def display_bytes(img, width: int) -> bytes:
+    """Encoded bytes of a PIL image for st.image(width=width).
+
+    Small maps enlarged cell by cell stay lossless PNG (crisp cells). A picture wider than
+    `width` is first shrunk to the width it is shown at (box filter) and sent as JPEG:
+    encoding a 512-px map as PNG costs ~40 ms for pixels the browser would drop anyway.
+    """
+    import io
+
+    from PIL import Image
+
+    if img.width <= width:
+        return to_png(img)
+    shrunk = img.resize((width, max(1, round(img.height * width / img.width))), Image.Resampling.BOX)
+    buf = io.BytesIO()
+    shrunk.convert("RGB").save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
 def conv1d_figure(signal, output, taps, weights, selected: int, stride: int = 1, height: int = 520):
     """Input (top) and output (bottom) of a 1-D convolution. The inputs output[selected] sees
     are highlighted; taps outside 0..N-1 are padding zeros, drawn hollow."""
