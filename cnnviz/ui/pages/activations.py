@@ -139,9 +139,11 @@ def feature_map_section() -> None:
     out = f(fmap)
     vmax = float(max(np.max(np.abs(fmap)), np.max(np.abs(out)), 1e-12))
     left, right = st.columns(2)
-    left.image(figures.to_png(figures.picture_image(fmap, 360, "diverging", -vmax, vmax)), width=360,
+    before_img = figures.picture_image(fmap, 360, "diverging", -vmax, vmax)
+    after_img = figures.picture_image(out, 360, "diverging", -vmax, vmax)
+    left.image(figures.display_bytes(before_img, 360), width=360,
                caption=f"before: the feature map ({fmap.shape[0]}×{fmap.shape[1]})")
-    right.image(figures.to_png(figures.picture_image(out, 360, "diverging", -vmax, vmax)), width=360,
+    right.image(figures.display_bytes(after_img, 360), width=360,
                 caption=f"after {label(name)}")
     st.caption(f"Same colours in both: blue = −{vmax:.3g}, white = 0, red = +{vmax:.3g}.")
     neg = float(np.mean(fmap < 0))

@@ -113,11 +113,11 @@ def window_view() -> None:
         winners = result.winners[result.output > window_min]
     in_img = figures.pooling_image(fmap, lo_in, hi_in, cmap, 420, winners, (top, left, bottom, right))
     out_img = figures.pooling_image(result.output, lo_out, hi_out, cmap, 420, None, (row, col, row, col))
-    left_col.image(figures.to_png(in_img),
+    left_col.image(figures.display_bytes(in_img, 420),
                    width=420, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
                            + ("; white dots mark each window's winner (none where all values tie)"
                               if winners is not None else ""))
-    right_col.image(figures.to_png(out_img),
+    right_col.image(figures.display_bytes(out_img, 420),
                     width=420, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
                             + ("" if shared_scale else " (own colour scale: L2 values can exceed the input's)"))
 
@@ -175,9 +175,9 @@ def translation_view() -> None:
     d_pool = np.abs(t.pooled_shifted - t.pooled)
     dmax = float(max(d_map.max(), d_pool.max())) or 1.0
     a, b = st.columns(2)
-    a.image(figures.to_png(figures.picture_image(d_map, 300, "viridis", 0.0, dmax)), width=300,
+    a.image(figures.display_bytes(figures.picture_image(d_map, 300, "viridis", 0.0, dmax), 300), width=300,
             caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}")
-    b.image(figures.to_png(figures.picture_image(d_pool, 300, "viridis", 0.0, dmax)), width=300,
+    b.image(figures.display_bytes(figures.picture_image(d_pool, 300, "viridis", 0.0, dmax), 300), width=300,
             caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)")
 
 
@@ -205,11 +205,11 @@ def dropout_view() -> None:
     vmax = float(np.max(np.abs(out))) or 1.0
     lo, hi = colour_range(vmax)
     a, b, c = st.columns(3)
-    a.image(figures.to_png(figures.pooling_image(x, lo, hi, cmap, 300)), width=300,
+    a.image(figures.display_bytes(figures.pooling_image(x, lo, hi, cmap, 300), 300), width=300,
             caption=f"input: the pooled map {oh}×{ow}")
-    b.image(figures.to_png(figures.picture_image(np.where(mask, 0.85, 0.0), 300)), width=300,
+    b.image(figures.display_bytes(figures.picture_image(np.where(mask, 0.85, 0.0), 300), 300), width=300,
             caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept")
-    c.image(figures.to_png(figures.pooling_image(out, lo, hi, cmap, 300)), width=300,
+    c.image(figures.display_bytes(figures.pooling_image(out, lo, hi, cmap, 300), 300), width=300,
             caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input")
     kept = int(mask.sum())
     m1, m2, m3 = st.columns(3)
