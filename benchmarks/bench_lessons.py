@@ -4,9 +4,11 @@
 
 Measured in the same run, so a busy machine shifts both sides alike:
   * reference: a warm AppTest rerun of a page holding only the shared sidebar and a title;
-  * warm AppTest reruns of /activations and /pooling (goal: <= 100 ms);
+  * warm AppTest reruns of /activations and /pooling (goal: <= 100 ms), twice: as the app is,
+    then after gc.freeze() (Streamlit's full garbage collections after each run dominate once
+    TensorFlow is loaded; the second round shows the pages' own cost);
   * activations.gradient_norms(depth 30, width 64) warm (goal: <= 300 ms), against a reference
-    of one warm forward pass of the same model alone.
+    of one warm eager forward pass of a same-sized Keras stack.
 """
 from __future__ import annotations
 
