@@ -13,7 +13,6 @@ from __future__ import annotations
 import pathlib
 import statistics
 import sys
-import threading
 import time
 
 import numpy as np
@@ -36,8 +35,35 @@ def median_ms(fn, repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
+SCRIPT_TIMES: list[tuple[float, float]] = []   # (wall ms, CPU ms of the script thread) per run
+
+
+def _time_script_runs() -> None:
+    """Record how long each script run takes inside Streamlit's script thread (server side),
+    in wall time and in that thread's CPU time (steadier on a busy machine)."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.ScriptRunner._run_script
+
+    def timed(self, rerun_data):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return original(self, rerun_data)
+        finally:
+            SCRIPT_TIMES.append(((time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000))
+
+    script_runner.ScriptRunner._run_script = timed
+
+
 def bench_page() -> None:
     from streamlit.testing.v1 import AppTest
+
+    _time_script_runs()
+    # app.py imports TensorFlow in a background thread a few seconds after start. Keep it from
+    # happening during these reruns: the page's own cost is measured first, then what that
+    # import adds to every rerun of every page (see the end).
+    from cnnviz.ui import preload
+    preload.DELAY_SECONDS = 10 ** 6
 
     from cnnviz.ui import widgets
 
@@ -53,11 +79,6 @@ def bench_page() -> None:
     at.run()
     at.session_state[widgets.PICTURE_KEY] = picture
     at.run()
-    # app.py imports TensorFlow in the background a few seconds after start: let it finish, as it
-    # will have on a warm server, so it does not land inside the timed reruns.
-    for thread in threading.enumerate():
-        if thread.name == "cnnviz-preload-tensorflow":
-            thread.join(120)
     at.selectbox(key="conv_kernel_size").set_value(7).run()     # Sobel x centred in a 7×7 grid
     at.radio(key="conv_padding").set_value("same").run()
     if at.exception:
@@ -68,22 +89,36 @@ def bench_page() -> None:
     for mode in ("sum", "depthwise", "gray"):
         at.radio(key="conv_mode").set_value(mode).run()
         at.run()
+        SCRIPT_TIMES.clear()
         same = median_ms(lambda i: at.run())
+        same_server = [statistics.median(t) for t in zip(*SCRIPT_TIMES)]
 
         def new_bias(i):
             at.number_input(key="conv_kernel_bias").set_value(0.01 * (i + 1)).run()
 
+        SCRIPT_TIMES.clear()
         changed = median_ms(new_bias)
+        changed_server = [statistics.median(t) for t in zip(*SCRIPT_TIMES)]
         assert not at.exception, at.exception
-        print(f"  {mode:9s}  unchanged rerun {same:7.1f} ms   rerun with a new bias (recomputes) "
-              f"{changed:7.1f} ms")
-    if "keras" in sys.modules:
-        # Streamlit's script runner calls keras.backend.clear_session() (a full gc.collect) after
-        # every run once keras is imported; app.py's preload imports it. Its share of each rerun:
-        keras = sys.modules["keras"]
-        clear = median_ms(lambda i: keras.backend.clear_session(), repeats=5)
-        print(f"  of each rerun, Streamlit's keras.backend.clear_session() takes {clear:.1f} ms "
-              "(TensorFlow preloaded by app.py)")
+        print(f"  {mode:9s}  unchanged: AppTest {same:6.1f} ms, server wall {same_server[0]:6.1f} ms, "
+              f"server CPU {same_server[1]:6.1f} ms")
+        print(f"  {'':9s}  new bias (recomputes): AppTest {changed:6.1f} ms, server wall "
+              f"{changed_server[0]:6.1f} ms, server CPU {changed_server[1]:6.1f} ms")
+    if "tensorflow" in sys.modules:
+        print("  (TensorFlow was already imported: the reruns above include the cost below)")
+    # Once keras is imported (app.py's preload does it), Streamlit's script runner calls
+    # keras.backend.clear_session() - a full gc.collect() - after every run of every page:
+    import keras
+
+    cpu = time.thread_time()
+    clear = median_ms(lambda i: keras.backend.clear_session(), repeats=5)
+    cpu = (time.thread_time() - cpu) * 1000 / 5
+    print(f"  + after TensorFlow is imported, Streamlit's keras.backend.clear_session() adds "
+          f"{clear:.1f} ms ({cpu:.1f} ms CPU) to every rerun")
+    import gc
+    gc.freeze()
+    frozen = median_ms(lambda i: keras.backend.clear_session(), repeats=5)
+    print(f"    ({frozen:.1f} ms after gc.freeze(): the preload could call it after its import)")
 
 
 def bench_convolve(use_keras: bool) -> None:
@@ -127,6 +162,5 @@ def bench_convolve(use_keras: bool) -> None:
 
 
 if __name__ == "__main__":
+    bench_page()            # first: Keras, once imported, slows every later rerun (see the output)
     bench_convolve(use_keras="--no-keras" not in sys.argv)
-    print()
-    bench_page()

@@ -172,33 +172,30 @@ def _plan(img: np.ndarray, ker: np.ndarray, stride, padding, dilation, depthwise
     return stride, dilation, (oh, ow), pads
 
 
-def _correlate_cf(x: np.ndarray, ker: np.ndarray, stride: int, dilation: int, out_hw, pads) -> np.ndarray:
-    """x: C×H×W (channel-first, float32); ker: kh×kw (shared) or C×kh×kw (per channel).
+def _correlate2d(x: np.ndarray, ker: np.ndarray, stride: int, dilation: int, out_hw, pads) -> np.ndarray:
+    """One H×W float32 plane cross-correlated with one kh×kw kernel -> oh×ow float32.
 
-    Returns C×oh×ow: each channel cross-correlated with its kernel, summed over shifted slices
-    (fast: kh·kw vectorised multiply-adds; measured faster than sliding_window_view + einsum).
+    A sum of kh·kw shifted (strided, dilated) slices, each scaled by one weight. Measured here:
+    faster than sliding_window_view + einsum, and one plane at a time beats a C×H×W stack
+    (the plane stays in cache).
     """
     (pt, pb), (pl, pr) = pads
     if pt or pb or pl or pr:
-        x = np.pad(x, ((0, 0), (pt, pb), (pl, pr)))
+        x = np.pad(x, ((pt, pb), (pl, pr)))
     oh, ow = out_hw
-    kh, kw = ker.shape[-2:]
-    out = np.zeros((x.shape[0], oh, ow), dtype=np.float32)
+    kh, kw = ker.shape
+    out = np.zeros((oh, ow), dtype=np.float32)
     tmp = np.empty_like(out)
     rows_span = (oh - 1) * stride + 1
     cols_span = (ow - 1) * stride + 1
     for i in range(kh):
         r0 = i * dilation
         for j in range(kw):
+            wgt = ker[i, j]
+            if wgt == 0:
+                continue
             c0 = j * dilation
-            sl = x[:, r0:r0 + rows_span:stride, c0:c0 + cols_span:stride]
-            if ker.ndim == 2:
-                wgt = ker[i, j]
-                if wgt == 0:
-                    continue
-                np.multiply(sl, wgt, out=tmp)
-            else:
-                np.multiply(sl, ker[:, i, j][:, None, None], out=tmp)
+            np.multiply(x[r0:r0 + rows_span:stride, c0:c0 + cols_span:stride], wgt, out=tmp)
             out += tmp
     return out
 
@@ -227,29 +224,27 @@ def convolve(image, kernel, stride: int = 1, padding="valid", dilation: int = 1,
     bias_arr = np.asarray(bias, dtype=np.float32)
     if bias_arr.ndim > 1 or (bias_arr.ndim == 1 and not depthwise):
         raise ValueError("bias must be one number (or one per channel when depthwise).")
-    if img.ndim == 2:
-        x = img[None]
-        k_cf = ker if ker.ndim == 2 else ker[..., 0]
-        out = _correlate_cf(x, k_cf, stride, dilation, out_hw, pads)[0]
-        if depthwise:
-            out = out[..., None]
-        return out + bias_arr
-    c = img.shape[2]
-    if not depthwise:
-        if ker.ndim == 2:
-            # Same weights on every channel: summing channels first is identical and C× cheaper.
-            x = img.sum(axis=2, dtype=np.float32)[None]
-            out = _correlate_cf(x, ker, stride, dilation, out_hw, pads)[0]
-        else:
-            x = np.ascontiguousarray(np.moveaxis(img, 2, 0))
-            out = _correlate_cf(x, np.moveaxis(ker, 2, 0), stride, dilation, out_hw, pads).sum(axis=0)
-        return out + bias_arr
-    x = np.ascontiguousarray(np.moveaxis(img, 2, 0))
-    k_cf = ker if ker.ndim == 2 else np.moveaxis(ker, 2, 0)
-    out = _correlate_cf(x, k_cf, stride, dilation, out_hw, pads)
-    if bias_arr.ndim == 1 and bias_arr.shape[0] != c:
+    c = img.shape[2] if img.ndim == 3 else 1
+    if depthwise and bias_arr.ndim == 1 and bias_arr.shape[0] != c:
         raise ValueError(f"bias has {bias_arr.shape[0]} values but the image has {c} channels.")
-    return np.moveaxis(out, 0, 2) + bias_arr
+
+    def plane(ch: int) -> np.ndarray:
+        return img if img.ndim == 2 else np.ascontiguousarray(img[..., ch])
+
+    def weights(ch: int) -> np.ndarray:
+        return ker if ker.ndim == 2 else ker[..., ch]
+
+    if depthwise:
+        out = np.stack([_correlate2d(plane(ch), weights(ch), stride, dilation, out_hw, pads)
+                        for ch in range(c)], axis=2)
+    elif img.ndim == 3 and ker.ndim == 2:
+        # Same weights on every channel: summing the channels first is identical and C× cheaper.
+        out = _correlate2d(img.sum(axis=2, dtype=np.float32), ker, stride, dilation, out_hw, pads)
+    else:
+        out = _correlate2d(plane(0), weights(0), stride, dilation, out_hw, pads)
+        for ch in range(1, c):
+            out += _correlate2d(plane(ch), weights(ch), stride, dilation, out_hw, pads)
+    return out + bias_arr
 
 
 # --------------------------------------------------------------------------- one window

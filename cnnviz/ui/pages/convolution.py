@@ -73,16 +73,18 @@ def _memo(name: str, source, params: tuple, compute):
     return value
 
 
-def _picture_png(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
-    """PNG bytes of a picture in [0, 1]: small ones enlarged crisply, large ones shrunk smoothly.
-
-    (Encoded here, once per change, so reruns hand Streamlit ready bytes.)"""
+def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
+    """An encoded picture in [0, 1]: small ones enlarged crisply (PNG), large ones shrunk
+    smoothly (JPEG: quicker to encode). Encoded once per change, so reruns reuse the bytes."""
     rgb = np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
-    img, _ = figures._fit_rgb(rgb, size)
+    img, f = figures._fit_rgb(rgb, size)
     buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", compress_level=1)
+    if f < 1:
+        Image.fromarray(img).save(buf, format="JPEG", quality=90)
+    else:
+        Image.fromarray(img).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -178,10 +180,10 @@ with right:
     c_in, c_out = st.columns([0.6, 1.5], gap="small")
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
-        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_png(x)), caption=picture.name)
+        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=picture.name)
         if depthwise:
             st.markdown("**Output as colours**")
-            st.image(_memo("output_png", picture.pixels, params, lambda: _picture_png(out)),
+            st.image(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),
                      caption="the 3 filtered channels (clipped to 0…1)")
     with c_out:
         if depthwise:
@@ -191,7 +193,8 @@ with right:
         else:
             shown = out2d
             what = "the feature map"
-        fig, step = figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=460)
+        fig, step = _memo("heatmap", out, (ss.get("conv_channel") if depthwise else None,),
+                          lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=460))
         st.markdown(f"**Output: {what}**  \n:gray[blue < 0 < red · hover for values]")
         st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
         if step > 1:
@@ -321,9 +324,9 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         patch, kern, prods = win.patch, win.kernel, win.products
         title = "input values under the window"
     height = int(np.clip(90 + 48 * max(kh, kw), 260, 420))
-    st.plotly_chart(figures.window_figure(patch, kern, prods, win.in_image, win.rows, win.cols,
-                                          height=height, patch_title=title),
-                    key="conv_window_fig", config={"displaylogo": False})
+    fig = _memo("window_fig", out, (row, col, channel), lambda: figures.window_figure(
+        patch, kern, prods, win.in_image, win.rows, win.cols, height=height, patch_title=title))
+    st.plotly_chart(fig, key="conv_window_fig", config={"displaylogo": False})
 
 
 def _clickable(img, key: str, on_click, smooth: bool) -> None:
