@@ -337,7 +337,8 @@ def window(image, kernel, row: int, col: int, stride: int = 1, padding="valid", 
 
 def _cell_value(v, r: int, c: int) -> float:
     where = f"Kernel cell (row {r + 1}, column {c + 1})"
-    accepted = f"Use numbers between -{MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}, like 2, -0.5 or 1/9."
+    accepted = (f"Use numbers between −{MAX_ABS_VALUE:,.0f} and {MAX_ABS_VALUE:,.0f}, "
+                "like 2, -0.5 or 1/9.")
     if v is None:
         raise ValueError(f"{where} is empty. {accepted}")
     if isinstance(v, (bool, np.bool_)):

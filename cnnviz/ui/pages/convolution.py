@@ -302,7 +302,8 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
         st.caption(f"The feature map holds {_fmt(target)} at row {row}, column {col}: {ok}.")
     with c_in:
-        st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if any(sum(pads, ())) else ""))
+        padded = any(sum(pads, ()))
+        st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if padded else ""))
         base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
         img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
         eff_h = (kernel.shape[0] - 1) * slide.dilation + 1
@@ -311,7 +312,8 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
     with c_out:
         shown = out[..., channel] if mode == "depthwise" else out.sum(axis=2) if out.ndim == 3 else out
-        st.markdown(f"**Output** at row {row}, column {col}" + (f" ({CHANNELS[channel]})" if mode == "depthwise" else ""))
+        which = f" ({CHANNELS[channel]})" if mode == "depthwise" else ""
+        st.markdown(f"**Output** at row {row}, column {col}{which}")
         base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
         img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
         _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)),
