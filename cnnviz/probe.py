@@ -14,6 +14,8 @@ the model has one, else the model's output).
 """
 from __future__ import annotations
 
+import collections
+import hashlib
 import threading
 import types
 import weakref
@@ -186,6 +188,8 @@ class Probe:
     fixed input signature) and reuse; it never changes the model.
     """
 
+    #: How many (image, class) backward passes forward_backward remembers.
+    MEMO = 8
     #: Images per gradient call for SmoothGrad (a fixed shape: XLA compiles once per shape).
     CHUNK = 10
 
@@ -226,6 +230,8 @@ class Probe:
                                        jit_compile=bool(jit_gradients))
         self._all_grads = tf.function(self._all_grads_impl, input_signature=[one_spec, class_spec],
                                       jit_compile=bool(jit_gradients))
+        self._memo: collections.OrderedDict = collections.OrderedDict()
+        self._memo_lock = threading.Lock()
 
     # --- graph functions -------------------------------------------------------------------
     def _forward_impl(self, x):
@@ -306,14 +312,42 @@ class Probe:
             out.append(self._input_grad(tf.constant(part), c).numpy()[:n])
         return np.concatenate(out)
 
+    def forward_backward(self, x, class_index: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(every layer's output, d logit[class] / d every layer's output), both in model order
+        without the batch axis, from one graph call. The input layer's gradient is the
+        saliency gradient. Layers after the score layer get zero gradients.
+
+        The last MEMO results are remembered (keyed by the image's bytes and the class), so
+        Grad-CAM, saliency and layer gradients of one picture share one backward pass. The
+        arrays are read-only: they may be shared between callers.
+        """
+        xb = self.check_input(x)
+        c = self._check_class(class_index)
+        key = (hashlib.blake2b(xb.tobytes(), digest_size=16).digest(), c)
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+                return hit
+        outs, grads = self._all_grads(tf.constant(xb), tf.constant(c, tf.int32))
+        acts = [xb[0]] + [o.numpy()[0] for o in outs]
+        grads = [g.numpy()[0] for g in grads]
+        for a in acts + grads:
+            a.flags.writeable = False
+        result = (acts, grads)
+        with self._memo_lock:
+            self._memo[key] = result
+            while len(self._memo) > self.MEMO:
+                self._memo.popitem(last=False)
+        return result
+
     def gradients(self, x, class_index: int) -> dict[str, np.ndarray]:
         """d logit[class] / d (every layer's output), one backward pass; name -> array (no batch).
 
         Layers after the score layer (the softmax) get zeros: the logit does not depend on them.
         """
-        c = self._check_class(class_index)
-        _, grads = self._all_grads(tf.constant(self.check_input(x)), tf.constant(c, tf.int32))
-        return {s.name: g.numpy()[0] for s, g in zip(self.specs, grads)}
+        _, grads = self.forward_backward(x, class_index)
+        return {s.name: g for s, g in zip(self.specs, grads)}
 
 
 _PROBES: "weakref.WeakKeyDictionary[keras.Model, Probe]" = weakref.WeakKeyDictionary()
@@ -346,8 +380,8 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
     if not (0.0 <= float(noise) <= 1.0):
         raise ValueError(f"noise must be 0..1 (a fraction of the pixel range), got {noise}.")
     if n == 0:
-        g = p.input_gradient(xb, class_index)
-        return np.abs(g[0]).max(axis=-1)
+        _, grads = p.forward_backward(xb[0], class_index)
+        return np.abs(grads[0]).max(axis=-1)
     span = float(xb.max() - xb.min()) or 1.0
     rng = np.random.default_rng(seed)
     noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
@@ -383,37 +417,100 @@ def grad_cam_coarse(model, x, class_index: int, layer_name: str | None = None) -
         raise ValueError(f"Grad-CAM needs a layer with an H x W x C output; {name} has {spec.output_shape}.")
     if spec.index > p.index[p.score_layer]:
         raise ValueError(f"{name} comes after {p.score_layer}.")
-    c = p._check_class(class_index)
-    outs, grads = p._all_grads(tf.constant(p.check_input(x)), tf.constant(c, tf.int32))
-    a = outs[spec.index - 1].numpy()[0] if spec.index > 0 else p.check_input(x)[0]
-    g = grads[spec.index].numpy()[0]
+    acts, grads = p.forward_backward(x, class_index)
+    a, g = acts[spec.index], grads[spec.index]
     weights = g.mean(axis=(0, 1))
     return np.maximum(a @ weights, 0.0).astype(np.float32)
+
+
+def _interp_axis(src: np.ndarray, n_in: int):
+    src = np.clip(src, 0, n_in - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    return lo, hi, (src - lo).astype(np.float32)
+
+
+def _bilinear(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sample a 2-D map at fractional (row, col) positions (clamped at the edges)."""
+    a = np.asarray(a, dtype=np.float32)
+    r0, r1, fr = _interp_axis(rows, a.shape[0])
+    c0, c1, fc = _interp_axis(cols, a.shape[1])
+    top = a[r0][:, c0] * (1 - fc) + a[r0][:, c1] * fc
+    bottom = a[r1][:, c0] * (1 - fc) + a[r1][:, c1] * fc
+    return (top * (1 - fr[:, None]) + bottom * fr[:, None]).astype(np.float32)
 
 
 def resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of a 2-D map, as tf.image.resize(method="bilinear") does (half-pixel
     centres, no antialiasing); NumPy, so it needs no TensorFlow kernel."""
     a = np.asarray(a, dtype=np.float32)
+    h, w = int(size[0]), int(size[1])
+    rows = (np.arange(h, dtype=np.float64) + 0.5) * (a.shape[0] / h) - 0.5
+    cols = (np.arange(w, dtype=np.float64) + 0.5) * (a.shape[1] / w) - 0.5
+    return _bilinear(a, rows, cols)
 
-    def axis(n_in: int, n_out: int):
-        src = np.clip((np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-        lo = np.floor(src).astype(int)
-        hi = np.minimum(lo + 1, n_in - 1)
-        return lo, hi, (src - lo).astype(np.float32)
 
-    r0, r1, fr = axis(a.shape[0], int(size[0]))
-    c0, c1, fc = axis(a.shape[1], int(size[1]))
-    top = a[r0][:, c0] * (1 - fc) + a[r0][:, c1] * fc
-    bottom = a[r1][:, c0] * (1 - fc) + a[r1][:, c1] * fc
-    return (top * (1 - fr[:, None]) + bottom * fr[:, None]).astype(np.float32)
+def _same_pad_before(n_in: int, k: int, s: int) -> int:
+    n_out = -(-n_in // s)
+    return max((n_out - 1) * s + k - n_in, 0) // 2
+
+
+def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Where the positions of a layer's maps sit on the input: ((row0, col0), (step_r, step_c)).
+
+    Position (i, j) of the layer's output is centred on input pixel
+    (row0 + i * step_r, col0 + j * step_c) (receptive-field arithmetic through every conv and
+    pooling layer: each adds (k_eff - 1) / 2 - padding_before steps and multiplies the step by
+    its stride). None when a layer on the way is not one whose geometry is known.
+    """
+    p = get_probe(model)
+    chain = []
+    name = layer_name
+    while name is not None:
+        chain.append(p.spec(name))
+        name = chain[-1].input_name
+    start, jump = [0.0, 0.0], [1.0, 1.0]
+    for spec in reversed(chain[:-1]):            # chain[-1] is the input layer
+        if len(spec.output_shape) != 3:
+            return None
+        i = spec.info
+        if spec.kind == "conv" and len(i.get("kernel_size", ())) == 2:
+            ks, ss = i["kernel_size"], i["strides"]
+            ds = i.get("dilation") or (1, 1)
+        elif spec.kind == "pool" and len(i.get("pool_size", ())) == 2:
+            ks, ss, ds = i["pool_size"], i["strides"] or i["pool_size"], (1, 1)
+        elif spec.kind in ("batchnorm", "activation", "dropout"):
+            continue
+        else:
+            return None
+        n_in = p.spec(spec.input_name).output_shape[:2]
+        for ax in range(2):
+            k_eff = ds[ax] * (ks[ax] - 1) + 1
+            pad = _same_pad_before(n_in[ax], k_eff, ss[ax]) if i.get("padding") == "same" else 0
+            start[ax] += ((k_eff - 1) / 2 - pad) * jump[ax]
+            jump[ax] *= ss[ax]
+    return (start[0], start[1]), (jump[0], jump[1])
 
 
 def grad_cam(model, x, class_index: int, layer_name: str | None = None) -> np.ndarray:
-    """Grad-CAM heat map in [0, 1], resized (bilinear) to the input's H x W."""
+    """Grad-CAM heat map in [0, 1] at the input's H x W.
+
+    The coarse map is enlarged bilinearly with each of its cells placed on the centre of its
+    receptive field (receptive_field_grid): for "same"-padded layers this is exactly
+    tf.image.resize; after a "valid" convolution the map covers only the middle of the
+    picture, and stretching it over the whole picture (as resize would) would misplace it.
+    """
     p = get_probe(model)
-    cam = grad_cam_coarse(p, x, class_index, layer_name)
-    big = np.maximum(resize_bilinear(cam, p.input_shape[:2]), 0.0)
+    name = layer_name or default_cam_layer(p)
+    cam = grad_cam_coarse(p, x, class_index, name)
+    h, w = p.input_shape[:2]
+    grid = receptive_field_grid(p, name)
+    if grid is None:
+        big = resize_bilinear(cam, (h, w))
+    else:
+        (r0, c0), (sr, sc) = grid
+        big = _bilinear(cam, (np.arange(h) - r0) / sr, (np.arange(w) - c0) / sc)
+    big = np.maximum(big, 0.0)
     top = float(big.max())
     return (big / top if top > 0 else big).astype(np.float32)
 

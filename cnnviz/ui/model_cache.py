@@ -59,9 +59,13 @@ class Loaded:
     trained: bool
 
 
+ORDER = ("mnist", "fashion_mnist", "cifar10")  # the lesson's order: digits, clothes, photos
+
+
 def available() -> list[str]:
     """The models a visitor can pick: the shipped pretrained ones (or the untrained fallback)."""
-    return list(models.PRETRAINED) or [UNTRAINED]
+    names = sorted(models.PRETRAINED, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    return names or [UNTRAINED]
 
 
 def _warm(p: probe.Probe) -> None:

@@ -34,7 +34,10 @@ def pct(p: float) -> str:
 
 
 def sample_dataset(pic: images.Picture) -> str | None:
-    """The dataset a sample picture was taken from (None for uploads, drawings, shapes)."""
+    """The dataset a sample picture was taken from; "mnist" for drawings (most people draw
+    digits); None for uploads, photos and shapes."""
+    if pic.name.startswith("drawing"):
+        return "mnist"
     if not pic.name.startswith("sample:"):
         return None
     for s in images.SAMPLES.values():
@@ -54,7 +57,7 @@ def choose_model(pic: images.Picture, names: list[str]) -> str:
             st.session_state[key] = match[0]
     if st.session_state.get(key) not in names:
         st.session_state[key] = names[0]
-    return st.selectbox("Network", names, key=key, format_func=model_label,
+    return st.selectbox("Network", names, key=key, format_func=model_label, persist_state="session",
                         help="Each network was trained on one dataset. Pick the one that matches "
                              "your picture: digits, clothes or small photos.")
 
@@ -82,6 +85,11 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     if shape == (32, 32, 3):
         return images.to_cifar_input(pic.pixels)
     raise ValueError(f"No preprocessing for a model input of shape {shape}.")
+
+
+def png_image(img, caption: str | None = None) -> None:
+    """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG)."""
+    st.image(figures.to_png(img), caption=caption, output_format="PNG")
 
 
 def explain(text: str) -> None:
@@ -194,7 +202,7 @@ def maps_view(act, scale: str, ch: int) -> None:
                          width=560 if c > 3 else 360)
     left, right = st.columns([1.35, 1], gap="medium")
     with left:
-        st.image(figures.to_png(img),
+        png_image(img,
                  caption=f"All {c} channel(s), {'one colour scale for the layer' if scale == 'layer' else 'each map on its own scale'}"
                          + (f"; orange frame: channel {ch}" if c > 1 else "")
                          + (". Blue < 0 < red." if cmap == "diverging" else ". Dark = 0, yellow = largest."))
@@ -220,10 +228,10 @@ def conv_view(act, acts_by_name, ch: int) -> None:
     left, right = st.columns([1.35, 1], gap="medium")
     if cin <= 3:
         with left:
-            st.image(figures.to_png(figures.mosaic(
+            png_image(figures.mosaic(
                 k.reshape(kh, kw, cin * cout) if cin == 1 else k[:, :, :, ch], scale="layer",
                 cmap="diverging", highlight=ch if cin == 1 else None,
-                width=560 if cin == 1 else 360, labels=True)),
+                width=560 if cin == 1 else 360, labels=True),
                      caption=(f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
                               f"channel {ch}" if cin == 1 else
                               f"Filter {ch}: one {kh} × {kw} slice per input channel (R, G, B)"))
@@ -234,8 +242,8 @@ def conv_view(act, acts_by_name, ch: int) -> None:
                 "diverging", height=300, text=True), config=CONFIG, key="net_kernel_heat")
     else:
         with left:
-            st.image(figures.to_png(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
-                                                   width=560)),
+            png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
+                                                   width=560),
                      caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
                              f"channels (tile i is applied to input channel i); one colour scale.")
         with right:
@@ -415,7 +423,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         st.button("Next layer ▶", on_click=step_layer, args=(names, 1), width="stretch",
                   disabled=st.session_state["net_layer"] == names[-1], key="net_next")
     with nav[1]:
-        name = st.selectbox("Layer", names, key="net_layer",
+        name = st.selectbox("Layer", names, key="net_layer", persist_state="session",
                             format_func=lambda n: f"{loaded.probe.index[n]} · {n} — "
                                                   f"{KIND_LABEL[loaded.probe.spec(n).kind]}, "
                                                   f"{shape_text(loaded.probe.spec(n).output_shape)}")
@@ -436,7 +444,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         st.caption(" ".join(facts))
         ch = 0
         if act.is_spatial:
-            scale = st.radio("Colour scale", ["layer", "map"], key="net_scale",
+            scale = st.radio("Colour scale", ["layer", "map"], key="net_scale", persist_state="session",
                              format_func={"layer": "same for all maps",
                                           "map": "each map its own"}.get,
                              help="One scale lets you compare channels; its own scale shows the "
@@ -507,14 +515,14 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     size = 300
     i1, i2, i3 = st.columns(3)
     with i1:
-        st.image(figures.to_png(figures.picture_image(x, size)), caption="What the network sees")
+        png_image(figures.picture_image(x, size), caption="What the network sees")
     with i2:
-        st.image(figures.to_png(figures.overlay_heat(x, sal_n, 0.75, size)),
+        png_image(figures.overlay_heat(x, sal_n, 0.75, size),
                  caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
                          f"|∂ score / ∂ pixel|, bright = changing this pixel moves the "
                          f"“{names[cls]}” score most")
     with i3:
-        st.image(figures.to_png(figures.overlay_heat(x, cam, 0.55, size)),
+        png_image(figures.overlay_heat(x, cam, 0.55, size),
                  caption=f"Grad-CAM at {cam_layer} ({shape_text(p.spec(cam_layer).output_shape[:2])} "
                          f"positions, enlarged): where the maps that favour “{names[cls]}” light up")
 
@@ -532,7 +540,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     g = probe.layer_gradients(p, x, cls, gl)
     with right:
         if g.ndim == 3:
-            st.image(figures.to_png(figures.mosaic(g, scale="layer", cmap="diverging", width=640)),
+            png_image(figures.mosaic(g, scale="layer", cmap="diverging", width=640),
                      caption=f"∂ score(“{names[cls]}”) / ∂ {gl}: every channel, one colour scale "
                              f"(largest |value| {np.abs(g).max():.2e})")
         else:
@@ -542,7 +550,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
 
 # ----------------------------------------------------------------------------- page
 
-st.title("🧠 Network explorer")
+st.title("Network explorer")
 st.markdown("Follow one picture through a trained convolutional network. Each layer turns a stack "
             "of maps into a new stack; at the end, a list of class scores becomes probabilities. "
             "Pick a layer to see what it computed from **your** picture, then ask the network "
@@ -578,11 +586,11 @@ class_names = card["class_names"]
 
 with top[1]:
     st.markdown("**Your picture**")
-    st.image(figures.to_png(figures.picture_image(pic.pixels, 220)), caption=f"{pic.name} · "
+    png_image(figures.picture_image(pic.pixels, 220), caption=f"{pic.name} · "
              f"{shape_text(pic.pixels.shape)}")
 with top[2]:
     st.markdown("**What the network receives**")
-    st.image(figures.to_png(figures.picture_image(x, 220)), caption=f"{shape_text(x.shape)} numbers, "
+    png_image(figures.picture_image(x, 220), caption=f"{shape_text(x.shape)} numbers, "
              f"0 (black) to 1 (white)")
     with st.expander("How it was prepared", expanded=False):
         st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1)) or "Used as it is.")
