@@ -4,6 +4,8 @@ Shared by the pages; add functions, do not rewrite others' ones.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -141,6 +143,19 @@ def mosaic_layout(n: int, cols: int | None = None) -> tuple[int, int]:
     return int(np.ceil(n / cols)), cols
 
 
+@functools.lru_cache(maxsize=512)
+def _tile_label(k: int, size: int):
+    """The number k, white with a black outline, as a small RGBA image (drawn once)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=size)
+    x0, y0, x1, y1 = font.getbbox(str(k), stroke_width=2)
+    img = Image.new("RGBA", (x1 + 2, y1 + 2), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((1, 1), str(k), fill=(255, 255, 255, 255), font=font,
+                             stroke_width=2, stroke_fill=(0, 0, 0, 255))
+    return img
+
+
 def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int | None = None,
            width: int = 760, gap: int = 3, labels: bool = True, highlight: int | None = None,
            max_tile: int = 160):
@@ -152,7 +167,7 @@ def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int
     any value is negative). labels: the channel number in each tile's corner.
     highlight: a channel drawn with an orange frame.
     """
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     m = np.asarray(maps, dtype=np.float32)
     if m.ndim == 2:
@@ -182,13 +197,12 @@ def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int
     if labels or highlight is not None:
         draw = ImageDraw.Draw(img)
         size = int(np.clip(th // 4, 10, 18))
-        font = ImageFont.load_default(size=size)
         for k in range(c):
             r, q = divmod(k, cols)
             y, x = gap + r * (th + gap), gap + q * (tw + gap)
             if labels and th >= 24:
-                draw.text((x + 2, y + 1), str(k), fill=(255, 255, 255), font=font,
-                          stroke_width=2, stroke_fill=(0, 0, 0))
+                label = _tile_label(k, size)
+                img.paste(label, (x + 1, y), label)
             if k == highlight:
                 draw.rectangle((x - gap + 1, y - gap + 1, x + tw + gap - 2, y + th + gap - 2),
                                outline=(255, 140, 0), width=max(2, gap))
@@ -236,9 +250,8 @@ def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=No
 
     marks: optional N x 2 (row, col) positions drawn as rings (e.g. max-pool winners).
     text: write each value in its cell (default: when the map has at most 10 x 10 cells).
+    Built from plain dicts without Plotly's validation (tests validate it once).
     """
-    import plotly.graph_objects as go
-
     v = np.asarray(values, dtype=np.float32)
     if cmap == "auto":
         cmap = "diverging" if float(v.min()) < 0 else "viridis"
@@ -248,43 +261,44 @@ def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=No
     if zmax <= zmin:
         zmax = zmin + 1e-6
     show_text = (v.shape[0] <= 10 and v.shape[1] <= 10) if text is None else text
-    fig = go.Figure(go.Heatmap(
-        z=v, colorscale=PLOTLY_SCALES[cmap], zmin=zmin, zmax=zmax,
-        text=np.vectorize(lambda a: f"{a:.2f}")(v) if show_text else None,
-        texttemplate="%{text}" if show_text else None,
-        hovertemplate="row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>",
-        colorbar=dict(thickness=14)))
+    heat = {"type": "heatmap", "z": v.tolist(), "colorscale": PLOTLY_SCALES[cmap],
+            "zmin": float(zmin), "zmax": float(zmax), "colorbar": {"thickness": 14},
+            "hovertemplate": "row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>"}
+    if show_text:
+        heat.update(text=[[f"{a:.2f}" for a in row] for row in v.tolist()], texttemplate="%{text}")
+    data = [heat]
     if marks is not None and len(marks):
         mk = np.asarray(marks)
-        fig.add_trace(go.Scatter(x=mk[:, 1], y=mk[:, 0], mode="markers", hoverinfo="skip",
-                                 marker=dict(symbol="circle-open", size=max(6, 240 // max(v.shape)),
-                                             color="#ff8c00", line=dict(width=2)),
-                                 showlegend=False))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False,
-                     title=None)
-    fig.update_xaxes(constrain="domain", showgrid=False, title=None)
-    fig.update_layout(title=dict(text=title, font=dict(size=16)), height=height,
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10))
-    return fig
+        data.append({"type": "scatter", "x": mk[:, 1].tolist(), "y": mk[:, 0].tolist(),
+                     "mode": "markers", "hoverinfo": "skip", "showlegend": False,
+                     "marker": {"symbol": "circle-open", "size": max(6, 240 // max(v.shape)),
+                                "color": "#ff8c00", "line": {"width": 2}}})
+    layout = {"title": {"text": title, "font": {"size": 16}}, "height": height,
+              "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+              "yaxis": {"autorange": "reversed", "scaleanchor": "x", "constrain": "domain",
+                        "showgrid": False},
+              "xaxis": {"constrain": "domain", "showgrid": False}}
+    return _unvalidated_figure(data, layout)
 
 
 def vector_bars(values: np.ndarray, title: str = "", labels=None, highlight: int | None = None,
                 height: int = 300, hover: str = "unit %{x}<br>value %{y:.4f}<extra></extra>",
                 customdata=None, color: str = "#4c78a8"):
-    """A vector (flatten / dense output, probabilities) as a Plotly bar chart."""
-    import plotly.graph_objects as go
-
+    """A vector (flatten / dense output, probabilities) as a Plotly bar chart (unvalidated dicts)."""
     v = np.asarray(values, dtype=np.float32).reshape(-1)
-    x = list(labels) if labels is not None else np.arange(v.size)
     colors = [color] * v.size
     if highlight is not None and 0 <= highlight < v.size:
         colors[highlight] = "#ff8c00"
-    fig = go.Figure(go.Bar(x=x, y=v, marker_color=colors, marker_line_width=0,
-                           customdata=customdata, hovertemplate=hover))
-    fig.update_layout(title=dict(text=title, font=dict(size=16)), height=height, bargap=0.1,
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      xaxis=dict(type="category") if labels is not None else None)
-    return fig
+    bar = {"type": "bar", "x": list(labels) if labels is not None else list(range(v.size)),
+           "y": v.tolist(), "marker": {"color": colors, "line": {"width": 0}},
+           "hovertemplate": hover}
+    if customdata is not None:
+        bar["customdata"] = np.asarray(customdata).tolist()
+    layout = {"title": {"text": title, "font": {"size": 16}}, "height": height, "bargap": 0.1,
+              "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10}}
+    if labels is not None:
+        layout["xaxis"] = {"type": "category"}
+    return _unvalidated_figure([bar], layout)
 
 
 def to_png(img, level: int = 1) -> bytes:
