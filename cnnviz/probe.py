@@ -188,8 +188,8 @@ class Probe:
     fixed input signature) and reuse; it never changes the model.
     """
 
-    #: How many (image, class) backward passes forward_backward remembers.
-    MEMO = 8
+    #: How many results (backward passes, SmoothGrad maps) Probe.remember keeps.
+    MEMO = 12
     #: Images per gradient call for SmoothGrad (a fixed shape: XLA compiles once per shape).
     CHUNK = 10
 
@@ -312,34 +312,45 @@ class Probe:
             out.append(self._input_grad(tf.constant(part), c).numpy()[:n])
         return np.concatenate(out)
 
-    def forward_backward(self, x, class_index: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(every layer's output, d logit[class] / d every layer's output), both in model order
-        without the batch axis, from one graph call. The input layer's gradient is the
-        saliency gradient. Layers after the score layer get zero gradients.
-
-        The last MEMO results are remembered (keyed by the image's bytes and the class), so
-        Grad-CAM, saliency and layer gradients of one picture share one backward pass. The
-        arrays are read-only: they may be shared between callers.
-        """
-        xb = self.check_input(x)
-        c = self._check_class(class_index)
-        key = (hashlib.blake2b(xb.tobytes(), digest_size=16).digest(), c)
+    def remember(self, key, compute):
+        """compute(), remembered under key among the last MEMO results (thread-safe). Arrays
+        in the result are made read-only: they may be shared between callers."""
         with self._memo_lock:
             hit = self._memo.get(key)
             if hit is not None:
                 self._memo.move_to_end(key)
                 return hit
-        outs, grads = self._all_grads(tf.constant(xb), tf.constant(c, tf.int32))
-        acts = [xb[0]] + [o.numpy()[0] for o in outs]
-        grads = [g.numpy()[0] for g in grads]
-        for a in acts + grads:
-            a.flags.writeable = False
-        result = (acts, grads)
+        result = compute()
+        for a in (result if isinstance(result, (list, tuple)) else [result]):
+            for arr in (a if isinstance(a, list) else [a]):
+                if isinstance(arr, np.ndarray):
+                    arr.flags.writeable = False
         with self._memo_lock:
             self._memo[key] = result
             while len(self._memo) > self.MEMO:
                 self._memo.popitem(last=False)
         return result
+
+    @staticmethod
+    def digest(xb: np.ndarray) -> bytes:
+        return hashlib.blake2b(np.ascontiguousarray(xb).tobytes(), digest_size=16).digest()
+
+    def forward_backward(self, x, class_index: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(every layer's output, d logit[class] / d every layer's output), both in model order
+        without the batch axis, from one graph call. The input layer's gradient is the
+        saliency gradient. Layers after the score layer get zero gradients.
+
+        Remembered (see remember) by the image's bytes and the class, so Grad-CAM, saliency
+        and layer gradients of one picture share one backward pass. Arrays are read-only.
+        """
+        xb = self.check_input(x)
+        c = self._check_class(class_index)
+
+        def compute():
+            outs, grads = self._all_grads(tf.constant(xb), tf.constant(c, tf.int32))
+            return ([xb[0].copy()] + [o.numpy()[0] for o in outs], [g.numpy()[0] for g in grads])
+
+        return self.remember(("fb", self.digest(xb), c), compute)
 
     def gradients(self, x, class_index: int) -> dict[str, np.ndarray]:
         """d logit[class] / d (every layer's output), one backward pass; name -> array (no batch).
@@ -371,6 +382,7 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
 
     smoothgrad_samples > 0: SmoothGrad, the mean of that map over noisy copies of x
     (Gaussian noise, standard deviation noise x (max - min) of x, drawn from seed).
+    Results are remembered (Probe.remember): the same call again costs nothing.
     """
     p = get_probe(model)
     xb = p.check_input(x)
@@ -382,11 +394,15 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
     if n == 0:
         _, grads = p.forward_backward(xb[0], class_index)
         return np.abs(grads[0]).max(axis=-1)
-    span = float(xb.max() - xb.min()) or 1.0
-    rng = np.random.default_rng(seed)
-    noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
-    g = p.input_gradient(noisy, class_index)
-    return np.abs(g).max(axis=-1).mean(axis=0)
+    c = p._check_class(class_index)
+
+    def compute():
+        span = float(xb.max() - xb.min()) or 1.0
+        rng = np.random.default_rng(seed)
+        noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
+        return np.abs(p.input_gradient(noisy, c)).max(axis=-1).mean(axis=0)
+
+    return p.remember(("smoothgrad", p.digest(xb), c, n, float(noise), int(seed)), compute)
 
 
 def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:

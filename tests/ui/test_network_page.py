@@ -134,3 +134,53 @@ def test_a_colour_photo_goes_to_every_model():
         by_key(at.selectbox, "net_model").set_value(name).run()
         assert not at.exception
         prediction(at)
+
+
+# --------------------------------------------------------------------------- figure builders
+
+def test_mosaic_layout_scales_and_highlight():
+    from cnnviz.ui import figures
+    rng = np.random.default_rng(0)
+    maps = rng.random((7, 7, 12)).astype(np.float32)
+    maps[..., 3] *= 0.01                                   # a faint map
+    img = figures.mosaic(maps, scale="layer", labels=False, gap=2, width=400)
+    rows, cols = figures.mosaic_layout(12)
+    assert rows * cols >= 12 and img.size[0] <= 400
+    per_map = np.asarray(figures.mosaic(maps, scale="map", labels=False, gap=2, width=400))
+    per_layer = np.asarray(img)
+    f = (per_layer.shape[1] - 2 * (cols + 1)) // (cols * 7)
+    r, q = divmod(3, cols)
+    y, x = 2 + r * (7 * f + 2), 2 + q * (7 * f + 2)
+    tile_layer = per_layer[y:y + 7 * f, x:x + 7 * f]
+    tile_map = per_map[y:y + 7 * f, x:x + 7 * f]
+    assert tile_layer.std() < tile_map.std()               # own scale brings the faint map out
+    signed = figures.mosaic(maps - 0.5, labels=False)      # negatives: blue-white-red
+    assert signed.size == figures.mosaic(maps, labels=False).size
+    framed = np.asarray(figures.mosaic(maps, highlight=0, labels=False, gap=3, width=400))
+    assert (framed[..., 0] == 255).any() and ((framed == [255, 140, 0]).all(axis=-1)).any()
+    with pytest.raises(ValueError):
+        figures.mosaic(maps, scale="nope")
+
+
+def test_network_figures_are_valid_plotly():
+    import plotly.graph_objects as go
+    from cnnviz.ui import figures
+    v = np.random.default_rng(0).normal(size=(5, 5)).astype(np.float32)
+    for fig in (figures.map_heatmap(v, "t", marks=np.array([[0, 1], [2, 3]])),
+                figures.map_heatmap(np.abs(v), text=False),
+                figures.vector_bars(np.arange(10.0), "p", labels=list("abcdefghij"), highlight=3),
+                figures.vector_bars(np.arange(6.0), customdata=np.arange(18).reshape(6, 3))):
+        go.Figure(fig.to_dict())                           # raises on any invalid property
+
+
+def test_overlay_and_picture_images():
+    from cnnviz.ui import figures
+    x = np.zeros((28, 28, 1), np.float32)
+    heat = np.zeros((28, 28), np.float32)
+    heat[10, 10] = 1
+    img = np.asarray(figures.overlay_heat(x, heat, 0.5, 280))
+    assert img.shape == (280, 280, 3)
+    assert img[105, 105].sum() > img[0, 0].sum()
+    assert figures.picture_image(np.random.default_rng(0).random((32, 32, 3)), 128).size == (128, 128)
+    with pytest.raises(ValueError):
+        figures.overlay_heat(x, heat[:5], 0.5)

@@ -79,6 +79,12 @@ def model_label(name: str) -> str:
 def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
     """The exact tensor the model receives (H x W x C) and the preprocessing steps."""
     shape = loaded.probe.input_shape
+    px = pic.pixels
+    same_data = pic.name.startswith("sample:") and sample_dataset(pic) == loaded.card.get("dataset")
+    if same_data and (px.shape == shape or (shape[-1] == 1 and px.shape == shape[:2])):
+        return px.reshape(shape).astype(np.float32), [
+            f"a test image of the dataset this network learned from, already "
+            f"{shape_text(shape)}: used as it is"]
     if shape == (28, 28, 1):
         x, steps = images.to_mnist_input(pic.pixels)
         return x[..., None], steps
@@ -87,9 +93,9 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     raise ValueError(f"No preprocessing for a model input of shape {shape}.")
 
 
-def png_image(img, caption: str | None = None) -> None:
+def png_image(img, caption: str | None = None, width="content") -> None:
     """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG)."""
-    st.image(figures.to_png(img), caption=caption, output_format="PNG")
+    st.image(figures.to_png(img), caption=caption, output_format="PNG", width=width)
 
 
 def explain(text: str) -> None:
@@ -193,30 +199,38 @@ def channel_picker(c: int) -> int:
                      help="Pick one map to see it large, with its numbers on hover.")
 
 
-def maps_view(act, scale: str, ch: int) -> None:
-    """Mosaic of every channel (left) and the chosen channel as a heatmap (right)."""
+def map_cmap(out: np.ndarray) -> str:
+    return "diverging" if float(out.min()) < 0 else "viridis"
+
+
+def mosaic_view(act, scale: str, ch: int) -> None:
+    """Every channel of the layer as one image."""
     out = act.output
     c = out.shape[-1]
-    cmap = "diverging" if float(out.min()) < 0 else "viridis"
-    img = figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
-                         width=560 if c > 3 else 360)
-    left, right = st.columns([1.35, 1], gap="medium")
-    with left:
-        png_image(img,
-                 caption=f"All {c} channel(s), {'one colour scale for the layer' if scale == 'layer' else 'each map on its own scale'}"
-                         + (f"; orange frame: channel {ch}" if c > 1 else "")
-                         + (". Blue < 0 < red." if cmap == "diverging" else ". Dark = 0, yellow = largest."))
-    with right:
-        zmin = zmax = None
-        if scale == "layer":
-            lo, hi = figures.value_range(out, cmap)
-            zmin, zmax = float(lo), float(hi)
-        st.plotly_chart(figures.map_heatmap(out[..., ch], f"channel {ch} (hover for values)", cmap,
-                                            zmin, zmax, height=360),
-                        config=CONFIG, key="net_map_heat")
-        m = out[..., ch]
-        st.caption(f"min {m.min():.3f} · max {m.max():.3f} · mean {m.mean():.3f} · "
-                   f"{np.mean(m == 0):.0%} zeros")
+    cmap = map_cmap(out)
+    png_image(figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
+                             width=640 if c > 3 else 420),
+              caption=f"All {c} channel{'s' if c > 1 else ''}, "
+                      f"{'one colour scale for the layer' if scale == 'layer' else 'each map on its own scale'}"
+                      + (f"; orange frame: channel {ch}" if c > 1 else "")
+                      + (". Blue < 0 < red, white = 0." if cmap == "diverging"
+                         else ". Dark = 0, yellow = largest."))
+
+
+def channel_view(act, scale: str, ch: int) -> None:
+    """The chosen channel as a heatmap with its numbers on hover."""
+    out = act.output
+    cmap = map_cmap(out)
+    zmin = zmax = None
+    if scale == "layer":
+        lo, hi = figures.value_range(out, cmap)
+        zmin, zmax = float(lo), float(hi)
+    st.plotly_chart(figures.map_heatmap(out[..., ch], f"channel {ch} (hover for values)", cmap,
+                                        zmin, zmax, height=340),
+                    config=CONFIG, key="net_map_heat")
+    m = out[..., ch]
+    st.caption(f"min {m.min():.3f} · max {m.max():.3f} · mean {m.mean():.3f} · "
+               f"{np.mean(m == 0):.0%} zeros")
 
 
 def conv_view(act, acts_by_name, ch: int) -> None:
@@ -231,7 +245,7 @@ def conv_view(act, acts_by_name, ch: int) -> None:
             png_image(figures.mosaic(
                 k.reshape(kh, kw, cin * cout) if cin == 1 else k[:, :, :, ch], scale="layer",
                 cmap="diverging", highlight=ch if cin == 1 else None,
-                width=560 if cin == 1 else 360, labels=True),
+                width=560 if cin == 1 else 360, labels="above"),
                      caption=(f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
                               f"channel {ch}" if cin == 1 else
                               f"Filter {ch}: one {kh} × {kw} slice per input channel (R, G, B)"))
@@ -243,7 +257,7 @@ def conv_view(act, acts_by_name, ch: int) -> None:
     else:
         with left:
             png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
-                                                   width=560),
+                                     width=560, labels="above"),
                      caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
                              f"channels (tile i is applied to input channel i); one colour scale.")
         with right:
@@ -297,20 +311,28 @@ def pool_view(act, acts_by_name, ch: int) -> None:
     mode = {"max": "max", "average": "avg"}[i["mode"]]
     res = pooling.pool2d(before, i["pool_size"], i["strides"], i["padding"], mode)
     diff = float(np.abs(res.output - act.output[..., ch]).max())
+    marks = None
+    if res.winners is not None:
+        # a window that is all zeros (common after ReLU) has no real winner: not marked
+        real = res.output.reshape(-1) > 0
+        marks = res.winners.reshape(-1, 2)[real]
     st.markdown(f"##### Channel {ch}: the input map and the pooled map")
     c1, c2 = st.columns(2)
-    marks = res.winners.reshape(-1, 2) if res.winners is not None else None
-    m = float(before.max())
+    m = float(max(before.max(), 1e-6))
     with c1:
-        st.plotly_chart(figures.map_heatmap(before, f"input ({act.input_name})" +
-                                            (" — rings: the winners" if marks is not None else ""),
-                                            "viridis", 0.0, m, height=380, marks=marks),
+        st.plotly_chart(figures.map_heatmap(before, f"input ({act.input_name}), white lines: the windows",
+                                            "viridis", 0.0, m, height=380, marks=marks,
+                                            grid=i["strides"] if i["strides"] == i["pool_size"] else None),
                         config=CONFIG, key="net_pool_in")
     with c2:
         st.plotly_chart(figures.map_heatmap(act.output[..., ch], f"output ({act.name})", "viridis",
                                             0.0, m, height=380), config=CONFIG, key="net_pool_out")
-    st.caption(f"cnnviz.pooling.pool2d finds the winners; its output differs from Keras's by at most "
-               f"{diff:.1e}.")
+    if marks is not None:
+        st.caption(f"Orange rings: the cell that won each window ({len(marks)} of {res.output.size} "
+                   f"windows; windows that are all 0 have no real winner). Winners found by "
+                   f"cnnviz.pooling.pool2d, whose output differs from Keras's by at most {diff:.2g}.")
+    else:
+        st.caption(f"cnnviz.pooling.pool2d's output differs from Keras's by at most {diff:.2g}.")
 
 
 def vector_view(act, loaded, acts, pred: int) -> None:
@@ -361,26 +383,35 @@ def dropout_view(act, acts_by_name) -> None:
     before = acts_by_name[act.input_name].output
     same = float(np.abs(before - act.output).max())
     rate = act.info["rate"]
-    st.markdown(f"Output minus input, largest difference: **{same:g}** — the layer passes the "
-                f"numbers through untouched while predicting.")
-    if st.toggle("Show what it does during training", key="net_dropout_show"):
-        seed = st.number_input("Random seed", 0, 10_000, 0, key="net_dropout_seed",
-                               help="Each training step draws a new random mask.")
-        scale, out = probe.dropout_sample(before, rate, int(seed))
-        kept = scale > 0
+    st.markdown(f"Output minus input, largest difference: **{same:g}**. While predicting, the "
+                f"layer passes the numbers through untouched.")
+    if not st.toggle("Show what it does during training", key="net_dropout_show"):
+        return
+    left, right = st.columns([1, 3.05], gap="medium")
+    with left:
+        seed = st.number_input("Random mask number", 0, 10_000, 0, key="net_dropout_seed",
+                               help="Each training step draws a new random mask; change the "
+                                    "number to draw another.")
+    scale, out = probe.dropout_sample(before, rate, int(seed))
+    kept = scale > 0
+    with left:
         st.markdown(f"This mask drops **{np.mean(~kept):.0%}** of the {scale.size:,} numbers "
                     f"(about {rate:.0%} expected) and multiplies the kept ones by "
                     f"1 / (1 − {rate:g}) = **{1 / (1 - rate):.3f}**, so their total stays about "
                     f"the same on average.")
-        v_in, v_out = before.reshape(-1), out.reshape(-1)
-        show = min(v_in.size, 200)
-        import plotly.graph_objects as go
-        fig = go.Figure([go.Bar(x=np.arange(show), y=v_in[:show], name="input", marker_color="#9ecae1"),
-                         go.Bar(x=np.arange(show), y=v_out[:show], name="after dropout (training)",
-                                marker_color="#d62728")])
-        fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=30, b=10),
-                          title=dict(text=f"First {show} numbers", font=dict(size=15)),
-                          legend=dict(orientation="h", y=1.15, x=1, xanchor="right"))
+    v_in, v_out = before.reshape(-1), out.reshape(-1)
+    show = min(v_in.size, 64)
+    idx = list(range(show))
+    dropped = [i for i in idx if not kept.reshape(-1)[i]]
+    fig = figures.vector_bars(v_in[:show], f"The first {show} numbers: input (light) and after "
+                              f"dropout in training (red); × = dropped", height=320,
+                              color="#9ecae1")
+    fig.add_bar(x=idx, y=v_out[:show].tolist(), marker_color="#d62728", name="training",
+                hovertemplate="unit %{x}<br>after dropout %{y:.4f}<extra></extra>")
+    fig.add_scatter(x=dropped, y=[0] * len(dropped), mode="markers", hoverinfo="skip",
+                    marker={"symbol": "x", "size": 9, "color": "#333"})
+    fig.update_layout(barmode="group", showlegend=False)
+    with right:
         st.plotly_chart(fig, config=CONFIG, key="net_dropout_fig")
 
 
@@ -434,7 +465,10 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
     act = acts[loaded.probe.index[name]]
     by_name = {a.name: a for a in acts}
     st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {shape_text(act.shape)}")
-    text_col, view_col = st.columns([1, 2.7], gap="large")
+    if act.is_spatial:
+        text_col, mosaic_col, heat_col = st.columns([1, 1.9, 1.15], gap="medium")
+    else:
+        text_col, mosaic_col = st.columns([1, 3.05], gap="medium")
     with text_col:
         explain(layer_text(act, loaded))
         facts = []
@@ -450,10 +484,13 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
                              help="One scale lets you compare channels; its own scale shows the "
                                   "pattern inside a faint map.")
             ch = channel_picker(act.output.shape[-1])
-    with view_col:
-        if act.is_spatial:
-            maps_view(act, scale, ch)
-        else:
+    if act.is_spatial:
+        with mosaic_col:
+            mosaic_view(act, scale, ch)
+        with heat_col:
+            channel_view(act, scale, ch)
+    else:
+        with mosaic_col:
             vector_view(act, loaded, acts, pred)
     if act.kind == "conv":
         conv_view(act, by_name, ch)
@@ -494,7 +531,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                            format_func=lambda i: f"{names[i]} ({pct(probs[i])})"
                                                  + (" — predicted" if i == pred else ""))
     with c2:
-        smooth = st.toggle("SmoothGrad (average over noisy copies)", key="net_smooth",
+        smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
                            help="Plain gradients are speckled. SmoothGrad adds random noise to the "
                                 "picture many times and averages the maps: the shared part stays.")
         samples = st.slider("Noisy copies", 5, 50, 20, 5, key="net_smooth_n", disabled=not smooth)
@@ -515,16 +552,17 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     size = 300
     i1, i2, i3 = st.columns(3)
     with i1:
-        png_image(figures.picture_image(x, size), caption="What the network sees")
+        png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
     with i2:
         png_image(figures.overlay_heat(x, sal_n, 0.75, size),
                  caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
                          f"|∂ score / ∂ pixel|, bright = changing this pixel moves the "
-                         f"“{names[cls]}” score most")
+                         f"“{names[cls]}” score most", width="stretch")
     with i3:
         png_image(figures.overlay_heat(x, cam, 0.55, size),
-                 caption=f"Grad-CAM at {cam_layer} ({shape_text(p.spec(cam_layer).output_shape[:2])} "
-                         f"positions, enlarged): where the maps that favour “{names[cls]}” light up")
+                 caption=f"Grad-CAM at {cam_layer}: its {shape_text(p.spec(cam_layer).output_shape[:2])} "
+                         f"positions, each placed on the part of the picture it sees. Bright = "
+                         f"where the maps that favour “{names[cls]}” light up", width="stretch")
 
     st.markdown("##### The gradient inside the network")
     g_layers = [s.name for s in p.specs if s.kind != "input" and s.index <= p.index[p.score_layer]]
@@ -589,11 +627,11 @@ with top[1]:
     png_image(figures.picture_image(pic.pixels, 220), caption=f"{pic.name} · "
              f"{shape_text(pic.pixels.shape)}")
 with top[2]:
-    st.markdown("**What the network receives**")
+    st.markdown("**The network's input**")
     png_image(figures.picture_image(x, 220), caption=f"{shape_text(x.shape)} numbers, "
              f"0 (black) to 1 (white)")
-    with st.expander("How it was prepared", expanded=False):
-        st.markdown("\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1)) or "Used as it is.")
+    st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+                                              or "used as it is."))
 with top[3]:
     st.subheader(f"Prediction: {class_names[pred]} ({pct(probs[pred])})")
     st.plotly_chart(figures.vector_bars(probs, "", labels=class_names, highlight=pred, height=250,
