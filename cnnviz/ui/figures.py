@@ -134,11 +134,10 @@ def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
 
 
 def mosaic_layout(n: int, cols: int | None = None) -> tuple[int, int]:
-    """(rows, cols) of the grid that shows n tiles."""
+    """(rows, cols) of the grid that shows n tiles: up to 8 in a row, up to 64 as 8 columns."""
     if n < 1:
         raise ValueError("a mosaic needs at least one map")
-    cols = cols or (n if n <= 8 else int(np.ceil(np.sqrt(n))) if n <= 16 else
-                    int(np.ceil(np.sqrt(n * 2))))
+    cols = cols or (min(n, 8) if n <= 64 else int(np.ceil(np.sqrt(n * 2))))
     cols = max(1, min(cols, n))
     return int(np.ceil(n / cols)), cols
 
@@ -157,14 +156,15 @@ def _tile_label(k: int, size: int):
 
 
 def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int | None = None,
-           width: int = 760, gap: int = 3, labels: bool = True, highlight: int | None = None,
+           width: int = 760, gap: int = 3, labels: bool | str = True, highlight: int | None = None,
            max_tile: int = 160):
     """All channels of an H x W x C array as ONE PIL image: a grid of colour-mapped tiles.
 
     scale: "layer" (one colour scale for every map, so maps can be compared) or "map"
     (each map stretched to its own min..max, so faint maps show their pattern).
     cmap: "viridis", "diverging" (blue < 0 < red, zero is white) or "auto" (diverging when
-    any value is negative). labels: the channel number in each tile's corner.
+    any value is negative). labels: the channel number in each tile's corner (True, when
+    tiles are big enough), "above" each tile (for tiny tiles such as 3 x 3 kernels) or False.
     highlight: a channel drawn with an orange frame.
     """
     from PIL import Image, ImageDraw
@@ -188,25 +188,39 @@ def mosaic(maps: np.ndarray, scale: str = "layer", cmap: str = "auto", cols: int
     else:
         lo, hi = value_range(m.reshape(-1, c), cmap, axis=0)
     th, tw = h * factor, w * factor
-    canvas = np.full((rows * th + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255, np.uint8)
-    for k in range(c):
+    font_size = int(np.clip(th // 5, 10, 16)) if labels != "above" else int(np.clip(tw // 3, 10, 14))
+    above = font_size + 3 if labels == "above" else 0
+    inside = labels is True and th >= 36
+    canvas = np.full((rows * (th + above) + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255,
+                     np.uint8)
+
+    def corner(k):
         r, q = divmod(k, cols)
-        y, x = gap + r * (th + gap), gap + q * (tw + gap)
+        return gap + r * (th + gap + above) + above, gap + q * (tw + gap)
+
+    for k in range(c):
+        y, x = corner(k)
         canvas[y:y + th, x:x + tw] = upscale(colorize(m[..., k], cmap, float(lo[k]), float(hi[k])), factor)
     img = Image.fromarray(canvas)
-    if labels or highlight is not None:
+    if inside or above or highlight is not None:
         draw = ImageDraw.Draw(img)
-        size = int(np.clip(th // 4, 10, 18))
         for k in range(c):
-            r, q = divmod(k, cols)
-            y, x = gap + r * (th + gap), gap + q * (tw + gap)
-            if labels and th >= 24:
-                label = _tile_label(k, size)
+            y, x = corner(k)
+            if inside:
+                label = _tile_label(k, font_size)
                 img.paste(label, (x + 1, y), label)
+            elif above:
+                draw.text((x, y - above), str(k), fill=(60, 60, 60), font=_font(font_size))
             if k == highlight:
                 draw.rectangle((x - gap + 1, y - gap + 1, x + tw + gap - 2, y + th + gap - 2),
                                outline=(255, 140, 0), width=max(2, gap))
     return img
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int):
+    from PIL import ImageFont
+    return ImageFont.load_default(size=size)
 
 
 def overlay_heat(base: np.ndarray, heat: np.ndarray, alpha: float = 0.55, size: int = 280,
@@ -245,10 +259,12 @@ def picture_image(pixels: np.ndarray, size: int = 280, cmap: str | None = None, 
 
 
 def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=None, zmax=None,
-                height: int = 420, marks: np.ndarray | None = None, text: bool | None = None):
+                height: int = 420, marks: np.ndarray | None = None, text: bool | None = None,
+                grid: tuple[int, int] | None = None):
     """One 2-D map as a Plotly heatmap with row/column/value on hover (image orientation).
 
     marks: optional N x 2 (row, col) positions drawn as rings (e.g. max-pool winners).
+    grid: (rows, cols) step of thin white lines between windows (e.g. the pooling windows).
     text: write each value in its cell (default: when the map has at most 10 x 10 cells).
     Built from plain dicts without Plotly's validation (tests validate it once).
     """
@@ -273,11 +289,24 @@ def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=No
                      "mode": "markers", "hoverinfo": "skip", "showlegend": False,
                      "marker": {"symbol": "circle-open", "size": max(6, 240 // max(v.shape)),
                                 "color": "#ff8c00", "line": {"width": 2}}})
+    if grid is not None:
+        h, w = v.shape
+        xs, ys = [], []
+        for r in range(grid[0], h, grid[0]):
+            xs += [-0.5, w - 0.5, None]
+            ys += [r - 0.5, r - 0.5, None]
+        for c in range(grid[1], w, grid[1]):
+            xs += [c - 0.5, c - 0.5, None]
+            ys += [-0.5, h - 0.5, None]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip",
+                     "showlegend": False, "line": {"color": "rgba(255,255,255,0.6)", "width": 1}})
     layout = {"title": {"text": title, "font": {"size": 16}}, "height": height,
               "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
               "yaxis": {"autorange": "reversed", "scaleanchor": "x", "constrain": "domain",
-                        "showgrid": False},
-              "xaxis": {"constrain": "domain", "showgrid": False}}
+                        "showgrid": False, "zeroline": False},
+              "xaxis": {"constrain": "domain", "showgrid": False, "zeroline": False}}
+    if max(v.shape) <= 10:
+        layout["xaxis"]["dtick"] = layout["yaxis"]["dtick"] = 1
     return _unvalidated_figure(data, layout)
 
 
