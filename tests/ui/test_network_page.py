@@ -123,16 +123,21 @@ def test_each_model_is_selectable():
         assert not at.exception
 
 
-def test_a_colour_photo_goes_to_every_model():
+@pytest.mark.parametrize("pixels", [
+    np.random.default_rng(0).random((40, 60, 3)).astype(np.float32),   # colour photo
+    np.zeros((1, 1), np.float32),                                       # one black pixel
+    np.ones((3, 500), np.float32),                                      # a blank white strip
+    np.eye(64, dtype=np.float32),                                       # a thin diagonal line
+], ids=["photo", "one-pixel", "blank-strip", "diagonal"])
+def test_odd_pictures_go_to_every_model(pixels):
     from cnnviz import images
     from cnnviz.ui import widgets
     at = open_page()
-    rgb = np.random.default_rng(0).random((40, 60, 3)).astype(np.float32)
-    at.session_state[widgets.PICTURE_KEY] = images.Picture(rgb, "upload: noise.png")
+    at.session_state[widgets.PICTURE_KEY] = images.Picture(pixels, "upload: odd.png")
     at.run()
     for name in by_key(at.selectbox, "net_model").options:
         by_key(at.selectbox, "net_model").set_value(name).run()
-        assert not at.exception
+        assert not at.exception, (name, at.exception)
         prediction(at)
 
 

@@ -112,14 +112,14 @@ def strip_html(specs, selected: str) -> str:
         style = (f"border:{'3px' if sel else '1px'} solid {colour};"
                  f"background:{colour + '33' if sel else colour + '12'};"
                  f"box-shadow:{'0 0 0 2px ' + colour + '55' if sel else 'none'};")
-        params = f"{s.params:,}" if s.params else "–"
+        params = f"{s.params:,} params" if s.params else "no params"
         boxes.append(
             f'<div class="cz-box" style="{style}" title="{html.escape(KIND_LABEL[s.kind])}: '
-            f'{html.escape(s.name)}, output {shape_text(s.output_shape)}, {params} parameters">'
+            f'{html.escape(s.name)}, output {shape_text(s.output_shape)}, {params}">'
             f'<div class="cz-name">{html.escape(s.name)}</div>'
             f'<div class="cz-kind" style="color:{colour}">{KIND_LABEL[s.kind]}</div>'
             f'<div class="cz-shape">{shape_text(s.output_shape)}</div>'
-            f'<div class="cz-params">{params} w</div></div>')
+            f'<div class="cz-params">{params}</div></div>')
     css = ("<style>.cz-strip{display:flex;flex-wrap:wrap;gap:6px;align-items:stretch;margin:4px 0 10px}"
            ".cz-box{border-radius:8px;padding:4px 7px;min-width:70px;line-height:1.15;text-align:center}"
            ".cz-name{font-weight:700;font-size:0.92rem}.cz-kind{font-size:0.75rem;font-weight:600}"
@@ -252,7 +252,7 @@ def conv_view(act, acts_by_name, ch: int) -> None:
         with right:
             w = k[:, :, 0, ch] if cin == 1 else k[:, :, :, ch].sum(axis=2)
             st.plotly_chart(figures.map_heatmap(
-                w, f"filter {ch} weights" + ("" if cin == 1 else " (summed over R, G, B)"),
+                w, f"filter {ch} weights" + ("" if cin == 1 else ", R + G + B (its response to grey)"),
                 "diverging", height=300, text=True), config=CONFIG, key="net_kernel_heat")
     else:
         with left:
