@@ -189,3 +189,25 @@ def test_overlay_and_picture_images():
     assert figures.picture_image(np.random.default_rng(0).random((32, 32, 3)), 128).size == (128, 128)
     with pytest.raises(ValueError):
         figures.overlay_heat(x, heat[:5], 0.5)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10"])
+def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
+    """Choosing a sample in the sidebar pre-selects the network trained on its dataset, which
+    then recognises every sample of that dataset (they come from the test sets)."""
+    from cnnviz import images, models
+    from cnnviz.ui import widgets
+    if dataset not in models.PRETRAINED:
+        pytest.skip(f"pretrained/{dataset}.keras is not there yet")
+    wanted = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
+    samples = [k for k, s in images.SAMPLES.items() if s.dataset == wanted]
+    at = open_page()
+    wrong = []
+    for name in samples:
+        by_key(at.selectbox, widgets.SAMPLE_KEY).set_value(name).run()
+        assert not at.exception
+        assert by_key(at.selectbox, "net_model").value == dataset
+        said = prediction(at).removeprefix("Prediction: ").rsplit(" (", 1)[0]
+        if said.lower() != images.SAMPLES[name].label.lower():
+            wrong.append((name, said))
+    assert len(wrong) <= len(samples) // 6, wrong
