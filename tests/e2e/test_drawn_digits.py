@@ -126,7 +126,7 @@ def test_drawn_digits_are_recognised(app_url, page):
         wait_for_app(page)
         select = page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first
         label = select.text_content() + " " + (select.locator("input").first.get_attribute("value") or "")
-        assert "mnist" in label, f"the digits model should be selected for drawings, not {label!r}"
+        assert "Digits (MNIST)" in label, f"the digits model should be selected for drawings, not {label!r}"
         results[digit] = prediction(page)
         screenshot(page, f"drawn_digit_{digit}")
         assert page.locator("[data-testid=stException]").count() == 0

@@ -211,3 +211,43 @@ def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
         if said.lower() != images.SAMPLES[name].label.lower():
             wrong.append((name, said))
     assert len(wrong) <= len(samples) // 6, wrong
+
+
+@pytest.fixture
+def cifar_model(tmp_path, monkeypatch):
+    """The CIFAR-10 network: the shipped one, or (until it is trained) small_vgg with random
+    weights saved to a temporary file and registered for this test only."""
+    from cnnviz import models
+    from cnnviz.ui import model_cache
+    if "cifar10" in models.PRETRAINED:
+        yield "cifar10"
+        return
+    import keras
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "cifar10.keras"
+    models.build("small_vgg", "cifar10").save(path)
+    card = {"name": "cifar10", "dataset": "cifar10", "architecture": "small_vgg",
+            "class_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                            "horse", "ship", "truck"], "test_accuracy": None}
+    original = models.model_path
+    monkeypatch.setitem(models.PRETRAINED, "cifar10", card)
+    monkeypatch.setattr(models, "model_path", lambda n: path if n == "cifar10" else original(n))
+    model_cache.load.clear()
+    yield "cifar10"
+    model_cache.load.clear()
+
+
+def test_colour_network_layers_and_explanations(cifar_model):
+    from cnnviz.ui import widgets
+    at = open_page()
+    by_key(at.selectbox, widgets.SAMPLE_KEY).set_value("cifar-cat").run()
+    assert by_key(at.selectbox, "net_model").value == cifar_model
+    prediction(at)
+    layers = [layer_name(o) for o in by_key(at.selectbox, "net_layer").options]
+    assert "conv6" in layers and "pool3" in layers
+    for name in ("image", "conv1", "bn1", "relu1", "pool1", "conv6", "pool3", "flatten", "logits"):
+        by_key(at.selectbox, "net_layer").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+    by_key(at.selectbox, "net_grad_layer").set_value("conv1").run()
+    by_key(at.toggle, "net_smooth").set_value(False).run()
+    assert not at.exception

@@ -71,9 +71,9 @@ def model_label(name: str) -> str:
     card = models_pretrained().get(name)
     if not card:
         return name
-    nice = {"mnist": "handwritten digits (MNIST)", "fashion_mnist": "clothes (Fashion-MNIST)",
-            "cifar10": "small photos (CIFAR-10)"}.get(card.get("dataset"), card.get("dataset", ""))
-    return f"{name} — {nice}"
+    nice = {"mnist": "Digits (MNIST)", "fashion_mnist": "Clothes (Fashion-MNIST)",
+            "cifar10": "Photos (CIFAR-10)"}.get(card.get("dataset"))
+    return nice if nice and name == card.get("dataset") else f"{name} ({card.get('dataset', '?')})"
 
 
 def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
@@ -547,8 +547,9 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                                       "class but have coarse maps.")
     sal = probe.saliency(p, x, cls, smoothgrad_samples=samples if smooth else 0, noise=noise, seed=0)
     cam = probe.grad_cam(p, x, cls, cam_layer)
-    smax = float(sal.max())
-    sal_n = sal / smax if smax > 0 else sal
+    # a few extreme pixels would leave the rest dark: the top 1% are drawn at full brightness
+    smax = float(np.percentile(sal, 99))
+    sal_n = np.clip(sal / smax, 0, 1) if smax > 0 else sal
     size = 300
     i1, i2, i3 = st.columns(3)
     with i1:
@@ -556,7 +557,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     with i2:
         png_image(figures.overlay_heat(x, sal_n, 0.75, size),
                  caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
-                         f"|∂ score / ∂ pixel|, bright = changing this pixel moves the "
+                         f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this pixel moves the "
                          f"“{names[cls]}” score most", width="stretch")
     with i3:
         png_image(figures.overlay_heat(x, cam, 0.55, size),
