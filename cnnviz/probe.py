@@ -173,6 +173,14 @@ def _layer_info(layer, kind: str) -> dict[str, Any]:
     return info
 
 
+def _read_only(info: dict) -> types.MappingProxyType:
+    """The facts of a layer, shared by every session: arrays frozen, the mapping read-only."""
+    for v in info.values():
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+    return types.MappingProxyType(info)
+
+
 def _producer(layer) -> str | None:
     try:
         history = layer.input._keras_history
@@ -208,7 +216,7 @@ class Probe:
                 index=i, name=layer.name, kind=kind, input_name=_producer(layer),
                 output_shape=tuple(int(d) for d in layer.output.shape[1:]),
                 params=int(layer.count_params()), layer=layer,
-                info=types.MappingProxyType(_layer_info(layer, kind))))
+                info=_read_only(_layer_info(layer, kind))))
         self.specs: tuple[LayerSpec, ...] = tuple(specs)
         self.index = {s.name: s.index for s in specs}
         self._multi = keras.Model(model.inputs, [layer.output for layer in layers[1:]],

@@ -96,6 +96,8 @@ def test_kinds_inputs_and_layer_facts(net):
     assert acts["dense1"].params == model.get_layer("dense1").count_params()
     with pytest.raises(TypeError):
         acts["conv1"].info["kernel"] = None  # read-only: shared by every session
+    with pytest.raises(ValueError):
+        acts["conv1"].info["kernel"][0, 0, 0, 0] = 1.0
 
 
 def test_batchnorm_info_reproduces_the_layer(net):

@@ -246,7 +246,7 @@ def conv_view(act, acts_by_name, ch: int) -> None:
                 k.reshape(kh, kw, cin * cout) if cin == 1 else k[:, :, :, ch], scale="layer",
                 cmap="diverging", highlight=ch if cin == 1 else None,
                 width=560 if cin == 1 else 360, labels="above"),
-                     caption=(f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
+                caption=(f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
                               f"channel {ch}" if cin == 1 else
                               f"Filter {ch}: one {kh} × {kw} slice per input channel (R, G, B)"))
         with right:
@@ -258,8 +258,8 @@ def conv_view(act, acts_by_name, ch: int) -> None:
         with left:
             png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
                                      width=560, labels="above"),
-                     caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
-                             f"channels (tile i is applied to input channel i); one colour scale.")
+                      caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
+                              f"channels (tile i is applied to input channel i); one colour scale.")
         with right:
             strength = np.abs(k[:, :, :, ch]).sum(axis=(0, 1))
             top = np.argsort(-strength)[:5]
@@ -556,14 +556,14 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
         png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
     with i2:
         png_image(figures.overlay_heat(x, sal_n, 0.75, size),
-                 caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
-                         f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this pixel moves the "
-                         f"“{names[cls]}” score most", width="stretch")
+                  caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
+                          f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this "
+                          f"pixel moves the “{names[cls]}” score most", width="stretch")
     with i3:
         png_image(figures.overlay_heat(x, cam, 0.55, size),
-                 caption=f"Grad-CAM at {cam_layer}: its {shape_text(p.spec(cam_layer).output_shape[:2])} "
-                         f"positions, each placed on the part of the picture it sees. Bright = "
-                         f"where the maps that favour “{names[cls]}” light up", width="stretch")
+                  caption=f"Grad-CAM at {cam_layer}: its {shape_text(p.spec(cam_layer).output_shape[:2])} "
+                          f"positions, each placed on the part of the picture it sees. Bright = "
+                          f"where the maps that favour “{names[cls]}” light up", width="stretch")
 
     st.markdown("##### The gradient inside the network")
     g_layers = [s.name for s in p.specs if s.kind != "input" and s.index <= p.index[p.score_layer]]
@@ -580,8 +580,8 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     with right:
         if g.ndim == 3:
             png_image(figures.mosaic(g, scale="layer", cmap="diverging", width=640),
-                     caption=f"∂ score(“{names[cls]}”) / ∂ {gl}: every channel, one colour scale "
-                             f"(largest |value| {np.abs(g).max():.2e})")
+                      caption=f"∂ score(“{names[cls]}”) / ∂ {gl}: every channel, one colour scale "
+                              f"(largest |value| {np.abs(g).max():.2e})")
         else:
             st.plotly_chart(figures.vector_bars(g, f"∂ score / ∂ {gl}", height=280), config=CONFIG,
                             key="net_grad_vec")
@@ -625,12 +625,12 @@ class_names = card["class_names"]
 
 with top[1]:
     st.markdown("**Your picture**")
-    png_image(figures.picture_image(pic.pixels, 220), caption=f"{pic.name} · "
-             f"{shape_text(pic.pixels.shape)}")
+    png_image(figures.picture_image(pic.pixels, 220),
+              caption=f"{pic.name} · {shape_text(pic.pixels.shape)}")
 with top[2]:
     st.markdown("**The network's input**")
-    png_image(figures.picture_image(x, 220), caption=f"{shape_text(x.shape)} numbers, "
-             f"0 (black) to 1 (white)")
+    png_image(figures.picture_image(x, 220),
+              caption=f"{shape_text(x.shape)} numbers, 0 (black) to 1 (white)")
     st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                                               or "used as it is."))
 with top[3]:
