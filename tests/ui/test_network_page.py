@@ -251,3 +251,21 @@ def test_colour_network_layers_and_explanations(cifar_model):
     by_key(at.selectbox, "net_grad_layer").set_value("conv1").run()
     by_key(at.toggle, "net_smooth").set_value(False).run()
     assert not at.exception
+
+
+def test_streamlit_no_longer_empties_tensorflows_kernel_cache(at):
+    """Streamlit calls keras.backend.clear_session() after every run; model_cache skips that
+    one call (it cost 50-300 ms on the next model call) and lets every other caller through."""
+    import sys
+
+    import keras
+    import keras.src.backend.common.global_state as global_state
+    from cnnviz.ui import model_cache  # noqa: F401  (installs the guard)
+    assert getattr(keras.backend.clear_session, "_cnnviz_guard", False)
+    runner = type(sys)("streamlit.runtime.scriptrunner.script_runner")  # a caller named like it
+    exec("import keras\ndef clean():\n    return keras.backend.clear_session()", runner.__dict__)
+    before = global_state.GLOBAL_STATE_TRACKER
+    runner.clean()                                          # from Streamlit's runner: skipped
+    assert global_state.GLOBAL_STATE_TRACKER is before
+    keras.backend.clear_session(free_memory=False)          # from anywhere else: done
+    assert global_state.GLOBAL_STATE_TRACKER is not before
