@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz import models, probe
 
+
 def _keep_tensorflow_warm() -> None:
     """Skip the keras.backend.clear_session() that Streamlit runs after every script run.
 
