@@ -223,6 +223,35 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+def rgb_filter_mosaic(kernel: np.ndarray, width: int = 560, gap: int = 3,
+                      highlight: int | None = None):
+    """First-layer colour filters (kh x kw x 3 x n) as n small colour pictures: grey = 0,
+    each filter scaled by its own largest |weight| (so a filter's colour shows what it seeks)."""
+    from PIL import Image, ImageDraw
+
+    k = np.asarray(kernel, dtype=np.float32)
+    if k.ndim != 4 or k.shape[2] != 3:
+        raise ValueError(f"expected a kh x kw x 3 x n kernel, got shape {k.shape}")
+    kh, kw, _, n = k.shape
+    rows, cols = mosaic_layout(n)
+    f = max(1, (width - gap * (cols + 1)) // (cols * kw))
+    th, tw = kh * f, kw * f
+    canvas = np.full((rows * th + (rows + 1) * gap, cols * tw + (cols + 1) * gap, 3), 255, np.uint8)
+    m = np.abs(k).max(axis=(0, 1, 2))
+    for i in range(n):
+        r, q = divmod(i, cols)
+        y, x = gap + r * (th + gap), gap + q * (tw + gap)
+        tile = 0.5 + 0.5 * k[..., i] / (m[i] if m[i] > 0 else 1.0)
+        canvas[y:y + th, x:x + tw] = upscale(np.rint(np.clip(tile, 0, 1) * 255).astype(np.uint8), f)
+    img = Image.fromarray(canvas)
+    if highlight is not None and 0 <= highlight < n:
+        r, q = divmod(highlight, cols)
+        y, x = gap + r * (th + gap), gap + q * (tw + gap)
+        ImageDraw.Draw(img).rectangle((x - gap + 1, y - gap + 1, x + tw + gap - 2, y + th + gap - 2),
+                                      outline=(255, 140, 0), width=max(2, gap))
+    return img
+
+
 def overlay_heat(base: np.ndarray, heat: np.ndarray, alpha: float = 0.55, size: int = 280,
                  cmap: str = "inferno"):
     """A heat map in [0, 1] laid over a picture (H x W grey or H x W x 3 in [0, 1]); PIL image."""
