@@ -178,6 +178,21 @@ def test_network_figures_are_valid_plotly():
         go.Figure(fig.to_dict())                           # raises on any invalid property
 
 
+def test_rgb_filter_mosaic():
+    from cnnviz.ui import figures
+    k = np.zeros((3, 3, 3, 5), np.float32)
+    k[:, :, 0, 2] = 1.0                                    # filter 2 wants red
+    img = np.asarray(figures.rgb_filter_mosaic(k, width=300, gap=2))
+    rows, cols = figures.mosaic_layout(5)
+    f = (300 - 2 * (cols + 1)) // (cols * 3)
+    x = 2 + 2 * (3 * f + 2)
+    centre = img[2 + f, x + f]
+    assert centre[0] == 255 and centre[1] == centre[2] == 128
+    assert tuple(img[2 + f, 2 + f]) == (128, 128, 128)    # an all-zero filter is grey
+    with pytest.raises(ValueError):
+        figures.rgb_filter_mosaic(k[:, :, :2])
+
+
 def test_overlay_and_picture_images():
     from cnnviz.ui import figures
     x = np.zeros((28, 28, 1), np.float32)

@@ -240,20 +240,27 @@ def conv_view(act, acts_by_name, ch: int) -> None:
     b = float(bias[ch]) if bias is not None else 0.0
     st.markdown(f"##### The learned filter of channel {ch}")
     left, right = st.columns([1.35, 1], gap="medium")
-    if cin <= 3:
+    if cin == 1:
         with left:
-            png_image(figures.mosaic(
-                k.reshape(kh, kw, cin * cout) if cin == 1 else k[:, :, :, ch], scale="layer",
-                cmap="diverging", highlight=ch if cin == 1 else None,
-                width=560 if cin == 1 else 360, labels="above"),
-                caption=(f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
-                              f"channel {ch}" if cin == 1 else
-                              f"Filter {ch}: one {kh} × {kw} slice per input channel (R, G, B)"))
+            png_image(figures.mosaic(k.reshape(kh, kw, cout), scale="layer", cmap="diverging",
+                                     highlight=ch, width=560, labels="above"),
+                      caption=f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
+                              f"channel {ch}")
         with right:
-            w = k[:, :, 0, ch] if cin == 1 else k[:, :, :, ch].sum(axis=2)
-            st.plotly_chart(figures.map_heatmap(
-                w, f"filter {ch} weights" + ("" if cin == 1 else ", R + G + B (its response to grey)"),
-                "diverging", height=300, text=True), config=CONFIG, key="net_kernel_heat")
+            st.plotly_chart(figures.map_heatmap(k[:, :, 0, ch], f"filter {ch} weights", "diverging",
+                                                height=300, text=True),
+                            config=CONFIG, key="net_kernel_heat")
+    elif cin == 3:
+        with left:
+            png_image(figures.rgb_filter_mosaic(k, width=560, highlight=ch),
+                      caption=f"All {cout} filters as colour pictures ({kh} × {kw}; grey = 0, each "
+                              f"on its own scale): a filter answers most to patches that look like "
+                              f"it. Orange frame: channel {ch}.")
+        with right:
+            png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging", width=360,
+                                     labels="above"),
+                      caption=f"Filter {ch}, one {kh} × {kw} slice per colour: 0 = red, 1 = green, "
+                              f"2 = blue")
     else:
         with left:
             png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
