@@ -209,9 +209,9 @@ def mosaic_view(act, scale: str, ch: int) -> None:
     c = out.shape[-1]
     cmap = map_cmap(out)
     png_image(figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
-                             width=640 if c > 3 else 420),
-              caption=f"All {c} channel{'s' if c > 1 else ''}, "
-                      f"{'one colour scale for the layer' if scale == 'layer' else 'each map on its own scale'}"
+                             width=640 if c > 3 else 420, labels=c > 1),
+              caption=(f"All {c} channels, " if c > 1 else "The only channel, ")
+                      + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
                       + (f"; orange frame: channel {ch}" if c > 1 else "")
                       + (". Blue < 0 < red, white = 0." if cmap == "diverging"
                          else ". Dark = 0, yellow = largest."))
@@ -484,12 +484,14 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         facts.append(f"{act.params:,} parameters." if act.params else "No parameters to learn.")
         st.caption(" ".join(facts))
         ch = 0
-        if act.is_spatial:
+        scale = "layer"
+        if act.is_spatial and act.output.shape[-1] > 1:
             scale = st.radio("Colour scale", ["layer", "map"], key="net_scale", persist_state="session",
                              format_func={"layer": "same for all maps",
                                           "map": "each map its own"}.get,
                              help="One scale lets you compare channels; its own scale shows the "
                                   "pattern inside a faint map.")
+        if act.is_spatial:
             ch = channel_picker(act.output.shape[-1])
     if act.is_spatial:
         with mosaic_col:
