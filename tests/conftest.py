@@ -16,9 +16,17 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# CI sets CNNVIZ_STRICT=1: a missing browser or dataset is then a failure, not a skip.
+STRICT = os.environ.get("CNNVIZ_STRICT") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
+
+
+def _skip_or_fail(reason: str):
+    if STRICT:
+        pytest.fail(reason + " (CNNVIZ_STRICT=1)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +36,7 @@ def data_dir() -> pathlib.Path:
     if env and all((pathlib.Path(env) / f"{n}.npz").is_file() for n in ("mnist", "fashion_mnist", "cifar10")):
         return pathlib.Path(env)
     if not SHARED_DATA.is_dir():
-        pytest.skip("no datasets: ../shared/data is missing and CNNVIZ_DATA is not set")
+        _skip_or_fail("no datasets: ../shared/data is missing and CNNVIZ_DATA is not set")
     out = ROOT / ".cache" / "data"
     out.mkdir(parents=True, exist_ok=True)
     for name in ("mnist", "fashion_mnist"):
@@ -82,7 +90,7 @@ def app_url():
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+        _skip_or_fail("Chromium is not installed (apt-get install -y chromium)")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
