@@ -154,6 +154,7 @@ def _draw_control() -> None:
         st.info("Drawing needs the browser app (`streamlit run app.py`).")
         return
     st.caption("Draw in white on the black square, e.g. a digit as big as the square.")
+    st.space(28)  # room for the canvas's floating toolbar, which would cover the caption
     counter = st.session_state.setdefault(CANVAS_COUNTER_KEY, 0)
     width = st.session_state.get(STROKE_KEY, 18)
     result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
