@@ -27,7 +27,8 @@ def at() -> AppTest:
 
 
 def by_key(widgets, key):
-    found = [w for w in widgets if w.key == key]
+    """The widget with this key (or key + ":..." for widgets whose key follows their labels)."""
+    found = [w for w in widgets if w.key == key or (w.key or "").startswith(key + ":")]
     assert found, f"no widget with key {key!r}"
     return found[0]
 
@@ -284,3 +285,19 @@ def test_streamlit_no_longer_empties_tensorflows_kernel_cache(at):
     assert global_state.GLOBAL_STATE_TRACKER is before
     keras.backend.clear_session(free_memory=False)          # from anywhere else: done
     assert global_state.GLOBAL_STATE_TRACKER is not before
+
+
+def test_layer_choice_follows_to_another_network_with_fresh_labels():
+    from cnnviz import models
+    if not {"mnist", "cifar10"} <= set(models.PRETRAINED):
+        pytest.skip("needs the mnist and cifar10 networks")
+    at = open_page()
+    by_key(at.selectbox, "net_layer").set_value("relu3").run()
+    by_key(at.selectbox, "net_model").set_value("cifar10").run()
+    layer = by_key(at.selectbox, "net_layer")
+    assert layer.value == "relu3"
+    assert "10 · relu3 — Activation, 16 × 16 × 64" in layer.options
+    assert layer_heading(at).startswith("10 · relu3")
+    cls = by_key(at.selectbox, "net_why_class")
+    assert "— predicted" in cls.options[cls.value]
+    assert by_key(at.selectbox, "net_cam_layer").value == "relu6"   # the last conv block

@@ -1,6 +1,7 @@
 """Network explorer: follow one picture through a trained CNN, layer by layer, and ask why."""
 from __future__ import annotations
 
+import hashlib
 import html
 
 import numpy as np
@@ -139,9 +140,20 @@ def layer_table(specs) -> None:
     st.caption(f"Total: {sum(s.params for s in specs):,} parameters (weights, biases and batch-norm statistics).")
 
 
-def step_layer(names: list[str], delta: int) -> None:
-    i = names.index(st.session_state.get("net_layer", names[0]))
-    st.session_state["net_layer"] = names[int(np.clip(i + delta, 0, len(names) - 1))]
+def labels_key(base: str, labels) -> str:
+    """A widget key that changes whenever the option labels change.
+
+    A keyed selectbox keeps showing its old label when only format_func's text changes
+    (seen with Streamlit 1.67), e.g. "conv1 ... 28 × 28 × 32" after switching to a network
+    whose conv1 is 32 × 32 × 32. A new key gives a new widget with the right labels.
+    """
+    digest = hashlib.blake2b(repr(list(labels)).encode(), digest_size=6).hexdigest()
+    return f"{base}:{digest}"
+
+
+def step_layer(key: str, names: list[str], delta: int) -> None:
+    i = names.index(st.session_state.get(key, names[0]))
+    st.session_state[key] = names[int(np.clip(i + delta, 0, len(names) - 1))]
 
 
 # ----------------------------------------------------------------------------- layer views
@@ -451,20 +463,23 @@ def layer_text(act, loaded) -> str:
 def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: int) -> None:
     specs = loaded.probe.specs
     names = [s.name for s in specs]
-    if st.session_state.get("net_layer") not in names:
-        st.session_state["net_layer"] = DEFAULT_LAYER if DEFAULT_LAYER in names else names[0]
+    label = {n: f"{loaded.probe.index[n]} · {n} — {KIND_LABEL[loaded.probe.spec(n).kind]}, "
+                f"{shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
+    key = labels_key("net_layer", label.values())
+    if st.session_state.get(key) not in names:            # first time with this network
+        last = st.session_state.get("net_layer_last")
+        st.session_state[key] = last if last in names else (
+            DEFAULT_LAYER if DEFAULT_LAYER in names else names[0])
     nav = st.columns([1, 4, 1], vertical_alignment="bottom")
     with nav[0]:
-        st.button("◀ Previous layer", on_click=step_layer, args=(names, -1), width="stretch",
-                  disabled=st.session_state["net_layer"] == names[0], key="net_prev")
+        st.button("◀ Previous layer", on_click=step_layer, args=(key, names, -1), width="stretch",
+                  disabled=st.session_state[key] == names[0], key="net_prev")
     with nav[2]:
-        st.button("Next layer ▶", on_click=step_layer, args=(names, 1), width="stretch",
-                  disabled=st.session_state["net_layer"] == names[-1], key="net_next")
+        st.button("Next layer ▶", on_click=step_layer, args=(key, names, 1), width="stretch",
+                  disabled=st.session_state[key] == names[-1], key="net_next")
     with nav[1]:
-        name = st.selectbox("Layer", names, key="net_layer", persist_state="session",
-                            format_func=lambda n: f"{loaded.probe.index[n]} · {n} — "
-                                                  f"{KIND_LABEL[loaded.probe.spec(n).kind]}, "
-                                                  f"{shape_text(loaded.probe.spec(n).output_shape)}")
+        name = st.selectbox("Layer", names, key=key, persist_state="session", format_func=label.get)
+    st.session_state["net_layer_last"] = name
     st.markdown(strip_html(specs, name), unsafe_allow_html=True)
     with st.expander("All layers as a table"):
         layer_table(specs)
@@ -533,12 +548,11 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                and s.index < p.index[p.score_layer]]
     c1, c2, c3 = st.columns(3)
     with c1:
-        if st.session_state.get("net_why_class_for") != (loaded.name, pred):
-            st.session_state["net_why_class_for"] = (loaded.name, pred)
-            st.session_state["net_why_class"] = pred
-        cls = st.selectbox("Class to explain", list(range(len(names))), key="net_why_class",
-                           format_func=lambda i: f"{names[i]} ({pct(probs[i])})"
-                                                 + (" — predicted" if i == pred else ""))
+        labels = [f"{n} ({pct(q)})" + (" — predicted" if i == pred else "")
+                  for i, (n, q) in enumerate(zip(names, probs))]
+        # a new picture or network gives new labels, a new widget, and the predicted class again
+        cls = st.selectbox("Class to explain", list(range(len(names))), index=pred,
+                           key=labels_key("net_why_class", labels), format_func=labels.__getitem__)
     with c2:
         smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
                            help="Plain gradients are speckled. SmoothGrad adds random noise to the "
@@ -548,9 +562,8 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                           key="net_smooth_noise", disabled=not smooth)
     with c3:
         default_cam = probe.default_cam_layer(p)
-        if st.session_state.get("net_cam_layer") not in spatial:
-            st.session_state["net_cam_layer"] = default_cam
-        cam_layer = st.selectbox("Grad-CAM layer", spatial, key="net_cam_layer",
+        cam_layer = st.selectbox("Grad-CAM layer", spatial, index=spatial.index(default_cam),
+                                 key=f"net_cam_layer:{loaded.name}",
                                  help="Grad-CAM weighs the maps of this layer by how much they "
                                       "raise the class score. Late layers know most about the "
                                       "class but have coarse maps.")
@@ -576,11 +589,10 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
 
     st.markdown("##### The gradient inside the network")
     g_layers = [s.name for s in p.specs if s.kind != "input" and s.index <= p.index[p.score_layer]]
-    if st.session_state.get("net_grad_layer") not in g_layers:
-        st.session_state["net_grad_layer"] = spatial[0] if spatial else g_layers[0]
+    first = g_layers.index(spatial[0]) if spatial else 0
     left, right = st.columns([1, 2.7], gap="large")
     with left:
-        gl = st.selectbox("Layer", g_layers, key="net_grad_layer",
+        gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
                           help="Pick any layer up to the class scores.")
         st.markdown(f"How much the “{names[cls]}” score would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
