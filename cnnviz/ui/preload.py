@@ -1,10 +1,8 @@
-"""Start importing TensorFlow in the background so the first visit to /network is quick.
+"""Load TensorFlow and the first network in the background so the first visit to /network is quick.
 
-The import waits a moment first: it holds the interpreter for several seconds
+The work waits a moment first: it holds the interpreter for several seconds
 and should not slow down the first page a visitor sees.
 """
-import gc
-import importlib
 import threading
 import time
 
@@ -13,19 +11,18 @@ import streamlit as st
 DELAY_SECONDS = 3.0
 
 
-def _import_later():
+def _load_later():
     time.sleep(DELAY_SECONDS)
-    importlib.import_module("cnnviz.probe")
-    # Streamlit runs a full garbage collection (and keras.backend.clear_session) after every
-    # script run; TensorFlow's ~350k long-lived objects made that cost 0.4-0.9 s per rerun.
-    # Freezing them moves them out of the collector's sight.
-    gc.collect()
-    gc.freeze()
+    from cnnviz.ui import model_cache  # imports TensorFlow
+
+    # Loads, warms and caches the network the explorer opens with; it also freezes the
+    # long-lived objects so Streamlit's per-rerun garbage collection stays cheap.
+    model_cache.load(model_cache.available()[0])
 
 
 @st.cache_resource(show_spinner=False)
 def start_tensorflow_import() -> threading.Thread:
-    """Once per process: a daemon thread that imports the TensorFlow-backed probe module."""
-    thread = threading.Thread(target=_import_later, name="cnnviz-preload-tensorflow", daemon=True)
+    """Once per process: a daemon thread that imports TensorFlow and loads the first network."""
+    thread = threading.Thread(target=_load_later, name="cnnviz-preload-tensorflow", daemon=True)
     thread.start()
     return thread
