@@ -19,6 +19,9 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _script_timer import SCRIPT_TIMES, time_script_runs  # noqa: E402
 
 from cnnviz import images, kernels  # noqa: E402
 
@@ -35,30 +38,10 @@ def median_ms(fn, repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
-SCRIPT_TIMES: list[tuple[float, float]] = []   # (wall ms, CPU ms of the script thread) per run
-
-
-def _time_script_runs() -> None:
-    """Record how long each script run takes inside Streamlit's script thread (server side),
-    in wall time and in that thread's CPU time (steadier on a busy machine)."""
-    from streamlit.runtime.scriptrunner import script_runner
-
-    original = script_runner.ScriptRunner._run_script
-
-    def timed(self, rerun_data):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        try:
-            return original(self, rerun_data)
-        finally:
-            SCRIPT_TIMES.append(((time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000))
-
-    script_runner.ScriptRunner._run_script = timed
-
-
 def bench_page() -> None:
     from streamlit.testing.v1 import AppTest
 
-    _time_script_runs()
+    time_script_runs()
     # app.py imports TensorFlow in a background thread a few seconds after start. Keep it from
     # happening during these reruns: the page's own cost is measured first, then what that
     # import adds to every rerun of every page (see the end).

@@ -24,6 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _script_timer import SCRIPT_TIMES, time_script_runs  # noqa: E402
+
 
 def _digits_model():
     from cnnviz import models
@@ -77,27 +79,9 @@ def bench_probe(repeats: int) -> None:
         print(f"  {name + ':':34s} {statistics.median(ts):6.2f} ms   (same picture again: {again:.2f} ms)")
 
 
-SCRIPT_TIMES: list[tuple[float, float]] = []
-
-
-def _time_script_runs() -> None:
-    from streamlit.runtime.scriptrunner import script_runner
-    original = script_runner.ScriptRunner._run_script
-
-    def timed(self, rerun_data):
-        wall, cpu = time.perf_counter(), time.thread_time()
-        try:
-            return original(self, rerun_data)
-        finally:
-            SCRIPT_TIMES.append(((time.perf_counter() - wall) * 1000,
-                                 (time.thread_time() - cpu) * 1000))
-
-    script_runner.ScriptRunner._run_script = timed
-
-
 def bench_apptest(repeats: int) -> None:
     from streamlit.testing.v1 import AppTest
-    _time_script_runs()
+    time_script_runs()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.switch_page("cnnviz/ui/pages/network.py")
