@@ -146,13 +146,18 @@ def _as_image(image) -> np.ndarray:
     return img
 
 
+def finite_grid(values, what: str, shapes: str) -> np.ndarray:
+    """float32 array of 2 or 3 dimensions holding finite numbers, else a ValueError naming `what`."""
+    arr = np.asarray(values, dtype=np.float32)
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise ValueError(f"{what} must be {shapes}, got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} must hold finite numbers (no NaN or infinity).")
+    return arr
+
+
 def _as_kernel(kernel) -> np.ndarray:
-    ker = np.asarray(kernel, dtype=np.float32)
-    if ker.ndim not in (2, 3) or ker.size == 0:
-        raise ValueError(f"kernel must be k×k or k×k×C, got shape {ker.shape}.")
-    if not np.all(np.isfinite(ker)):
-        raise ValueError("kernel values must be finite numbers.")
-    return ker
+    return finite_grid(kernel, "the kernel", "k×k or k×k×C")
 
 
 def _plan(img: np.ndarray, ker: np.ndarray, stride, padding, dilation, depthwise):

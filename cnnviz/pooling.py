@@ -63,12 +63,7 @@ def _pair(name: str, value) -> tuple[int, int]:
 
 
 def _as_map(x) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim not in (2, 3) or arr.size == 0:
-        raise ValueError(f"pooling needs an H×W or H×W×C array, got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("pooling needs finite numbers (no NaN or infinity).")
-    return arr
+    return kernels.finite_grid(x, "the map to pool", "H×W or H×W×C")
 
 
 def output_shape(shape, size, stride=None, padding: str = "valid") -> tuple[int, int]:
