@@ -549,12 +549,6 @@ PAD_COLOUR = (96, 112, 150)      # padding cells (their value is 0) on the step-
 WINDOW_COLOUR = (255, 140, 0)    # the kernel window / chosen output cell
 
 
-def _plain_figure(data: list, layout: dict):
-    import plotly.graph_objects as go
-
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
-
-
 def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 480, title: str = ""):
     """A 2-D feature map as a Plotly heatmap: diverging colours with 0 white, exact hover values.
 
@@ -577,7 +571,7 @@ def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 48
                         "title": {"text": "output row", "font": {"size": 14}}}}
     if title:
         layout["title"] = {"text": title, "font": {"size": 16}}
-    return _plain_figure([trace], layout), step
+    return _unvalidated_figure([trace], layout), step
 
 
 def _fit_rgb(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
@@ -735,4 +729,4 @@ def window_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, i
         layout["annotations"].append({"text": f"<b>{title}</b>", "x": (d0 + d1) / 2, "y": 1.0,
                                       "xref": "paper", "yref": "paper", "xanchor": "center",
                                       "yanchor": "bottom", "showarrow": False, "font": {"size": 16}})
-    return _plain_figure(data, layout)
+    return _unvalidated_figure(data, layout)
