@@ -478,15 +478,22 @@ def display_bytes(img, width: int) -> bytes:
     `width` is first shrunk to the width it is shown at (box filter) and sent as JPEG:
     encoding a 512-px map as PNG costs ~40 ms for pixels the browser would drop anyway.
     """
-    import io
-
     from PIL import Image
 
     if img.width <= width:
         return to_png(img)
     shrunk = img.resize((width, max(1, round(img.height * width / img.width))), Image.Resampling.BOX)
+    return encode_picture(shrunk, lossy=True)
+
+
+def encode_picture(img, lossy: bool) -> bytes:
+    """JPEG (quality 90) for smoothly shrunk pictures, lightly compressed PNG for crisp ones."""
+    if not lossy:
+        return to_png(img)
+    import io
+
     buf = io.BytesIO()
-    shrunk.convert("RGB").save(buf, format="JPEG", quality=90)
+    img.convert("RGB").save(buf, format="JPEG", quality=90)
     return buf.getvalue()
 
 

@@ -6,7 +6,6 @@ This page never imports TensorFlow.
 from __future__ import annotations
 
 import functools
-import io
 import math
 from dataclasses import dataclass
 
@@ -80,12 +79,7 @@ def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     img, f = figures._fit_rgb(rgb, size)
-    buf = io.BytesIO()
-    if f < 1:
-        Image.fromarray(img).save(buf, format="JPEG", quality=90)
-    else:
-        Image.fromarray(img).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    return figures.encode_picture(Image.fromarray(img), lossy=f < 1)
 
 
 def _fmt(v: float) -> str:
