@@ -8,12 +8,19 @@ import functools
 
 import numpy as np
 
+from cnnviz import images
+
 
 # --------------------------------------------------------------------------- home: pixels as numbers
 
 CHANNEL_COLOURS = {"grey": (255, 255, 255), "red": (255, 0, 0), "green": (0, 170, 0),
                    "blue": (0, 90, 255)}
 
+
+def rgb8(pixels) -> np.ndarray:
+    """A picture in [0, 1] (H×W grey or H×W×3) as H×W×3 uint8 for PIL."""
+    rgb = images.to_uint8(pixels)
+    return np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb
 
 def crop_box_image(pixels: np.ndarray, top: int, left: int, height: int, width: int,
                    size: int = 320, colour=(255, 140, 0)):
@@ -23,10 +30,7 @@ def crop_box_image(pixels: np.ndarray, top: int, left: int, height: int, width: 
     """
     from PIL import Image, ImageDraw
 
-    p = np.asarray(pixels, dtype=np.float32)
-    rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    rgb = rgb8(pixels)
     h, w = rgb.shape[:2]
     scale = size / max(h, w)
     img = Image.fromarray(rgb)
@@ -281,9 +285,7 @@ def picture_image(pixels: np.ndarray, size: int = 280, cmap: str | None = None, 
             lo, hi = value_range(p, cmap)
         rgb = colorize(p, cmap, float(lo), float(hi))
     else:
-        rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
-        if rgb.ndim == 2:
-            rgb = np.repeat(rgb[..., None], 3, axis=2)
+        rgb = rgb8(p)
     return Image.fromarray(upscale(rgb, max(1, size // max(p.shape[:2]))))
 
 
@@ -625,10 +627,7 @@ def padded_picture(pixels: np.ndarray, pads, size: int = 360) -> tuple[np.ndarra
     pads: ((top, bottom), (left, right)). A padded cell (r, c) of the input sits at display
     pixel ((r + top) × scale, (c + left) × scale).
     """
-    p = np.asarray(pixels, dtype=np.float32)
-    rgb = np.rint(np.clip(p, 0, 1) * 255).astype(np.uint8)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    rgb = rgb8(pixels)
     (pt, pb), (pl, pr) = pads
     h, w = rgb.shape[:2]
     canvas = np.empty((h + pt + pb, w + pl + pr, 3), np.uint8)

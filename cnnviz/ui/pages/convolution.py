@@ -75,10 +75,7 @@ def _memo(name: str, source, params: tuple, compute):
 def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
     """An encoded picture in [0, 1]: small ones enlarged crisply (PNG), large ones shrunk
     smoothly (JPEG: quicker to encode). Encoded once per change, so reruns reuse the bytes."""
-    rgb = np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    img, f = figures._fit_rgb(rgb, size)
+    img, f = figures._fit_rgb(figures.rgb8(pixels), size)
     return figures.encode_picture(Image.fromarray(img), lossy=f < 1)
 
 
