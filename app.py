@@ -1,10 +1,13 @@
 """cnnviz: a Streamlit app that shows what happens inside a convolutional neural network."""
 import streamlit as st
 
-from cnnviz.ui import preload, widgets
+from cnnviz.ui import preload, share, url_state, widgets
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=":material/visibility:", layout="wide")
 preload.start_tensorflow_import()
+url_state.begin_run()
+if url_state.restore([widgets.IMAGE, share.PRESENT], "app"):   # a shared link
+    widgets.follow_link()
 
 PAGES = "cnnviz/ui/pages/"
 navigation = st.navigation([
@@ -14,6 +17,10 @@ navigation = st.navigation([
     st.Page(PAGES + "pooling.py", title="Pooling & dropout", icon=":material/compress:", url_path="pooling"),
     st.Page(PAGES + "conv1d.py", title="Conv1D", icon=":material/graphic_eq:", url_path="conv1d"),
     st.Page(PAGES + "network.py", title="Network explorer", icon=":material/hub:", url_path="network"),
-])
+], position="top" if share.presenting() else "sidebar")
+share.apply_presentation_style()
 widgets.image_source()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    url_state.publish()   # fragments publish on their own (url_state.fragment)

@@ -7,6 +7,7 @@ and the last valid kernel stays in use. State lives in st.session_state under `<
     <key>_bias     the bias number input         <key>_base   the grid the editor starts from
     <key>_ver      bumps when the grid is replaced (a preset, a new size, normalise)
     <key>_grid_<ver>  the st.data_editor itself  <key>_good   the last valid kernel
+    <key>_link_preset, <key>_link_cells   what a shared link carries (see link_params)
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import kernels
+from cnnviz.ui import share, url_state
 
 CUSTOM = "custom"
 
@@ -66,6 +68,38 @@ def resize_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def _parse_cells(text: str) -> list[list[str]]:
+    """'1,0,-1;2,0,-2;1,0,-1' (rows split by ';') -> the grid's cells, checked like typed ones."""
+    rows = [[c.strip() for c in row.split(",")] for row in text.split(";")]
+    kernel = kernels.parse_kernel(rows)          # ValueError names the bad cell
+    if kernel.shape[0] != kernel.shape[1]:
+        raise ValueError(f"the kernel is {kernel.shape[0]}×{kernel.shape[1]}, but the editor "
+                         "holds square kernels")
+    return rows
+
+
+def link_params(key: str, default: str) -> list[url_state.Param]:
+    """The editor's settings in a shared link: the preset, the edited cells, the bias."""
+    return [
+        url_state.choice("kernel", f"{key}_link_preset", list(kernels.PRESETS), default,
+                         what="preset kernel"),
+        url_state.Param("cells", f"{key}_link_cells", None, _parse_cells,
+                        encode=lambda rows: ";".join(",".join(r) for r in rows)),
+        url_state.number("bias", f"{key}_bias", -kernels.MAX_ABS_VALUE, kernels.MAX_ABS_VALUE, 0.0),
+    ]
+
+
+def _follow_link(key: str, default: str) -> None:
+    ss = st.session_state
+    ss[f"{key}_preset"] = ss.get(f"{key}_link_preset") or default
+    _on_preset(key)
+    cells = ss.get(f"{key}_link_cells")
+    if cells:
+        _set_grid(key, kernels.parse_kernel(cells))
+        ss[f"{key}_size"] = len(cells)
+        ss[f"{key}_edited"] = True
+
+
 def _frame(cells: list[list[str]]) -> pd.DataFrame:
     n_rows, n_cols = len(cells), len(cells[0])
     return pd.DataFrame(cells, columns=[str(c + 1) for c in range(n_cols)],
@@ -109,13 +143,18 @@ def _on_reset(key: str) -> None:
     _on_preset(key)
 
 
-def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice:
-    """Draw the editor and return the kernel to use (always a valid one)."""
+def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = False) -> KernelChoice:
+    """Draw the editor and return the kernel to use (always a valid one).
+
+    linked: a shared link was just opened; its preset and cells (link_params) replace the grid.
+    """
     ss = st.session_state
-    if f"{key}_base" not in ss:
+    if linked:
+        _follow_link(key, default)
+    elif f"{key}_base" not in ss:
         ss[f"{key}_preset"] = default
         _on_preset(key)
-        ss[f"{key}_bias"] = 0.0
+    ss.setdefault(f"{key}_bias", 0.0)
 
     names = list(kernels.PRESETS)
     st.selectbox("Preset kernel", names, key=f"{key}_preset", on_change=_on_preset, args=(key,),
@@ -123,18 +162,19 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice
     origin = ss[f"{key}_origin"]
     st.info(f"**{origin}**: {kernels.DESCRIPTIONS[origin]}")
 
-    c_size, c_bias = st.columns(2)
-    c_size.selectbox("Kernel size", list(range(1, kernels.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",
-                     format_func=lambda k: f"{k} × {k}", on_change=_on_size, args=(key,),
-                     help="Grows or shrinks the grid around its centre (new cells are 0).")
-    bias = c_bias.number_input("Bias (added to every sum)", key=f"{key}_bias", step=0.1,
-                               min_value=-kernels.MAX_ABS_VALUE, max_value=kernels.MAX_ABS_VALUE,
-                               format="%.3f")
+    with share.secondary(f"{key}_size_bias"):
+        c_size, c_bias = st.columns(2)
+        c_size.selectbox("Kernel size", list(range(1, kernels.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",
+                         format_func=lambda k: f"{k} × {k}", on_change=_on_size, args=(key,),
+                         help="Grows or shrinks the grid around its centre (new cells are 0).")
+        bias = c_bias.number_input("Bias (added to every sum)", key=f"{key}_bias", step=0.1,
+                                   min_value=-kernels.MAX_ABS_VALUE, max_value=kernels.MAX_ABS_VALUE,
+                                   format="%.3f")
 
     base = ss[f"{key}_base"]
     size = len(base)
     st.caption("Type a number in any cell: 2, -0.5 or 1/9 all work.")
-    edited = st.data_editor(
+    typed = st.data_editor(
         _frame(base), key=f"{key}_grid_{ss[f'{key}_ver']}", num_rows="fixed", hide_index=False,
         width="content",
         column_config={str(c + 1): st.column_config.TextColumn(str(c + 1), width=70)
@@ -142,7 +182,7 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice
 
     error = None
     try:
-        kernel = kernels.parse_kernel(edited)
+        kernel = kernels.parse_kernel(typed)
     except ValueError as exc:
         error = str(exc)
         kernel = ss[f"{key}_good"]
@@ -152,7 +192,8 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice
             ss[f"{key}_edited"] = True
         ss[f"{key}_good"] = kernel
 
-    c_norm, c_reset = st.columns(2)
+    with share.secondary(f"{key}_buttons"):
+        c_norm, c_reset = st.columns(2)
     c_norm.button("Normalise to sum 1", key=f"{key}_normalise", on_click=_on_normalise, args=(key,),
                   help="Divide every weight by their total, so a blur keeps the brightness.",
                   width="stretch")
@@ -164,5 +205,8 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x") -> KernelChoice
 
     total = float(kernel.sum())
     st.caption(f"Weights add up to {total:.4g}.")
-    name = f"{CUSTOM} (edited from {origin})" if ss.get(f"{key}_edited") else origin
+    edited = bool(ss.get(f"{key}_edited"))
+    name = f"{CUSTOM} (edited from {origin})" if edited else origin
+    ss[f"{key}_link_preset"] = origin
+    ss[f"{key}_link_cells"] = format_cells(kernel) if edited else None
     return KernelChoice(np.array(kernel, dtype=np.float64), float(bias), name, error)

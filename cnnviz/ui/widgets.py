@@ -14,6 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import images
+from cnnviz.ui import url_state
 
 PICTURE_KEY = "cnnviz_picture"
 FEATURE_MAP_KEY = "cnnviz_feature_map"
@@ -29,6 +30,7 @@ STROKE_KEY = "cnnviz_stroke"            # the pen width slider
 CANVAS_COUNTER_KEY = "cnnviz_canvas_n"  # bumped by "Clear": a new key gives an empty canvas
 ORIGIN_KEY = "cnnviz_picture_origin"    # what the current picture was made from (no re-decoding)
 ERROR_KEY = "cnnviz_input_error"        # (origin, message) of the last input that failed
+LINKED_SAMPLE_KEY = "cnnviz_linked_sample"  # the sample in the address bar (None: not a sample)
 
 CANVAS_SIZE = 240  # the sidebar is about 240 px wide inside
 THUMBNAIL = 112
@@ -70,6 +72,19 @@ def set_feature_map(feature_map: np.ndarray, label: str) -> None:
 
 def current_feature_map() -> tuple[np.ndarray, str] | None:
     return st.session_state.get(FEATURE_MAP_KEY)
+
+
+# --------------------------------------------------------------------------- links
+
+IMAGE = url_state.choice("image", LINKED_SAMPLE_KEY, list(images.SAMPLES), images.DEFAULT_SAMPLE,
+                         what="sample image")
+"""The picture in a shared link: a sample's name. Uploads, drawings and photos stay private."""
+
+
+def follow_link() -> None:
+    """A shared link was opened: show the sample it names."""
+    st.session_state[SOURCE_KEY] = "Sample"
+    st.session_state[SAMPLE_KEY] = st.session_state.get(LINKED_SAMPLE_KEY) or images.DEFAULT_SAMPLE
 
 
 # --------------------------------------------------------------------------- the sidebar
@@ -116,11 +131,11 @@ def _show_error(origin_prefix: tuple) -> None:
         st.error(failed[1], icon=":material/error:")
 
 
-def _sample_control() -> None:
+def _sample_control() -> str | None:
     names = list(images.SAMPLES)
     if not names:
         st.warning("No sample images found (pretrained/samples/ is missing).")
-        return
+        return None
     default = names.index(images.DEFAULT_SAMPLE) if images.DEFAULT_SAMPLE in names else 0
     name = st.selectbox("Sample image", names, index=default, format_func=sample_label,
                         key=SAMPLE_KEY, persist_state="session",
@@ -128,6 +143,7 @@ def _sample_control() -> None:
                              "photos are 32 × 32 colour images (CIFAR-10).")
     if name is not None:
         _use(("sample", name), lambda: images.load_sample(name))
+    return name
 
 
 def _upload_control() -> None:
@@ -180,8 +196,9 @@ def image_source() -> None:
             "Image source", SOURCES, default="Sample", required=True, key=SOURCE_KEY,
             format_func=lambda s: f"{SOURCE_ICONS[s]} {s}", label_visibility="collapsed",
             persist_state="session") or "Sample"
+        st.session_state[LINKED_SAMPLE_KEY] = None
         if source == "Sample":
-            _sample_control()
+            st.session_state[LINKED_SAMPLE_KEY] = _sample_control()
         elif source == "Upload":
             _upload_control()
         elif source == "Draw":

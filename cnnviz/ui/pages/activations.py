@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import activations, images, kernels
-from cnnviz.ui import figures, widgets
+from cnnviz.ui import export, figures, share, url_state, widgets
 
 COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus": "#9467bd",
            "leaky_relu": "#ff7f0e", "elu": "#8c564b", "gelu": "#e377c2", "silu": "#17becf"}
@@ -21,6 +21,23 @@ FORMULAS = {
 }
 NAMES = list(activations.FUNCTIONS)
 EXPERIMENT = ["sigmoid", "tanh", "relu", "softplus"]
+CURVES = ["relu", "sigmoid", "tanh", "softplus"]
+WIDTHS = [16, 32, 64, 128]
+PARAMS = [
+    url_state.choices("functions", "act_chosen", NAMES, CURVES, what="activation"),
+    url_state.number_pair("range", "act_range", -20.0, 20.0, (-6.0, 6.0)),
+    url_state.number("x0", "act_x0", -20.0, 20.0, 2.0),
+    url_state.flag("slopes", "act_show_df", True),
+    url_state.flag("saturation", "act_shade", True),
+    url_state.flag("overlay", "act_overlay", True),
+    url_state.choice("map_fn", "act_map_fn", NAMES, "relu", what="activation"),
+    url_state.integer("depth", "vg_depth", 2, 30, 20),
+    url_state.choice("width", "vg_width", WIDTHS, 64, what="layer width"),
+    url_state.choice("init", "vg_init", activations.INITIALIZERS, activations.INITIALIZERS[0],
+                     what="initializer"),
+    url_state.integer("seed", "vg_seed", 0, 10_000, 0),
+    url_state.choices("compare", "vg_chosen", NAMES, EXPERIMENT, what="activation"),
+]
 
 
 def label(name: str) -> str:
@@ -35,8 +52,9 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-st.title("Activation functions")
-st.markdown(
+url_state.restore(PARAMS, "activations")
+share.page_header("Activation functions")
+share.intro(
     "A convolution only multiplies and adds, so a stack of convolutions is still one big linear "
     "operation. The **activation** (nonlinear layer) that follows each convolution bends the "
     "numbers, and that is what lets a deep network describe curved, complicated patterns. "
@@ -45,7 +63,7 @@ st.markdown(
 
 
 # --------------------------------------------------------------------------- the curves
-@st.fragment
+@url_state.fragment
 def curves_section() -> None:
     st.header("1 · The functions and their slopes")
     st.markdown(
@@ -53,7 +71,7 @@ def curves_section() -> None:
         "Where a slope is almost 0 the function is *saturated*: changing the input hardly "
         "changes the output, so hardly any gradient flows back through it.")
     c1, c2, c3 = st.columns([3, 2, 2])
-    chosen = c1.multiselect("Functions", NAMES, default=["relu", "sigmoid", "tanh", "softplus"],
+    chosen = c1.multiselect("Functions", NAMES, default=CURVES,
                             format_func=label, key="act_chosen")
     lo, hi = c2.slider("x range", -20.0, 20.0, (-6.0, 6.0), step=0.5, key="act_range")
     x0 = c3.number_input("Look closely at x =", -20.0, 20.0, 2.0, step=0.5, key="act_x0")
@@ -88,7 +106,15 @@ def curves_section() -> None:
                      f"f({x0:g})": f"{fx0:.4g}", f"f′({x0:g})": f"{dfx0:.4g}",
                      f"saturated in [{lo:g}, {hi:g}]":
                          ", ".join(f"{a:.2f} … {b:.2f}" for a, b in spans) or "nowhere"})
-    st.plotly_chart(figures.activation_figure(x, curves, x0=x0), key="act_curves")
+    st.plotly_chart(figures.activation_figure(x, curves, x0=x0, height=share.scaled(430)),
+                    key="act_curves", config=share.plotly_config("cnnviz-activations"))
+    columns = {"x": x}
+    for name in chosen:
+        f, df = activations.FUNCTIONS[name]
+        columns[f"{name}(x)"], columns[f"{name}'(x)"] = f(x), df(x)
+    with share.secondary("act_curves_export"):
+        export.download("The curves (CSV)", lambda: export.columns_csv(columns),
+                        "cnnviz-activation-curves.csv", export.CSV, "act_export_csv")
     st.markdown(markdown_table(rows))
     notes = []
     if "relu" in chosen:
@@ -119,7 +145,7 @@ def default_feature_map(pixels: np.ndarray) -> np.ndarray:
     return kernels.convolve(images.to_gray(pixels), kernels.PRESETS["Sobel x"], padding="same")
 
 
-@st.fragment
+@url_state.fragment
 def feature_map_section() -> None:
     st.header("2 · On a feature map")
     shared = widgets.current_feature_map()
@@ -169,7 +195,7 @@ def cached_norms(name: str, depth: int, width: int, seed: int, initializer: str)
     return activations.gradient_norms(name, depth, width, seed=seed, initializer=initializer)
 
 
-@st.fragment
+@url_state.fragment
 def vanishing_section() -> None:
     st.header("3 · Vanishing gradients")
     st.markdown(
@@ -179,7 +205,7 @@ def vanishing_section() -> None:
         "again, so the first layers get almost no signal and learn very slowly.")
     c1, c2, c3, c4 = st.columns(4)
     depth = c1.slider("Layers (depth)", 2, 30, 20, key="vg_depth")
-    width = c2.select_slider("Units per layer", [16, 32, 64, 128], value=64, key="vg_width")
+    width = c2.select_slider("Units per layer", WIDTHS, value=64, key="vg_width")
     initializer = c3.selectbox("Weight initializer", activations.INITIALIZERS, key="vg_init",
                                help="How the starting weights are drawn (Keras names).")
     seed = c4.number_input("Seed", 0, 10_000, 0, step=1, key="vg_seed")
@@ -193,7 +219,12 @@ def vanishing_section() -> None:
         for name in chosen:
             norms[label(name)] = cached_norms(name, int(depth), int(width), int(seed), initializer)
     colours = {label(n): COLOURS[n] for n in chosen}
-    st.plotly_chart(figures.gradient_norms_figure(norms, colours), key="vg_plot")
+    st.plotly_chart(figures.gradient_norms_figure(norms, colours, height=share.scaled(400)),
+                    key="vg_plot", config=share.plotly_config("cnnviz-vanishing-gradients"))
+    table = {"layer": list(range(1, int(depth) + 1)), **{f"{n} gradient norm": v for n, v in norms.items()}}
+    with share.secondary("vg_export"):
+        export.download("Gradient norms (CSV)", lambda: export.columns_csv(table),
+                        f"cnnviz-gradient-norms-depth-{depth}.csv", export.CSV, "vg_export_csv")
     st.markdown(
         f"Each line is one network: {depth} Dense layers of {width} units with that activation, "
         f"weights from `{initializer}` (seed {seed}), then a 10-class output. One batch of 64 random "

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import kernels
-from cnnviz.ui import figures
+from cnnviz.ui import export, figures, share, url_state
 
 MAX_SIGNAL = 200
 MAX_VALUE = 1e6
@@ -21,6 +21,19 @@ KERNELS = {
     "identity [1]": [1.0],
     "type your own": None,
 }
+KERNEL_NAMES = {"smoothing [1, 1, 1] / 3": "smoothing", "difference [−1, 1]": "difference",
+                "edge [−1, 0, 1]": "edge", "identity [1]": "identity", "type your own": "own"}
+PARAMS = [
+    url_state.choice("signal", "c1d_signal_kind", SIGNALS, SIGNALS[0], what="signal"),
+    url_state.text("values", "c1d_signal_text", "0, 0, 1, 3, 1, 0, 0, 2, 2, 2, 0, 0"),
+    url_state.integer("length", "c1d_length", 8, 64, 24),
+    url_state.choice("kernel", "c1d_kernel_kind", KERNEL_NAMES, list(KERNELS)[0], what="kernel"),
+    url_state.text("weights", "c1d_kernel_text", "1, 2, 1"),
+    url_state.choice("padding", "c1d_padding", ["valid", "same", "causal"], "causal"),
+    url_state.integer("stride", "c1d_stride", 1, 4, 1),
+    url_state.integer("dilation", "c1d_dilation", 1, 4, 1),
+    url_state.integer("t", "c1d_t", 0, 10_000, None),          # clamped to the output's length
+]
 PADDING_HELP = {
     "valid": "no padding: only positions where the whole kernel fits, so the output is shorter.",
     "same": "zeros on both ends so there are ⌈N ÷ stride⌉ outputs; the kernel is centred, so it also "
@@ -66,8 +79,9 @@ def make_signal(kind: str, n: int) -> np.ndarray:
     return np.random.default_rng(1).normal(0, 1, n)
 
 
-st.title("Conv1D: convolution along a line")
-st.markdown(
+url_state.restore(PARAMS, "conv1d")
+share.page_header("Conv1D: convolution along a line")
+share.intro(
     "A **1-D convolution** slides a short kernel along a sequence (a sound, a sensor reading, "
     "a sentence's word vectors) exactly as a 2-D kernel slides over an image: at each position it "
     "multiplies the kernel with the values under it and adds them up. Keras calls this layer "
@@ -128,7 +142,7 @@ n, k, m = signal.size, kernel.size, output.size
 
 
 # --------------------------------------------------------------------------- picture + numbers
-@st.fragment
+@url_state.fragment
 def output_view() -> None:
     key = "c1d_t"
     st.session_state[key] = int(min(max(st.session_state.get(key, m // 2), 0), m - 1))
@@ -138,7 +152,16 @@ def output_view() -> None:
         t = 0
         st.caption("The output has a single value, y[0].")
     row = taps[t]
-    st.plotly_chart(figures.conv1d_figure(signal, output, row, kernel, t, int(stride)), key="c1d_plot")
+    st.plotly_chart(figures.conv1d_figure(signal, output, row, kernel, t, int(stride),
+                                          height=share.scaled(520)),
+                    key="c1d_plot", config=share.plotly_config("cnnviz-conv1d"))
+    with share.secondary("c1d_export"), st.container(horizontal=True, gap="small"):
+        export.download("Signal x (CSV)", lambda: export.columns_csv({"i": np.arange(n), "x": signal}),
+                        "cnnviz-conv1d-signal.csv", export.CSV, "c1d_export_signal")
+        export.download("Output y (CSV)", lambda: export.columns_csv({"t": np.arange(m), "y": output}),
+                        "cnnviz-conv1d-output.csv", export.CSV, "c1d_export_output")
+        export.download("Kernel (CSV)", lambda: export.grid_csv(kernel), "cnnviz-conv1d-kernel.csv",
+                        export.CSV, "c1d_export_kernel")
     names = " + ".join(f"{w:.3g}·x[{i}]" for w, i in zip(kernel, row))
     values = " + ".join(f"{w:.3g}·({signal[i]:.3g})" if 0 <= i < n else f"{w:.3g}·0"
                         for w, i in zip(kernel, row))

@@ -14,8 +14,8 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import kernels
-from cnnviz.ui import figures, widgets
-from cnnviz.ui.kernel_editor import kernel_editor
+from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
 try:  # a components-v1 widget: clicks on an image come back as (x, y)
     from streamlit_image_coordinates import streamlit_image_coordinates
@@ -35,6 +35,17 @@ PLAY_SECONDS = 0.8
 PICTURE_SIDE = 400       # px: pictures are drawn this big, then fitted to their column
 HEATMAP_SIDE = 256       # larger maps are drawn at every n-th row/column (hover stays exact)
 ss = st.session_state
+PARAMS = [
+    *link_params("conv_kernel", "Sobel x"),
+    url_state.integer("stride", "conv_stride", 1, 5, 1),
+    url_state.integer("dilation", "conv_dilation", 1, 4, 1),
+    url_state.choice("padding", "conv_padding", list(PADDINGS), "valid"),
+    url_state.integer("p", "conv_p", 0, 10, 1),
+    url_state.choice("colour", "conv_mode", list(MODES), "sum"),
+    url_state.choice("channel", "conv_channel", CHANNELS, "red", what="colour channel"),
+    url_state.integer("row", "conv_row", 0, 4096, None),      # the page clamps to the map's size
+    url_state.integer("col", "conv_col", 0, 4096, None),
+]
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,16 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1e5 else f"{v:.4g}"
 
 
+def export_buttons(feature_map: np.ndarray, kernel: np.ndarray, stem: str) -> None:
+    with share.secondary("conv_export"), st.container(horizontal=True, gap="small"):
+        export.download("Feature map (PNG)", lambda: export.map_png(feature_map), f"{stem}.png",
+                        export.PNG, "conv_export_png")
+        export.download("Feature map (CSV)", lambda: export.grid_csv(feature_map), f"{stem}.csv",
+                        export.CSV, "conv_export_csv")
+        export.download("Kernel (CSV)", lambda: export.grid_csv(kernel), f"{stem}-kernel.csv",
+                        export.CSV, "conv_export_kernel")
+
+
 def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int], o: int) -> str:
     s, d = slide.stride, slide.dilation
     pad = f"2\\cdot {pads[0]}" if pads[0] == pads[1] else f"({pads[0]} + {pads[1]})"
@@ -92,14 +113,16 @@ def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int],
 
 # --------------------------------------------------------------------------- the page
 
-st.title("Convolution: sliding a kernel over an image")
+linked = url_state.restore(PARAMS, "convolution")
+share.page_header("Convolution: sliding a kernel over an image")
 st.markdown(
     "A **kernel** (or filter) is a small grid of numbers. It slides across the image; at every "
     "stop each weight is multiplied by the pixel under it, the products are **added up** (plus a "
     "bias) and that one number is written into the **feature map**. Where the image looks like "
     "the kernel, the sum is large.")
-st.caption("Strictly speaking this is *cross-correlation*: the kernel is not flipped before it "
-           "slides. Keras's Conv2D does exactly the same, and so does this page.")
+with share.secondary("conv_note"):
+    st.caption("Strictly speaking this is *cross-correlation*: the kernel is not flipped before it "
+               "slides. Keras's Conv2D does exactly the same, and so does this page.")
 
 picture = widgets.current_picture()
 pixels = np.asarray(picture.pixels, dtype=np.float32)
@@ -108,7 +131,7 @@ is_rgb = pixels.ndim == 3
 left, right = st.columns([1, 1.6], gap="large")
 with left:
     st.subheader("1 · The kernel")
-    choice = kernel_editor("conv_kernel", default="Sobel x")
+    choice = kernel_editor("conv_kernel", default="Sobel x", linked=linked)
     st.subheader("2 · How it slides")
     c_stride, c_dilation = st.columns(2)
     c_stride.slider("Stride (jump size)", 1, 5, 1, key="conv_stride",
@@ -184,14 +207,16 @@ with right:
         else:
             shown = out2d
             what = "the feature map"
-        fig, step = _memo("heatmap", out, (ss.get("conv_channel") if depthwise else None,),
-                          lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE, height=460))
+        fig, step = _memo("heatmap", out, (ss.get("conv_channel") if depthwise else None, share.presenting()),
+                          lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
+                                                             height=share.scaled(460)))
         st.markdown(f"**Output: {what}**  \n:gray[blue < 0 < red · hover for values]")
         st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
         if step > 1:
             st.caption(f"Large map: drawn with one row and column in every {step} "
                        f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) to keep "
                        "the page quick. Hovered values are exact.")
+        export_buttons(shown, kernel, export.file_stem(choice.name, "on", picture.name))
 
     with st.container(border=True):
         st.markdown("**Why this size?** For each side: "
@@ -334,5 +359,5 @@ def _clickable(img, key: str, on_click, smooth: bool) -> None:
                                 png_compression_level=1)
 
 
-st.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(
+url_state.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(
     x, out, kernel, choice.bias, slide, mode, playing)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import images
-from cnnviz.ui import figures, widgets
+from cnnviz.ui import export, figures, share, url_state, widgets
 
 PAGES = "cnnviz/ui/pages/"
 STEPS = [
@@ -26,10 +27,17 @@ STEPS = [
 ]
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
+PARAMS = [   # the zoomed square; its default is the busiest square of each picture
+    url_state.integer("zoom", "home_crop_size", 1, 16, None),
+    url_state.integer("top", "home_crop_top", 0, 4096, None),
+    url_state.integer("left", "home_crop_left", 0, 4096, None),
+    url_state.choice("channel", "home_channel", list(CHANNELS), "Red", what="colour channel"),
+]
 
 
-st.title("Inside a convolutional neural network")
-st.markdown(
+linked = url_state.restore(PARAMS, "home")
+share.page_header("Inside a convolutional neural network")
+share.intro(
     "A **convolutional neural network** (CNN) is the kind of network that recognises what is in "
     "a picture. It does not look at the whole image at once: small filters scan it for simple "
     "features, such as edges and curves; later layers combine those into larger shapes; at the "
@@ -98,11 +106,13 @@ def _slider_or_fixed(label: str, key: str, lo: int, hi: int, default: int, help:
     return st.slider(label, lo, hi, key=key, help=help)
 
 
-@st.fragment
-def pixel_section(picture: images.Picture) -> None:
+@url_state.fragment
+def pixel_section(picture: images.Picture, linked: bool) -> None:
     pixels = picture.pixels
     h, w = pixels.shape[:2]
     identity = (picture.name, pixels.shape)
+    if linked:                 # a shared link's square is for this picture
+        st.session_state["home_crop_for"] = identity
     if st.session_state.get("home_crop_for") != identity:   # a new picture: start where it is busiest
         for key in ("home_crop_size", "home_crop_top", "home_crop_left"):
             st.session_state.pop(key, None)
@@ -132,8 +142,15 @@ def pixel_section(picture: images.Picture) -> None:
         else:
             colour = "grey"
             values = images.to_uint8(pixels[top:top + size, left_col:left_col + size])
-        st.plotly_chart(figures.pixel_values_figure(values, top, left_col, colour, height=470),
+        st.plotly_chart(figures.pixel_values_figure(values, top, left_col, colour,
+                                                    height=share.scaled(470)),
                         config={"displayModeBar": False}, key="home_pixels")
+        stem = export.file_stem(picture.name)
+        with share.secondary("home_export"), st.container(horizontal=True, gap="small"):
+            export.download("Zoomed values (CSV)", lambda: export.grid_csv(values),
+                            f"{stem}-{colour}-rows-{top}-{top + size - 1}.csv", export.CSV, "home_export_csv")
+            export.download("The picture (PNG)", lambda: export.png(Image.fromarray(figures.rgb8(pixels))),
+                            f"{stem}.png", export.PNG, "home_export_png")
 
     with left:
         st.image(figures.crop_box_image(pixels, top, left_col, size, size, size=340),
@@ -150,4 +167,4 @@ def pixel_section(picture: images.Picture) -> None:
 
 
 st.header("Your image as the computer sees it")
-pixel_section(widgets.current_picture())
+pixel_section(widgets.current_picture(), linked)

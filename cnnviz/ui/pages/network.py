@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images, pooling
-from cnnviz.ui import figures, widgets
+from cnnviz.ui import export, figures, share, url_state, widgets
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
     from cnnviz import probe
@@ -22,6 +22,21 @@ KIND_COLOUR = {"input": "#7f7f7f", "conv": "#1f77b4", "batchnorm": "#17becf",
                "dense": "#d62728", "dropout": "#a0a0a0", "softmax": "#bcbd22", "other": "#7f7f7f"}
 DEFAULT_LAYER = "conv1"
 CONFIG = {"displayModeBar": False}
+LINK_PENDING = "net_link_pending"   # a shared link was opened: its layer/class/... still to apply
+PARAMS = [
+    url_state.choice("net", "net_model", model_cache.available(), None, what="network"),
+    url_state.identifier("layer", "net_layer_last", None, "layer"),
+    url_state.integer("channel", "net_channel", 0, 4096, 0),
+    url_state.choice("scale", "net_scale", ["layer", "map"], "layer", what="colour scale"),
+    url_state.flag("dropout_training", "net_dropout_show", False),
+    url_state.integer("mask", "net_dropout_seed", 0, 10_000, 0),
+    url_state.integer("class", "net_class", 0, 999, None),          # None: the predicted class
+    url_state.flag("smoothgrad", "net_smooth", True),
+    url_state.integer("copies", "net_smooth_n", 5, 50, 20),
+    url_state.number("noise", "net_smooth_noise", 0.05, 0.5, 0.15),
+    url_state.identifier("cam", "net_cam", None, "layer"),          # None: the last conv block
+    url_state.identifier("gradient", "net_grad", None, "layer"),    # None: the first spatial layer
+]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -50,6 +65,8 @@ def sample_dataset(pic: images.Picture) -> str | None:
 def choose_model(pic: images.Picture, names: list[str]) -> str:
     """The model selectbox; a new sample picture pre-selects its dataset's model."""
     key = "net_model"
+    if st.session_state.get(LINK_PENDING) and st.session_state.get(key) in names:
+        st.session_state["net_last_picture"] = pic.name
     if st.session_state.get("net_last_picture") != pic.name:
         st.session_state["net_last_picture"] = pic.name
         ds = sample_dataset(pic)
@@ -151,6 +168,23 @@ def labels_key(base: str, labels) -> str:
     return f"{base}:{digest}"
 
 
+def linked_value(key: str, allowed, what: str):
+    """The value a just-opened link gives `key`, if this network has it (else one warning line)."""
+    if not st.session_state.get(LINK_PENDING) or st.session_state.get(key) is None:
+        return None
+    value = st.session_state[key]
+    if value in allowed:
+        return value
+    st.session_state[key] = None
+    st.warning(f"The link asks for {what} {url_state.quote(str(value))}, which "
+               f"{loaded_name()} does not have; showing the default instead.", icon=":material/link_off:")
+    return None
+
+
+def loaded_name() -> str:
+    return model_label(st.session_state.get("net_model", ""))
+
+
 def step_layer(key: str, names: list[str], delta: int) -> None:
     i = names.index(st.session_state.get(key, names[0]))
     st.session_state[key] = names[int(np.clip(i + delta, 0, len(names) - 1))]
@@ -220,13 +254,21 @@ def mosaic_view(act, scale: str, ch: int) -> None:
     out = act.output
     c = out.shape[-1]
     cmap = map_cmap(out)
-    png_image(figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
-                             width=640 if c > 3 else 420, labels=c > 1),
+    picture = figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
+                             width=share.scaled(640 if c > 3 else 420), labels=c > 1)
+    png_image(picture,
               caption=(f"All {c} channels, " if c > 1 else "The only channel, ")
                       + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
                       + (f"; orange frame: channel {ch}" if c > 1 else "")
                       + (". Blue < 0 < red, white = 0." if cmap == "diverging"
                          else ". Dark = 0, yellow = largest."))
+    stem = export.file_stem(loaded_name(), act.name)
+    with share.secondary("net_export"), st.container(horizontal=True, gap="small"):
+        export.download("This picture (PNG)", lambda: export.png(picture), f"{stem}-mosaic.png",
+                        export.PNG, "net_export_mosaic")
+        export.download(f"All {c} maps (ZIP: PNGs + .npy)",
+                        lambda: export.feature_maps_zip(out, stem, cmap, scale), f"{stem}-maps.zip",
+                        export.ZIP, "net_export_zip")
 
 
 def channel_view(act, scale: str, ch: int) -> None:
@@ -459,14 +501,17 @@ def layer_text(act, loaded) -> str:
     return TEXT.get(act.kind, TEXT["other"]).format(cls=i.get("class", "Layer"))
 
 
-@st.fragment
+@url_state.fragment
 def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: int) -> None:
     specs = loaded.probe.specs
     names = [s.name for s in specs]
     label = {n: f"{loaded.probe.index[n]} · {n} — {KIND_LABEL[loaded.probe.spec(n).kind]}, "
                 f"{shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
     key = labels_key("net_layer", label.values())
-    if st.session_state.get(key) not in names:            # first time with this network
+    linked = linked_value("net_layer_last", names, "layer")
+    if linked is not None:
+        st.session_state[key] = linked
+    elif st.session_state.get(key) not in names:            # first time with this network
         last = st.session_state.get("net_layer_last")
         st.session_state[key] = last if last in names else (
             DEFAULT_LAYER if DEFAULT_LAYER in names else names[0])
@@ -537,7 +582,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
 
 # ----------------------------------------------------------------------------- why this prediction
 
-@st.fragment
+@url_state.fragment
 def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: np.ndarray) -> None:
     names = loaded.card["class_names"]
     p = loaded.probe
@@ -551,8 +596,13 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
         labels = [f"{n} ({pct(q)})" + (" — predicted" if i == pred else "")
                   for i, (n, q) in enumerate(zip(names, probs))]
         # a new picture or network gives new labels, a new widget, and the predicted class again
+        class_key = labels_key("net_why_class", labels)
+        linked = linked_value("net_class", range(len(names)), "class")
+        if linked is not None:
+            st.session_state[class_key] = linked
         cls = st.selectbox("Class to explain", list(range(len(names))), index=pred,
-                           key=labels_key("net_why_class", labels), format_func=labels.__getitem__)
+                           key=class_key, format_func=labels.__getitem__)
+        st.session_state["net_class"] = None if cls == pred else cls
     with c2:
         smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
                            help="Plain gradients are speckled. SmoothGrad adds random noise to the "
@@ -562,11 +612,15 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                           key="net_smooth_noise", disabled=not smooth)
     with c3:
         default_cam = probe.default_cam_layer(p)
+        linked = linked_value("net_cam", spatial, "Grad-CAM layer")
+        if linked is not None:
+            st.session_state[f"net_cam_layer:{loaded.name}"] = linked
         cam_layer = st.selectbox("Grad-CAM layer", spatial, index=spatial.index(default_cam),
                                  key=f"net_cam_layer:{loaded.name}",
                                  help="Grad-CAM weighs the maps of this layer by how much they "
                                       "raise the class score. Late layers know most about the "
                                       "class but have coarse maps.")
+    st.session_state["net_cam"] = None if cam_layer == default_cam else cam_layer
     sal = probe.saliency(p, x, cls, smoothgrad_samples=samples if smooth else 0, noise=noise, seed=0)
     cam = probe.grad_cam(p, x, cls, cam_layer)
     # a few extreme pixels would leave the rest dark: the top 1% are drawn at full brightness
@@ -592,8 +646,12 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     first = g_layers.index(spatial[0]) if spatial else 0
     left, right = st.columns([1, 2.7], gap="large")
     with left:
+        linked = linked_value("net_grad", g_layers, "gradient layer")
+        if linked is not None:
+            st.session_state[f"net_grad_layer:{loaded.name}"] = linked
         gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
                           help="Pick any layer up to the class scores.")
+        st.session_state["net_grad"] = None if gl == g_layers[first] else gl
         st.markdown(f"How much the “{names[cls]}” score would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
                     f"it; white: no effect (often a ReLU that is switched off).")
@@ -610,8 +668,10 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
 
 # ----------------------------------------------------------------------------- page
 
-st.title("Network explorer")
-st.markdown("Follow one picture through a trained convolutional network. Each layer turns a stack "
+if url_state.restore(PARAMS, "network"):
+    st.session_state[LINK_PENDING] = True
+share.page_header("Network explorer")
+share.intro("Follow one picture through a trained convolutional network. Each layer turns a stack "
             "of maps into a new stack; at the end, a list of class scores becomes probabilities. "
             "Pick a layer to see what it computed from **your** picture, then ask the network "
             "**why** it answered as it did.")
@@ -667,3 +727,5 @@ layer_explorer(loaded, x, acts, pred)
 st.divider()
 st.header("Why this prediction?")
 why_prediction(loaded, x, pred, probs)
+st.session_state.pop(LINK_PENDING, None)
+

@@ -5,13 +5,32 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images, pooling
-from cnnviz.ui import figures, widgets
+from cnnviz.ui import export, figures, share, url_state, widgets
 
 MODE_LABELS = {"max": "max", "avg": "average", "l2": "L2 norm"}
 SOURCE_MAP, SOURCE_PICTURE = "the feature map from the Convolution page", "the picture in grayscale"
+PARAMS = [
+    url_state.choice("pool", "pool_source", {SOURCE_MAP: "feature-map", SOURCE_PICTURE: "picture"},
+                     SOURCE_MAP, what="thing to pool"),
+    url_state.flag("relu", "pool_relu", True),
+    url_state.choice("mode", "pool_mode", list(MODE_LABELS), "max", what="pooling"),
+    url_state.integer("size", "pool_size", 1, 4, 2),
+    url_state.flag("stride_is_size", "pool_same_stride", True),
+    url_state.integer("stride", "pool_stride", 1, 4, 2),
+    url_state.choice("padding", "pool_padding", ["valid", "same"], "valid"),
+    url_state.integer("row", "pool_row", 0, 4096, None),       # clamped to the pooled map below
+    url_state.integer("col", "pool_col", 0, 4096, None),
+    url_state.flag("winners", "pool_show_winners", True),
+    url_state.integer("shift", "pool_shift", 1, 3, 1),
+    url_state.choice("direction", "pool_dir", ["right", "down"], "right"),
+    url_state.number("dropout", "drop_rate", 0.0, 0.9, 0.5),
+    url_state.choice("dropout_mode", "drop_mode", ["training", "inference"], "training"),
+    url_state.integer("mask", "drop_seed", 0, 1_000_000, 0),
+]
 
-st.title("Pooling & dropout")
-st.markdown(
+url_state.restore(PARAMS, "pooling")
+share.page_header("Pooling & dropout")
+share.intro(
     "After the activation, a **pooling layer** shrinks each feature map: it slides a small window "
     "over the map and keeps one number per window, the **max**, the **average** or the **L2 norm** "
     "(√ of the sum of squares). Once we know a feature is *somewhere around here*, its exact "
@@ -88,7 +107,7 @@ def clamp_state(key: str, hi: int, default: int) -> None:
     st.session_state[key] = int(min(max(value, 0), hi))
 
 
-@st.fragment
+@url_state.fragment
 def window_view() -> None:
     best = np.unravel_index(int(np.argmax(result.output)), result.output.shape)
     clamp_state("pool_row", oh - 1, int(best[0]))
@@ -111,15 +130,25 @@ def window_view() -> None:
         # a window whose cells are all equal has no real winner: leave it unmarked
         window_min = -pooling.pool2d(-fmap, size, stride, padding, "max").output
         winners = result.winners[result.output > window_min]
-    in_img = figures.pooling_image(fmap, lo_in, hi_in, cmap, 420, winners, (top, left, bottom, right))
-    out_img = figures.pooling_image(result.output, lo_out, hi_out, cmap, 420, None, (row, col, row, col))
-    left_col.image(figures.display_bytes(in_img, 420),
-                   width=420, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
+    side = share.scaled(420)
+    in_img = figures.pooling_image(fmap, lo_in, hi_in, cmap, side, winners, (top, left, bottom, right))
+    out_img = figures.pooling_image(result.output, lo_out, hi_out, cmap, side, None, (row, col, row, col))
+    left_col.image(figures.display_bytes(in_img, side),
+                   width=side, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
                            + ("; white dots mark each window's winner (none where all values tie)"
                               if winners is not None else ""))
-    right_col.image(figures.display_bytes(out_img, 420),
-                    width=420, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
+    right_col.image(figures.display_bytes(out_img, side),
+                    width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
                             + ("" if shared_scale else " (own colour scale: L2 values can exceed the input's)"))
+    stem = export.file_stem(MODE_LABELS[mode], "pooled", f"{size}x{size}")
+    with share.secondary("pool_export"), st.container(horizontal=True, gap="small"):
+        export.download("Pooled map (PNG)", lambda: export.png(figures.pooling_image(
+            result.output, lo_out, hi_out, cmap, 512)), f"{stem}.png", export.PNG,
+                        "pool_export_png")
+        export.download("Pooled values (CSV)", lambda: export.grid_csv(result.output), f"{stem}.csv",
+                        export.CSV, "pool_export_csv")
+        export.download("Input map (CSV)", lambda: export.grid_csv(fmap), f"{stem}-input.csv",
+                        export.CSV, "pool_export_input_csv")
 
     # the numbers in the window, with padded cells shown as such
     r_idx = np.arange(row * stride - pt, row * stride - pt + size)
@@ -153,7 +182,7 @@ window_view()
 
 
 # --------------------------------------------------------------------------- translation
-@st.fragment
+@url_state.fragment
 def translation_view() -> None:
     st.header("Pooling and small shifts")
     st.markdown("Move the input a few pixels and compare how much each map changes, using the "
@@ -185,7 +214,7 @@ translation_view()
 
 
 # --------------------------------------------------------------------------- dropout
-@st.fragment
+@url_state.fragment
 def dropout_view() -> None:
     st.header("Dropout")
     st.markdown(

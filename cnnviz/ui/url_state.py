@@ -1,0 +1,268 @@
+"""Page settings <-> the address bar (st.query_params), so a link reproduces a view.
+
+A page declares its settings as Params: the name in the URL, the st.session_state key of the
+widget that holds the value, the default, and a parser that turns URL text into a valid value
+or raises ValueError with a short reason. Then:
+
+    restore(PARAMS, "convolution")   # top of the page, before its widgets
+    ...widgets...
+    publish(PARAMS)                  # end of the page and of every fragment
+
+restore() applies a link that came from outside (a shared or pasted address): every setting of
+the scope takes the link's value, or its default when the link leaves it out or holds a bad
+value; bad values are reported in one line. An address without any of the scope's settings
+(after moving to another page, Streamlit empties it) changes nothing. publish() writes the
+current settings back; values equal to their default are left out, so links stay short.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+MAX_VALUE_CHARS = 200       # a longer value is refused before it is parsed
+MAX_QUERY_CHARS = 4000      # a longer address is ignored as a whole
+QUOTE_CHARS = 24            # how much of a bad value a message repeats
+PROBLEMS_KEY = "cnnviz_url_problems"
+_PUBLISHED = "cnnviz_url_published_"   # + scope: what publish() last wrote for the scope
+_ACTIVE_SCOPES = "cnnviz_url_scopes"   # scopes restored in this run: publish() writes them all
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str                          # in the URL
+    key: str                           # in st.session_state (the widget's key)
+    default: Any
+    parse: Callable[[str], Any]        # URL text -> value; ValueError(reason) if unusable
+    encode: Callable[[Any], str] = str
+
+    def text(self, value: Any) -> str | None:
+        """The URL text for value, or None when it is the default (left out of links)."""
+        if value is None or value == self.default:
+            return None
+        return self.encode(value)
+
+
+def quote(text: str) -> str:
+    """A bad value as a message shows it: at most a few dozen characters."""
+    if len(text) <= QUOTE_CHARS:
+        return repr(text)
+    return f"'{text[:QUOTE_CHARS]}…' ({len(text):,} characters)"
+
+
+# --------------------------------------------------------------------------- parsers
+
+def _number_text(text: str) -> str:
+    text = text.strip().replace("−", "-")
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def integer(name: str, key: str, lo: int, hi: int, default: int) -> Param:
+    def parse(text: str) -> int:
+        text = _number_text(text)
+        if not re.fullmatch(r"[+-]?\d{1,9}", text):
+            raise ValueError(f"{quote(text)} is not a whole number from {lo} to {hi}")
+        value = int(text)
+        if not lo <= value <= hi:
+            raise ValueError(f"{value} is outside {lo} to {hi}")
+        return value
+    return Param(name, key, default, parse)
+
+
+def number(name: str, key: str, lo: float, hi: float, default: float) -> Param:
+    def parse(text: str) -> float:
+        text = _number_text(text)
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{quote(text)} is not a number from {lo:g} to {hi:g}") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise ValueError(f"{quote(text)} is outside {lo:g} to {hi:g}")
+        return value
+    return Param(name, key, default, parse, encode=lambda v: f"{v:g}")
+
+
+def number_pair(name: str, key: str, lo: float, hi: float, default: tuple[float, float]) -> Param:
+    """Two numbers 'a,b' with lo <= a < b <= hi (a range slider)."""
+    one = number(name, key, lo, hi, default[0]).parse
+
+    def parse(text: str) -> tuple[float, float]:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ValueError(f"{quote(text)} is not two numbers like {default[0]:g},{default[1]:g}")
+        a, b = one(parts[0]), one(parts[1])
+        if a >= b:
+            raise ValueError(f"{quote(text)} does not go from a smaller to a larger number")
+        return (a, b)
+    return Param(name, key, tuple(default), parse, encode=lambda v: f"{v[0]:g},{v[1]:g}")
+
+
+def flag(name: str, key: str, default: bool) -> Param:
+    words = {"1": True, "true": True, "yes": True, "on": True,
+             "0": False, "false": False, "no": False, "off": False}
+
+    def parse(text: str) -> bool:
+        try:
+            return words[text.strip().lower()]
+        except KeyError:
+            raise ValueError(f"{quote(text)} is not 1 or 0") from None
+    return Param(name, key, default, parse, encode=lambda v: "1" if v else "0")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+def choice(name: str, key: str, options: Sequence | Mapping, default: Any,
+           what: str = "option") -> Param:
+    """One of `options`; in the URL as a short lower-case slug of the option ("sobel-x").
+
+    options: the widget's options, or a mapping {option: URL text} where the slug would not do.
+    """
+    texts = dict(options) if isinstance(options, Mapping) else {o: _slug(o) for o in options}
+    by_text = {t: o for o, t in texts.items()}
+    by_text.update({_slug(o): o for o in texts})          # 'Sobel x' and 'sobel-x' both work
+
+    def parse(text: str) -> Any:
+        hit = by_text.get(text.strip()) or by_text.get(_slug(text))
+        if hit is None and text.strip() not in by_text:
+            shown = ", ".join(list(texts.values())[:8]) + (", …" if len(texts) > 8 else "")
+            raise ValueError(f"{quote(text)} is not a known {what} ({shown})")
+        return hit if hit is not None else by_text[text.strip()]
+    return Param(name, key, default, parse, encode=lambda v: texts.get(v, _slug(v)))
+
+
+def choices(name: str, key: str, options: Sequence, default: Sequence, what: str = "option") -> Param:
+    """Several of `options`, comma-separated ('relu,tanh'); an empty value means none."""
+    one = choice(name, key, options, None, what)
+
+    def parse(text: str) -> list:
+        picked = [one.parse(t) for t in text.split(",") if t.strip()]
+        return list(dict.fromkeys(picked))
+    return Param(name, key, list(default), parse,
+                 encode=lambda values: ",".join(one.encode(v) for v in values))
+
+
+def text(name: str, key: str, default: str, max_chars: int = MAX_VALUE_CHARS) -> Param:
+    """Free text the page validates itself (e.g. typed numbers); only its length is checked here."""
+    def parse(value: str) -> str:
+        if len(value) > max_chars:
+            raise ValueError(f"{quote(value)} is longer than {max_chars} characters")
+        return value
+    return Param(name, key, default, parse)
+
+
+def identifier(name: str, key: str, default: str | None, what: str) -> Param:
+    """A short name (a layer, a network) that the page checks against what exists."""
+    def parse(value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value.strip()):
+            raise ValueError(f"{quote(value)} is not a {what} name")
+        return value.strip()
+    return Param(name, key, default, parse)
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+def _incoming(names: set[str]) -> dict[str, str]:
+    return {k: st.query_params.get(k) for k in st.query_params if k in names}
+
+
+def _problem(message: str) -> None:
+    st.session_state.setdefault(PROBLEMS_KEY, []).append(message)
+
+
+def report(param_name: str, reason: str) -> None:
+    """A page found a linked value unusable after all (e.g. a layer this network lacks)."""
+    _problem(f"{param_name} ({reason})")
+
+
+def begin_run() -> None:
+    """Start of a full run (app.py): forget the scopes of the page shown before."""
+    st.session_state[_ACTIVE_SCOPES] = {}
+
+
+def restore(params: Sequence[Param], scope: str) -> bool:
+    """Apply the address bar's values for `params` if they came from outside; True if applied."""
+    ss = st.session_state
+    ss.setdefault(_ACTIVE_SCOPES, {})[scope] = list(params)
+    size = sum(len(k) + len(v) + 2 for k in st.query_params for v in st.query_params.get_all(k))
+    if size > MAX_QUERY_CHARS:
+        if ss.get(_PUBLISHED + scope) != "too long":
+            _problem(f"the link is {size:,} characters long (at most {MAX_QUERY_CHARS:,} are read), "
+                     "so all of it was ignored")
+            ss[_PUBLISHED + scope] = "too long"
+        return False
+    incoming = _incoming({p.name for p in params})
+    if not incoming or incoming == ss.get(_PUBLISHED + scope):
+        return False
+    for p in params:
+        raw = incoming.get(p.name)
+        value = p.default
+        if raw is not None:
+            try:
+                if len(raw) > MAX_VALUE_CHARS:
+                    raise ValueError(f"{quote(raw)} is too long")
+                value = p.parse(raw)
+            except ValueError as exc:
+                _problem(f"{p.name} ({exc})")
+        if value is None:
+            ss.pop(p.key, None)
+        else:
+            ss[p.key] = list(value) if isinstance(value, list) else value
+    ss[_PUBLISHED + scope] = incoming
+    return True
+
+
+def current(params: Sequence[Param]) -> dict[str, str]:
+    """The URL values of `params` as the session holds them now (defaults left out)."""
+    out = {}
+    for p in params:
+        value = st.session_state.get(p.key)
+        if isinstance(value, list) and isinstance(p.default, tuple):
+            value = tuple(value)
+        encoded = p.text(value)
+        if encoded is not None:
+            out[p.name] = encoded
+    return out
+
+
+def publish() -> dict[str, str]:
+    """Write the settings of every scope restored in this run to the address bar."""
+    ss = st.session_state
+    wanted: dict[str, str] = {}
+    for scope, params in ss.get(_ACTIVE_SCOPES, {}).items():
+        values = current(params)
+        wanted.update(values)
+        ss[_PUBLISHED + scope] = {k: v for k, v in values.items()} or None
+    if wanted != st.query_params.to_dict():
+        st.query_params.from_dict(wanted)
+    return wanted
+
+
+def take_problems() -> str | None:
+    """One line about the linked values that could not be used (once), or None."""
+    problems = st.session_state.pop(PROBLEMS_KEY, None)
+    if not problems:
+        return None
+    return ("Some settings in this link could not be used, so their defaults are shown: "
+            + "; ".join(dict.fromkeys(problems)) + ".")
+
+
+def fragment(func=None, **fragment_options):
+    """st.fragment that also writes the settings to the address bar when it reruns alone."""
+    def wrap(f):
+        @functools.wraps(f)
+        def run_and_publish(*args, **kwargs):
+            try:
+                return f(*args, **kwargs)
+            finally:
+                publish()
+        return st.fragment(run_and_publish, **fragment_options)
+    return wrap(func) if func is not None else wrap
