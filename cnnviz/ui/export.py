@@ -90,4 +90,4 @@ def feature_maps_zip(maps: np.ndarray, stem: str, cmap: str, scale: str = "layer
 def download(label: str, build: Callable[[], bytes | str], file_name: str, mime: str, key: str) -> None:
     """A download button whose file is built only when it is clicked (no rerun either)."""
     st.download_button(label, build, file_name=file_name, mime=mime, key=key, on_click="ignore",
-                       icon=":material/download:", width="stretch")
+                       icon=":material/download:")

@@ -24,7 +24,7 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 </style>"""
 
 _COPY_BUTTON = """<button id="cz-copy" class="cz-copy" title="Copy the address of this view, with its settings">
-🔗 Copy link</button>
+<span>Copy link</span></button>
 <style>.cz-copy { font: inherit; font-size: 0.9rem; padding: 0.3rem 0.75rem; border-radius: 0.5rem;
 border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; white-space: nowrap; }
 .cz-copy:hover { border-color: #ff4b4b; color: #ff4b4b; }</style>
@@ -32,16 +32,17 @@ border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; whi
   const b = document.getElementById('cz-copy');
   if (!b || b.dataset.ready) return;
   b.dataset.ready = '1';
-  const done = (text) => { b.textContent = text; setTimeout(() => { b.textContent = '🔗 Copy link'; }, 2500); };
+  const label = b.querySelector('span');
+  const done = (text) => { label.textContent = text; setTimeout(() => { label.textContent = 'Copy link'; }, 2500); };
   b.addEventListener('click', () => {
     const url = window.location.href;
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(url).then(() => done('✓ Link copied'), () => done('Copy the address bar'));
+      navigator.clipboard.writeText(url).then(() => done('Link copied ✓'), () => done('Copy the address bar'));
     } else {   // plain http on a classroom server: the old way still works
       const t = document.createElement('textarea');
       t.value = url; document.body.appendChild(t); t.select();
       const ok = document.execCommand('copy'); t.remove();
-      done(ok ? '✓ Link copied' : 'Copy the address bar');
+      done(ok ? 'Link copied ✓' : 'Copy the address bar');
     }
   });
 })();</script>"""

@@ -115,7 +115,7 @@ def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int],
 
 linked = url_state.restore(PARAMS, "convolution")
 share.page_header("Convolution: sliding a kernel over an image")
-st.markdown(
+share.intro(
     "A **kernel** (or filter) is a small grid of numbers. It slides across the image; at every "
     "stop each weight is multiplied by the pixel under it, the products are **added up** (plus a "
     "bias) and that one number is written into the **feature map**. Where the image looks like "
