@@ -108,3 +108,19 @@ def load(name: str) -> Loaded:
     gc.collect()
     gc.freeze()
     return Loaded(name, model, p, card, trained)
+
+
+def load_own(model, name: str) -> Loaded:
+    """Wrap a user's own model (cnnviz.model_files.load_keras_file, local mode only) like load() does.
+
+    For one session: kept in that session's st.session_state, never in the process-wide cache,
+    and not frozen out of the garbage collector, so it is freed when the session lets it go.
+    The card says what is known: no dataset, no class names (classes are numbered).
+    """
+    p = probe.get_probe(model)
+    _warm(p)
+    n_classes = int(model.outputs[0].shape[-1])
+    card = {"name": name, "dataset": None, "architecture": model.name, "own": True,
+            "class_names": [f"class {i}" for i in range(n_classes)], "test_accuracy": None,
+            "parameters": int(model.count_params())}
+    return Loaded(name, model, p, card, trained=True)
