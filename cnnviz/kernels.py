@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz import typed
+
 __all__ = [
     "PRESETS", "DESCRIPTIONS", "MAX_KERNEL_SIZE", "MAX_ABS_VALUE",
     "convolve", "output_size", "pad_amounts", "window", "Window",
@@ -341,42 +343,9 @@ def window(image, kernel, row: int, col: int, stride: int = 1, padding="valid", 
 # --------------------------------------------------------------------------- typed kernels
 
 def _cell_value(v, r: int, c: int) -> float:
-    where = f"Kernel cell (row {r + 1}, column {c + 1})"
     accepted = (f"Use numbers between −{MAX_ABS_VALUE:,.0f} and {MAX_ABS_VALUE:,.0f}, "
                 "like 2, -0.5 or 1/9.")
-    if v is None:
-        raise ValueError(f"{where} is empty. {accepted}")
-    if isinstance(v, (bool, np.bool_)):
-        raise ValueError(f"{where} holds {v!r}, not a number. {accepted}")
-    if isinstance(v, str):
-        s = v.strip().replace("−", "-")
-        if not s:
-            raise ValueError(f"{where} is empty. {accepted}")
-        try:
-            if s.count("/") == 1:
-                num, den = (float(p) for p in s.split("/"))
-                if den == 0:
-                    raise ValueError(f"{where} divides by zero ({v!r}). {accepted}")
-                x = num / den
-            else:
-                x = float(s)
-        except ValueError as exc:
-            if "divides by zero" in str(exc):
-                raise
-            raise ValueError(f"{where} holds {v!r}, which is not a number. {accepted}") from None
-        if s.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise ValueError(f"{where} holds {v!r}. {accepted}")
-    elif isinstance(v, numbers.Real):
-        x = float(v)
-    else:
-        raise ValueError(f"{where} holds {v!r}, which is not a number. {accepted}")
-    if math.isnan(x):
-        raise ValueError(f"{where} is empty or not a number (NaN). {accepted}")
-    if math.isinf(x):
-        raise ValueError(f"{where} is infinite. {accepted}")
-    if abs(x) > MAX_ABS_VALUE:
-        raise ValueError(f"{where} holds {x:g}, which is too large. {accepted}")
-    return x
+    return typed.parse_number(v, f"Kernel cell (row {r + 1}, column {c + 1})", accepted, MAX_ABS_VALUE)
 
 
 def parse_kernel(cells, max_size: int = MAX_KERNEL_SIZE) -> np.ndarray:

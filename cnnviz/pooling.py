@@ -72,8 +72,13 @@ def output_shape(shape, size, stride=None, padding: str = "valid") -> tuple[int,
     stride = size if stride is None else _pair("stride", stride)
     if padding not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
-    return (kernels.output_size(int(shape[0]), size[0], stride[0], padding),
-            kernels.output_size(int(shape[1]), size[1], stride[1], padding))
+    h, w = int(shape[0]), int(shape[1])
+    if padding == "valid" and (size[0] > h or size[1] > w):
+        raise ValueError(f"The {size[0]}×{size[1]} pooling window does not fit inside this {h}×{w} "
+                         f"map. Choose a window of at most {min(h, w)}×{min(h, w)}, or 'same' "
+                         "padding, which pads the map so every window fits.")
+    return (kernels.output_size(h, size[0], stride[0], padding),
+            kernels.output_size(w, size[1], stride[1], padding))
 
 
 def pool2d(x, size=2, stride=None, padding: str = "valid", mode: str = "max") -> PoolResult:

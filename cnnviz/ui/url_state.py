@@ -25,9 +25,10 @@ from typing import Any
 
 import streamlit as st
 
+from cnnviz.typed import quote
+
 MAX_VALUE_CHARS = 200       # a longer value is refused before it is parsed
 MAX_QUERY_CHARS = 4000      # a longer address is ignored as a whole
-QUOTE_CHARS = 24            # how much of a bad value a message repeats
 PROBLEMS_KEY = "cnnviz_url_problems"
 _PUBLISHED = "cnnviz_url_published_"   # + scope: what publish() last wrote for the scope
 _ACTIVE_SCOPES = "cnnviz_url_scopes"   # scopes restored in this run: publish() writes them all
@@ -46,13 +47,6 @@ class Param:
         if value is None or value == self.default:
             return None
         return self.encode(value)
-
-
-def quote(text: str) -> str:
-    """A bad value as a message shows it: at most a few dozen characters."""
-    if len(text) <= QUOTE_CHARS:
-        return repr(text)
-    return f"'{text[:QUOTE_CHARS]}…' ({len(text):,} characters)"
 
 
 # --------------------------------------------------------------------------- parsers

@@ -74,6 +74,28 @@ def current_feature_map() -> tuple[np.ndarray, str] | None:
     return st.session_state.get(FEATURE_MAP_KEY)
 
 
+# --------------------------------------------------------------------------- a slider whose range changes
+
+def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: str | None = None,
+                   only_one: str | None = None) -> int:
+    """An integer slider whose range depends on the picture or settings (a position, a channel).
+
+    Its remembered (or linked) value is moved into [lo, hi] first; `default` is used when there
+    is none. With a single possible value no slider is drawn, just `only_one` as a caption.
+    """
+    value = st.session_state.get(key, default)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = default
+    st.session_state[key] = int(min(max(value, lo), hi))
+    if hi <= lo:
+        if only_one:
+            st.caption(only_one)
+        return lo
+    return st.slider(label, lo, hi, key=key, help=help)
+
+
 # --------------------------------------------------------------------------- links
 
 IMAGE = url_state.choice("image", LINKED_SAMPLE_KEY, list(images.SAMPLES), images.DEFAULT_SAMPLE,

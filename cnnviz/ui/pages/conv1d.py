@@ -1,18 +1,18 @@
 """Conv1D: a kernel sliding along a signal; padding valid / same / causal, stride, dilation."""
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import kernels
-from cnnviz.ui import export, figures, share, url_state
+from cnnviz import kernels, typed
+from cnnviz.ui import export, figures, share, url_state, widgets
 
 MAX_SIGNAL = 200
 MAX_VALUE = 1e6
+MAX_TEXT = 4_000     # characters: room for MAX_SIGNAL typed numbers, refused before parsing
 SIGNALS = ["noisy sine", "sine", "steps", "noise", "type your own"]
 KERNELS = {
     "smoothing [1, 1, 1] / 3": [1 / 3, 1 / 3, 1 / 3],
@@ -45,27 +45,15 @@ PADDING_HELP = {
 
 def parse_numbers(text: str, what: str, lo: int, hi: int) -> np.ndarray:
     """Comma- or space-separated numbers (fractions like 1/3 allowed) -> float array, or ValueError."""
-    parts = [p for p in re.split(r"[,\s;]+", text.strip().replace("−", "-")) if p]
     accepted = (f"Type {lo} to {hi} numbers separated by commas, like 0, 1, 2.5, -1 "
                 f"(fractions like 1/3 are fine; |value| ≤ {MAX_VALUE:g}).")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"The {what} is {len(text):,} characters long. {accepted}")
+    parts = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
     if not lo <= len(parts) <= hi:
         raise ValueError(f"The {what} has {len(parts)} values. {accepted}")
-    values = []
-    for i, p in enumerate(parts, 1):
-        try:
-            if p.count("/") == 1:
-                num, den = (float(q) for q in p.split("/"))
-                if den == 0:
-                    raise ZeroDivisionError
-                v = num / den
-            else:
-                v = float(p)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"Value {i} of the {what}, {p!r}, is not a number. {accepted}") from None
-        if not math.isfinite(v) or abs(v) > MAX_VALUE:
-            raise ValueError(f"Value {i} of the {what}, {p!r}, is out of range. {accepted}")
-        values.append(v)
-    return np.array(values, dtype=np.float64)
+    return np.array([typed.parse_number(p, f"Value {i} of the {what}", accepted, MAX_VALUE)
+                     for i, p in enumerate(parts, 1)], dtype=np.float64)
 
 
 def make_signal(kind: str, n: int) -> np.ndarray:
@@ -115,6 +103,9 @@ def current_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     else:
         signal = make_signal(kind, int(length))
     if KERNELS[preset] is None:
+        if len(typed_kernel) > MAX_TEXT:
+            raise ValueError(f"The kernel is {len(typed_kernel):,} characters long: type 1 to "
+                             f"{kernels.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4.")
         kernel = kernels.parse_kernel([[p for p in re.split(r"[,\s;]+", typed_kernel.strip()) if p]])[0]
     else:
         kernel = np.array(KERNELS[preset], dtype=np.float64)
@@ -144,13 +135,8 @@ n, k, m = signal.size, kernel.size, output.size
 # --------------------------------------------------------------------------- picture + numbers
 @url_state.fragment
 def output_view() -> None:
-    key = "c1d_t"
-    st.session_state[key] = int(min(max(st.session_state.get(key, m // 2), 0), m - 1))
-    if m > 1:
-        t = st.slider("Look at output y[t], t =", 0, m - 1, key=key)
-    else:
-        t = 0
-        st.caption("The output has a single value, y[0].")
+    t = widgets.clamped_slider("Look at output y[t], t =", "c1d_t", 0, m - 1, m // 2,
+                               only_one="The output has a single value, y[0].")
     row = taps[t]
     st.plotly_chart(figures.conv1d_figure(signal, output, row, kernel, t, int(stride),
                                           height=share.scaled(520)),

@@ -270,14 +270,6 @@ def _on_click_output(geometry) -> None:
     ss["conv_col"] = int(np.clip(val["x"] // f, 0, ow - 1))
 
 
-def _position_slider(label: str, key: str, n: int) -> int:
-    ss[key] = int(min(max(ss.get(key, n // 2), 0), n - 1))
-    if n == 1:
-        st.markdown(f"{label}: **0** (the only one)")
-        return 0
-    return st.slider(label, 0, n - 1, key=key)
-
-
 def step_through(x, out, kernel, bias, slide, mode, playing):
     oh, ow = out.shape[:2]
     if "conv_row" not in ss:   # start somewhere interesting: the strongest response
@@ -287,8 +279,10 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         _advance(oh, ow)
     c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
     with c_ctrl:
-        row = _position_slider("Output row", "conv_row", oh)
-        col = _position_slider("Output column", "conv_col", ow)
+        row = widgets.clamped_slider("Output row", "conv_row", 0, oh - 1, oh // 2,
+                                     only_one="Output row: 0 (the only one)")
+        col = widgets.clamped_slider("Output column", "conv_col", 0, ow - 1, ow // 2,
+                                     only_one="Output column: 0 (the only one)")
         if mode == "sum":
             st.radio("Show the numbers of channel", CHANNELS, horizontal=True, key="conv_channel")
         channel = CHANNELS.index(ss.get("conv_channel", "red")) if mode != "gray" else None

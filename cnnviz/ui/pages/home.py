@@ -90,22 +90,6 @@ def busiest_square(pixels, size: int) -> tuple[int, int]:
     return int(top), int(left)
 
 
-def _clamp_state(key: str, lo: int, hi: int, default: int) -> int:
-    """Keep a slider's remembered value inside its (possibly new) range; return the value to show."""
-    value = st.session_state.get(key, default)
-    value = min(max(int(value), lo), hi)
-    st.session_state[key] = value
-    return value
-
-
-def _slider_or_fixed(label: str, key: str, lo: int, hi: int, default: int, help: str) -> int:
-    if hi <= lo:
-        st.session_state.pop(key, None)
-        return lo
-    _clamp_state(key, lo, hi, default)
-    return st.slider(label, lo, hi, key=key, help=help)
-
-
 @url_state.fragment
 def pixel_section(picture: images.Picture, linked: bool) -> None:
     pixels = picture.pixels
@@ -124,16 +108,16 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         c1, c2, c3 = st.columns(3)
         smallest = min(h, w)
         with c1:
-            size = _slider_or_fixed("Zoom: square of", "home_crop_size", min(4, smallest),
-                                    min(16, smallest), min(12, smallest),
-                                    "How many pixels across the zoomed square shows.")
+            size = widgets.clamped_slider("Zoom: square of", "home_crop_size", min(4, smallest),
+                                          min(16, smallest), min(12, smallest),
+                                          "How many pixels across the zoomed square shows.")
         best_top, best_left = busiest_square(pixels, size)
         with c2:
-            top = _slider_or_fixed("Top row", "home_crop_top", 0, h - size, best_top,
-                                   "Row 0 is the top of the image.")
+            top = widgets.clamped_slider("Top row", "home_crop_top", 0, h - size, best_top,
+                                         "Row 0 is the top of the image.")
         with c3:
-            left_col = _slider_or_fixed("Left column", "home_crop_left", 0, w - size, best_left,
-                                        "Column 0 is the left edge.")
+            left_col = widgets.clamped_slider("Left column", "home_crop_left", 0, w - size, best_left,
+                                              "Column 0 is the left edge.")
         if pixels.ndim == 3:
             choice = st.segmented_control("Colour channel", list(CHANNELS), default="Red",
                                           required=True, key="home_channel") or "Red"

@@ -239,10 +239,8 @@ TEXT = {
 def channel_picker(c: int) -> int:
     if st.session_state.get("net_channel", 0) >= c:
         st.session_state["net_channel"] = 0
-    if c == 1:
-        return 0
-    return st.slider("Channel", 0, c - 1, key="net_channel",
-                     help="Pick one map to see it large, with its numbers on hover.")
+    return widgets.clamped_slider("Channel", "net_channel", 0, c - 1, 0,
+                                  help="Pick one map to see it large, with its numbers on hover.")
 
 
 def map_cmap(out: np.ndarray) -> str:

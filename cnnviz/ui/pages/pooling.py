@@ -72,9 +72,10 @@ padding = c4.radio("Padding", ["valid", "same"], horizontal=True, key="pool_padd
 h, w = fmap.shape
 try:
     result = pooling.pool2d(fmap, size, stride, padding, mode)
-except ValueError as exc:
-    st.error(f"Cannot pool this {h}×{w} map: {exc}")
-    st.stop()
+except ValueError as exc:       # a window larger than the map: 'same' padding always fits
+    st.error(f"{exc} Showing 'same' padding instead.", icon="⚠️")
+    padding = "same"
+    result = pooling.pool2d(fmap, size, stride, padding, mode)
 oh, ow = result.output.shape
 (pt, pb), (pl, pr) = result.pads
 
@@ -102,20 +103,17 @@ def colour_range(vmax: float) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- one window
-def clamp_state(key: str, hi: int, default: int) -> None:
-    value = st.session_state.get(key, default)
-    st.session_state[key] = int(min(max(value, 0), hi))
-
-
 @url_state.fragment
 def window_view() -> None:
     best = np.unravel_index(int(np.argmax(result.output)), result.output.shape)
-    clamp_state("pool_row", oh - 1, int(best[0]))
-    clamp_state("pool_col", ow - 1, int(best[1]))
     st.subheader("Look inside one window")
     c_row, c_col, c_winners = st.columns(3)
-    row = c_row.number_input("Output row", 0, oh - 1, step=1, key="pool_row")
-    col = c_col.number_input("Output column", 0, ow - 1, step=1, key="pool_col")
+    with c_row:
+        row = widgets.clamped_slider("Output row", "pool_row", 0, oh - 1, int(best[0]),
+                                     only_one="Output row: 0 (the only one)")
+    with c_col:
+        col = widgets.clamped_slider("Output column", "pool_col", 0, ow - 1, int(best[1]),
+                                     only_one="Output column: 0 (the only one)")
     show_winners = c_winners.checkbox("Mark the winner of every window", value=mode == "max",
                                       disabled=mode != "max", key="pool_show_winners",
                                       help="Only max pooling has winners.")
