@@ -31,7 +31,8 @@ def parse_number(value, where: str, accepted: str, max_abs: float) -> float:
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         raise ValueError(f"{where} holds {value!r}, not a number. {accepted}")
     if isinstance(value, numbers.Real) and not isinstance(value, str):
-        x, shown = float(value), f"{float(value):,g}"
+        x = float(value)
+        shown = f"{int(x):,}" if x.is_integer() and abs(x) < 1e15 else f"{x:,g}"
     elif isinstance(value, str):
         s = value.strip().replace("−", "-")
         if not s:
@@ -46,7 +47,8 @@ def parse_number(value, where: str, accepted: str, max_abs: float) -> float:
     if math.isinf(x):
         raise ValueError(f"{where} is infinite. {accepted}")
     if abs(x) > max_abs:
-        raise ValueError(f"{where} holds {shown}, larger than the limit of ±{max_abs:,g}. {accepted}")
+        limit = f"{max_abs:,.0f}" if float(max_abs).is_integer() else f"{max_abs:,g}"
+        raise ValueError(f"{where} holds {shown}, larger than the limit of ±{limit}. {accepted}")
     return x
 
 

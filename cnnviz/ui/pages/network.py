@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz import images, pooling
 from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
     from cnnviz import probe
@@ -679,9 +680,15 @@ names = model_cache.available()
 top = st.columns([1.1, 0.9, 0.9, 1.6], gap="medium")
 with top[0]:
     name = choose_model(pic, names)
-    loaded = model_cache.load(name)
+    with share.secondary("net_own_model"):
+        own = own_model_picker()     # local mode only: a visitor's .keras file, checked as data first
+    loaded = own or model_cache.load(name)
     card = loaded.card
-    if not loaded.trained:
+    if card.get("own"):
+        st.caption(f"Your own model: {card['architecture']}, {card['parameters']:,} parameters. "
+                   "Its classes are numbered because the file does not name them. Links to this "
+                   "view open the network chosen above: your file stays on this server.")
+    elif not loaded.trained:
         st.warning("No trained network is installed yet, so this one has **random weights**: the "
                    "maps show untrained filters and the prediction is a guess.")
     else:

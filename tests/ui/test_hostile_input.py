@@ -1,0 +1,89 @@
+"""Hostile input as a visitor would type it: short, helpful messages and a page that keeps working."""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import images, kernels, typed
+from cnnviz.ui import widgets
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _open(page: str, picture: images.Picture | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(f"cnnviz/ui/pages/{page}.py")
+    at.run()
+    if picture is not None:
+        at.session_state[widgets.PICTURE_KEY] = picture
+        at.run()
+    assert not at.exception
+    return at
+
+
+def _edit_cell(at: AppTest, text: str) -> None:
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {1: {"2": text}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+
+
+def test_quote_keeps_messages_short():
+    assert typed.quote("abc") == "'abc'"
+    assert typed.quote("a" * 20_000) == f"'{'a' * typed.QUOTE_CHARS}…' (20,000 characters)"
+
+
+def test_a_huge_kernel_cell_is_quoted_briefly():
+    at = _open("convolution")
+    _edit_cell(at, "a" * 20_000)
+    assert not at.exception and len(at.error) == 1
+    message = at.error[0].value
+    assert "(20,000 characters)" in message and len(message) < 300
+
+
+def test_a_too_large_cell_is_shown_as_typed_with_the_limit():
+    at = _open("convolution")
+    _edit_cell(at, "1000001")
+    message = at.error[0].value
+    assert "1000001" in message and "1,000,000" in message and "1e+06" not in message
+    with pytest.raises(ValueError, match="1,000,001"):
+        kernels.parse_kernel([[1_000_001.0]])
+
+
+def test_a_huge_conv1d_token_is_refused_before_parsing():
+    at = _open("conv1d")
+    at.selectbox(key="c1d_signal_kind").set_value("type your own").run()
+    at.text_input(key="c1d_signal_text").input("7" * 200_000).run()
+    assert not at.exception and len(at.error) == 1
+    assert "200,000 characters" in at.error[0].value and len(at.error[0].value) < 300
+    at.text_input(key="c1d_signal_text").input("1, 2, 3, 4").run()
+    at.selectbox(key="c1d_kernel_kind").set_value("type your own").run()
+    at.text_input(key="c1d_kernel_text").input("1" * 50).run()
+    assert any("too long for a number" in e.value and len(e.value) < 300 for e in at.error)
+
+
+def test_a_pooling_window_larger_than_the_map_keeps_the_page_working():
+    line = images.Picture(np.linspace(0, 1, 512, dtype=np.float32)[None, :], "a 1 × 512 strip")
+    at = _open("pooling", line)
+    at.slider(key="pool_size").set_value(4).run()
+    assert not at.exception and len(at.error) == 1
+    message = at.error[0].value
+    assert "pooling window" in message and "'same'" in message
+    assert "kernel" not in message.lower() and "dilation" not in message
+    headers = [h.value for h in at.header]
+    assert "Pooling and small shifts" in headers and "Dropout" in headers     # the rest still runs
+
+
+@pytest.mark.parametrize("linked_row, expected", [("4000", "max"), ("0", 0)])
+def test_pooling_position_is_a_slider_clamped_to_the_map(linked_row, expected):
+    """Rows are picked on a slider (no box can hold -5 or 99999); linked rows are clamped."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["row"] = linked_row
+    at.switch_page("cnnviz/ui/pages/pooling.py")
+    at.run()
+    rows = at.slider(key="pool_row")
+    assert rows.value == (rows.max if expected == "max" else expected)
+    assert not at.number_input                      # no typed positions on this page
