@@ -1,0 +1,86 @@
+"""Addresses a visitor may type, in real Chromium: /home opens Home; unknown paths, however deep,
+land on Home with Streamlit's "Page not found" notice instead of a blank page (cnnviz/ui/routes.py)."""
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, screenshot, start_streamlit, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+HOME_HEADER = "Inside a convolutional neural network"
+NOT_FOUND = "Page not found"
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    """A server of its own, visited once at / as any first visitor would (the redirect for deep
+    paths is installed by the first script run: see routes.py)."""
+    proc, url = start_streamlit(ROOT / "app.py")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def visited(server_url, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server_url)
+    wait_for_app(page, timeout=90_000)
+    context.close()
+    return server_url
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page, timeout=90_000)
+    page.wait_for_timeout(800)
+    wait_for_app(page, timeout=90_000)
+
+
+def _request(url: str, accept: str) -> tuple[int, str, str]:
+    """(status, Location, Content-Type) without following redirects."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers={"Accept": accept}), timeout=10) as r:
+            return r.status, r.headers.get("Location", ""), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", ""), e.headers.get("Content-Type", "")
+
+
+def test_home_path_opens_home(visited, page):
+    _open(page, visited + "/home")
+    assert HOME_HEADER in page.locator("[data-testid=stMain]").inner_text()
+    assert page.get_by_text(NOT_FOUND).count() == 0
+    assert page.locator("[data-testid=stException]").all_inner_texts() == []
+    assert page.url.split("?")[0].rstrip("/") == visited   # the canonical address of Home
+
+
+@pytest.mark.parametrize("path", ["/nope", "/network/extra/deep", "/etc/passwd"])
+def test_unknown_path_lands_on_home_with_a_notice(visited, page, path):
+    _open(page, visited + path)
+    assert page.get_by_text(NOT_FOUND).count() >= 1, "no 'Page not found' notice"
+    assert HOME_HEADER in page.locator("[data-testid=stMain]").inner_text()
+    assert page.locator("[data-testid=stException]").all_inner_texts() == []
+    screenshot(page, "path" + path.replace("/", "-"))
+
+
+def test_only_page_requests_are_redirected(visited):
+    """Streamlit's own answers are kept: the frontend's probes of <page>/_stcore/... get 404,
+    and a non-browser client still gets index.html at a deep path."""
+    html = "text/html,application/xhtml+xml,*/*;q=0.8"
+    status, location, _ = _request(visited + "/network/extra/deep", html)
+    assert status == 302 and location.endswith("/page-not-found")
+    assert _request(visited + "/network/extra/_stcore/health", "*/*")[0] == 404
+    assert _request(visited + "/network/extra/_stcore/health", html)[0] == 404
+    status, _, ctype = _request(visited + "/network/extra/deep", "*/*")
+    assert status == 200 and ctype.startswith("text/html")
+    assert _request(visited + "/_stcore/health", "*/*")[0] == 200
