@@ -27,7 +27,7 @@ from PIL import Image, UnidentifiedImageError
 
 __all__ = [
     "ACCEPTED", "ACCEPTED_EXTENSIONS", "DEFAULT_SAMPLE", "ImageError", "Picture", "SAMPLES",
-    "Sample", "from_canvas", "load_image", "load_sample", "shape_text", "to_cifar_input",
+    "Sample", "fit_input", "from_canvas", "load_image", "load_sample", "shape_text", "to_cifar_input",
     "to_gray", "to_mnist_input", "to_uint8",
 ]
 
@@ -765,23 +765,39 @@ CIFAR_SIDE = 32
 
 def to_cifar_input(pixels: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Prepare any image for a CIFAR-10 network: 32 x 32 x 3 float32 in [0, 1] and the steps."""
+    return fit_input(pixels, CIFAR_SIDE, CIFAR_SIDE, 3)
+
+
+def fit_input(pixels: np.ndarray, height: int, width: int, channels: int) -> tuple[np.ndarray, list[str]]:
+    """Any picture -> height x width x channels float32 in [0, 1] for a network, and the steps:
+    grey copied into 3 channels (or colour turned grey), the centre cut to the input's shape,
+    then resized smoothly."""
     arr = np.asarray(pixels, dtype=np.float32)
     steps: list[str] = []
-    if arr.ndim == 2:
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+        raise ValueError(f"expected H x W or H x W x 3 pixels, got shape {arr.shape}")
+    if channels == 3 and arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
         steps.append("copied the grey image into the red, green and blue channels")
-    elif not (arr.ndim == 3 and arr.shape[2] == 3):
-        raise ValueError(f"expected H x W or H x W x 3 pixels, got shape {arr.shape}")
+    elif channels == 1 and arr.ndim == 3:
+        arr = to_gray(arr)
+        steps.append("turned the colours into grey (luma)")
+    elif channels not in (1, 3):
+        raise ValueError(f"a network input needs 1 or 3 channels, not {channels}")
+    if arr.ndim == 2:
+        arr = arr[..., None]
     h, w = arr.shape[:2]
-    side = min(h, w)
-    if h != w:
-        top, left = (h - side) // 2, (w - side) // 2
-        arr = arr[top:top + side, left:left + side]
-        steps.append(f"cut out the centre square: {h} × {w} → {side} × {side}")
-    if side != CIFAR_SIDE:
-        arr = np.stack([_resize(arr[..., c], (CIFAR_SIDE, CIFAR_SIDE)) for c in range(3)], axis=2)
-        steps.append(f"resized {side} × {side} → {CIFAR_SIDE} × {CIFAR_SIDE} "
-                     f"({'shrunk' if side > CIFAR_SIDE else 'enlarged'}, smoothed)")
+    crop_h, crop_w = min(h, round(w * height / width)), min(w, round(h * width / height))
+    crop_h, crop_w = max(crop_h, 1), max(crop_w, 1)
+    if (crop_h, crop_w) != (h, w):
+        top, left = (h - crop_h) // 2, (w - crop_w) // 2
+        arr = arr[top:top + crop_h, left:left + crop_w]
+        steps.append(f"cut out the centre{' square' if height == width else ''}: "
+                     f"{h} × {w} → {crop_h} × {crop_w}")
+    if (crop_h, crop_w) != (height, width):
+        arr = np.stack([_resize(arr[..., c], (width, height)) for c in range(arr.shape[2])], axis=2)
+        steps.append(f"resized {crop_h} × {crop_w} → {height} × {width} "
+                     f"({'shrunk' if crop_h * crop_w > height * width else 'enlarged'}, smoothed)")
     return np.ascontiguousarray(arr, dtype=np.float32), steps
 
 

@@ -512,3 +512,27 @@ def test_samples_found_from_any_directory(tmp_path):
 def test_unknown_sample():
     with pytest.raises(KeyError):
         images.load_sample("no-such-sample")
+
+
+@pytest.mark.parametrize("pixels, shape", [
+    (np.random.default_rng(0).random((40, 60, 3)), (16, 16, 1)),
+    (np.random.default_rng(1).random((50, 20)), (24, 12, 3)),
+    (np.random.default_rng(2).random((10, 10)), (64, 64, 1)),
+    (np.random.default_rng(3).random((28, 28, 3)), (28, 28, 3)),
+])
+def test_fit_input_gives_any_network_its_input_shape(pixels, shape):
+    x, steps = images.fit_input(pixels.astype(np.float32), *shape)
+    assert x.shape == shape and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    if pixels.shape[:2] == shape[:2] and (pixels.ndim == 3) == (shape[2] == 3):
+        assert steps == [] and np.array_equal(x, pixels.astype(np.float32))
+    else:
+        assert steps
+
+
+def test_cifar_input_is_fit_input_for_32_by_32_colour():
+    px = np.random.default_rng(4).random((48, 64)).astype(np.float32)
+    a, steps_a = images.to_cifar_input(px)
+    b, steps_b = images.fit_input(px, 32, 32, 3)
+    assert np.array_equal(a, b) and steps_a == steps_b
+    assert "cut out the centre square: 48 × 64 → 48 × 48" in steps_a

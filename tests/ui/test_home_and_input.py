@@ -200,3 +200,24 @@ def test_figures_for_the_home_page():
     assert trace.zmin == 0 and trace.zmax == 255
     with pytest.raises(ValueError):
         figures.pixel_values_figure(np.zeros((2, 2, 3)))
+
+
+def test_uploads_wait_for_a_free_decoding_slot(at, monkeypatch):
+    """When every decoding slot is taken, an upload says the server is busy, costs nothing, and
+    is read on the next rerun once a slot is free."""
+    monkeypatch.setattr(widgets, "DECODE_WAIT_SECONDS", 0.05)
+    source(at, "Upload")
+    held = [widgets.DECODE_SLOTS.acquire(timeout=1) for _ in range(2)]
+    try:
+        assert all(held)
+        at.file_uploader(key=widgets.UPLOAD_KEY).set_value(
+            ("busy.png", png(np.full((8, 8), 50, np.uint8)), "image/png")).run()
+        assert not at.exception
+        assert any("busy" in e.value for e in at.error)
+        assert picture(at).name == "sample: Handwritten 3"
+    finally:
+        for ok in held:
+            if ok:
+                widgets.DECODE_SLOTS.release()
+    at.run()
+    assert picture(at).name == "upload: busy.png" and not at.error

@@ -107,9 +107,10 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     if shape == (28, 28, 1):
         x, steps = images.to_mnist_input(pic.pixels)
         return x[..., None], steps
-    if shape == (32, 32, 3):
-        return images.to_cifar_input(pic.pixels)
-    raise ValueError(f"No preprocessing for a model input of shape {shape}.")
+    x, steps = images.fit_input(pic.pixels, *shape)
+    if shape[-1] == 1:
+        return x.reshape(shape), steps
+    return x, steps
 
 
 def png_image(img, caption: str | None = None, width="content") -> None:
