@@ -3,26 +3,44 @@
 The work waits a moment first: it holds the interpreter for several seconds
 and should not slow down the first page a visitor sees.
 """
+import gc
 import threading
 import time
 
 import streamlit as st
+
+from cnnviz.ui import lifecycle
 
 DELAY_SECONDS = 3.0
 
 
 def _load_later():
     time.sleep(DELAY_SECONDS)
-    from cnnviz.ui import model_cache  # imports TensorFlow
+    if lifecycle.stopping():
+        return
+    # While TensorFlow loads, Python's automatic full collections scan the growing heap again
+    # and again (0.1-0.3 s each, measured, holding the GIL, so /_stcore/health waited up to
+    # 1.2 s); they find next to nothing. One collection at the end (model_cache.load) does it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from cnnviz.ui import model_cache  # imports TensorFlow
 
-    # Loads, warms and caches the network the explorer opens with; it also freezes the
-    # long-lived objects so Streamlit's per-rerun garbage collection stays cheap.
-    model_cache.load(model_cache.available()[0])
+        # Loads, warms and caches the network the explorer opens with; it also freezes the
+        # long-lived objects so Streamlit's per-rerun garbage collection stays cheap.
+        model_cache.load(model_cache.available()[0])
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @st.cache_resource(show_spinner=False)
 def start_tensorflow_import() -> threading.Thread:
-    """Once per process: a daemon thread that imports TensorFlow and loads the first network."""
+    """Once per process: a daemon thread that imports TensorFlow and loads the first network.
+
+    A shutdown signal during that work must still end the server cleanly: see lifecycle.py.
+    """
+    lifecycle.install()
     thread = threading.Thread(target=_load_later, name="cnnviz-preload-tensorflow", daemon=True)
     thread.start()
     return thread

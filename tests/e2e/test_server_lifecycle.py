@@ -1,0 +1,149 @@
+"""A real `streamlit run app.py` ends cleanly (exit status 0 within 5 s) on SIGTERM at any moment,
+and /_stcore/health answers while TensorFlow loads in the background (cnnviz/ui/lifecycle.py)."""
+from __future__ import annotations
+
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, start_streamlit, wait_for_app
+
+EXIT_WITHIN = 5.0
+HEALTH_WITHIN = 1.0
+TENSORFLOW_LIBRARIES = ("libtensorflow_framework", "_pywrap_tensorflow")
+
+
+def _tensorflow_mapped(pid: int) -> bool:
+    """True once the server process has loaded TensorFlow's shared libraries (the import began)."""
+    maps = pathlib.Path(f"/proc/{pid}/maps").read_text()
+    return any(name in maps for name in TENSORFLOW_LIBRARIES)
+
+
+def _health(url: str) -> tuple[int, float]:
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=HEALTH_WITHIN * 5) as r:
+            status = r.status
+    except OSError:
+        status = 0
+    return status, time.perf_counter() - start
+
+
+def _terminate(proc: subprocess.Popen) -> tuple[int | None, float, str]:
+    """SIGTERM; (exit status or None if still running after 15 s, seconds taken, output tail)."""
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(15)
+    except subprocess.TimeoutExpired:
+        code = None
+        proc.kill()
+        proc.wait(10)
+    took = time.perf_counter() - start
+    return code, took, proc.stdout.read().decode(errors="replace")[-3000:]
+
+
+@pytest.fixture
+def server():
+    proc, url = start_streamlit(ROOT / "app.py")
+    yield proc, url
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _first_visit(browser, url: str, path: str = "/"):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url + path)
+    wait_for_app(page, timeout=120_000)
+    return context
+
+
+def _assert_clean_exit(proc) -> None:
+    code, took, output = _terminate(proc)
+    assert code == 0, f"exit status {code} after {took:.1f} s:\n{output}"
+    assert took < EXIT_WITHIN, f"took {took:.1f} s to exit:\n{output}"
+
+
+def test_sigterm_before_any_visitor(server):
+    proc, url = server
+    assert _health(url)[0] == 200
+    assert not _tensorflow_mapped(proc.pid)
+    _assert_clean_exit(proc)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("after", [0.0, 1.0])
+def test_sigterm_while_tensorflow_imports(server, browser, after):
+    """The first visitor starts the background import; SIGTERM lands in the middle of it."""
+    proc, url = server
+    context = _first_visit(browser, url)
+    deadline = time.time() + 60
+    while not _tensorflow_mapped(proc.pid):
+        assert time.time() < deadline, "TensorFlow was never imported"
+        time.sleep(0.02)
+    time.sleep(after)
+    _assert_clean_exit(proc)
+    context.close()
+
+
+@pytest.mark.browser
+def test_health_answers_while_tensorflow_loads(server, browser):
+    """Polled from the first visit until well after the import, the model load and warm-up."""
+    proc, url = server
+    context = _first_visit(browser, url)
+    deadline = time.time() + 60
+    seen_at = None
+    answers = []
+    while seen_at is None or time.time() < seen_at + 8.0:
+        assert time.time() < deadline, "TensorFlow was never imported"
+        answers.append(_health(url))
+        if seen_at is None and _tensorflow_mapped(proc.pid):
+            seen_at = time.time()
+        time.sleep(0.05)
+    context.close()
+    bad = [(status, round(took, 2)) for status, took in answers if status != 200 or took > HEALTH_WITHIN]
+    assert not bad, f"{len(bad)} of {len(answers)} health checks failed or were slow: {bad[:10]}"
+    _assert_clean_exit(proc)
+
+
+@pytest.mark.browser
+def test_sigterm_after_the_network_page_loaded(server, browser):
+    proc, url = server
+    context = _first_visit(browser, url, "/network")
+    assert _tensorflow_mapped(proc.pid)
+    _assert_clean_exit(proc)
+    context.close()
+
+
+def test_watchdog_ends_a_shutdown_that_hangs():
+    """If the server's own shutdown never finishes (here: its handler ignores the signal and a
+    non-daemon thread never ends), the process still exits with 0 after GRACE_SECONDS."""
+    from cnnviz.ui import lifecycle
+
+    script = textwrap.dedent("""
+        import signal, threading, time
+        from cnnviz.ui import lifecycle
+        signal.signal(signal.SIGTERM, lambda number, frame: print("server handler", flush=True))
+        assert lifecycle.install()
+        threading.Thread(target=time.sleep, args=(60,)).start()
+        print("ready", flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(15)
+    took = time.perf_counter() - start
+    assert code == 0
+    assert "server handler" in proc.stdout.read()   # Streamlit's handler still ran first
+    assert lifecycle.GRACE_SECONDS - 0.5 < took < EXIT_WITHIN
