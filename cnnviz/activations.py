@@ -16,7 +16,6 @@ inside the function, so ``import cnnviz.activations`` stays light.
 from __future__ import annotations
 
 import math
-import threading
 from typing import Callable
 
 import numpy as np
@@ -181,38 +180,60 @@ def saturated_intervals(x: Array, df_values: Array,
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                 "lecun_normal", "random_normal")
 N_CLASSES = 10
-_cache: dict[tuple, Callable[[], Array]] = {}
-_cache_lock = threading.Lock()
-_CACHE_MAX = 64
+MAX_WEIGHTS = 1 << 24
+"""Most hidden weights (depth x width^2, 64 MB of float32) one experiment may draw."""
+MAX_WORK = 1 << 31
+"""Most multiply-adds (depth x batch x width^2) of one forward pass (the backward costs 2x)."""
+MAX_SEED = 1_000_000
+_compiled: dict[str, Callable] = {}
 
 
-def _build_experiment(activation: str, depth: int, width: int, initializer: str,
-                      seed: int, batch: int) -> Callable[[], Array]:
+def _compiled_norms(activation: str) -> Callable:
+    """One tf.function per activation, traced once for every depth, width and batch.
+
+    Its inputs are tensors (the batch, the labels, the hidden kernels stacked as
+    (depth, width, width), the head's kernel), so a new seed or size never traces again
+    and nothing is kept per seed: the old version built and cached a Keras model per seed
+    (about 10 MB each, no plateau) behind a lock that made visitors wait for each other.
+    """
+    fn = _compiled.get(activation)
+    if fn is not None:
+        return fn
     import keras  # lazily: TensorFlow costs seconds to import
     import tensorflow as tf
 
-    def init(i: int):
-        return keras.initializers.get({"class_name": initializer, "config": {"seed": seed * 1000 + i}})
+    act = keras.activations.get(activation)   # what Dense(activation=name) applies
 
-    hidden = [keras.layers.Dense(width, activation=activation, kernel_initializer=init(i),
-                                 name=f"dense_{i + 1}") for i in range(depth)]
-    head = keras.layers.Dense(N_CLASSES, kernel_initializer=init(depth), name="head")
-    model = keras.Sequential([keras.Input((width,)), *hidden, head])
-    rng = np.random.default_rng(seed)
-    x = tf.constant(rng.standard_normal((batch, width)).astype(np.float32))
-    y = tf.constant(rng.integers(0, N_CLASSES, batch).astype(np.int32))
-    kernels = [layer.kernel for layer in hidden]
-
-    @tf.function
-    def norms():
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32),
+                                  tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None, None, None], tf.float32),
+                                  tf.TensorSpec([None, N_CLASSES], tf.float32)])
+    def norms(x, y, kernels, head):
         with tf.GradientTape() as tape:
-            logits = model(x, training=False)
+            tape.watch(kernels)
+            # Dense(width, activation) layer by layer; the biases are zeros and add nothing
+            h = tf.foldl(lambda h, kernel: act(tf.matmul(h, kernel)), kernels, initializer=x)
+            logits = tf.matmul(h, head)
             loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         grads = tape.gradient(loss, kernels)
-        return tf.stack([tf.norm(g) for g in grads])
+        return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2]))
 
-    return lambda: norms().numpy().astype(np.float64)
+    return _compiled.setdefault(activation, norms)
+
+
+def _draw_weights(initializer: str, seed: int, depth: int, width: int):
+    """The kernels Keras gives Dense layer i with `initializer(seed=seed * 1000 + i)`:
+    hidden ones stacked (depth, width, width), then the head's (width, 10)."""
+    import keras
+    import tensorflow as tf
+
+    def draw(i: int, shape: tuple[int, int]):
+        init = keras.initializers.get({"class_name": initializer, "config": {"seed": seed * 1000 + i}})
+        return init(shape, dtype="float32")
+
+    kernels = tf.stack([draw(i, (width, width)) for i in range(depth)])
+    return kernels, draw(depth, (width, N_CLASSES))
 
 
 def gradient_norms(activation: str, depth: int, width: int, seed: int = 0,
@@ -228,8 +249,11 @@ def gradient_norms(activation: str, depth: int, width: int, seed: int = 0,
     the optimiser uses to update the layer, so a tiny norm means a layer that
     barely learns.
 
-    The same arguments always give the same numbers. The built model is cached
-    per (activation, depth, width, initializer, seed, batch); it is never trained.
+    The same arguments always give the same numbers, the ones a Keras model built
+    that way gives (tests/test_activations.py). No model is built: the weights are
+    drawn with the Keras initializers and one compiled function per activation does
+    the pass, so the cost of a call is bounded (MAX_WEIGHTS, MAX_WORK) and nothing is
+    kept per seed; calls from several threads run side by side.
     """
     key = ALIASES.get(activation, activation)
     if key not in FUNCTIONS:
@@ -237,15 +261,20 @@ def gradient_norms(activation: str, depth: int, width: int, seed: int = 0,
     if initializer not in INITIALIZERS:
         raise ValueError(f"unknown initializer {initializer!r}; known: {', '.join(INITIALIZERS)}")
     for name, value, lo, hi in (("depth", depth, 1, 100), ("width", width, 1, 1024),
-                                ("batch", batch, 1, 4096)):
+                                ("batch", batch, 1, 4096), ("seed", seed, 0, MAX_SEED)):
         if not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
             raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
-    cache_key = (key, int(depth), int(width), initializer, int(seed), int(batch))
-    with _cache_lock:
-        run = _cache.get(cache_key)
-        if run is None:
-            if len(_cache) >= _CACHE_MAX:
-                _cache.pop(next(iter(_cache)))
-            run = _build_experiment(key, int(depth), int(width), initializer, int(seed), int(batch))
-            _cache[cache_key] = run
-    return run()
+    depth, width, batch, seed = int(depth), int(width), int(batch), int(seed)
+    if depth * width * width > MAX_WEIGHTS:
+        raise ValueError(f"{depth} layers of {width} units hold {depth * width * width:,} weights; "
+                         f"at most {MAX_WEIGHTS:,}: use fewer or narrower layers")
+    if depth * batch * width * width > MAX_WORK:
+        raise ValueError(f"{depth} layers of {width} units on a batch of {batch} is too much work "
+                         f"for one request: use fewer or narrower layers or a smaller batch")
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.standard_normal((batch, width)).astype(np.float32))
+    y = tf.constant(rng.integers(0, N_CLASSES, batch).astype(np.int32))
+    kernels, head = _draw_weights(initializer, seed, depth, width)
+    return _compiled_norms(key)(x, y, kernels, head).numpy().astype(np.float64)

@@ -384,6 +384,11 @@ def get_probe(model: keras.Model | Probe) -> Probe:
         return p
 
 
+MAX_SMOOTHGRAD_SAMPLES = 50
+"""Most noisy copies one SmoothGrad map may average (the page offers 5-50): at most
+MAX_SMOOTHGRAD_SAMPLES / Probe.CHUNK compiled gradient calls per request."""
+
+
 def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: float = 0.15,
              seed: int = 0) -> np.ndarray:
     """|d logit[class] / d input| as an H x W map (largest over colour channels).
@@ -395,8 +400,8 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
     p = get_probe(model)
     xb = p.check_input(x)
     n = int(smoothgrad_samples)
-    if n < 0 or n > 500:
-        raise ValueError(f"smoothgrad_samples must be 0..500, got {smoothgrad_samples}.")
+    if n < 0 or n > MAX_SMOOTHGRAD_SAMPLES:
+        raise ValueError(f"smoothgrad_samples must be 0..{MAX_SMOOTHGRAD_SAMPLES}, got {smoothgrad_samples}.")
     if not (0.0 <= float(noise) <= 1.0):
         raise ValueError(f"noise must be 0..1 (a fraction of the pixel range), got {noise}.")
     if n == 0:

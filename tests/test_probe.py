@@ -172,6 +172,8 @@ def test_saliency_rejects_bad_settings(net):
     model, p, x = net
     with pytest.raises(ValueError, match="smoothgrad_samples"):
         probe.saliency(p, x, 0, smoothgrad_samples=-1)
+    with pytest.raises(ValueError, match="smoothgrad_samples"):   # bounded work per request
+        probe.saliency(p, x, 0, smoothgrad_samples=probe.MAX_SMOOTHGRAD_SAMPLES + 1)
     with pytest.raises(ValueError, match="noise"):
         probe.saliency(p, x, 0, smoothgrad_samples=3, noise=2.0)
 
