@@ -99,6 +99,19 @@ def test_depthwise_equals_keras_depthwiseconv2d(k, stride, dilation, padding, sh
     np.testing.assert_allclose(got, expected, **TOL)
 
 
+def test_largest_case_the_page_allows_equals_keras():
+    """7x7 kernel, dilation 4 (the page's maximum), 'same', on 512x512x3, depthwise: the worst
+    request the convolution page can make (its time: benchmarks/bench_bounded.py)."""
+    rng = np.random.default_rng(_case_seed("largest"))
+    image = rng.random((512, 512, 3)).astype(np.float32)
+    kernel = rng.uniform(-1, 1, (7, 7, 3)).astype(np.float32)
+    layer, x = _keras_conv(keras.layers.DepthwiseConv2D, "same", image, kernel_size=7,
+                           dilation_rate=4, use_bias=False)
+    layer.set_weights([kernel[..., None]])
+    got = kernels.convolve(image, kernel, 1, "same", 4, depthwise=True)
+    np.testing.assert_allclose(got, np.asarray(layer(x))[0], **TOL)
+
+
 def test_grayscale_depthwise_keeps_a_channel_axis():
     img = np.random.default_rng(0).random((6, 7))
     out = kernels.convolve(img, kernels.PRESETS["box blur"], depthwise=True)
