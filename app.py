@@ -1,9 +1,15 @@
 """cnnviz: a Streamlit app that shows what happens inside a convolutional neural network."""
 import streamlit as st
 
+from cnnviz import settings
 from cnnviz.ui import preload, routes, share, url_state, widgets
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=":material/visibility:", layout="wide")
+try:
+    settings.mode()
+except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
+    st.error(str(e))
+    st.stop()
 preload.start_tensorflow_import()
 routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
 url_state.begin_run()
