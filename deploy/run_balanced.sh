@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Run N cnnviz processes (`streamlit run app.py` on loopback) behind HAProxy with sticky sessions.
+#
+#   deploy/run_balanced.sh                 # 2 processes on 127.0.0.1:8601-8602, balancer on :8080
+#   deploy/run_balanced.sh -n 3 -p 9000    # 3 processes, balancer on 127.0.0.1:9000
+#   deploy/run_balanced.sh -n 2 -p 9000 -b 9101 -- --server.maxUploadSize 5   (flags for streamlit)
+#
+# Options: -n replicas (default 2), -p balancer port (8080), -a balancer address (127.0.0.1),
+#          -b first backend port (8601; the others follow), or CNNVIZ_BACKEND_PORTS=p1,p2,...
+# Needs Debian's haproxy (apt-get install haproxy). Python: $PYTHON, else .venv/bin/python, else python3.
+# Ctrl-C or SIGTERM stops the balancer and every process it started, then removes its temp files
+# (CNNVIZ_KEEP_LOGS=1 keeps them). An app process that dies is reported and routed around; when
+# the balancer or the last app process is gone, everything is stopped (exit status 1).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPLICAS=2
+PORT=8080
+ADDR=127.0.0.1
+BASE=8601
+while getopts "n:p:a:b:h" opt; do
+  case "$opt" in
+    n) REPLICAS="$OPTARG" ;;
+    p) PORT="$OPTARG" ;;
+    a) ADDR="$OPTARG" ;;
+    b) BASE="$OPTARG" ;;
+    h) sed -n '2,14p' "$0"; exit 0 ;;
+    *) exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+STREAMLIT_ARGS=("$@")
+
+[[ "$REPLICAS" =~ ^[1-9][0-9]?$ ]] || { echo "run_balanced: -n must be 1..99" >&2; exit 2; }
+command -v haproxy >/dev/null || { echo "run_balanced: haproxy is not installed (apt-get install haproxy)" >&2; exit 3; }
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  if [ -x "$ROOT/.venv/bin/python" ]; then PY="$ROOT/.venv/bin/python"; else PY=python3; fi
+fi
+if [ -n "${CNNVIZ_BACKEND_PORTS:-}" ]; then
+  IFS=, read -r -a PORTS <<< "$CNNVIZ_BACKEND_PORTS"
+  REPLICAS=${#PORTS[@]}
+else
+  PORTS=()
+  for ((i = 0; i < REPLICAS; i++)); do PORTS+=($((BASE + i))); done
+fi
+
+RUN="$(mktemp -d "${TMPDIR:-/tmp}/cnnviz-balanced.XXXXXX")"
+PIDS=()
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  # the balancer first (no new visitors), then the apps; TERM, then KILL after 10 s
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM "${PIDS[i]}" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${CNNVIZ_KEEP_LOGS:-0}" = 1 ]; then echo "run_balanced: logs kept in $RUN"; else rm -rf "$RUN"; fi
+  echo "run_balanced: stopped"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+healthy() {  # URL -> 0 when it answers 200
+  "$PY" - "$1" <<'PYEOF' >/dev/null 2>&1
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=3) as r:
+    sys.exit(0 if r.status == 200 else 1)
+PYEOF
+}
+
+wait_healthy() {  # URL, what, pid
+  for _ in $(seq 600); do
+    healthy "$1" && return 0
+    kill -0 "$3" 2>/dev/null || { echo "run_balanced: $2 exited; its log:" >&2; tail -n 30 "$RUN/$2.log" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "run_balanced: $2 did not become healthy in 120 s" >&2
+  return 1
+}
+
+SERVERS=""
+for ((i = 0; i < REPLICAS; i++)); do
+  name="app$((i + 1))"
+  (cd "$ROOT" && exec "$PY" -m streamlit run app.py --server.headless true \
+      --server.address 127.0.0.1 --server.port "${PORTS[i]}" --server.fileWatcherType none \
+      --browser.gatherUsageStats false ${STREAMLIT_ARGS[@]+"${STREAMLIT_ARGS[@]}"}) >"$RUN/$name.log" 2>&1 &
+  PIDS+=($!)
+  echo "$name ${PORTS[i]} $!" >>"$RUN/backends"
+  SERVERS+="    server $name 127.0.0.1:${PORTS[i]} check cookie $name"$'\n'
+done
+for ((i = 0; i < REPLICAS; i++)); do
+  wait_healthy "http://127.0.0.1:${PORTS[i]}/_stcore/health" "app$((i + 1))" "${PIDS[i]}"
+done
+
+# the config: deploy/haproxy.cfg with the bind address and one server line per process
+"$PY" - "$ROOT/deploy/haproxy.cfg" "$RUN/haproxy.cfg" "$ADDR:$PORT" "$SERVERS" <<'PYEOF'
+import sys
+src, dst, bind, servers = sys.argv[1:5]
+text = open(src).read().replace("@BIND@", bind).replace("    @SERVERS@\n", servers)
+open(dst, "w").write(text)
+PYEOF
+haproxy -c -q -f "$RUN/haproxy.cfg"
+haproxy -db -f "$RUN/haproxy.cfg" >"$RUN/haproxy.log" 2>&1 &
+PIDS+=($!)
+wait_healthy "http://$ADDR:$PORT/_stcore/health" haproxy "$!"
+
+echo "run_balanced: ready: http://$ADDR:$PORT -> ${REPLICAS} processes on 127.0.0.1:${PORTS[*]}" \
+     "(sticky cookie CNNVIZ_BACKEND; logs in $RUN). Ctrl-C stops."
+# Until a signal arrives. A process that dies is reported; HAProxy's health check sends its
+# visitors to the others. Everything stops when the balancer or the last process is gone.
+BACKEND_PIDS=("${PIDS[@]:0:REPLICAS}")
+HAPROXY_PID="${PIDS[-1]}"
+serving=$REPLICAS
+while true; do
+  kill -0 "$HAPROXY_PID" 2>/dev/null || { echo "run_balanced: haproxy exited; stopping" >&2; exit 1; }
+  live=()
+  names=()
+  for ((i = 0; i < REPLICAS; i++)); do
+    if kill -0 "${BACKEND_PIDS[i]}" 2>/dev/null; then live+=("${BACKEND_PIDS[i]}"); names+=("app$((i + 1))"); fi
+  done
+  [ ${#live[@]} -gt 0 ] || { echo "run_balanced: every app process exited; stopping" >&2; exit 1; }
+  if [ ${#live[@]} -lt "$serving" ]; then
+    echo "run_balanced: an app process exited; still serving with ${names[*]}" >&2
+    serving=${#live[@]}
+  fi
+  set +e
+  wait -n "$HAPROXY_PID" "${live[@]}"
+  set -e
+done

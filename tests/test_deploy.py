@@ -1,0 +1,178 @@
+"""deploy/run_balanced.sh for real: two `streamlit run app.py` processes behind HAProxy on loopback.
+
+Health through the balancer, stickiness (a visitor stays on one process: its page, websocket and
+media), both processes get visitors, a session keeps its state across reruns and survives the loss
+of the other process, and SIGTERM tears everything down. Skipped without haproxy, except under
+CNNVIZ_STRICT=1 (CI), where a missing haproxy fails.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, _skip_or_fail, free_port
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import loadgen  # noqa: E402
+
+SCRIPT = ROOT / "deploy" / "run_balanced.sh"
+COOKIE = "CNNVIZ_BACKEND"
+
+
+def _get(url: str, cookie: str | None = None):
+    req = urllib.request.Request(url)
+    if cookie:
+        req.add_header("Cookie", cookie)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, r.headers, r.read()   # (case-insensitive: HAProxy lowercases names)
+
+
+def _listening(port: int) -> bool:
+    import socket
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def balanced():
+    if shutil.which("haproxy") is None:
+        _skip_or_fail("haproxy is not installed (apt-get install -y haproxy)")
+    ports = [free_port(), free_port()]
+    front = free_port()
+    log = tempfile.TemporaryFile()
+    env = dict(os.environ, CNNVIZ_BACKEND_PORTS=",".join(map(str, ports)), PYTHON=sys.executable,
+               CNNVIZ_KEEP_LOGS="0")
+    proc = subprocess.Popen(["bash", str(SCRIPT), "-p", str(front)], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
+    deadline = time.time() + 150
+    while "run_balanced: ready" not in output():
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("run_balanced.sh did not come up:\n" + output()[-4000:])
+        time.sleep(0.3)
+    run_dir = pathlib.Path(re.search(r"logs in (\S+?)\)", output()).group(1))
+    backends = {}
+    for line in (run_dir / "backends").read_text().split("\n"):
+        if line.strip():
+            name, port, pid = line.split()
+            backends[name] = (int(port), int(pid))
+    info = {"url": f"http://127.0.0.1:{front}", "proc": proc, "backends": backends, "output": output,
+            "run_dir": run_dir, "front": front}
+    yield info
+    if proc.poll() is None:          # the teardown test did not run: stop it here
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_health_through_the_balancer(balanced):
+    status, headers, body = _get(balanced["url"] + "/_stcore/health")
+    assert status == 200 and body.strip() == b"ok"
+    assert headers.get("X-Cnnviz-Backend") in balanced["backends"]
+
+
+def test_a_visitor_sticks_to_one_process_and_both_get_visitors(balanced):
+    url = balanced["url"]
+    seen = set()
+    for _ in range(6):                       # new visitors (no cookie)
+        status, headers, _ = _get(url + "/")
+        cookie = headers.get("Set-Cookie", "")
+        m = re.search(COOKIE + r"=(\w+)", cookie)
+        assert status == 200 and m, f"no {COOKIE} cookie: {cookie!r}"
+        assert headers.get("X-Cnnviz-Backend") == m.group(1)
+        seen.add(m.group(1))
+        for path in ("/", "/_stcore/health", "/convolution"):   # the same visitor again and again
+            _, again, _ = _get(url + path, cookie=f"{COOKIE}={m.group(1)}")
+            assert again.get("X-Cnnviz-Backend") == m.group(1)
+    assert seen == set(balanced["backends"]), f"visitors went to {seen} only"
+
+
+def test_sessions_work_through_the_balancer_and_spread_over_both(balanced):
+    async def scenario():
+        sessions = [loadgen.StreamlitSession(balanced["url"], i, run_timeout=120) for i in range(4)]
+        try:
+            for s in sessions:            # open together, as a class would
+                r = await s.open("/convolution")
+                assert r.ok, (r.errors, r.exceptions)
+                assert r.media_urls, "the page's pictures are served from /media/ of its process"
+            cookies = {s.cookies.get(COOKIE) for s in sessions}
+            assert cookies == set(balanced["backends"]), cookies
+            for s in sessions:            # websockets, media and state all on the right process
+                r = await s.set(s.find("conv_stride"), [2.0])
+                assert r.ok, (r.errors, r.exceptions)
+            assert all(s.media_errors == 0 for s in sessions)
+        finally:
+            for s in sessions:
+                await s.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_session_keeps_its_state_and_survives_losing_the_other_process(balanced):
+    size = re.compile(r"output \**(\d+) × (\d+)")
+
+    async def scenario():
+        s = loadgen.StreamlitSession(balanced["url"], 0, run_timeout=120)
+        try:
+            assert (await s.open("/convolution")).ok
+            mine = s.cookies[COOKIE]
+            one = size.search(s.text()).groups()
+            assert (await s.set(s.find("conv_stride"), [3.0])).ok
+            three = size.search(s.text()).groups()
+            assert int(three[0]) < int(one[0])
+            # the other process goes away; this session's process and websocket carry on
+            other = next(n for n in balanced["backends"] if n != mine)
+            port, pid = balanced["backends"][other]
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.time() + 30
+            while _listening(port) and time.time() < deadline:
+                await asyncio.sleep(0.2)
+            assert not _listening(port)
+            for _ in range(3):
+                await asyncio.sleep(0.5)
+                padding = s.find("conv_padding")
+                other_padding = next(o for o in padding.options() if o != s.states.get(padding.id))
+                r = await s.set(padding, other_padding)
+                assert r.ok, (r.errors, r.exceptions)
+                assert s.states[s.find("conv_stride").id] == [3.0]   # the session's state is still here
+            # new visitors now all reach the live process
+            await asyncio.sleep(3)        # health checks: 3 failures 1 s apart mark it down
+            for _ in range(3):
+                _, headers, _ = _get(balanced["url"] + "/")
+                assert headers.get("X-Cnnviz-Backend") == mine
+        finally:
+            await s.close()
+
+    asyncio.run(scenario())
+    assert "still serving with" in balanced["output"]()
+
+
+def test_sigterm_stops_the_balancer_and_every_process(balanced):
+    proc = balanced["proc"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(45) == 143
+    assert "run_balanced: stopped" in balanced["output"]()
+    assert not _listening(balanced["front"])
+    for port, pid in balanced["backends"].values():
+        assert not _listening(port)
+        assert not pathlib.Path(f"/proc/{pid}").exists() or "zombie" in pathlib.Path(f"/proc/{pid}/status").read_text()
+    assert not balanced["run_dir"].exists()
