@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import pathlib
-import statistics
 import sys
 import threading
 import time
@@ -27,6 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from cnnviz import activations, kernels  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_convolution import median_ms  # noqa: E402
+
 QUICK = "--quick" in sys.argv
 SEEDS = 8 if QUICK else 32
 NAMES = ("sigmoid", "tanh", "relu", "softplus")   # the page's default comparison
@@ -37,15 +39,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def median_ms(fn, repeats: int) -> float:
-    times = []
-    for i in range(repeats):
-        t = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def keras_model_per_seed(activation, depth, width, seed, initializer="glorot_uniform", batch=64):
