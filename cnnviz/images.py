@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import pathlib
 import re
 import struct
 import warnings
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from cnnviz import resources
 
 __all__ = [
     "ACCEPTED", "ACCEPTED_EXTENSIONS", "DEFAULT_SAMPLE", "ImageError", "Picture", "SAMPLES",
@@ -803,7 +804,8 @@ def fit_input(pixels: np.ndarray, height: int, width: int, channels: int) -> tup
 
 # --------------------------------------------------------------------------- samples
 
-SAMPLES_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained" / "samples"
+#: The folder of the bundled sample images and their index, samples.json.
+SAMPLES_DIR = resources.samples_dir()
 
 
 @dataclass(frozen=True)
@@ -821,8 +823,10 @@ def _read_samples() -> dict[str, Sample]:
     index = SAMPLES_DIR / "samples.json"
     try:
         entries = json.loads(index.read_text(encoding="utf-8"))["samples"]
-    except (OSError, ValueError, KeyError):
-        return {}
+    except (ValueError, KeyError) as e:
+        raise resources.MissingDataError(f"{index} is not a valid sample index ({e!r}).") from e
+    if not entries:
+        raise resources.MissingDataError(f"{index} lists no samples.")
     return {e["name"]: Sample(**{k: e.get(k, "") for k in Sample.__dataclass_fields__})
             for e in entries}
 

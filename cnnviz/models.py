@@ -12,7 +12,10 @@ import pathlib
 import keras
 from keras import layers
 
-PRETRAINED_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
+from cnnviz import resources
+
+#: The folder of the shipped models (name.keras) and their model cards (name.json).
+PRETRAINED_DIR = resources.pretrained_dir()
 
 
 def _conv_block(x, n: int, filters: int, batchnorm: bool):
@@ -87,7 +90,8 @@ PRETRAINED: dict[str, dict] = _read_cards()
 
 def model_path(name: str) -> pathlib.Path:
     if name not in PRETRAINED:
-        raise KeyError(f"No pretrained model {name!r}; available: {', '.join(PRETRAINED) or 'none'}.")
+        raise KeyError(f"No pretrained model {name!r} in {PRETRAINED_DIR}; "
+                       f"available: {', '.join(PRETRAINED) or 'none'}.")
     return PRETRAINED_DIR / f"{name}.keras"
 
 

@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 import pytest
 
-from cnnviz import model_files, settings
+from cnnviz import model_files, resources, settings
 from cnnviz.model_files import ModelFileError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -226,9 +226,8 @@ def test_a_small_conv_net_passes_the_checks_without_tensorflow(files, tmp_path):
 
 
 def test_the_shipped_models_pass_the_checks():
-    shipped = sorted((ROOT / "pretrained").glob("*.keras"))
-    if not shipped:
-        pytest.skip("no shipped models")
+    shipped = sorted(resources.pretrained_dir().glob("*.keras"))
+    assert len(shipped) == 3
     for path in shipped:
         checked = model_files.check_keras_file(path.read_bytes())
         assert checked.layers[0][1] == "InputLayer", path

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnnviz import models, probe
+from cnnviz import models, probe, resources
 
 
 def _keep_tensorflow_warm() -> None:
@@ -45,9 +45,6 @@ def _keep_tensorflow_warm() -> None:
 
 _keep_tensorflow_warm()
 
-UNTRAINED = "untrained digits_cnn"
-"""Offered only when no trained model has been shipped yet (random weights, said so on screen)."""
-
 DATASET_OF_SAMPLE = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "CIFAR-10": "cifar10"}
 
 
@@ -64,9 +61,17 @@ ORDER = ("mnist", "fashion_mnist", "cifar10")  # the lesson's order: digits, clo
 
 
 def available() -> list[str]:
-    """The models a visitor can pick: the shipped pretrained ones (or the untrained fallback)."""
+    """The models a visitor can pick: the shipped pretrained ones, in the lesson's order.
+
+    Raises resources.MissingDataError when none is installed (cnnviz ships three).
+    """
     names = sorted(models.PRETRAINED, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
-    return names or [UNTRAINED]
+    if not names:
+        raise resources.MissingDataError(
+            f"No pretrained model in {models.PRETRAINED_DIR} (each needs name.keras and name.json). "
+            "Restore pretrained/ from the repository and reinstall cnnviz if it is installed, or "
+            "train one: python -m cnnviz train --dataset mnist --out pretrained/mnist.keras")
+    return names
 
 
 def _warm(p: probe.Probe) -> None:
@@ -78,28 +83,10 @@ def _warm(p: probe.Probe) -> None:
     p.input_gradient(np.repeat(x[None], p.CHUNK, axis=0), 0)
 
 
-def _untrained():
-    """digits_cnn with random weights drawn from a fixed seed (the same in every process)."""
-    model = models.build("digits_cnn", "mnist")
-    rng = np.random.default_rng(0)
-    for layer in model.layers:
-        if hasattr(layer, "kernel"):
-            fan_in = int(np.prod(layer.kernel.shape[:-1]))
-            layer.kernel.assign(rng.normal(0.0, np.sqrt(2.0 / fan_in), layer.kernel.shape).astype("float32"))
-    return model
-
-
 @st.cache_resource(show_spinner="Loading the network (once per server)…", max_entries=8)
 def load(name: str) -> Loaded:
-    if name == UNTRAINED:
-        model = _untrained()
-        card = {"name": UNTRAINED, "dataset": "mnist", "architecture": "digits_cnn",
-                "class_names": [str(d) for d in range(10)], "test_accuracy": None}
-        trained = False
-    else:
-        model = models.load_pretrained(name)
-        card = dict(models.PRETRAINED[name])
-        trained = True
+    model = models.load_pretrained(name)
+    card = dict(models.PRETRAINED[name])
     p = probe.get_probe(model)
     _warm(p)
     # Streamlit runs a full garbage collection after every script run. With TensorFlow and
@@ -107,7 +94,7 @@ def load(name: str) -> Loaded:
     # freezing them once moves them out of the collector's way.
     gc.collect()
     gc.freeze()
-    return Loaded(name, model, p, card, trained)
+    return Loaded(name, model, p, card, trained=True)
 
 
 def load_own(model, name: str) -> Loaded:

@@ -41,18 +41,9 @@ THUMBNAIL = 112
 
 # --------------------------------------------------------------------------- shared state
 
-def _default_picture() -> images.Picture:
-    try:
-        return images.load_sample(images.DEFAULT_SAMPLE)
-    except (KeyError, OSError, images.ImageError):  # samples missing: a drawn disc keeps pages alive
-        yy, xx = np.mgrid[0:64, 0:64]
-        disc = ((xx - 32) ** 2 + (yy - 32) ** 2 < 400).astype(np.float32)
-        return images.Picture(disc, "placeholder disc", ("the bundled samples are missing",))
-
-
 def _ensure_picture() -> None:
     if PICTURE_KEY not in st.session_state:
-        st.session_state[PICTURE_KEY] = _default_picture()
+        st.session_state[PICTURE_KEY] = images.load_sample(images.DEFAULT_SAMPLE)
         st.session_state[ORIGIN_KEY] = ("sample", images.DEFAULT_SAMPLE)
 
 
@@ -177,12 +168,8 @@ def _show_error(origin_prefix: tuple) -> None:
 
 def _sample_control() -> str | None:
     names = list(images.SAMPLES)
-    if not names:
-        st.warning("No sample images found (pretrained/samples/ is missing).")
-        return None
-    default = names.index(images.DEFAULT_SAMPLE) if images.DEFAULT_SAMPLE in names else 0
-    name = st.selectbox("Sample image", names, index=default, format_func=sample_label,
-                        key=SAMPLE_KEY, persist_state="session",
+    name = st.selectbox("Sample image", names, index=names.index(images.DEFAULT_SAMPLE),
+                        format_func=sample_label, key=SAMPLE_KEY, persist_state="session",
                         help="Digits and clothes are 28 × 28 grey images (MNIST, Fashion-MNIST); "
                              "photos are 32 × 32 colour images (CIFAR-10).")
     if name is not None:
