@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -57,16 +58,22 @@ def free_port() -> int:
 
 
 def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run` headless on a free port and wait for /_stcore/health."""
+    """Start `streamlit run` headless on a free port and wait for /_stcore/health.
+
+    The server's output goes to an unnamed temporary file (a pipe nobody reads would block the
+    server once it has logged ~64 KB); server_output(proc) reads it.
+    """
     port = free_port()
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.fileWatcherType", "none", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    proc.log = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
@@ -74,7 +81,16 @@ def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT) -> tuple[sub
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("streamlit did not become healthy:\n" + proc.stdout.read().decode(errors="replace"))
+    proc.wait(10)
+    raise RuntimeError(f"streamlit did not become healthy (exit status {proc.returncode}); "
+                       f"the end of its output:\n{server_output(proc)[-5000:]}")
+
+
+def server_output(proc: subprocess.Popen) -> str:
+    """Everything a server from start_streamlit has printed so far (stdout and stderr)."""
+    fd = proc.log.fileno()
+    # pread leaves the file offset alone: the server shares it and keeps appending there.
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 @pytest.fixture(scope="session")

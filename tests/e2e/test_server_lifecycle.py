@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, start_streamlit, wait_for_app
+from conftest import ROOT, server_output, start_streamlit, wait_for_app
 
 EXIT_WITHIN = 5.0
 HEALTH_WITHIN = 1.0
@@ -46,7 +46,7 @@ def _terminate(proc: subprocess.Popen) -> tuple[int | None, float, str]:
         proc.kill()
         proc.wait(10)
     took = time.perf_counter() - start
-    return code, took, proc.stdout.read().decode(errors="replace")[-3000:]
+    return code, took, server_output(proc)[-3000:]
 
 
 @pytest.fixture
