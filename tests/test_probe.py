@@ -235,8 +235,12 @@ def test_contributions_split_the_logit_exactly(net):
     w = model.get_layer("logits").kernel.numpy()[:, 6]
     a = acts[p.index["relu_dense1"]].output
     np.testing.assert_allclose(con.contributions, (a * w)[con.units], **TOL)
+    # dropout2 passes relu_dense1 through unchanged at inference: the same exact split.
     same = probe.contributions(p, x, 6, "dropout2", activations=acts)
-    assert not same.exact or same.layer_name == "dropout2"
+    assert same.exact and same.layer_name == "dropout2"
+    assert same.bias == con.bias and same.logit == con.logit
+    np.testing.assert_array_equal(same.units, con.units)
+    np.testing.assert_array_equal(same.contributions, con.contributions)
 
 
 def test_contributions_elsewhere_are_gradient_times_activation(net):
@@ -271,14 +275,12 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 def test_grad_cam_of_trained_mnist_lights_up_the_ink(data_dir):
     """Per pixel, Grad-CAM of the true class puts more mass on the ink (dilated by 2 px) than
     off it: on average over 50 random test digits by a factor >= 1.5, and for >= 80% of them
     one by one (the default layer's maps are 5 x 5: some digits are judged by the empty space
     around the strokes, e.g. the sides of a "1")."""
-    if "mnist" not in models.PRETRAINED:
-        pytest.skip("pretrained/mnist.keras (with mnist.json) is not there yet: train it with "
-                    "`python -m cnnviz train --dataset mnist`")
     from cnnviz import data
     model = models.load_pretrained("mnist")
     p = probe.get_probe(model)

@@ -6,6 +6,8 @@ import pytest
 
 from cnnviz import cli, models, train
 
+pytestmark = pytest.mark.slow
+
 CARD_FIELDS = {"dataset", "architecture", "parameters", "epochs", "seed", "training_seconds", "machine",
                "command", "cnnviz_version", "date", "test_accuracy", "test_loss", "per_class_accuracy",
                "confusion_matrix", "class_names", "history"}

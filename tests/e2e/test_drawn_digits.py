@@ -10,10 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from cnnviz import models
 from tests.conftest import screenshot, wait_for_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _arc(cx, cy, rx, ry, a0, a1, n=24):
@@ -103,8 +102,6 @@ def prediction(page) -> str:
 
 
 def test_drawn_digits_are_recognised(app_url, page):
-    if "mnist" not in models.PRETRAINED:
-        pytest.skip("pretrained/mnist.keras is not there yet (python -m cnnviz train --dataset mnist)")
     page.set_default_timeout(60_000)
     page.goto(app_url + "/network")
     page.get_by_text("Prediction:").first.wait_for(timeout=120_000)

@@ -210,8 +210,6 @@ def test_tiny_image_with_a_big_kernel_falls_back_to_same_padding():
 
 
 def test_an_uploaded_picture_changes_the_output():
-    if not hasattr(widgets, "SOURCE_KEY") or not hasattr(widgets, "UPLOAD_KEY"):
-        pytest.skip("the sidebar has no uploader yet")
     at = _open()
     before = at.session_state[widgets.FEATURE_MAP_KEY][0].copy()
     at.segmented_control(key=widgets.SOURCE_KEY).set_value("Upload").run()

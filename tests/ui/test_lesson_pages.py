@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import pooling
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = "cnnviz/ui/pages/"
 
@@ -105,7 +107,8 @@ def test_pooling_controls_change_the_output():
     at.slider(key="pool_size").set_value(4).run()
     at.checkbox(key="pool_same_stride").check().run()
     assert not at.exception
-    assert at.number_input(key="pool_row").value <= 6
+    row = at.slider(key="pool_row")
+    assert row.max == 6 and row.value <= 6
 
 
 def test_pooling_window_selection_changes_the_numbers():
@@ -113,8 +116,8 @@ def test_pooling_window_selection_changes_the_numbers():
     first = markdown_with(at, "of the 4 values")
     window = markdown_with(at, "| **row ")
     assert window.count("★") == 1 and window.count("| **row ") == 2      # a 2×2 window, one winner
-    at.number_input(key="pool_row").set_value(0).run()
-    at.number_input(key="pool_col").set_value(0).run()
+    at.slider(key="pool_row").set_value(0).run()
+    at.slider(key="pool_col").set_value(0).run()
     assert not at.exception
     assert markdown_with(at, "of the 4 values") != first
 
@@ -125,10 +128,15 @@ def test_pooling_translation_and_dropout():
     at.slider(key="pool_shift").set_value(3).run()
     assert metric(at, "map before pooling changed by") != one_px
 
-    kept = metric(at, "units kept")
+    # The mask is pooling.dropout_mask of the pooled map at rate 0.5; a new mask, a new seed.
+    n = int(metric(at, "units kept").split(" of ")[1])
+    assert metric(at, "units kept") == f"{pooling.dropout_mask(n, 0.5, 0).sum()} of {n}"
+    sums = metric(at, "sum before → after")
     at.button(key="drop_resample").click().run()
     assert not at.exception
-    assert metric(at, "units kept") != kept or at.session_state["drop_seed"] == 1
+    assert at.session_state["drop_seed"] == 1
+    assert metric(at, "units kept") == f"{pooling.dropout_mask(n, 0.5, 1).sum()} of {n}"
+    assert metric(at, "sum before → after") != sums
     assert metric(at, "scale for survivors") == "× 2"
     at.radio(key="drop_mode").set_value("inference").run()
     assert metric(at, "scale for survivors") == "× 1"
@@ -202,7 +210,7 @@ def test_conv1d_bad_typed_values_show_error_and_keep_state():
 def test_lesson_figures_are_valid_plotly_and_images():
     import plotly.graph_objects as go
 
-    from cnnviz import activations, kernels, pooling
+    from cnnviz import activations, kernels
     from cnnviz.ui import figures
 
     x = np.linspace(-5, 5, 41)

@@ -207,14 +207,13 @@ def test_overlay_and_picture_images():
         figures.overlay_heat(x, heat[:5], 0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10"])
 def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
     """Choosing a sample in the sidebar pre-selects the network trained on its dataset, which
     then recognises every sample of that dataset (they come from the test sets)."""
-    from cnnviz import images, models
+    from cnnviz import images
     from cnnviz.ui import widgets
-    if dataset not in models.PRETRAINED:
-        pytest.skip(f"pretrained/{dataset}.keras is not there yet")
     wanted = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
     samples = [k for k, s in images.SAMPLES.items() if s.dataset == wanted]
     at = open_page()
@@ -229,35 +228,11 @@ def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
     assert len(wrong) <= len(samples) // 6, wrong
 
 
-@pytest.fixture
-def cifar_model(tmp_path, monkeypatch):
-    """The CIFAR-10 network: the shipped one, or (until it is trained) small_vgg with random
-    weights saved to a temporary file and registered for this test only."""
-    from cnnviz import models
-    from cnnviz.ui import model_cache
-    if "cifar10" in models.PRETRAINED:
-        yield "cifar10"
-        return
-    import keras
-    keras.utils.set_random_seed(0)
-    path = tmp_path / "cifar10.keras"
-    models.build("small_vgg", "cifar10").save(path)
-    card = {"name": "cifar10", "dataset": "cifar10", "architecture": "small_vgg",
-            "class_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                            "horse", "ship", "truck"], "test_accuracy": None}
-    original = models.model_path
-    monkeypatch.setitem(models.PRETRAINED, "cifar10", card)
-    monkeypatch.setattr(models, "model_path", lambda n: path if n == "cifar10" else original(n))
-    model_cache.load.clear()
-    yield "cifar10"
-    model_cache.load.clear()
-
-
-def test_colour_network_layers_and_explanations(cifar_model):
+def test_colour_network_layers_and_explanations():
     from cnnviz.ui import widgets
     at = open_page()
     by_key(at.selectbox, widgets.SAMPLE_KEY).set_value("cifar-cat").run()
-    assert by_key(at.selectbox, "net_model").value == cifar_model
+    assert by_key(at.selectbox, "net_model").value == "cifar10"
     prediction(at)
     layers = [layer_name(o) for o in by_key(at.selectbox, "net_layer").options]
     assert "conv6" in layers and "pool3" in layers
@@ -288,9 +263,6 @@ def test_streamlit_no_longer_empties_tensorflows_kernel_cache(at):
 
 
 def test_layer_choice_follows_to_another_network_with_fresh_labels():
-    from cnnviz import models
-    if not {"mnist", "cifar10"} <= set(models.PRETRAINED):
-        pytest.skip("needs the mnist and cifar10 networks")
     at = open_page()
     by_key(at.selectbox, "net_layer").set_value("relu3").run()
     by_key(at.selectbox, "net_model").set_value("cifar10").run()
