@@ -32,14 +32,15 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 
 
-def _f(x) -> Array:
+def _as_float(x) -> Array:
+    """x as a float array, at least float32 (NumPy's promotion: float64 and int32/int64 give float64)."""
     return np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
 
 
 # ---------------------------------------------------------------- the functions
 def sigmoid(x) -> Array:
     """1 / (1 + e^-x), computed without overflow for large |x|."""
-    x = _f(x)
+    x = _as_float(x)
     e = np.exp(-np.abs(x))            # in (0, 1]: never overflows
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype)
 
@@ -50,27 +51,27 @@ def d_sigmoid(x) -> Array:
 
 
 def relu(x) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return np.maximum(x, 0).astype(x.dtype)
 
 
 def d_relu(x) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return (x > 0).astype(x.dtype)    # 0 at x = 0, like TensorFlow's ReluGrad
 
 
 def tanh(x) -> Array:
-    return np.tanh(_f(x))
+    return np.tanh(_as_float(x))
 
 
 def d_tanh(x) -> Array:
-    t = np.tanh(_f(x))
+    t = np.tanh(_as_float(x))
     return 1.0 - t * t
 
 
 def softplus(x) -> Array:
     """ln(1 + e^x) = logaddexp(0, x): stable for any x."""
-    x = _f(x)
+    x = _as_float(x)
     return np.logaddexp(np.zeros((), x.dtype), x)
 
 
@@ -80,22 +81,22 @@ def d_softplus(x) -> Array:
 
 
 def leaky_relu(x, negative_slope: float = LEAKY_RELU_SLOPE) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return np.where(x > 0, x, negative_slope * x).astype(x.dtype)
 
 
 def d_leaky_relu(x, negative_slope: float = LEAKY_RELU_SLOPE) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
 
 
 def elu(x, alpha: float = ELU_ALPHA) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
 
 
 def d_elu(x, alpha: float = ELU_ALPHA) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
 
 
@@ -106,24 +107,24 @@ def _normal_cdf(x: Array) -> Array:
 
 def gelu(x) -> Array:
     """Exact GELU, x * Phi(x) (keras.activations.gelu with approximate=False)."""
-    x = _f(x)
+    x = _as_float(x)
     return x * _normal_cdf(x)
 
 
 def d_gelu(x) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     pdf = (_INV_SQRT_2PI * np.exp(-0.5 * x.astype(np.float64) ** 2)).astype(x.dtype)
     return _normal_cdf(x) + x * pdf
 
 
 def silu(x) -> Array:
     """x * sigmoid(x), also called swish."""
-    x = _f(x)
+    x = _as_float(x)
     return x * sigmoid(x)
 
 
 def d_silu(x) -> Array:
-    x = _f(x)
+    x = _as_float(x)
     s = sigmoid(x)
     return s + x * s * (1.0 - s)
 
@@ -193,8 +194,8 @@ def _compiled_norms(activation: str) -> Callable:
 
     Its inputs are tensors (the batch, the labels, the hidden kernels stacked as
     (depth, width, width), the head's kernel), so a new seed or size never traces again
-    and nothing is kept per seed: the old version built and cached a Keras model per seed
-    (about 10 MB each, no plateau) behind a lock that made visitors wait for each other.
+    and nothing is kept per seed (a Keras model per seed would take about 10 MB each, with
+    no plateau), and no lock makes visitors wait for each other.
     """
     fn = _compiled.get(activation)
     if fn is not None:

@@ -162,8 +162,12 @@ def _as_kernel(kernel) -> np.ndarray:
     return finite_grid(kernel, "the kernel", "k×k or k×k×C")
 
 
-def _plan(img: np.ndarray, ker: np.ndarray, stride, padding, dilation, depthwise):
-    """Validate everything once; returns (channel-first image, channel-first kernel, sizes)."""
+def _plan(img: np.ndarray, ker: np.ndarray, stride, padding, dilation):
+    """Check the arguments shared by convolve() and window() once.
+
+    Returns (stride, dilation, (out_h, out_w), ((top, bottom), (left, right))): the checked
+    stride and dilation, the output size and the zeros padded on each side.
+    """
     stride = _check_int("stride", stride, 1)
     dilation = _check_int("dilation", dilation, 1)
     padding = _check_padding(padding)
@@ -227,7 +231,7 @@ def convolve(image, kernel, stride: int = 1, padding="valid", dilation: int = 1,
     """
     img = _as_image(image)
     ker = _as_kernel(kernel)
-    stride, dilation, out_hw, pads = _plan(img, ker, stride, padding, dilation, depthwise)
+    stride, dilation, out_hw, pads = _plan(img, ker, stride, padding, dilation)
     bias_arr = np.asarray(bias, dtype=np.float32)
     if bias_arr.ndim > 1 or (bias_arr.ndim == 1 and not depthwise):
         raise ValueError("bias must be one number (or one per channel when depthwise).")
@@ -308,7 +312,7 @@ def window(image, kernel, row: int, col: int, stride: int = 1, padding="valid", 
     """
     img = _as_image(image)
     ker = _as_kernel(kernel)
-    stride, dilation, (oh, ow), ((pt, _), (pl, _)) = _plan(img, ker, stride, padding, dilation, depthwise)
+    stride, dilation, (oh, ow), ((pt, _), (pl, _)) = _plan(img, ker, stride, padding, dilation)
     row = _check_int("row", row, 0)
     col = _check_int("col", col, 0)
     if row >= oh or col >= ow:

@@ -127,7 +127,8 @@ def shape_text(shape) -> str:
     return ", ".join(str(d) for d in shape)
 
 
-def _np(v) -> np.ndarray:
+def _weights(v) -> np.ndarray:
+    """A layer's variable (kernel, bias, ...) as a float32 NumPy array."""
     return np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32)
 
 
@@ -139,16 +140,16 @@ def _layer_info(layer, kind: str) -> dict[str, Any]:
     cfg = layer.get_config()
     info: dict[str, Any] = {"class": type(layer).__name__}
     if kind == "conv":
-        info.update(kernel=_np(layer.kernel), bias=_np(layer.bias) if layer.use_bias else None,
+        info.update(kernel=_weights(layer.kernel), bias=_weights(layer.bias) if layer.use_bias else None,
                     filters=cfg.get("filters"), kernel_size=tuple(cfg.get("kernel_size", ())),
                     strides=tuple(cfg.get("strides", ())), padding=cfg.get("padding"),
                     dilation=tuple(cfg.get("dilation_rate", ())),
                     activation=_activation_name(layer.activation))
     elif kind == "batchnorm" and isinstance(layer, keras.layers.BatchNormalization):
         n = int(layer.moving_mean.shape[0])
-        info.update(gamma=_np(layer.gamma) if layer.scale else np.ones(n, np.float32),
-                    beta=_np(layer.beta) if layer.center else np.zeros(n, np.float32),
-                    mean=_np(layer.moving_mean), variance=_np(layer.moving_variance),
+        info.update(gamma=_weights(layer.gamma) if layer.scale else np.ones(n, np.float32),
+                    beta=_weights(layer.beta) if layer.center else np.zeros(n, np.float32),
+                    mean=_weights(layer.moving_mean), variance=_weights(layer.moving_variance),
                     epsilon=float(layer.epsilon))
     elif kind == "pool":
         info.update(mode="max" if "Max" in type(layer).__name__ else "average",
@@ -157,7 +158,7 @@ def _layer_info(layer, kind: str) -> dict[str, Any]:
     elif kind == "dropout":
         info.update(rate=float(cfg.get("rate", 0.0)))
     elif kind == "dense":
-        info.update(kernel=_np(layer.kernel), bias=_np(layer.bias) if layer.use_bias else None,
+        info.update(kernel=_weights(layer.kernel), bias=_weights(layer.bias) if layer.use_bias else None,
                     units=int(cfg["units"]), activation=_activation_name(layer.activation))
     elif kind == "activation":
         if isinstance(layer, keras.layers.ReLU):
@@ -502,22 +503,23 @@ def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], t
     for spec in reversed(chain[:-1]):            # chain[-1] is the input layer
         if len(spec.output_shape) != 3:
             return None
-        i = spec.info
-        if spec.kind == "conv" and len(i.get("kernel_size", ())) == 2:
-            ks, ss = i["kernel_size"], i["strides"]
-            ds = i.get("dilation") or (1, 1)
-        elif spec.kind == "pool" and len(i.get("pool_size", ())) == 2:
-            ks, ss, ds = i["pool_size"], i["strides"] or i["pool_size"], (1, 1)
+        info = spec.info
+        if spec.kind == "conv" and len(info.get("kernel_size", ())) == 2:
+            size, strides = info["kernel_size"], info["strides"]
+            dilation = info.get("dilation") or (1, 1)
+        elif spec.kind == "pool" and len(info.get("pool_size", ())) == 2:
+            size, strides, dilation = info["pool_size"], info["strides"] or info["pool_size"], (1, 1)
         elif spec.kind in ("batchnorm", "activation", "dropout"):
             continue
         else:
             return None
         n_in = p.spec(spec.input_name).output_shape[:2]
         for ax in range(2):
-            k_eff = ds[ax] * (ks[ax] - 1) + 1
-            pad = _same_pad_before(n_in[ax], k_eff, ss[ax]) if i.get("padding") == "same" else 0
+            k_eff = dilation[ax] * (size[ax] - 1) + 1
+            same = info.get("padding") == "same"
+            pad = _same_pad_before(n_in[ax], k_eff, strides[ax]) if same else 0
             start[ax] += ((k_eff - 1) / 2 - pad) * jump[ax]
-            jump[ax] *= ss[ax]
+            jump[ax] *= strides[ax]
     return (start[0], start[1]), (jump[0], jump[1])
 
 

@@ -29,7 +29,6 @@ class KernelChoice:
     kernel: np.ndarray      # kh×kw float64: exactly the numbers in the grid
     bias: float
     name: str               # preset name, or "custom (edited from <preset>)"
-    error: str | None       # the message shown when the typed grid was refused
 
 
 def format_cells(kernel: np.ndarray) -> list[list[str]]:
@@ -90,14 +89,14 @@ def link_params(key: str, default: str) -> list[url_state.Param]:
 
 
 def _follow_link(key: str, default: str) -> None:
-    ss = st.session_state
-    ss[f"{key}_preset"] = ss.get(f"{key}_link_preset") or default
+    state = st.session_state
+    state[f"{key}_preset"] = state.get(f"{key}_link_preset") or default
     _on_preset(key)
-    cells = ss.get(f"{key}_link_cells")
+    cells = state.get(f"{key}_link_cells")
     if cells:
         _set_grid(key, kernels.parse_kernel(cells))
-        ss[f"{key}_size"] = len(cells)
-        ss[f"{key}_edited"] = True
+        state[f"{key}_size"] = len(cells)
+        state[f"{key}_edited"] = True
 
 
 def _frame(cells: list[list[str]]) -> pd.DataFrame:
@@ -148,18 +147,18 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
 
     linked: a shared link was just opened; its preset and cells (link_params) replace the grid.
     """
-    ss = st.session_state
+    state = st.session_state
     if linked:
         _follow_link(key, default)
-    elif f"{key}_base" not in ss:
-        ss[f"{key}_preset"] = default
+    elif f"{key}_base" not in state:
+        state[f"{key}_preset"] = default
         _on_preset(key)
-    ss.setdefault(f"{key}_bias", 0.0)
+    state.setdefault(f"{key}_bias", 0.0)
 
     names = list(kernels.PRESETS)
     st.selectbox("Preset kernel", names, key=f"{key}_preset", on_change=_on_preset, args=(key,),
                  help="Start from a classic image-processing kernel, then edit its numbers below.")
-    origin = ss[f"{key}_origin"]
+    origin = state[f"{key}_origin"]
     st.info(f"**{origin}**: {kernels.DESCRIPTIONS[origin]}")
 
     with share.secondary(f"{key}_size_bias"):
@@ -171,26 +170,24 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
                                    min_value=-kernels.MAX_ABS_VALUE, max_value=kernels.MAX_ABS_VALUE,
                                    format="%.3f")
 
-    base = ss[f"{key}_base"]
+    base = state[f"{key}_base"]
     size = len(base)
     st.caption("Type a number in any cell: 2, -0.5 or 1/9 all work.")
     typed = st.data_editor(
-        _frame(base), key=f"{key}_grid_{ss[f'{key}_ver']}", num_rows="fixed", hide_index=False,
+        _frame(base), key=f"{key}_grid_{state[f'{key}_ver']}", num_rows="fixed", hide_index=False,
         width="content",
         column_config={str(c + 1): st.column_config.TextColumn(str(c + 1), width=70)
                        for c in range(size)})
 
-    error = None
     try:
         kernel = kernels.parse_kernel(typed)
     except ValueError as exc:
-        error = str(exc)
-        kernel = ss[f"{key}_good"]
-        st.error(f"{error} Still using the last valid kernel.", icon="⚠️")
+        kernel = state[f"{key}_good"]
+        st.error(f"{exc} Still using the last valid kernel.", icon="⚠️")
     else:
-        if not np.array_equal(kernel, ss[f"{key}_good"]):
-            ss[f"{key}_edited"] = True
-        ss[f"{key}_good"] = kernel
+        if not np.array_equal(kernel, state[f"{key}_good"]):
+            state[f"{key}_edited"] = True
+        state[f"{key}_good"] = kernel
 
     with share.secondary(f"{key}_buttons"):
         c_norm, c_reset = st.columns(2)
@@ -199,14 +196,13 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
                   width="stretch")
     c_reset.button(f"Reset to “{origin}”", key=f"{key}_reset", on_click=_on_reset, args=(key,),
                    width="stretch")
-    if f"{key}_msg" in ss:
-        st.error(ss.pop(f"{key}_msg"), icon="⚠️")
-        error = error or "normalise"
+    if f"{key}_msg" in state:
+        st.error(state.pop(f"{key}_msg"), icon="⚠️")
 
     total = float(kernel.sum())
     st.caption(f"Weights add up to {total:.4g}.")
-    edited = bool(ss.get(f"{key}_edited"))
+    edited = bool(state.get(f"{key}_edited"))
     name = f"{CUSTOM} (edited from {origin})" if edited else origin
-    ss[f"{key}_link_preset"] = origin
-    ss[f"{key}_link_cells"] = format_cells(kernel) if edited else None
-    return KernelChoice(np.array(kernel, dtype=np.float64), float(bias), name, error)
+    state[f"{key}_link_preset"] = origin
+    state[f"{key}_link_cells"] = format_cells(kernel) if edited else None
+    return KernelChoice(np.array(kernel, dtype=np.float64), float(bias), name)
