@@ -372,7 +372,7 @@ def to_png(img, level: int = 1) -> bytes:
 
 
 # --------------------------------------------------------------------------- lessons: activations, pooling, Conv1D
-# (issue D) Curves and signals as Plotly figures; pooled maps as one enlarged PIL image each.
+# Curves and signals as Plotly figures; pooled maps as one enlarged PIL image each.
 # The Plotly builders assemble plain dicts and skip Plotly's per-property validation (it cost
 # ~40 ms a chart here); tests/ui/test_lesson_pages.py validates them once with go.Figure(spec).
 
@@ -548,7 +548,7 @@ def conv1d_figure(signal, output, taps, weights, selected: int, stride: int = 1,
     return _unvalidated_figure(data, layout)
 
 
-# --------------------------------------------------------------------------- convolution lab (issue A)
+# --------------------------------------------------------------------------- convolution lab
 # The feature map (Plotly, downsampled when large), the step-through's receptive field on the
 # input, the chosen cell on the output, and the patch × kernel = products arithmetic.
 # Plotly figures are built as plain dicts without per-property validation (go.Figure's

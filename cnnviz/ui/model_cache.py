@@ -54,7 +54,6 @@ class Loaded:
     model: Any            # keras.Model
     probe: probe.Probe
     card: dict            # the model card (dataset, class_names, test_accuracy, ...)
-    trained: bool
 
 
 ORDER = ("mnist", "fashion_mnist", "cifar10")  # the lesson's order: digits, clothes, photos
@@ -94,7 +93,7 @@ def load(name: str) -> Loaded:
     # freezing them once moves them out of the collector's way.
     gc.collect()
     gc.freeze()
-    return Loaded(name, model, p, card, trained=True)
+    return Loaded(name, model, p, card)
 
 
 def load_own(model, name: str) -> Loaded:
@@ -110,4 +109,4 @@ def load_own(model, name: str) -> Loaded:
     card = {"name": name, "dataset": None, "architecture": model.name, "own": True,
             "class_names": [f"class {i}" for i in range(n_classes)], "test_accuracy": None,
             "parameters": int(model.count_params())}
-    return Loaded(name, model, p, card, trained=True)
+    return Loaded(name, model, p, card)

@@ -184,17 +184,17 @@ def begin_run() -> None:
 
 def restore(params: Sequence[Param], scope: str) -> bool:
     """Apply the address bar's values for `params` if they came from outside; True if applied."""
-    ss = st.session_state
-    ss.setdefault(_ACTIVE_SCOPES, {})[scope] = list(params)
+    state = st.session_state
+    state.setdefault(_ACTIVE_SCOPES, {})[scope] = list(params)
     size = sum(len(k) + len(v) + 2 for k in st.query_params for v in st.query_params.get_all(k))
     if size > MAX_QUERY_CHARS:
-        if ss.get(_PUBLISHED + scope) != "too long":
+        if state.get(_PUBLISHED + scope) != "too long":
             _problem(f"the link is {size:,} characters long (at most {MAX_QUERY_CHARS:,} are read), "
                      "so all of it was ignored")
-            ss[_PUBLISHED + scope] = "too long"
+            state[_PUBLISHED + scope] = "too long"
         return False
     incoming = _incoming({p.name for p in params})
-    if not incoming or incoming == ss.get(_PUBLISHED + scope):
+    if not incoming or incoming == state.get(_PUBLISHED + scope):
         return False
     for p in params:
         raw = incoming.get(p.name)
@@ -207,10 +207,10 @@ def restore(params: Sequence[Param], scope: str) -> bool:
             except ValueError as exc:
                 _problem(f"{p.name} ({exc})")
         if value is None:
-            ss.pop(p.key, None)
+            state.pop(p.key, None)
         else:
-            ss[p.key] = list(value) if isinstance(value, list) else value
-    ss[_PUBLISHED + scope] = incoming
+            state[p.key] = list(value) if isinstance(value, list) else value
+    state[_PUBLISHED + scope] = incoming
     return True
 
 
@@ -229,12 +229,12 @@ def current(params: Sequence[Param]) -> dict[str, str]:
 
 def publish() -> dict[str, str]:
     """Write the settings of every scope restored in this run to the address bar."""
-    ss = st.session_state
+    state = st.session_state
     wanted: dict[str, str] = {}
-    for scope, params in ss.get(_ACTIVE_SCOPES, {}).items():
+    for scope, params in state.get(_ACTIVE_SCOPES, {}).items():
         values = current(params)
         wanted.update(values)
-        ss[_PUBLISHED + scope] = {k: v for k, v in values.items()} or None
+        state[_PUBLISHED + scope] = {k: v for k, v in values.items()} or None
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
     return wanted

@@ -34,7 +34,7 @@ PADDINGS = {"valid": "valid: none", "same": "same: output size = input size ÷ s
 PLAY_SECONDS = 0.8
 PICTURE_SIDE = 400       # px: pictures are drawn this big, then fitted to their column
 HEATMAP_SIDE = 256       # larger maps are drawn at every n-th row/column (hover stays exact)
-ss = st.session_state
+state = st.session_state
 PARAMS = [
     *link_params("conv_kernel", "Sobel x"),
     url_state.integer("stride", "conv_stride", 1, 5, 1),
@@ -75,11 +75,11 @@ def _gray(pixels: np.ndarray) -> np.ndarray:
 def _memo(name: str, source, params: tuple, compute):
     """Keep the last result per session: recomputed only when the picture object or params change."""
     slot = f"conv_memo_{name}"
-    hit = ss.get(slot)
+    hit = state.get(slot)
     if hit is not None and hit[0] is source and hit[1] == params:
         return hit[2]
     value = compute()
-    ss[slot] = (source, params, value)
+    state[slot] = (source, params, value)
     return value
 
 
@@ -141,7 +141,7 @@ with left:
                            "(2d+1)×(2d+1) area.")
     st.radio("Padding (zeros around the image)", list(PADDINGS), format_func=PADDINGS.get,
              key="conv_padding")
-    if ss["conv_padding"] == "explicit":
+    if state["conv_padding"] == "explicit":
         st.number_input("p (zeros added on every side)", 0, 10, 1, step=1, key="conv_p")
     if is_rgb:
         st.radio("This is a colour image. Filter…", list(MODES), format_func=MODES.get, key="conv_mode",
@@ -150,17 +150,17 @@ with left:
         st.caption("This image is grayscale: the kernel slides over its single channel.")
     slide_message = st.empty()
 
-mode = ss.get("conv_mode", "sum") if is_rgb else "gray"
-padding = ss["conv_padding"] if ss["conv_padding"] != "explicit" else int(ss.get("conv_p", 1))
-wanted = Slide(int(ss["conv_stride"]), padding, int(ss["conv_dilation"]))
+mode = state.get("conv_mode", "sum") if is_rgb else "gray"
+padding = state["conv_padding"] if state["conv_padding"] != "explicit" else int(state.get("conv_p", 1))
+wanted = Slide(int(state["conv_stride"]), padding, int(state["conv_dilation"]))
 kernel = choice.kernel
 try:
     _check_slide(wanted, pixels.shape, kernel.shape)
     slide = wanted
-    ss["conv_last_slide"] = wanted
+    state["conv_last_slide"] = wanted
 except ValueError as exc:
     slide = None
-    for fallback in (ss.get("conv_last_slide"), Slide(1, "same", 1)):
+    for fallback in (state.get("conv_last_slide"), Slide(1, "same", 1)):
         try:
             if fallback is not None:
                 _check_slide(fallback, pixels.shape, kernel.shape)
@@ -207,7 +207,7 @@ with right:
         else:
             shown = out2d
             what = "the feature map"
-        fig, step = _memo("heatmap", out, (ss.get("conv_channel") if depthwise else None, share.presenting()),
+        fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None, share.presenting()),
                           lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
                                                              height=share.scaled(460)))
         st.markdown(f"**Output: {what}**  \n:gray[blue < 0 < red · hover for values]")
@@ -239,42 +239,42 @@ playing = st.toggle("▶ Play: slide the window automatically", key="conv_play")
 
 def _advance(oh: int, ow: int) -> None:
     jump_c, jump_r = max(1, math.ceil(ow / 24)), max(1, math.ceil(oh / 24))
-    r, c = ss.get("conv_row", 0), ss.get("conv_col", 0) + jump_c
+    r, c = state.get("conv_row", 0), state.get("conv_col", 0) + jump_c
     if c >= ow:
         r, c = r + jump_r, 0
     if r >= oh:
         r = 0
-    ss["conv_row"], ss["conv_col"] = r, c
+    state["conv_row"], state["conv_col"] = r, c
 
 
 def _on_click_input(geometry) -> None:
     """A click on the input picks the output whose window is centred nearest the click."""
-    val = ss.get("conv_click_in")
+    val = state.get("conv_click_in")
     if not val:
         return
     f, natural_width, stride, eff_h, eff_w, oh, ow = geometry
     browser = val["width"] / natural_width if val.get("width") else 1.0  # shown vs drawn size
     row_p = val["y"] / (f * browser)
     col_p = val["x"] / (f * browser)
-    ss["conv_row"] = int(np.clip(round((row_p - 0.5 - (eff_h - 1) / 2) / stride), 0, oh - 1))
-    ss["conv_col"] = int(np.clip(round((col_p - 0.5 - (eff_w - 1) / 2) / stride), 0, ow - 1))
+    state["conv_row"] = int(np.clip(round((row_p - 0.5 - (eff_h - 1) / 2) / stride), 0, oh - 1))
+    state["conv_col"] = int(np.clip(round((col_p - 0.5 - (eff_w - 1) / 2) / stride), 0, ow - 1))
 
 
 def _on_click_output(geometry) -> None:
-    val = ss.get("conv_click_out")
+    val = state.get("conv_click_out")
     if not val:
         return
     f, natural_width, oh, ow = geometry
     f = f * (val["width"] / natural_width if val.get("width") else 1.0)
-    ss["conv_row"] = int(np.clip(val["y"] // f, 0, oh - 1))
-    ss["conv_col"] = int(np.clip(val["x"] // f, 0, ow - 1))
+    state["conv_row"] = int(np.clip(val["y"] // f, 0, oh - 1))
+    state["conv_col"] = int(np.clip(val["x"] // f, 0, ow - 1))
 
 
 def step_through(x, out, kernel, bias, slide, mode, playing):
     oh, ow = out.shape[:2]
-    if "conv_row" not in ss:   # start somewhere interesting: the strongest response
+    if "conv_row" not in state:   # start somewhere interesting: the strongest response
         r, c = np.unravel_index(int(np.argmax(np.abs(out.sum(axis=2) if out.ndim == 3 else out))), (oh, ow))
-        ss["conv_row"], ss["conv_col"] = int(r), int(c)
+        state["conv_row"], state["conv_col"] = int(r), int(c)
     if playing:
         _advance(oh, ow)
     c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
@@ -285,7 +285,7 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
                                      only_one="Output column: 0 (the only one)")
         if mode == "sum":
             st.radio("Show the numbers of channel", CHANNELS, horizontal=True, key="conv_channel")
-        channel = CHANNELS.index(ss.get("conv_channel", "red")) if mode != "gray" else None
+        channel = CHANNELS.index(state.get("conv_channel", "red")) if mode != "gray" else None
     win = kernels.window(x, kernel, row, col, slide.stride, slide.padding, slide.dilation,
                          bias=bias, depthwise=mode == "depthwise")
     pads = (kernels.pad_amounts(x.shape[0], kernel.shape[0], slide.stride, slide.padding, slide.dilation),

@@ -331,9 +331,9 @@ def conv_view(act, acts_by_name, ch: int) -> None:
 
 
 def batchnorm_view(act, acts_by_name, ch: int) -> None:
-    i = act.info
-    g, be, mu, var, eps = (float(i["gamma"][ch]), float(i["beta"][ch]), float(i["mean"][ch]),
-                           float(i["variance"][ch]), i["epsilon"])
+    info = act.info
+    g, be, mu, var, eps = (float(info["gamma"][ch]), float(info["beta"][ch]), float(info["mean"][ch]),
+                           float(info["variance"][ch]), info["epsilon"])
     a = g / np.sqrt(var + eps)
     x_in = acts_by_name[act.input_name].output[..., ch]
     r, q = np.unravel_index(np.argmax(np.abs(x_in)), x_in.shape)
@@ -367,10 +367,10 @@ def activation_view(act, acts_by_name, ch: int) -> None:
 
 
 def pool_view(act, acts_by_name, ch: int) -> None:
-    i = act.info
+    info = act.info
     before = acts_by_name[act.input_name].output[..., ch]
-    mode = {"max": "max", "average": "avg"}[i["mode"]]
-    res = pooling.pool2d(before, i["pool_size"], i["strides"], i["padding"], mode)
+    mode = {"max": "max", "average": "avg"}[info["mode"]]
+    res = pooling.pool2d(before, info["pool_size"], info["strides"], info["padding"], mode)
     diff = float(np.abs(res.output - act.output[..., ch]).max())
     marks = None
     if res.winners is not None:
@@ -383,7 +383,7 @@ def pool_view(act, acts_by_name, ch: int) -> None:
     with c1:
         st.plotly_chart(figures.map_heatmap(before, f"input ({act.input_name}), white lines: the windows",
                                             "viridis", 0.0, m, height=380, marks=marks,
-                                            grid=i["strides"] if i["strides"] == i["pool_size"] else None),
+                                            grid=info["strides"] if info["strides"] == info["pool_size"] else None),
                         config=CONFIG, key="net_pool_in")
     with c2:
         st.plotly_chart(figures.map_heatmap(act.output[..., ch], f"output ({act.name})", "viridis",
@@ -477,28 +477,28 @@ def dropout_view(act, acts_by_name) -> None:
 
 
 def layer_text(act, loaded) -> str:
-    i = act.info
+    info = act.info
     if act.kind == "conv":
-        k = i["kernel"]
+        k = info["kernel"]
         return TEXT["conv"].format(n=k.shape[3], k=f"{k.shape[0]} × {k.shape[1]}", cin=k.shape[2],
-                                   bias=", adds a bias" if i["bias"] is not None else "")
+                                   bias=", adds a bias" if info["bias"] is not None else "")
     if act.kind == "pool":
-        mode = i["mode"]
+        mode = info["mode"]
         return TEXT["pool"].format(mode="Max" if mode == "max" else "Average",
-                                   k=" × ".join(map(str, i["pool_size"])),
+                                   k=" × ".join(map(str, info["pool_size"])),
                                    what="largest value" if mode == "max" else "average",
-                                   s=" × ".join(map(str, i["strides"])))
+                                   s=" × ".join(map(str, info["strides"])))
     if act.kind == "flatten":
         src = loaded.probe.spec(act.input_name).output_shape if act.input_name else act.shape
         return TEXT["flatten"].format(shape=shape_text(src), n=act.output.size)
     if act.kind == "dropout":
-        return TEXT["dropout"].format(rate=f"{i['rate']:g}", pct=f"{i['rate']:.0%}")
+        return TEXT["dropout"].format(rate=f"{info['rate']:g}", pct=f"{info['rate']:.0%}")
     if act.kind == "dense":
-        base = TEXT["dense"].format(nin=i["kernel"].shape[0], units=i["units"], params=act.params)
+        base = TEXT["dense"].format(nin=info["kernel"].shape[0], units=info["units"], params=act.params)
         return (TEXT["logits"] + " " + base.split("** ", 1)[1]) if act.name == loaded.probe.score_layer else base
-    if act.kind == "activation" and i.get("function") != "relu":
-        return f"**Activation ({i.get('function')}).** Applies the same function to every number."
-    return TEXT.get(act.kind, TEXT["other"]).format(cls=i.get("class", "Layer"))
+    if act.kind == "activation" and info.get("function") != "relu":
+        return f"**Activation ({info.get('function')}).** Applies the same function to every number."
+    return TEXT.get(act.kind, TEXT["other"]).format(cls=info.get("class", "Layer"))
 
 
 @url_state.fragment
@@ -689,9 +689,6 @@ with top[0]:
         st.caption(f"Your own model: {card['architecture']}, {card['parameters']:,} parameters. "
                    "Its classes are numbered because the file does not name them. Links to this "
                    "view open the network chosen above: your file stays on this server.")
-    elif not loaded.trained:
-        st.warning("No trained network is installed yet, so this one has **random weights**: the "
-                   "maps show untrained filters and the prediction is a guess.")
     else:
         acc = card.get("test_accuracy")
         st.caption(f"{card.get('architecture', '')}, {card.get('parameters', 0):,} parameters, trained on "
