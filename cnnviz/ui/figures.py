@@ -48,37 +48,42 @@ def crop_box_image(pixels: np.ndarray, top: int, left: int, height: int, width: 
     return img
 
 
-def pixel_values_figure(values: np.ndarray, top: int = 0, left: int = 0, channel: str = "grey",
-                        height: int = 460):
-    """A small grid of 0..255 pixel values as a Plotly heatmap with each number written in its cell.
+def pixel_values_image(values: np.ndarray, top: int = 0, left: int = 0, channel: str = "grey",
+                       size: int = 460):
+    """A small grid of 0..255 pixel values as ONE picture: each cell shaded from black to the
+    channel's colour with its number written in it, and the picture's own row and column
+    numbers along the edges. A picture, not a chart: it costs a page nothing to show.
 
-    values: H x W integers 0..255 (one channel). top/left: where the grid sits in the picture, so
-    the axes show the picture's own row and column numbers. channel: "grey", "red", "green" or
-    "blue" (the colour of 255).
+    values: H x W integers 0..255 (one channel). top/left: where the grid sits in the picture.
+    channel: "grey", "red", "green" or "blue" (the colour of 255).
     """
-    import plotly.graph_objects as go
+    from PIL import Image, ImageDraw
 
     v = np.asarray(values)
     if v.ndim != 2:
-        raise ValueError(f"pixel_values_figure needs one channel (H x W), got shape {v.shape}")
-    r, g, b = CHANNEL_COLOURS[channel]
-    rows = np.arange(top, top + v.shape[0])
-    cols = np.arange(left, left + v.shape[1])
-    cell = height / max(v.shape)
-    fig = go.Figure(go.Heatmap(
-        z=v, x=cols, y=rows, zmin=0, zmax=255, colorscale=[[0, "rgb(0,0,0)"], [1, f"rgb({r},{g},{b})"]],
-        text=v.astype(int).astype(str), texttemplate="%{text}",
-        textfont=dict(size=int(np.clip(cell / 3.2, 8, 15))),
-        customdata=np.round(v / 255.0, 3),
-        hovertemplate="row %{y}, column %{x}<br>value %{z} (÷255 = %{customdata})<extra></extra>",
-        xgap=1, ygap=1, colorbar=dict(thickness=12, tickvals=[0, 64, 128, 192, 255])))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False,
-                     title="row", dtick=1 if v.shape[0] <= 16 else None)
-    fig.update_xaxes(constrain="domain", showgrid=False, title="column", side="top",
-                     dtick=1 if v.shape[1] <= 16 else None)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      plot_bgcolor="rgba(0,0,0,0)")
-    return fig
+        raise ValueError(f"pixel_values_image needs one channel (H x W), got shape {v.shape}")
+    n_rows, n_cols = v.shape
+    margin = 30
+    cell = max(16, (size - margin) // max(n_rows, n_cols))
+    img = Image.new("RGB", (margin + n_cols * cell + 1, margin + n_rows * cell + 1), "white")
+    draw = ImageDraw.Draw(img)
+    font, label_font = _font(int(np.clip(cell * 0.36, 9, 18))), _font(12)
+    full = np.asarray(CHANNEL_COLOURS[channel], dtype=np.float64)
+    for r in range(n_rows):
+        y = margin + r * cell
+        draw.text((margin - 5, y + cell / 2), str(top + r), fill=(90, 90, 90), font=label_font, anchor="rm")
+        for c in range(n_cols):
+            x = margin + c * cell
+            value = int(v[r, c])
+            fill = tuple(int(round(k)) for k in full * value / 255)
+            draw.rectangle((x + 1, y + 1, x + cell - 1, y + cell - 1), fill=fill)
+            light = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2] > 140
+            draw.text((x + cell / 2, y + cell / 2), str(value), fill="black" if light else "white",
+                      font=font, anchor="mm")
+    for c in range(n_cols):
+        draw.text((margin + c * cell + cell / 2, margin - 5), str(left + c), fill=(90, 90, 90),
+                  font=label_font, anchor="mb")
+    return img
 
 
 # --------------------------------------------------------------------------- network explorer

@@ -126,9 +126,11 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         else:
             colour = "grey"
             values = images.to_uint8(pixels[top:top + size, left_col:left_col + size])
-        st.plotly_chart(figures.pixel_values_figure(values, top, left_col, colour,
-                                                    height=share.scaled(470)),
-                        config={"displayModeBar": False}, key="home_pixels")
+        st.image(figures.to_png(figures.pixel_values_image(values, top, left_col, colour,
+                                                           size=share.scaled(470))),
+                 output_format="PNG",
+                 caption=f"The {colour} values of rows {top}–{top + size - 1} (left edge) and columns "
+                         f"{left_col}–{left_col + size - 1} (top edge).")
         stem = export.file_stem(picture.name)
         with share.secondary("home_export"), st.container(horizontal=True, gap="small"):
             export.download("Zoomed values (CSV)", lambda: export.grid_csv(values),
