@@ -5,13 +5,14 @@ person would (pages, widgets, layer steps): 0 errors and p95 rerun latency <= 1 
 session count is stepped to find how many sessions one server holds at p95 <= 1 s.
 
 The visitors are benchmarks/loadgen.py (Streamlit's own websocket protocol, loopback only). They
-run in this process and share the machine with the server: their CPU time is printed too.
+run in this process and share the machine with the server: their CPU time is printed too. Each
+capacity step gets a freshly started, warmed server (when this script starts the server).
 
 Usage:
   python benchmarks/bench_load.py                       # starts `streamlit run app.py` itself
   python benchmarks/bench_load.py --url http://127.0.0.1:8080 --sticky-cookie CNNVIZ_BACKEND
                                                         # an existing server or balancer
-  options: --sessions 20 --duration 60 --steps 5,10,20,30,40 --step-duration 30 --no-steps
+  options: --sessions 20 --duration 60 --steps 10,20,30,40,60,80 --step-duration 30 --no-steps
 """
 from __future__ import annotations
 
@@ -36,6 +37,17 @@ def _server_line(pid: int | None, cpu0: float, t0: float) -> str:
     return f"server: {busy * 100:.0f}% of one core on average ({os.cpu_count()} cores), RSS {loadgen.rss_mb(pid):.0f} MB"
 
 
+def _retire(proc) -> int:
+    """Stop a server this script started; print the errors its log holds; their number."""
+    tail = loadgen.log_tail(proc, 2_000_000)
+    loadgen.stop(proc)
+    n = tail.count("Traceback")
+    if n:
+        lines = [ln for ln in tail.splitlines() if "Error" in ln and not ln.startswith(("I0000", "W0000"))]
+        print(f"server log: {n} tracebacks; last error lines:\n" + "\n".join(lines[-5:]))
+    return n
+
+
 def run(url: str, pid: int | None, sessions: int, duration: float, seed: int, sticky: str | None):
     cpu0 = loadgen.cpu_seconds(pid) if pid else 0.0
     t0 = time.perf_counter()
@@ -49,7 +61,7 @@ def main() -> None:
     ap.add_argument("--app", default=str(ROOT / "app.py"), help="the app to start (default: this checkout's)")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=60)
-    ap.add_argument("--steps", default="5,10,20,30,40", help="session counts for the capacity search")
+    ap.add_argument("--steps", default="10,20,30,40,60,80", help="session counts for the capacity search")
     ap.add_argument("--step-duration", type=float, default=30)
     ap.add_argument("--no-steps", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
@@ -60,10 +72,11 @@ def main() -> None:
 
     proc = None
     url = a.url
+    app = pathlib.Path(a.app).resolve()
     if url is None:
-        app = pathlib.Path(a.app).resolve()
         proc, url = loadgen.serve(app, app.parent)
     pid = proc.pid if proc else None
+    server_errors = 0
     try:
         print(f"load test of {url} on {os.cpu_count()} cores; load average before: "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -92,7 +105,17 @@ def main() -> None:
             print(f"{'sessions':>9}{'reruns':>8}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}  server")
             held = 0
             for n in [int(x) for x in a.steps.split(",")]:
-                time.sleep(10)   # let runs the previous crowd left behind finish (sessions are gone)
+                if proc is not None:
+                    # a fresh, warmed server per step: runs a crowd leaves behind (a queued slow
+                    # experiment keeps running after its visitor has gone) must not load the next
+                    server_errors += _retire(proc)
+                    proc = None
+                    proc, url = loadgen.serve(app, app.parent)
+                    pid = proc.pid
+                    asyncio.run(loadgen.warm_up(url))
+                    time.sleep(5)
+                else:
+                    time.sleep(10)
                 r, server = run(url, pid, n, a.step_duration, a.seed + n, a.sticky_cookie)
                 ok = r.p(.95) <= GOAL_P95 and not r.errors()
                 print(f"{n:>9}{len(r.finished()):>8}{r.p(.5) * 1000:>9.0f}{r.p(.95) * 1000:>9.0f}"
@@ -101,19 +124,15 @@ def main() -> None:
                     held = n
                 if r.p(.95) > 3 * GOAL_P95:      # far past the goal: larger crowds only take longer
                     break
-            what = "one server" if proc is not None else f"{url}"
+            what = "one server" if a.url is None else url
             print(f"{what} holds {held} sessions at p95 <= {GOAL_P95:.1f} s with 0 errors "
                   f"(steps {a.steps}; the load generator shares the machine)")
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         if proc is not None:
-            tail = loadgen.log_tail(proc, 200_000)
-            loadgen.stop(proc)
-            n_tb = tail.count("Traceback")
-            if n_tb:
-                print(f"server log: {n_tb} tracebacks; last lines:")
-                lines = [ln for ln in tail.splitlines() if "Error" in ln or "error" in ln]
-                print("\n".join(lines[-8:]))
+            server_errors += _retire(proc)
+        if server_errors:
+            print(f"server logs: {server_errors} tracebacks in all (see the lines above)")
 
 
 if __name__ == "__main__":
