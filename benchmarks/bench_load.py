@@ -1,5 +1,8 @@
 """Many visitors at once, at the protocol level: rerun latency per page, errors, capacity.
 
+First (when it starts the server) a cold start: 18 visitors open the pages of the freshly started
+server at the same moment, as a class following one link; its errors are printed.
+
 Goal (issue E): 20 concurrent sessions on one server for 60 s, each acting every 2-3 s as a
 person would (pages, widgets, layer steps): 0 errors and p95 rerun latency <= 1 s. Then the
 session count is stepped to find how many sessions one server holds at p95 <= 1 s.
@@ -64,6 +67,8 @@ def main() -> None:
     ap.add_argument("--steps", default="10,20,30,40,60,80", help="session counts for the capacity search")
     ap.add_argument("--step-duration", type=float, default=30)
     ap.add_argument("--no-steps", action="store_true")
+    ap.add_argument("--cold", type=int, default=18,
+                    help="first, this many visitors open the pages at once on the fresh server (0: skip)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sticky-cookie", default=None, help="a balancer's stickiness cookie, to count backends")
     ap.add_argument("--warm", default=None,
@@ -80,6 +85,13 @@ def main() -> None:
     try:
         print(f"load test of {url} on {os.cpu_count()} cores; load average before: "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if proc is not None and a.cold:
+            cold = asyncio.run(loadgen.cold_crowd(url, a.cold))
+            lat = sorted(r.latency for r in cold if r.latency is not None) or [float("nan")]
+            bad = [f"{r.page}: {(r.errors + r.exceptions)[0][:90]}" for r in cold if not r.ok]
+            print(f"cold start, {a.cold} visitors open the pages at once on the fresh server: "
+                  f"{len(bad)} errors; open p50 {lat[len(lat) // 2]:.1f} s, max {lat[-1]:.1f} s"
+                  + "".join(f"\n  error: {b}" for b in bad[:4]))
         t = time.perf_counter()
         warm = []
         for w in (a.warm.split(",") if a.warm else [url]):

@@ -879,6 +879,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def cold_crowd(base_url: str, n: int, *, timeout: float = 180.0) -> list[RunResult]:
+    """`n` visitors open the app's pages at the same moment (a class following one link)."""
+    async def one(i: int) -> RunResult:
+        s = StreamlitSession(base_url, i, run_timeout=timeout)
+        try:
+            return await s.open("/" + PAGE_ORDER[i % len(PAGE_ORDER)])
+        except Exception as e:
+            r = RunResult(i, "/" + PAGE_ORDER[i % len(PAGE_ORDER)], "open", time.perf_counter())
+            r.errors.append(f"{type(e).__name__}: {e}")
+            return r
+        finally:
+            await s.close()
+    return list(await asyncio.gather(*(one(i) for i in range(min(n, MAX_SESSIONS)))))
+
+
 async def warm_up(base_url: str, *, timeout: float = 180.0) -> list[RunResult]:
     """One visitor opens every page and steps a layer on /network (TensorFlow, models, caches)."""
     s = StreamlitSession(base_url, -1, run_timeout=timeout)
