@@ -41,6 +41,10 @@ def start_tensorflow_import() -> threading.Thread:
     A shutdown signal during that work must still end the server cleanly: see lifecycle.py.
     """
     lifecycle.install()
+    # TensorFlow imports pandas on the preload thread; Plotly, on a page's thread, uses pandas
+    # if it finds it in sys.modules, half-imported or not ("partially initialized module 'pandas'
+    # has no attribute 'Series'", seen when a crowd opens a fresh server). Import it here, whole.
+    import pandas  # noqa: F401
     thread = threading.Thread(target=_load_later, name="cnnviz-preload-tensorflow", daemon=True)
     thread.start()
     return thread
