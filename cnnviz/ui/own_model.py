@@ -17,6 +17,7 @@ import re
 import streamlit as st
 
 from cnnviz import settings
+from cnnviz.ui import preload
 
 UPLOADER_KEY = "own_model_file"
 STATE_KEY = "_own_model"
@@ -72,6 +73,7 @@ def own_model_picker(show_public_note: bool = True):
     if file_id not in (state["file_id"], state["refused_id"]):
         try:
             with st.spinner("Checking your model file, then loading it…"):
+                preload.import_tensorflow()
                 model = model_files.load_keras_file(upload.getvalue(), upload.name)
                 from cnnviz.ui import model_cache
                 loaded = model_cache.load_own(model, "own:" + model_files.safe_name(upload.name))

@@ -12,6 +12,20 @@ import streamlit as st
 from cnnviz.ui import lifecycle
 
 DELAY_SECONDS = 3.0
+_IMPORTING = threading.Lock()
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow and cnnviz's TensorFlow modules once per process, one thread at a time.
+
+    Pages call this before they need TensorFlow; the preload thread does too. Two threads that
+    import TensorFlow's module graph at once can each wait on a module the other holds; Python
+    then hands one of them a half-initialised module, and TensorFlow registers its ops twice
+    ("Registering two gradient with name 'ReduceDataset'", seen when a crowd opened a fresh
+    server). One lock around the whole import rules that out; after the first call it costs nothing.
+    """
+    with _IMPORTING:
+        from cnnviz.ui import model_cache  # noqa: F401  (imports TensorFlow, Keras and cnnviz.probe)
 
 
 def _load_later():
@@ -24,7 +38,8 @@ def _load_later():
     collecting = gc.isenabled()
     gc.disable()
     try:
-        from cnnviz.ui import model_cache  # imports TensorFlow
+        import_tensorflow()
+        from cnnviz.ui import model_cache
 
         # Loads, warms and caches the network the explorer opens with; it also freezes the
         # long-lived objects so Streamlit's per-rerun garbage collection stays cheap.

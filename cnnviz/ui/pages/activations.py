@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import activations, images, kernels
-from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui import export, figures, preload, share, url_state, widgets
 
 COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus": "#9467bd",
            "leaky_relu": "#ff7f0e", "elu": "#8c564b", "gelu": "#e377c2", "silu": "#17becf"}
@@ -192,6 +192,7 @@ feature_map_section()
 # --------------------------------------------------------------------------- vanishing gradients
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_norms(name: str, depth: int, width: int, seed: int, initializer: str) -> np.ndarray:
+    preload.import_tensorflow()
     return activations.gradient_norms(name, depth, width, seed=seed, initializer=initializer)
 
 

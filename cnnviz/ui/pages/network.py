@@ -8,10 +8,11 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images, pooling
-from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui import export, figures, preload, share, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
+    preload.import_tensorflow()
     from cnnviz import probe
     from cnnviz.ui import model_cache
 
