@@ -91,3 +91,21 @@ def test_two_sessions_act_for_a_few_seconds_without_errors(app_url):
     assert any(r.action.startswith(("goto", "click", "slider", "selectbox", "radio", "number_input",
                                     "checkbox", "button_group")) for r in rep.results)
     assert rep.media_fetched > 0 and rep.media_errors == 0
+
+
+def test_a_crowd_opening_a_fresh_server_at_once_gets_no_errors():
+    """A class opening a shared link together on a server that has just started: the pages that
+    import TensorFlow race the background preload (once: pandas half-imported; then TensorFlow
+    registering its ops twice)."""
+    from conftest import server_output, start_streamlit
+
+    proc, url = start_streamlit(ROOT / "app.py")
+    try:
+        rep = asyncio.run(loadgen.run_crowd(
+            url, 12, 12, think=(1.0, 2.0), ramp=0.0, seed=5, run_timeout=120,
+            start_pages=["activations", "network", "activations", "network", "convolution", ""]))
+        assert not rep.errors(), rep.errors()
+        assert "Traceback" not in server_output(proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
