@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from cnnviz.ui import lifecycle
+from cnnviz.ui import lifecycle, memory
 
 DELAY_SECONDS = 3.0
 _IMPORTING = threading.Lock()
@@ -56,6 +56,7 @@ def start_tensorflow_import() -> threading.Thread:
     A shutdown signal during that work must still end the server cleanly: see lifecycle.py.
     """
     lifecycle.install()
+    memory.limit_malloc_arenas()
     # TensorFlow imports pandas on the preload thread; Plotly, on a page's thread, uses pandas
     # if it finds it in sys.modules, half-imported or not ("partially initialized module 'pandas'
     # has no attribute 'Series'", seen when a crowd opens a fresh server). Import it here, whole.
