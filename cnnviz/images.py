@@ -83,9 +83,12 @@ class Picture:
         return shape_text(self.pixels)
 
 
-def shape_text(pixels: np.ndarray) -> str:
-    """'28 × 28' or '480 × 480 × 3' (height × width [× channels]), the way the lesson writes it."""
-    return " × ".join(str(n) for n in np.shape(pixels))
+def shape_text(shape_or_array) -> str:
+    """'28 × 28' or '480 × 480 × 3' (height × width [× channels]), the way the lesson writes it.
+
+    Takes a shape (a tuple of sizes) or anything with a .shape (an array)."""
+    shape = shape_or_array.shape if hasattr(shape_or_array, "shape") else shape_or_array
+    return " × ".join(str(n) for n in shape)
 
 
 def _fail(what: str) -> ImageError:

@@ -23,7 +23,7 @@ from cnnviz import typed
 
 __all__ = [
     "PRESETS", "DESCRIPTIONS", "MAX_KERNEL_SIZE", "MAX_ABS_VALUE",
-    "convolve", "output_size", "pad_amounts", "window", "Window",
+    "convolve", "output_size", "pad_amounts", "check_int", "check_int_pair", "window", "Window",
     "parse_kernel", "normalise", "convolve1d", "receptive_field_1d",
 ]
 
@@ -76,12 +76,24 @@ for _k in PRESETS.values():
 
 # --------------------------------------------------------------------------- shapes
 
-def _check_int(name: str, value, minimum: int) -> int:
+def check_int(name: str, value, minimum: int) -> int:
+    """value as an int; ValueError naming `name` unless it is a whole number ≥ minimum."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be a whole number ≥ {minimum}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{name} must be ≥ {minimum}, got {value}.")
     return int(value)
+
+
+def check_int_pair(name: str, value, minimum: int = 1) -> tuple[int, int]:
+    """(a, b) from a whole number (used for both axes) or a pair of them, each ≥ minimum."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be a whole number or a pair of them, got {value!r}.")
+        a, b = value
+    else:
+        a = b = value
+    return check_int(name, a, minimum), check_int(name, b, minimum)
 
 
 def _check_padding(padding, allow_causal: bool = False):
@@ -91,7 +103,7 @@ def _check_padding(padding, allow_causal: bool = False):
             raise ValueError(f"padding must be one of {', '.join(map(repr, names))} or a whole "
                              f"number ≥ 0, got {padding!r}.")
         return padding
-    return _check_int("padding", padding, 0)
+    return check_int("padding", padding, 0)
 
 
 def pad_amounts(n: int, k: int, stride: int = 1, padding="valid", dilation: int = 1) -> tuple[int, int]:
@@ -123,10 +135,10 @@ def output_size(n: int, k: int, stride: int = 1, padding="valid", dilation: int 
 
     Raises ValueError with a readable message when the output would be empty.
     """
-    n = _check_int("input size", n, 1)
-    k = _check_int("kernel size", k, 1)
-    stride = _check_int("stride", stride, 1)
-    dilation = _check_int("dilation", dilation, 1)
+    n = check_int("input size", n, 1)
+    k = check_int("kernel size", k, 1)
+    stride = check_int("stride", stride, 1)
+    dilation = check_int("dilation", dilation, 1)
     before, after = pad_amounts(n, k, stride, padding, dilation)
     eff = (k - 1) * dilation + 1
     padded = n + before + after
@@ -168,8 +180,8 @@ def _plan(img: np.ndarray, ker: np.ndarray, stride, padding, dilation):
     Returns (stride, dilation, (out_h, out_w), ((top, bottom), (left, right))): the checked
     stride and dilation, the output size and the zeros padded on each side.
     """
-    stride = _check_int("stride", stride, 1)
-    dilation = _check_int("dilation", dilation, 1)
+    stride = check_int("stride", stride, 1)
+    dilation = check_int("dilation", dilation, 1)
     padding = _check_padding(padding)
     h, w = img.shape[:2]
     c = img.shape[2] if img.ndim == 3 else 1
@@ -313,8 +325,8 @@ def window(image, kernel, row: int, col: int, stride: int = 1, padding="valid", 
     img = _as_image(image)
     ker = _as_kernel(kernel)
     stride, dilation, (oh, ow), ((pt, _), (pl, _)) = _plan(img, ker, stride, padding, dilation)
-    row = _check_int("row", row, 0)
-    col = _check_int("col", col, 0)
+    row = check_int("row", row, 0)
+    col = check_int("col", col, 0)
     if row >= oh or col >= ow:
         raise ValueError(f"output position ({row}, {col}) is outside the {oh}×{ow} output.")
     kh, kw = ker.shape[:2]
@@ -418,8 +430,8 @@ def convolve1d(signal, kernel, stride: int = 1, padding="valid", dilation: int =
         raise ValueError(f"kernel must have shape (k,) or (k, C), got {ker.shape}.")
     if not np.all(np.isfinite(ker)):
         raise ValueError("kernel values must be finite numbers.")
-    stride = _check_int("stride", stride, 1)
-    dilation = _check_int("dilation", dilation, 1)
+    stride = check_int("stride", stride, 1)
+    dilation = check_int("dilation", dilation, 1)
     _check_padding(padding, allow_causal=True)
     if sig.ndim == 2:
         if ker.ndim == 1:

@@ -49,27 +49,14 @@ class PoolResult:
         return (slice(max(r0, 0), r0 + self.size[0]), slice(max(c0, 0), c0 + self.size[1]))
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be a whole number or a pair of them, got {value!r}.")
-        a, b = value
-    else:
-        a = b = value
-    for v in (a, b):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a whole number ≥ 1, got {value!r}.")
-    return int(a), int(b)
-
-
 def _as_map(x) -> np.ndarray:
     return kernels.finite_grid(x, "the map to pool", "H×W or H×W×C")
 
 
 def output_shape(shape, size, stride=None, padding: str = "valid") -> tuple[int, int]:
     """(oh, ow) of pooling an input of shape (H, W[, C]); kernels.output_size per axis."""
-    size = _pair("pool size", size)
-    stride = size if stride is None else _pair("stride", stride)
+    size = kernels.check_int_pair("pool size", size)
+    stride = size if stride is None else kernels.check_int_pair("stride", stride)
     if padding not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
     h, w = int(shape[0]), int(shape[1])
@@ -90,8 +77,8 @@ def pool2d(x, size=2, stride=None, padding: str = "valid", mode: str = "max") ->
     arr = _as_map(x)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
-    size = _pair("pool size", size)
-    stride = size if stride is None else _pair("stride", stride)
+    size = kernels.check_int_pair("pool size", size)
+    stride = size if stride is None else kernels.check_int_pair("stride", stride)
     oh, ow = output_shape(arr.shape, size, stride, padding)
     h, w = arr.shape[:2]
     pads = (kernels.pad_amounts(h, size[0], stride[0], padding),

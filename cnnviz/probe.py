@@ -26,6 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cnnviz import images, kernels
+
 KINDS = ("input", "conv", "batchnorm", "activation", "pool", "flatten", "dense", "dropout",
          "softmax", "other")
 
@@ -121,10 +123,6 @@ def layer_kind(layer) -> str:
                           keras.layers.PReLU)):
         return "activation"
     return "other"
-
-
-def shape_text(shape) -> str:
-    return ", ".join(str(d) for d in shape)
 
 
 def _weights(v) -> np.ndarray:
@@ -309,7 +307,7 @@ class Probe:
         c = tf.constant(self._check_class(class_index), tf.int32)
         xb = np.asarray(x_batch, dtype=np.float32)
         if xb.ndim != len(self.input_shape) + 1 or xb.shape[1:] != self.input_shape:
-            raise ValueError(f"expected a batch of shape (N, {shape_text(self.input_shape)}), got {xb.shape}.")
+            raise ValueError(f"expected a batch of shape N × {images.shape_text(self.input_shape)}, got {xb.shape}.")
         if len(xb) == 1:
             return self._input_grad(tf.constant(xb), c).numpy()
         out = []
@@ -480,11 +478,6 @@ def resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return _bilinear(a, rows, cols)
 
 
-def _same_pad_before(n_in: int, k: int, s: int) -> int:
-    n_out = -(-n_in // s)
-    return max((n_out - 1) * s + k - n_in, 0) // 2
-
-
 def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Where the positions of a layer's maps sit on the input: ((row0, col0), (step_r, step_c)).
 
@@ -517,7 +510,7 @@ def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], t
         for ax in range(2):
             k_eff = dilation[ax] * (size[ax] - 1) + 1
             same = info.get("padding") == "same"
-            pad = _same_pad_before(n_in[ax], k_eff, strides[ax]) if same else 0
+            pad = kernels.pad_amounts(n_in[ax], k_eff, strides[ax], "same")[0] if same else 0
             start[ax] += ((k_eff - 1) / 2 - pad) * jump[ax]
             jump[ax] *= strides[ax]
     return (start[0], start[1]), (jump[0], jump[1])

@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from cnnviz import images
+from cnnviz.ui import formats
 
 
 # --------------------------------------------------------------------------- home: pixels as numbers
@@ -680,17 +681,6 @@ def marked_map_image(values: np.ndarray, row: int, col: int, size: int = 360, ba
     return Image.fromarray(img), f
 
 
-def _num(v: float) -> str:
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}"
-
-
 def window_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, in_image: np.ndarray,
                   rows=None, cols=None, height: int = 380, patch_title: str = "input under the window"):
     """patch × kernel = products: three small grids with every number written in its cell.
@@ -704,7 +694,7 @@ def window_figure(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, i
     products = np.asarray(products, dtype=np.float64)
     in_image = np.asarray(in_image, dtype=bool)
     kh, kw = kernel.shape
-    fmt = np.vectorize(_num, otypes=[str])
+    fmt = np.vectorize(formats.cell, otypes=[str])
     font = {"size": int(np.clip(height / max(kh, kw) / 3.2, 10, 18))}
     ry = [str(r) for r in rows] if rows is not None else [str(i) for i in range(kh)]
     cx = [str(c) for c in cols] if cols is not None else [str(j) for j in range(kw)]

@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import kernels
-from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz import images, kernels
+from cnnviz.ui import export, figures, formats, share, url_state, widgets
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
 try:  # a components-v1 widget: clicks on an image come back as (x, y)
@@ -22,7 +22,6 @@ try:  # a components-v1 widget: clicks on an image come back as (x, y)
 except Exception:  # pragma: no cover - the page still works with the sliders
     streamlit_image_coordinates = None
 
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)   # ITU-R 601, as Pillow's "L"
 MODES = {
     "gray": "Grayscale first: one channel",
     "depthwise": "Each colour on its own (like DepthwiseConv2D)",
@@ -68,10 +67,6 @@ def _check_slide(slide: Slide, shape, kshape) -> None:
         kernels.output_size(n, k, slide.stride, slide.padding, slide.dilation)
 
 
-def _gray(pixels: np.ndarray) -> np.ndarray:
-    return pixels if pixels.ndim == 2 else np.tensordot(pixels, LUMA, axes=([2], [0])).astype(np.float32)
-
-
 def _memo(name: str, source, params: tuple, compute):
     """Keep the last result per session: recomputed only when the picture object or params change."""
     slot = f"conv_memo_{name}"
@@ -88,10 +83,6 @@ def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
     smoothly (JPEG: quicker to encode). Encoded once per change, so reruns reuse the bytes."""
     img, f = figures._fit_rgb(figures.rgb8(pixels), size)
     return figures.encode_picture(Image.fromarray(img), lossy=f < 1)
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1e5 else f"{v:.4g}"
 
 
 def export_buttons(feature_map: np.ndarray, kernel: np.ndarray, stem: str) -> None:
@@ -170,7 +161,7 @@ except ValueError as exc:
             continue
     slide_message.error(f"{exc} Showing {slide.describe()} instead.", icon="⚠️")
 
-x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else _gray(pixels))
+x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else images.to_gray(pixels))
 depthwise = mode == "depthwise"
 # (plain values only: the page re-runs as a script, so its Slide class is new on every run)
 params = (mode, kernel.tobytes(), kernel.shape, choice.bias, slide.stride, slide.padding, slide.dilation)
@@ -306,11 +297,11 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
             lines = [(f"sum of the {kh * kw} products", float(win.total))]
         lines.append(("\+ bias", float(win.bias)))
     with c_ctrl:
-        table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {_fmt(v)} |\n" for t, v in lines)
+        table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {formats.value(v)} |\n" for t, v in lines)
         st.markdown(table)
-        st.markdown(f"#### Output value &nbsp; **{_fmt(value)}**")
+        st.markdown(f"#### Output value &nbsp; **{formats.value(value)}**")
         ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
-        st.caption(f"The feature map holds {_fmt(target)} at row {row}, column {col}: {ok}.")
+        st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
     with c_in:
         padded = any(sum(pads, ()))
         st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if padded else ""))

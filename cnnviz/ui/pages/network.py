@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images, pooling
-from cnnviz.ui import export, figures, preload, share, url_state, widgets
+from cnnviz.ui import export, figures, formats, preload, share, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -42,14 +42,6 @@ PARAMS = [
 
 
 # ----------------------------------------------------------------------------- helpers
-
-def shape_text(shape) -> str:
-    return " × ".join(str(d) for d in shape)
-
-
-def pct(p: float) -> str:
-    return f"{100 * p:.1f}%"
-
 
 def sample_dataset(pic: images.Picture) -> str | None:
     """The dataset a sample picture was taken from; "mnist" for drawings (most people draw
@@ -104,7 +96,7 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     if same_data and (px.shape == shape or (shape[-1] == 1 and px.shape == shape[:2])):
         return px.reshape(shape).astype(np.float32), [
             f"a test image of the dataset this network learned from, already "
-            f"{shape_text(shape)}: used as it is"]
+            f"{images.shape_text(shape)}: used as it is"]
     if shape == (28, 28, 1):
         x, steps = images.to_mnist_input(pic.pixels)
         return x[..., None], steps
@@ -136,10 +128,10 @@ def strip_html(specs, selected: str) -> str:
         params = f"{s.params:,} params" if s.params else "no params"
         boxes.append(
             f'<div class="cz-box" style="{style}" title="{html.escape(KIND_LABEL[s.kind])}: '
-            f'{html.escape(s.name)}, output {shape_text(s.output_shape)}, {params}">'
+            f'{html.escape(s.name)}, output {images.shape_text(s.output_shape)}, {params}">'
             f'<div class="cz-name">{html.escape(s.name)}</div>'
             f'<div class="cz-kind" style="color:{colour}">{KIND_LABEL[s.kind]}</div>'
-            f'<div class="cz-shape">{shape_text(s.output_shape)}</div>'
+            f'<div class="cz-shape">{images.shape_text(s.output_shape)}</div>'
             f'<div class="cz-params">{params}</div></div>')
     css = ("<style>.cz-strip{display:flex;flex-wrap:wrap;gap:6px;align-items:stretch;margin:4px 0 10px}"
            ".cz-box{border-radius:8px;padding:4px 7px;min-width:70px;line-height:1.15;text-align:center}"
@@ -153,7 +145,7 @@ def layer_table(specs) -> None:
     import pandas as pd
     df = pd.DataFrame({"#": [s.index for s in specs], "layer": [s.name for s in specs],
                        "type": [KIND_LABEL[s.kind] + f" ({s.info['class']})" for s in specs],
-                       "output shape": [shape_text(s.output_shape) for s in specs],
+                       "output shape": [images.shape_text(s.output_shape) for s in specs],
                        "numbers out": [int(np.prod(s.output_shape)) for s in specs],
                        "parameters": [s.params for s in specs]})
     st.dataframe(df, hide_index=True, width="stretch")
@@ -491,7 +483,7 @@ def layer_text(act, loaded) -> str:
                                    s=" × ".join(map(str, info["strides"])))
     if act.kind == "flatten":
         src = loaded.probe.spec(act.input_name).output_shape if act.input_name else act.shape
-        return TEXT["flatten"].format(shape=shape_text(src), n=act.output.size)
+        return TEXT["flatten"].format(shape=images.shape_text(src), n=act.output.size)
     if act.kind == "dropout":
         return TEXT["dropout"].format(rate=f"{info['rate']:g}", pct=f"{info['rate']:.0%}")
     if act.kind == "dense":
@@ -507,7 +499,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
     specs = loaded.probe.specs
     names = [s.name for s in specs]
     label = {n: f"{loaded.probe.index[n]} · {n} — {KIND_LABEL[loaded.probe.spec(n).kind]}, "
-                f"{shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
+                f"{images.shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
     key = labels_key("net_layer", label.values())
     linked = linked_value("net_layer_last", names, "layer")
     if linked is not None:
@@ -532,7 +524,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
 
     act = acts[loaded.probe.index[name]]
     by_name = {a.name: a for a in acts}
-    st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {shape_text(act.shape)}")
+    st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {images.shape_text(act.shape)}")
     if act.is_spatial:
         text_col, mosaic_col, heat_col = st.columns([1, 1.9, 1.15], gap="medium")
     else:
@@ -541,7 +533,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         explain(layer_text(act, loaded))
         facts = []
         if act.input_name:
-            facts.append(f"Reads **{act.input_name}** ({shape_text(loaded.probe.spec(act.input_name).output_shape)}).")
+            facts.append(f"Reads **{act.input_name}** ({images.shape_text(loaded.probe.spec(act.input_name).output_shape)}).")
         facts.append(f"{act.params:,} parameters." if act.params else "No parameters to learn.")
         st.caption(" ".join(facts))
         ch = 0
@@ -574,7 +566,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         dropout_view(act, by_name)
     elif act.kind == "softmax":
         st.markdown(f"The probabilities add up to {act.output.sum():.4f}. "
-                    f"**Prediction: {loaded.card['class_names'][pred]} ({pct(act.output[pred])})**")
+                    f"**Prediction: {loaded.card['class_names'][pred]} ({formats.percent(act.output[pred])})**")
     if (not act.is_spatial and act.kind in ("flatten", "dense", "activation", "dropout")
             and act.index <= loaded.probe.index[loaded.probe.score_layer]):
         contributions_view(loaded, x, acts, pred,
@@ -594,7 +586,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                and s.index < p.index[p.score_layer]]
     c1, c2, c3 = st.columns(3)
     with c1:
-        labels = [f"{n} ({pct(q)})" + (" — predicted" if i == pred else "")
+        labels = [f"{n} ({formats.percent(q)})" + (" — predicted" if i == pred else "")
                   for i, (n, q) in enumerate(zip(names, probs))]
         # a new picture or network gives new labels, a new widget, and the predicted class again
         class_key = labels_key("net_why_class", labels)
@@ -638,7 +630,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                           f"pixel moves the “{names[cls]}” score most", width="stretch")
     with i3:
         png_image(figures.overlay_heat(x, cam, 0.55, size),
-                  caption=f"Grad-CAM at {cam_layer}: its {shape_text(p.spec(cam_layer).output_shape[:2])} "
+                  caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(p.spec(cam_layer).output_shape[:2])} "
                           f"positions, each placed on the part of the picture it sees. Bright = "
                           f"where the maps that favour “{names[cls]}” light up", width="stretch")
 
@@ -711,15 +703,15 @@ class_names = card["class_names"]
 with top[1]:
     st.markdown("**Your picture**")
     png_image(figures.picture_image(pic.pixels, 220),
-              caption=f"{pic.name} · {shape_text(pic.pixels.shape)}")
+              caption=f"{pic.name} · {images.shape_text(pic.pixels.shape)}")
 with top[2]:
     st.markdown("**The network's input**")
     png_image(figures.picture_image(x, 220),
-              caption=f"{shape_text(x.shape)} numbers, 0 (black) to 1 (white)")
+              caption=f"{images.shape_text(x.shape)} numbers, 0 (black) to 1 (white)")
     st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                                               or "used as it is."))
 with top[3]:
-    st.subheader(f"Prediction: {class_names[pred]} ({pct(probs[pred])})")
+    st.subheader(f"Prediction: {class_names[pred]} ({formats.percent(probs[pred])})")
     st.plotly_chart(figures.vector_bars(probs, "", labels=class_names, highlight=pred, height=250,
                                         hover="%{x}: %{y:.2%}<extra></extra>"),
                     config=CONFIG, key="net_probs")
