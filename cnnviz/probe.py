@@ -42,8 +42,9 @@ class LayerActivation:
     kind: one of KINDS. input_name: the layer whose output this layer reads (None for the input).
     info: read-only facts about the layer: for "conv" kernel (kh, kw, c_in, c_out), bias
     (or None), strides, padding, dilation; for "batchnorm" gamma, beta, mean, variance,
-    epsilon; for "pool" mode, pool_size, strides, padding; for "dropout" rate; for "dense"
-    kernel (n_in, n_out), bias, activation; for "activation" function (and its options).
+    epsilon; for "pool" mode ("max" or "avg", as in pooling.MODES), pool_size, strides,
+    padding; for "dropout" rate; for "dense" kernel (n_in, n_out), bias, activation; for
+    "activation" function (and its options).
     """
     index: int
     name: str
@@ -150,7 +151,7 @@ def _layer_info(layer, kind: str) -> dict[str, Any]:
                     mean=_weights(layer.moving_mean), variance=_weights(layer.moving_variance),
                     epsilon=float(layer.epsilon))
     elif kind == "pool":
-        info.update(mode="max" if "Max" in type(layer).__name__ else "average",
+        info.update(mode="max" if "Max" in type(layer).__name__ else "avg",   # pooling.MODES names
                     pool_size=tuple(cfg.get("pool_size") or ()), strides=tuple(cfg.get("strides") or ()),
                     padding=cfg.get("padding"))
     elif kind == "dropout":

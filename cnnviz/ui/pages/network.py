@@ -362,8 +362,7 @@ def activation_view(act, acts_by_name, ch: int) -> None:
 def pool_view(act, acts_by_name, ch: int) -> None:
     info = act.info
     before = acts_by_name[act.input_name].output[..., ch]
-    mode = {"max": "max", "average": "avg"}[info["mode"]]
-    res = pooling.pool2d(before, info["pool_size"], info["strides"], info["padding"], mode)
+    res = pooling.pool2d(before, info["pool_size"], info["strides"], info["padding"], info["mode"])
     diff = float(np.abs(res.output - act.output[..., ch]).max())
     marks = None
     if res.winners is not None:
@@ -478,9 +477,9 @@ def layer_text(act, loaded) -> str:
     if act.kind == "pool":
         mode = info["mode"]
         return TEXT["pool"].format(mode="Max" if mode == "max" else "Average",
-                                   k=" × ".join(map(str, info["pool_size"])),
+                                   k=images.shape_text(info["pool_size"]),
                                    what="largest value" if mode == "max" else "average",
-                                   s=" × ".join(map(str, info["strides"])))
+                                   s=images.shape_text(info["strides"]))
     if act.kind == "flatten":
         src = loaded.probe.spec(act.input_name).output_shape if act.input_name else act.shape
         return TEXT["flatten"].format(shape=images.shape_text(src), n=act.output.size)
