@@ -9,18 +9,40 @@ from __future__ import annotations
 import os
 import pathlib
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
-CLASS_NAMES = {
-    "mnist": [str(d) for d in range(10)],
-    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-    "cifar10": ["airplane", "automobile", "bird", "cat", "deer",
-                "dog", "frog", "horse", "ship", "truck"],
-}
-IMAGE_SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32, 3)}
-DATASETS = tuple(CLASS_NAMES)
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the app knows about one dataset: the one table every page and the core read."""
+    key: str                        # "mnist": file names, model names, model cards
+    title: str                      # "MNIST": its own name (samples.json's "dataset" field)
+    kind: str                       # "Digits": what its pictures are, for people
+    sample_prefix: str              # "Clothing: ": before a sample's title in the sample list
+    image_shape: tuple[int, ...]    # one image, as stored (no channel axis for grey)
+    class_names: tuple[str, ...]
+
+
+#: key -> Dataset, in the lesson's order: digits, clothes, photos.
+TABLE: dict[str, Dataset] = {d.key: d for d in (
+    Dataset("mnist", "MNIST", "Digits", "", (28, 28), tuple(str(d) for d in range(10))),
+    Dataset("fashion_mnist", "Fashion-MNIST", "Clothes", "Clothing: ", (28, 28),
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    Dataset("cifar10", "CIFAR-10", "Photos", "Photo: ", (32, 32, 3),
+            ("airplane", "automobile", "bird", "cat", "deer",
+             "dog", "frog", "horse", "ship", "truck")),
+)}
+CLASS_NAMES = {k: list(d.class_names) for k, d in TABLE.items()}
+IMAGE_SHAPES = {k: d.image_shape for k, d in TABLE.items()}
+DATASETS = tuple(TABLE)
+
+
+def by_title(title: str) -> Dataset | None:
+    """The dataset a title names ("Fashion-MNIST" -> fashion_mnist's entry); None if none does."""
+    return next((d for d in TABLE.values() if d.title == title), None)
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnnviz import models, probe, resources
+from cnnviz import data, models, probe, resources
 
 
 def _keep_tensorflow_warm() -> None:
@@ -45,9 +45,6 @@ def _keep_tensorflow_warm() -> None:
 
 _keep_tensorflow_warm()
 
-DATASET_OF_SAMPLE = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "CIFAR-10": "cifar10"}
-
-
 @dataclass(frozen=True)
 class Loaded:
     name: str
@@ -56,7 +53,7 @@ class Loaded:
     card: dict            # the model card (dataset, class_names, test_accuracy, ...)
 
 
-ORDER = ("mnist", "fashion_mnist", "cifar10")  # the lesson's order: digits, clothes, photos
+ORDER = data.DATASETS  # the lesson's order: digits, clothes, photos
 
 
 def available() -> list[str]:

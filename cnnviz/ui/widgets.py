@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import images
+from cnnviz import data, images
 from cnnviz.ui import url_state
 
 PICTURE_KEY = "cnnviz_picture"
@@ -110,8 +110,8 @@ def sample_label(name: str) -> str:
     s = images.SAMPLES.get(name)
     if s is None:
         return name
-    kind = {"Fashion-MNIST": "Clothing: ", "CIFAR-10": "Photo: "}.get(s.dataset, "")
-    return f"{kind}{s.title}"
+    ds = data.by_title(s.dataset)
+    return f"{ds.sample_prefix if ds else ''}{s.title}"
 
 
 def thumbnail(pixels: np.ndarray, size: int = THUMBNAIL) -> Image.Image:

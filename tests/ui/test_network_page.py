@@ -212,9 +212,9 @@ def test_overlay_and_picture_images():
 def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
     """Choosing a sample in the sidebar pre-selects the network trained on its dataset, which
     then recognises every sample of that dataset (they come from the test sets)."""
-    from cnnviz import images
+    from cnnviz import data, images
     from cnnviz.ui import widgets
-    wanted = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[dataset]
+    wanted = data.TABLE[dataset].title
     samples = [k for k, s in images.SAMPLES.items() if s.dataset == wanted]
     at = open_page()
     wrong = []

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import images, pooling
+from cnnviz import data, images, pooling
 from cnnviz.ui import export, figures, formats, preload, share, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
@@ -52,7 +52,8 @@ def sample_dataset(pic: images.Picture) -> str | None:
         return None
     for s in images.SAMPLES.values():
         if pic.name == f"sample: {s.title}":
-            return model_cache.DATASET_OF_SAMPLE.get(s.dataset)
+            ds = data.by_title(s.dataset)
+            return ds.key if ds else None
     return None
 
 
@@ -83,9 +84,8 @@ def model_label(name: str) -> str:
     card = models_pretrained().get(name)
     if not card:
         return name
-    nice = {"mnist": "Digits (MNIST)", "fashion_mnist": "Clothes (Fashion-MNIST)",
-            "cifar10": "Photos (CIFAR-10)"}.get(card.get("dataset"))
-    return nice if nice and name == card.get("dataset") else f"{name} ({card.get('dataset', '?')})"
+    ds = data.TABLE.get(card.get("dataset"))
+    return f"{ds.kind} ({ds.title})" if ds and name == ds.key else f"{name} ({card.get('dataset', '?')})"
 
 
 def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
