@@ -273,7 +273,8 @@ class Probe:
             raise ValueError("The image holds NaN or infinite values.")
         return x[None]
 
-    def _check_class(self, class_index) -> int:
+    def check_class(self, class_index) -> int:
+        """class_index as an int; ValueError unless it is one of the model's classes."""
         n = self.specs[self.index[self.score_layer]].output_shape[-1]
         c = int(class_index)
         if not 0 <= c < n:
@@ -305,7 +306,7 @@ class Probe:
         One image goes through as it is; more go in chunks of CHUNK (the last padded), so a
         compiled graph sees only two shapes and memory stays bounded.
         """
-        c = tf.constant(self._check_class(class_index), tf.int32)
+        c = tf.constant(self.check_class(class_index), tf.int32)
         xb = np.asarray(x_batch, dtype=np.float32)
         if xb.ndim != len(self.input_shape) + 1 or xb.shape[1:] != self.input_shape:
             raise ValueError(f"expected a batch of shape N × {images.shape_text(self.input_shape)}, got {xb.shape}.")
@@ -352,7 +353,7 @@ class Probe:
         and layer gradients of one picture share one backward pass. Arrays are read-only.
         """
         xb = self.check_input(x)
-        c = self._check_class(class_index)
+        c = self.check_class(class_index)
 
         def compute():
             outs, grads = self._all_grads(tf.constant(xb), tf.constant(c, tf.int32))
@@ -407,7 +408,7 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
     if n == 0:
         _, grads = p.forward_backward(xb[0], class_index)
         return np.abs(grads[0]).max(axis=-1)
-    c = p._check_class(class_index)
+    c = p.check_class(class_index)
 
     def compute():
         span = float(xb.max() - xb.min()) or 1.0
@@ -563,7 +564,7 @@ def contributions(model, x, class_index: int, layer_name: str | None = None,
     gradient x activation, an estimate. `activations` (Probe.run's result) avoids a rerun.
     """
     p = get_probe(model)
-    c = p._check_class(class_index)
+    c = p.check_class(class_index)
     score = p.spec(p.score_layer)
     if layer_name is None:
         layer_name = score.input_name

@@ -589,7 +589,7 @@ def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 48
     return _unvalidated_figure([trace], layout), step
 
 
-def _fit_rgb(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+def fit_rgb(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     """Enlarge crisply (integer nearest-neighbour) or shrink smoothly to about `size` px."""
     from PIL import Image
 
@@ -639,7 +639,7 @@ def padded_picture(pixels: np.ndarray, pads, size: int = 360) -> tuple[np.ndarra
     canvas = np.empty((h + pt + pb, w + pl + pr, 3), np.uint8)
     canvas[:] = PAD_COLOUR
     canvas[pt:pt + h, pl:pl + w] = rgb
-    return _fit_rgb(canvas, size)
+    return fit_rgb(canvas, size)
 
 
 def receptive_field_image(pixels: np.ndarray, rows, cols, pads, size: int = 360, base=None):
@@ -665,7 +665,7 @@ def map_picture(values: np.ndarray, size: int = 360) -> tuple[np.ndarray, float]
     """A feature map in the diverging colours (0 white), fitted to about `size` px: (RGB, scale)."""
     v = np.asarray(values, dtype=np.float32)
     lo, hi = value_range(v, "diverging")
-    return _fit_rgb(colorize(v, "diverging", float(lo), float(hi)), size)
+    return fit_rgb(colorize(v, "diverging", float(lo), float(hi)), size)
 
 
 def marked_map_image(values: np.ndarray, row: int, col: int, size: int = 360, base=None):

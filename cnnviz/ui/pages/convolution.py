@@ -81,7 +81,7 @@ def _memo(name: str, source, params: tuple, compute):
 def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
     """An encoded picture in [0, 1]: small ones enlarged crisply (PNG), large ones shrunk
     smoothly (JPEG: quicker to encode). Encoded once per change, so reruns reuse the bytes."""
-    img, f = figures._fit_rgb(figures.rgb8(pixels), size)
+    img, f = figures.fit_rgb(figures.rgb8(pixels), size)
     return figures.encode_picture(Image.fromarray(img), lossy=f < 1)
 
 
