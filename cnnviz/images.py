@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from cnnviz import data as datasets   # "data" is the bytes argument of load_image
 from cnnviz import resources
 
 __all__ = [
@@ -47,6 +48,10 @@ _GRAY_MODES = {"1", "L", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
+#: How a Picture can come in (Picture.source).
+SOURCES = ("sample", "upload", "drawing", "camera")
+
+
 class ImageError(ValueError):
     """An input could not be used as an image; the message says why and what is accepted."""
 
@@ -59,12 +64,21 @@ class Picture:
             Stored read-only (pages share it through the session): copy before changing it.
     name:   where it came from, for people ("sample: handwritten 3", "upload: cat.jpg").
     notes:  what was done while loading ("used the first of 12 frames", "downscaled from 4000 x 3000").
+    source: how it came in, one of SOURCES: "sample", "upload", "drawing" or "camera".
+    dataset: for a sample from a dataset, that dataset's key in data.TABLE ("mnist"); else None.
     """
     pixels: np.ndarray
     name: str
     notes: tuple[str, ...] = field(default=())
+    source: str = "upload"
+    dataset: str | None = None
 
     def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"Picture source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        if self.dataset is not None and self.dataset not in datasets.TABLE:
+            raise ValueError(f"Picture dataset must be one of {', '.join(datasets.TABLE)} or None, "
+                             f"got {self.dataset!r}")
         pixels = np.array(self.pixels, dtype=np.float32, copy=True)
         if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
             raise ValueError(f"Picture pixels must be H x W or H x W x 3, got shape {pixels.shape}")
@@ -137,7 +151,7 @@ _UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
             6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
 
 
-def load_image(data: bytes, max_side: int = 512, name: str = "upload") -> Picture:
+def load_image(data: bytes, max_side: int = 512, name: str = "upload", source: str = "upload") -> Picture:
     """Decode uploaded bytes into a Picture, or raise ImageError with a one-line reason.
 
     Only PNG, JPEG, GIF, WebP, BMP and TIFF are accepted. Pillow's decompression-bomb limit
@@ -151,6 +165,8 @@ def load_image(data: bytes, max_side: int = 512, name: str = "upload") -> Pictur
     are converted and box-reduced a band of rows at a time (8-bit or float32, never a full-size
     copy) before the final Lanczos resize. Frames are counted from the file's structure, up to
     FRAME_COUNT_CAP, without decoding them.
+
+    name and source become the Picture's (source: "upload" or "camera"; load_sample says "sample").
     """
     if max_side < 1:
         raise ValueError("max_side must be at least 1")
@@ -181,11 +197,11 @@ def load_image(data: bytes, max_side: int = 512, name: str = "upload") -> Pictur
                 _check_budget(img, data, target, extra, (width, height))
                 img.load()
                 orientation = img.getexif().get(0x0112, 1)
-                work, box, source = _reduce(img, target)
+                work, box, scaling = _reduce(img, target)
             if orientation in _UPRIGHT:
                 notes.append("turned upright using the camera's orientation tag")
             if work.mode == "F":
-                work, scale_note = _scale_high_bit(work, source)
+                work, scale_note = _scale_high_bit(work, scaling)
                 if scale_note:
                     notes.append(scale_note)
             if work.size != target:
@@ -214,7 +230,7 @@ def load_image(data: bytes, max_side: int = 512, name: str = "upload") -> Pictur
     except Exception as e:  # Pillow raises many kinds of errors on corrupt input
         reason = str(e).split("\n")[0][:80] or type(e).__name__
         raise _fail(f"The image file is damaged or cut short ({reason}).") from None
-    return Picture(pixels, name, tuple(notes))
+    return Picture(pixels, name, tuple(notes), source)
 
 
 def _open_accepted(data: bytes) -> Image.Image:
@@ -678,7 +694,7 @@ def from_canvas(rgba: np.ndarray | None, name: str = "drawing") -> Picture | Non
     gray = np.clip(gray, 0.0, 1.0)
     if float(gray.max()) <= 10 / 255:
         return None
-    return Picture(gray, name, ("white ink on black",))
+    return Picture(gray, name, ("white ink on black",), "drawing")
 
 
 # --------------------------------------------------------------------------- conversions
@@ -846,9 +862,11 @@ def load_sample(name: str) -> Picture:
     if name not in SAMPLES:
         raise KeyError(f"no sample {name!r}; samples: {', '.join(SAMPLES)}")
     sample = SAMPLES[name]
-    pic = load_image((SAMPLES_DIR / sample.file).read_bytes(), name=f"sample: {sample.title}")
+    pic = load_image((SAMPLES_DIR / sample.file).read_bytes(), name=f"sample: {sample.title}",
+                     source="sample")
     if sample.dataset == "cnnviz":
         note = "drawn for cnnviz"
     else:
         note = f"{sample.dataset} test image" + (f", labelled “{sample.label}”" if sample.label else "")
-    return Picture(pic.pixels, pic.name, (note,) + pic.notes)
+    ds = datasets.by_title(sample.dataset)
+    return Picture(pic.pixels, pic.name, (note,) + pic.notes, "sample", ds.key if ds else None)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import images
+from cnnviz import data, images
 from cnnviz.images import ImageError, Picture
 
 
@@ -351,6 +351,23 @@ def test_picture_is_float32_read_only_and_validated():
         Picture(np.zeros((3, 4, 4)), "rgba")
     with pytest.raises(ValueError):
         Picture(np.zeros((0, 4)), "empty")
+    with pytest.raises(ValueError, match="source"):
+        Picture(np.zeros((3, 4)), "x", source="sample: 3")
+    with pytest.raises(ValueError, match="dataset"):
+        Picture(np.zeros((3, 4)), "x", source="sample", dataset="MNIST")
+
+
+def test_a_picture_knows_where_it_came_from():
+    digit = images.load_sample(images.DEFAULT_SAMPLE)
+    assert (digit.source, digit.dataset) == ("sample", "mnist")
+    shapes = [n for n, s in images.SAMPLES.items() if s.dataset == "cnnviz"]
+    assert shapes and images.load_sample(shapes[0]).dataset is None
+    png = encode(Image.fromarray(ramp()), "PNG")
+    assert (images.load_image(png).source, images.load_image(png).dataset) == ("upload", None)
+    assert images.load_image(png, source="camera").source == "camera"
+    ink = np.zeros((28, 28, 4), np.uint8)
+    ink[10:18, 10:18] = 255
+    assert (images.from_canvas(ink).source, images.from_canvas(ink).dataset) == ("drawing", None)
 
 
 def test_from_canvas_blank_is_none():
@@ -486,7 +503,8 @@ def test_samples_index_and_files():
     for name, s in images.SAMPLES.items():
         assert s.title and s.source and (images.SAMPLES_DIR / s.file).is_file()
         pic = images.load_sample(name)
-        assert pic.name == f"sample: {s.title}"
+        assert pic.name == f"sample: {s.title}" and pic.source == "sample"
+        assert pic.dataset == (None if s.dataset == "cnnviz" else data.by_title(s.dataset).key)
         assert pic.pixels.shape in ((28, 28), (32, 32, 3), (128, 128))
 
 

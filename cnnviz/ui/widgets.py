@@ -128,14 +128,14 @@ class ServerBusy(images.ImageError):
     """Too many pictures are being decoded at this moment: try again (not the file's fault)."""
 
 
-def _decode(data: bytes, name: str) -> images.Picture:
+def _decode(data: bytes, name: str, source: str) -> images.Picture:
     """images.load_image, at most two at a time in this process (DECODE_SLOTS), so a crowd of
     uploads cannot add up to more memory than the server has."""
     if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_SECONDS):
         raise ServerBusy("The server is busy reading other people's pictures. Please try again "
                          "in a few seconds.")
     try:
-        return images.load_image(data, name=name)
+        return images.load_image(data, name=name, source=source)
     finally:
         DECODE_SLOTS.release()
 
@@ -183,14 +183,14 @@ def _upload_control() -> None:
         help=f"{images.ACCEPTED}. Large images are scaled down so the longest side is 512 pixels.")
     if file is not None:
         _use(("upload", file.file_id),
-             lambda: _decode(file.getvalue(), name=f"upload: {file.name}"))
+             lambda: _decode(file.getvalue(), f"upload: {file.name}", "upload"))
         _show_error(("upload", file.file_id))
 
 
 def _camera_control() -> None:
     shot = st.camera_input("Take a photo", key=CAMERA_KEY)
     if shot is not None:
-        _use(("camera", shot.file_id), lambda: _decode(shot.getvalue(), name="camera photo"))
+        _use(("camera", shot.file_id), lambda: _decode(shot.getvalue(), "camera photo", "camera"))
         _show_error(("camera", shot.file_id))
 
 

@@ -44,17 +44,9 @@ PARAMS = [
 # ----------------------------------------------------------------------------- helpers
 
 def sample_dataset(pic: images.Picture) -> str | None:
-    """The dataset a sample picture was taken from; "mnist" for drawings (most people draw
-    digits); None for uploads, photos and shapes."""
-    if pic.name.startswith("drawing"):
-        return "mnist"
-    if not pic.name.startswith("sample:"):
-        return None
-    for s in images.SAMPLES.values():
-        if pic.name == f"sample: {s.title}":
-            ds = data.by_title(s.dataset)
-            return ds.key if ds else None
-    return None
+    """The dataset whose network suits the picture: a sample's own dataset; "mnist" for
+    drawings (most people draw digits); None for uploads, photos and shapes."""
+    return "mnist" if pic.source == "drawing" else pic.dataset
 
 
 def choose_model(pic: images.Picture, names: list[str]) -> str:
@@ -92,7 +84,7 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     """The exact tensor the model receives (H x W x C) and the preprocessing steps."""
     shape = loaded.probe.input_shape
     px = pic.pixels
-    same_data = pic.name.startswith("sample:") and sample_dataset(pic) == loaded.card.get("dataset")
+    same_data = pic.dataset is not None and pic.dataset == loaded.card.get("dataset")
     if same_data and (px.shape == shape or (shape[-1] == 1 and px.shape == shape[:2])):
         return px.reshape(shape).astype(np.float32), [
             f"a test image of the dataset this network learned from, already "
