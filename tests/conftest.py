@@ -1,6 +1,8 @@
 """Shared fixtures: the datasets, a real Streamlit server and a real Chromium page."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import pathlib
 import shutil
@@ -49,6 +51,13 @@ def data_dir() -> pathlib.Path:
         subprocess.run([sys.executable, str(SHARED_DATA / "expand_cifar10.py"), str(tmp)], check=True)
         tmp.rename(out / "cifar10.npz")
     return out
+
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: once a browser test has run, Playwright's sync API
+    keeps an event loop running in the test thread, and asyncio.run refuses to start there."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:

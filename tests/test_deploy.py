@@ -21,7 +21,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, _skip_or_fail, free_port
+from conftest import ROOT, _skip_or_fail, free_port, run_async
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import loadgen  # noqa: E402
@@ -124,7 +124,7 @@ def test_sessions_work_through_the_balancer_and_spread_over_both(balanced):
             for s in sessions:
                 await s.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_session_keeps_its_state_and_survives_losing_the_other_process(balanced):
@@ -162,7 +162,7 @@ def test_a_session_keeps_its_state_and_survives_losing_the_other_process(balance
         finally:
             await s.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     assert "still serving with" in balanced["output"]()
 
 

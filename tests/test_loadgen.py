@@ -5,13 +5,12 @@ convolution page's output size follows the stride, /network's "Next layer" steps
 """
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_async
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import loadgen  # noqa: E402
@@ -77,11 +76,11 @@ def test_widget_changes_rerun_the_page_with_the_new_values(app_url):
         finally:
             await s.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_two_sessions_act_for_a_few_seconds_without_errors(app_url):
-    rep = asyncio.run(loadgen.run_crowd(app_url, 2, 8, think=(0.4, 0.8), ramp=0.5, seed=3,
+    rep = run_async(loadgen.run_crowd(app_url, 2, 8, think=(0.4, 0.8), ramp=0.5, seed=3,
                                         start_pages=["convolution", "network"], run_timeout=90))
     assert not rep.errors(), rep.errors()
     assert {r.session for r in rep.results} == {0, 1}
@@ -101,7 +100,7 @@ def test_a_crowd_opening_a_fresh_server_at_once_gets_no_errors():
 
     proc, url = start_streamlit(ROOT / "app.py")
     try:
-        rep = asyncio.run(loadgen.run_crowd(
+        rep = run_async(loadgen.run_crowd(
             url, 12, 12, think=(1.0, 2.0), ramp=0.0, seed=5, run_timeout=120,
             start_pages=["activations", "network", "activations", "network", "convolution", ""]))
         assert not rep.errors(), rep.errors()
