@@ -25,13 +25,17 @@ def _main_text(page) -> str:
 
 
 def _set_slider(page, label: str, value: int) -> None:
+    """Arrow keys, one step at a time: each step reruns the page, so wait for it before the next."""
     thumb = page.locator("[data-testid=stSlider]").filter(has_text=label).locator("input[type=range]").first
-    now = int(thumb.input_value())
-    thumb.focus()
-    for _ in range(abs(value - now)):
+    for _ in range(20):
+        now = int(thumb.input_value())
+        if now == value:
+            return
+        thumb.focus()
         thumb.press("ArrowRight" if value > now else "ArrowLeft")
-    page.wait_for_timeout(500)
-    _settle(page)
+        page.wait_for_timeout(400)
+        _settle(page)
+    raise AssertionError(f"the {label} slider did not reach {value}")
 
 
 def _copy_link(page) -> str:
@@ -52,6 +56,7 @@ def test_a_copied_link_reproduces_the_view_in_a_fresh_browser(app_url, browser):
     _set_slider(page, "Stride", 3)
     page.get_by_text("same: output size").click()
     _settle(page)
+    page.wait_for_url(re.compile(r"padding=same"), timeout=10_000)
     view = re.search(r"Input \d+ × \d+ → kernel \d+ × \d+ → output \d+ × \d+", _main_text(page)).group(0)
     assert view == "Input 32 × 32 → kernel 3 × 3 → output 11 × 11"
     link = _copy_link(page)
