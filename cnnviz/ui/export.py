@@ -16,7 +16,7 @@ import streamlit as st
 
 from cnnviz.ui import figures
 
-PNG, CSV, ZIP, NPY = "image/png", "text/csv", "application/zip", "application/octet-stream"
+PNG, CSV, ZIP = "image/png", "text/csv", "application/zip"
 
 
 def file_stem(*parts: str) -> str:

@@ -6,7 +6,7 @@ or raises ValueError with a short reason. Then:
 
     restore(PARAMS, "convolution")   # top of the page, before its widgets
     ...widgets...
-    publish(PARAMS)                  # end of the page and of every fragment
+    publish()                        # end of the run (app.py) and of every fragment (fragment())
 
 restore() applies a link that came from outside (a shared or pasted address): every setting of
 the scope takes the link's value, or its default when the link leaves it out or holds a bad
@@ -125,11 +125,11 @@ def choice(name: str, key: str, options: Sequence | Mapping, default: Any,
     by_text.update({_slug(o): o for o in texts})          # 'Sobel x' and 'sobel-x' both work
 
     def parse(text: str) -> Any:
-        hit = by_text.get(text.strip()) or by_text.get(_slug(text))
-        if hit is None and text.strip() not in by_text:
-            shown = ", ".join(list(texts.values())[:8]) + (", …" if len(texts) > 8 else "")
-            raise ValueError(f"{quote(text)} is not a known {what} ({shown})")
-        return hit if hit is not None else by_text[text.strip()]
+        for candidate in (text.strip(), _slug(text)):
+            if candidate in by_text:
+                return by_text[candidate]
+        shown = ", ".join(list(texts.values())[:8]) + (", …" if len(texts) > 8 else "")
+        raise ValueError(f"{quote(text)} is not a known {what} ({shown})")
     return Param(name, key, default, parse, encode=lambda v: texts.get(v, _slug(v)))
 
 
@@ -170,11 +170,6 @@ def _incoming(names: set[str]) -> dict[str, str]:
 
 def _problem(message: str) -> None:
     st.session_state.setdefault(PROBLEMS_KEY, []).append(message)
-
-
-def report(param_name: str, reason: str) -> None:
-    """A page found a linked value unusable after all (e.g. a layer this network lacks)."""
-    _problem(f"{param_name} ({reason})")
 
 
 def begin_run() -> None:
@@ -234,7 +229,7 @@ def publish() -> dict[str, str]:
     for scope, params in state.get(_ACTIVE_SCOPES, {}).items():
         values = current(params)
         wanted.update(values)
-        state[_PUBLISHED + scope] = {k: v for k, v in values.items()} or None
+        state[_PUBLISHED + scope] = values or None
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
     return wanted

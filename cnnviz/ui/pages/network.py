@@ -155,17 +155,18 @@ def labels_key(base: str, labels) -> str:
     return f"{base}:{digest}"
 
 
-def linked_value(key: str, allowed, what: str):
-    """The value a just-opened link gives `key`, if this network has it (else one warning line)."""
-    if not st.session_state.get(LINK_PENDING) or st.session_state.get(key) is None:
-        return None
-    value = st.session_state[key]
+def follow_link(key: str, widget_key: str, allowed, what: str) -> None:
+    """A just-opened link set `key`: hand its value to the widget under `widget_key` (whose key
+    changes with the network or picture), or say in one line that this network lacks it."""
+    value = st.session_state.get(key)
+    if not st.session_state.get(LINK_PENDING) or value is None:
+        return
     if value in allowed:
-        return value
+        st.session_state[widget_key] = value
+        return
     st.session_state[key] = None
     st.warning(f"The link asks for {what} {url_state.quote(str(value))}, which "
                f"{loaded_name()} does not have; showing the default instead.", icon=":material/link_off:")
-    return None
 
 
 def loaded_name() -> str:
@@ -492,10 +493,8 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
     label = {n: f"{loaded.probe.index[n]} · {n} — {KIND_LABEL[loaded.probe.spec(n).kind]}, "
                 f"{images.shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
     key = labels_key("net_layer", label.values())
-    linked = linked_value("net_layer_last", names, "layer")
-    if linked is not None:
-        st.session_state[key] = linked
-    elif st.session_state.get(key) not in names:            # first time with this network
+    follow_link("net_layer_last", key, names, "layer")
+    if st.session_state.get(key) not in names:            # first time with this network
         last = st.session_state.get("net_layer_last")
         st.session_state[key] = last if last in names else (
             DEFAULT_LAYER if DEFAULT_LAYER in names else names[0])
@@ -581,9 +580,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                   for i, (n, q) in enumerate(zip(names, probs))]
         # a new picture or network gives new labels, a new widget, and the predicted class again
         class_key = labels_key("net_why_class", labels)
-        linked = linked_value("net_class", range(len(names)), "class")
-        if linked is not None:
-            st.session_state[class_key] = linked
+        follow_link("net_class", class_key, range(len(names)), "class")
         cls = st.selectbox("Class to explain", list(range(len(names))), index=pred,
                            key=class_key, format_func=labels.__getitem__)
         st.session_state["net_class"] = None if cls == pred else cls
@@ -596,9 +593,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                           key="net_smooth_noise", disabled=not smooth)
     with c3:
         default_cam = probe.default_cam_layer(p)
-        linked = linked_value("net_cam", spatial, "Grad-CAM layer")
-        if linked is not None:
-            st.session_state[f"net_cam_layer:{loaded.name}"] = linked
+        follow_link("net_cam", f"net_cam_layer:{loaded.name}", spatial, "Grad-CAM layer")
         cam_layer = st.selectbox("Grad-CAM layer", spatial, index=spatial.index(default_cam),
                                  key=f"net_cam_layer:{loaded.name}",
                                  help="Grad-CAM weighs the maps of this layer by how much they "
@@ -630,9 +625,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     first = g_layers.index(spatial[0]) if spatial else 0
     left, right = st.columns([1, 2.7], gap="large")
     with left:
-        linked = linked_value("net_grad", g_layers, "gradient layer")
-        if linked is not None:
-            st.session_state[f"net_grad_layer:{loaded.name}"] = linked
+        follow_link("net_grad", f"net_grad_layer:{loaded.name}", g_layers, "gradient layer")
         gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
                           help="Pick any layer up to the class scores.")
         st.session_state["net_grad"] = None if gl == g_layers[first] else gl
