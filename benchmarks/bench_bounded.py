@@ -29,6 +29,9 @@ from cnnviz import activations, kernels  # noqa: E402
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_convolution import median_ms  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+from keras_reference import keras_experiment  # noqa: E402  (imports TensorFlow)
+
 QUICK = "--quick" in sys.argv
 SEEDS = 8 if QUICK else 32
 NAMES = ("sigmoid", "tanh", "relu", "softplus")   # the page's default comparison
@@ -41,32 +44,14 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def keras_model_per_seed(activation, depth, width, seed, initializer="glorot_uniform", batch=64):
-    """The reference: what gradient_norms did before (a Keras model and a traced tf.function per seed)."""
-    import keras
+def keras_model_per_seed(activation, depth, width, seed):
+    """What gradient_norms did before: a Keras model and a traced tf.function per seed, all kept
+    in its cache (tests/keras_reference.py builds the model)."""
     import tensorflow as tf
 
-    def init(i):
-        return keras.initializers.get({"class_name": initializer, "config": {"seed": seed * 1000 + i}})
-
-    hidden = [keras.layers.Dense(width, activation=activation, kernel_initializer=init(i))
-              for i in range(depth)]
-    model = keras.Sequential([keras.Input((width,)), *hidden,
-                              keras.layers.Dense(activations.N_CLASSES, kernel_initializer=init(depth))])
-    rng = np.random.default_rng(seed)
-    x = tf.constant(rng.standard_normal((batch, width)).astype(np.float32))
-    y = tf.constant(rng.integers(0, activations.N_CLASSES, batch).astype(np.int32))
-    kernels_ = [layer.kernel for layer in hidden]
-
-    @tf.function
-    def norms():
-        with tf.GradientTape() as tape:
-            logits = model(x, training=False)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        return tf.stack([tf.norm(g) for g in tape.gradient(loss, kernels_)])
-
-    result = norms().numpy()
-    return model, norms, result   # the old code kept all of this in its cache
+    model, norms = keras_experiment(activation, depth, width, seed)
+    compiled = tf.function(norms)
+    return model, compiled, compiled().numpy()
 
 
 def bench_vanishing() -> None:

@@ -12,6 +12,8 @@ from cnnviz import activations as A
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
+from keras_reference import keras_experiment  # noqa: E402  (after TensorFlow is known to be there)
+
 X = np.concatenate([np.linspace(-60, 60, 1201), [-1e3, -40.5, -1e-9, 0.0, 1e-9, 40.5, 1e3],
                     np.random.default_rng(0).normal(0, 5, 500)]).astype(np.float64)
 
@@ -94,25 +96,6 @@ def test_importing_activations_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def keras_gradient_norms(activation, depth, width, seed, initializer="glorot_uniform", batch=64):
-    """The experiment as a Keras model (the way it was first written): the reference."""
-    def init(i):
-        return keras.initializers.get({"class_name": initializer, "config": {"seed": seed * 1000 + i}})
-
-    hidden = [keras.layers.Dense(width, activation=activation, kernel_initializer=init(i))
-              for i in range(depth)]
-    model = keras.Sequential([keras.Input((width,)), *hidden,
-                              keras.layers.Dense(A.N_CLASSES, kernel_initializer=init(depth))])
-    rng = np.random.default_rng(seed)
-    x = tf.constant(rng.standard_normal((batch, width)).astype(np.float32))
-    y = tf.constant(rng.integers(0, A.N_CLASSES, batch).astype(np.int32))
-    with tf.GradientTape() as tape:
-        logits = model(x, training=False)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-    grads = tape.gradient(loss, [layer.kernel for layer in hidden])
-    return np.array([float(tf.norm(g)) for g in grads])
-
-
 @pytest.mark.parametrize("activation,depth,width,seed,initializer", [
     ("sigmoid", 20, 32, 3, "glorot_uniform"),
     ("relu", 12, 64, 0, "he_normal"),
@@ -123,7 +106,7 @@ def keras_gradient_norms(activation, depth, width, seed, initializer="glorot_uni
 ])
 def test_gradient_norms_match_a_keras_model(activation, depth, width, seed, initializer):
     got = A.gradient_norms(activation, depth, width, seed=seed, initializer=initializer)
-    want = keras_gradient_norms(A.ALIASES.get(activation, activation), depth, width, seed, initializer)
+    want = keras_experiment(A.ALIASES.get(activation, activation), depth, width, seed, initializer)[1]().numpy()
     assert got.shape == (depth,)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=0)
 
