@@ -90,9 +90,11 @@ def curves_section() -> None:
 
     x = np.linspace(lo, hi, 401)
     curves, rows = [], []
+    columns = {"x": x}                                   # the same numbers, for the CSV export
     for name in chosen:
         f, df = activations.FUNCTIONS[name]
         fx, dfx = f(x), df(x)
+        columns[f"{name}(x)"], columns[f"{name}'(x)"] = fx, dfx
         curve = {"label": label(name), "f": fx, "df": dfx if show_df else None,
                  "colour": COLOURS[name]}
         if shade:
@@ -108,10 +110,6 @@ def curves_section() -> None:
                          ", ".join(f"{a:.2f} … {b:.2f}" for a, b in spans) or "nowhere"})
     st.plotly_chart(figures.activation_figure(x, curves, x0=x0, height=share.scaled(430)),
                     key="act_curves", config=share.plotly_config("cnnviz-activations"))
-    columns = {"x": x}
-    for name in chosen:
-        f, df = activations.FUNCTIONS[name]
-        columns[f"{name}(x)"], columns[f"{name}'(x)"] = f(x), df(x)
     with share.secondary("act_curves_export"):
         export.download("The curves (CSV)", lambda: export.columns_csv(columns),
                         "cnnviz-activation-curves.csv", export.CSV, "act_export_csv")
