@@ -4,8 +4,8 @@ Goal (issue E): a new visitor on a running (warmed) server <= 1.2x the one-line 
 (`st.write("hello")`); the first visitor of a freshly started server <= 1.5x.
 
 "Rendered" = from navigation until the page's main content is visible (its main picture loaded
-and its main figure drawn: Home's grid of pixel values, /convolution's Plotly feature map; for the
-one-line app, the "hello") and
+and its main figure drawn: Home's grid of pixel values; /convolution's feature map and the
+step-through sum; for the one-line app, the "hello") and
 `[data-testid=stApp][data-test-script-state=notRunning]`. Every visit uses a new browser context
 (empty cache and cookies: a new visitor). Runs alternate between the apps so that the machine's
 noise hits them alike; medians are printed with every run's value.
@@ -32,13 +32,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 ONE_LINE = 'import streamlit as st\n\nst.write("hello")\n'
 MAIN = "[data-testid=stMain]"
 PICTURE = f"{MAIN} [data-testid=stImage] img"
-FIGURE = f"{MAIN} [data-testid=stPlotlyChart] .main-svg"
+FEATURE_MAP = f"{MAIN} [data-testid=stImage] img >> nth=1"   # /convolution's map (a picture)
+WINDOW_SUM = f"{MAIN} .cnnviz-grids td"                        # /convolution's step-through numbers
 HEADING = f"{MAIN} :is(h1, h2)"
 PIXEL_VALUES = f"{MAIN} [data-testid=stImage] img >> nth=1"   # Home's grid of numbers (a picture)
 TARGETS = {   # name: (path, milestones: (name, selector) in the order they are awaited)
     "one-line app": ("/", [("hello", f"{MAIN} [data-testid=stMarkdownContainer] >> text=hello")]),
     "Home /": ("/", [("heading", HEADING), ("picture", PICTURE), ("pixel values", PIXEL_VALUES)]),
-    "/convolution": ("/convolution", [("heading", HEADING), ("picture", PICTURE), ("figure", FIGURE)]),
+    "/convolution": ("/convolution", [("heading", HEADING), ("picture", PICTURE), ("feature map", FEATURE_MAP),
+                                      ("step-through sum", WINDOW_SUM)]),
 }
 GOALS = {"warm": 1.2, "fresh": 1.5}
 IMAGES_LOADED = """() => {
@@ -75,6 +77,26 @@ def render_ms(browser, url: str, milestones, timeout: float = 90_000, record: st
         context.close()
 
 
+def wait_until_idle(pid: int, quiet_s: float = 0.05, timeout: float = 90.0) -> float:
+    """Wait until the server process uses under `quiet_s` CPU seconds per second (its background
+    TensorFlow preload done): "a running server" is an idle one. Returns the seconds waited."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu() -> float:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    start = time.perf_counter()
+    last = cpu()
+    while time.perf_counter() - start < timeout:
+        time.sleep(1.0)
+        now = cpu()
+        if now - last < quiet_s:
+            break
+        last = now
+    return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=7, help="new visitors per target on warmed servers")
@@ -98,7 +120,9 @@ def main() -> None:
             url = {n: servers["ref" if n == "one-line app" else "app"][1] for n in TARGETS}
             for name, (path, sels) in TARGETS.items():
                 render_ms(browser, url[name] + path, sels)
-            time.sleep(3)        # the app's background TensorFlow preload starts 3 s after the first run
+            time.sleep(4)        # the app's background TensorFlow preload starts 3 s after the first run
+            waited = wait_until_idle(servers["app"][0].pid)
+            print(f"server idle (TensorFlow preloaded) {waited + 4:.0f} s after the warm-up visits", flush=True)
             for r in range(a.rounds):
                 order = list(TARGETS) if r % 2 == 0 else list(reversed(TARGETS))
                 for name in order:
@@ -122,8 +146,9 @@ def main() -> None:
                     times["fresh"].setdefault(name, []).append(render_ms(browser, base + path, sels))
                 finally:
                     loadgen.stop(proc)
-        print("first visitor, fresh server (ms): " + "; ".join(
-            f"{n} {[round(v) for v in times['fresh'][n]]}" for n in TARGETS), flush=True)
+        if a.fresh_rounds:
+            print("first visitor, fresh server (ms): " + "; ".join(
+                f"{n} {[round(v) for v in times['fresh'][n]]}" for n in TARGETS), flush=True)
         browser.close()
 
     print(f"\n{'':<16}{'new visitor, warm server':>30}{'first visitor, fresh server':>34}")
@@ -131,6 +156,9 @@ def main() -> None:
     for name in TARGETS:
         cells = []
         for kind in ("warm", "fresh"):
+            if name not in med[kind]:
+                cells.append("(not measured)")
+                continue
             m = med[kind][name]
             if name == "one-line app":
                 cells.append(f"{m:8.0f} ms (reference)")

@@ -367,7 +367,7 @@ def _cell_value(v, r: int, c: int) -> float:
 def parse_kernel(cells, max_size: int = MAX_KERNEL_SIZE) -> np.ndarray:
     """A grid typed in the kernel editor -> a float64 kh×kw array, or ValueError naming the cell.
 
-    cells: a list of rows, a NumPy array or a pandas DataFrame (st.data_editor's value). Cells may
+    cells: a list of rows (what the kernel grid sends), a NumPy array or a pandas DataFrame. Cells may
     be numbers or text such as "2", "-0.5" or "1/9". Rejected: empty cells, other text, NaN,
     infinity, |value| > 1e6, ragged rows, and grids larger than max_size×max_size.
     """

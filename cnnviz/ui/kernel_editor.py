@@ -6,7 +6,7 @@ and the last valid kernel stays in use. State lives in st.session_state under `<
     <key>_preset   the preset selectbox          <key>_size   the size selectbox (1..7)
     <key>_bias     the bias number input         <key>_base   the grid the editor starts from
     <key>_ver      bumps when the grid is replaced (a preset, a new size, normalise)
-    <key>_grid_<ver>  the st.data_editor itself  <key>_good   the last valid kernel
+    <key>_grid_<ver>  the grid of cells (kernel_grid)  <key>_good   the last valid kernel
     <key>_link_preset, <key>_link_cells   what a shared link carries (see link_params)
 """
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import kernels
 from cnnviz.ui import share, url_state
+from cnnviz.ui.kernel_grid import kernel_grid
 
 CUSTOM = "custom"
 
@@ -99,12 +99,6 @@ def _follow_link(key: str, default: str) -> None:
         state[f"{key}_edited"] = True
 
 
-def _frame(cells: list[list[str]]) -> pd.DataFrame:
-    n_rows, n_cols = len(cells), len(cells[0])
-    return pd.DataFrame(cells, columns=[str(c + 1) for c in range(n_cols)],
-                        index=[str(r + 1) for r in range(n_rows)])
-
-
 def _set_grid(key: str, kernel: np.ndarray) -> None:
     st.session_state[f"{key}_base"] = format_cells(kernel)
     st.session_state[f"{key}_good"] = kernels.parse_kernel(st.session_state[f"{key}_base"])
@@ -142,6 +136,14 @@ def _on_reset(key: str) -> None:
     _on_preset(key)
 
 
+def _checked(typed, size: int) -> np.ndarray:
+    """The browser's grid as a kernel: the editor's size, each cell checked by parse_kernel."""
+    if not (isinstance(typed, list) and len(typed) == size
+            and all(isinstance(row, list) and len(row) == size for row in typed)):
+        raise ValueError(f"The grid that came back is not {size} × {size}.")
+    return kernels.parse_kernel(typed)
+
+
 def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = False) -> KernelChoice:
     """Draw the editor and return the kernel to use (always a valid one).
 
@@ -173,14 +175,9 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
     base = state[f"{key}_base"]
     size = len(base)
     st.caption("Type a number in any cell: 2, -0.5 or 1/9 all work.")
-    typed = st.data_editor(
-        _frame(base), key=f"{key}_grid_{state[f'{key}_ver']}", num_rows="fixed", hide_index=False,
-        width="content",
-        column_config={str(c + 1): st.column_config.TextColumn(str(c + 1), width=70)
-                       for c in range(size)})
-
+    typed = kernel_grid(base, key=f"{key}_grid_{state[f'{key}_ver']}")
     try:
-        kernel = kernels.parse_kernel(typed)
+        kernel = _checked(typed, size)
     except ValueError as exc:
         kernel = state[f"{key}_good"]
         st.error(f"{exc} Still using the last valid kernel.", icon="⚠️")

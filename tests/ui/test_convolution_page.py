@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import images, kernels
 from cnnviz.ui import widgets
 
+from kernel_cells import cells, type_cell
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/convolution.py"
 SHAPE = re.compile(r"output \*\*(\d+) × (\d+)\*\*")
@@ -74,7 +76,8 @@ def test_page_loads_with_a_preset_applied_to_the_sample():
     fmap, label = at.session_state[widgets.FEATURE_MAP_KEY]
     np.testing.assert_allclose(fmap, kernels.convolve(_picture(at), kernels.PRESETS["Sobel x"]), atol=1e-6)
     assert "Sobel x" in label
-    assert len(at.latex) == 2 and at.latex[0].value.strip("$\n ").endswith(f"= {h - 2}")
+    formula = next(m.value for m in at.markdown if "o(height)" in m.value)
+    assert f"⌋ + 1 = {h - 2}`" in formula and f"⌋ + 1 = {w - 2}`" in formula
     assert not at.error
 
 
@@ -83,7 +86,8 @@ def test_preset_stride_padding_and_dilation_change_the_output_shape(disc):
     assert _shape(at) == (28, 34)
     at.selectbox(key="conv_kernel_preset").set_value("Gaussian blur 5×5").run()
     assert _shape(at) == (26, 32)
-    assert "26" in at.latex[0].value and "32" in at.latex[1].value
+    formula = next(m.value for m in at.markdown if "o(height)" in m.value)
+    assert "= 26`" in formula and "= 32`" in formula
     at.slider(key="conv_stride").set_value(2).run()
     assert _shape(at) == (13, 16)
     at.radio(key="conv_padding").set_value("same").run()
@@ -109,17 +113,14 @@ def test_stride_with_dilation_is_refused_like_keras(disc):
 def test_invalid_kernel_cell_shows_an_error_and_keeps_the_last_kernel(disc):
     at = _open(disc)
     before = at.session_state[widgets.FEATURE_MAP_KEY][0].copy()
-    key = at.data_editor[0].key
     for bad in ("abc", "", "nan", "1e9"):
-        at.session_state[key] = {"edited_rows": {1: {"3": bad}}, "added_rows": [], "deleted_rows": []}
-        at.run()
+        type_cell(at, 1, 2, bad)
         assert not at.exception
         assert len(at.error) == 1, bad
         assert "row 2, column 3" in at.error[0].value and "last valid kernel" in at.error[0].value
         np.testing.assert_array_equal(at.session_state[widgets.FEATURE_MAP_KEY][0], before)
     # A valid edit is used at once.
-    at.session_state[key] = {"edited_rows": {1: {"3": "1/2"}}, "added_rows": [], "deleted_rows": []}
-    at.run()
+    type_cell(at, 1, 2, "1/2")
     assert not at.error
     k = kernels.PRESETS["Sobel x"].copy()
     k[1, 2] = 0.5
@@ -138,7 +139,7 @@ def test_kernel_size_normalise_and_reset(disc):
     assert len(at.error) == 1 and "cannot be scaled" in at.error[0].value
     at.selectbox(key="conv_kernel_size").set_value(5).run()
     assert _shape(at) == (26, 32)
-    grid = at.data_editor[0].value.to_numpy()
+    grid = np.array(cells(at))
     assert grid.shape == (5, 5) and grid[0, 0] == "0" and grid[1, 1] == "-1"
     at.button(key="conv_kernel_reset").click().run()
     assert _shape(at) == (28, 34)
@@ -249,9 +250,7 @@ def test_convolution_figures_are_valid_plotly_and_mark_the_right_cells():
     img = rng.random((9, 11))
     win = kernels.window(img, kernels.PRESETS["sharpen"], 0, 0, padding="same")
     assert not win.in_image.all()
-    for fig in (figures.window_figure(win.patch, win.kernel, win.products, win.in_image, win.rows, win.cols),
-                figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)[0]):
-        go.Figure(fig.to_dict())                     # raises on an invalid property
+    go.Figure(figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)[0].to_dict())
     fig, step = figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)
     assert step == 3 and fig.data[0].z.shape == (200, 100) and fig.data[0].x[1] == 3
 
@@ -267,3 +266,22 @@ def test_convolution_figures_are_valid_plotly_and_mark_the_right_cells():
     black = np.all(np.asarray(pic) == 0, axis=2)
     ys, xs = np.nonzero(black)
     assert f == 20 and 34 <= ys.min() <= 40 and 54 <= xs.min() <= 60 and 60 <= ys.max() <= 66
+
+
+def test_the_window_sum_grids_write_every_input_weight_and_product():
+    from cnnviz.ui import formats, number_grids
+
+    img = np.random.default_rng(1).random((9, 11))
+    win = kernels.window(img, kernels.PRESETS["sharpen"], 0, 0, padding="same")   # corner: padding
+    page = number_grids.window_sum_html(win.patch, win.kernel, win.products, win.in_image, win.rows,
+                                        win.cols)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    kh, kw = win.kernel.shape
+    assert len(cells) == 3 * kh * kw
+    patch, weights, products = (cells[i * kh * kw:(i + 1) * kh * kw] for i in range(3))
+    assert patch.count(number_grids.PAD_TEXT) == int((~win.in_image).sum()) == 5
+    assert [p for p in patch if p != number_grids.PAD_TEXT] == [formats.cell(v) for v in win.patch[win.in_image]]
+    assert weights == [formats.cell(v) for v in win.kernel.ravel()]
+    np.testing.assert_allclose(win.products, np.where(win.in_image, win.patch, 0) * win.kernel)
+    assert products == [formats.cell(v) for v in win.products.ravel()]
+    assert f"{formats.value(-2.5)}" in number_grids.colour_scale_html(-2.5, 2.5)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import images, kernels, typed
 from cnnviz.ui import widgets
+from kernel_cells import send_grid, type_cell
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,9 +27,7 @@ def _open(page: str, picture: images.Picture | None = None) -> AppTest:
 
 
 def _edit_cell(at: AppTest, text: str) -> None:
-    key = at.data_editor[0].key
-    at.session_state[key] = {"edited_rows": {1: {"2": text}}, "added_rows": [], "deleted_rows": []}
-    at.run()
+    type_cell(at, 1, 1, text)
 
 
 def test_quote_keeps_messages_short():
@@ -87,3 +86,33 @@ def test_pooling_position_is_a_slider_clamped_to_the_map(linked_row, expected):
     rows = at.slider(key="pool_row")
     assert rows.value == (rows.max if expected == "max" else expected)
     assert not at.number_input                      # no typed positions on this page
+
+
+@pytest.mark.parametrize("forged", [
+    "1,2,3", None, 7, [[1, 2], [3, 4]],                       # not the editor's 3 × 3 grid
+    [["1"] * 3] * 2 + [["1"] * 4], [["1"] * 3] * 10_000,        # ragged, far too many rows
+    [[{"a": 1}, "0", "0"], ["0", "0", "0"], ["0", "0", "0"]],   # a cell that is no number
+])
+def test_a_forged_kernel_grid_is_refused_in_one_line(forged):
+    at = _open("convolution")
+    before = at.session_state[widgets.FEATURE_MAP_KEY][0].copy()
+    send_grid(at, forged)
+    assert not at.exception and len(at.error) == 1 and "last valid kernel" in at.error[0].value
+    assert len(at.error[0].value) < 300
+    np.testing.assert_array_equal(at.session_state[widgets.FEATURE_MAP_KEY][0], before)
+
+
+@pytest.mark.parametrize("point", [
+    None, "x", {"x": 1}, {"x": "a", "y": 1, "width": 10}, {"x": float("nan"), "y": 1, "width": 10},
+    {"x": 1e300, "y": 1, "width": 10}, {"x": 1, "y": 1, "width": 0}, {"x": 1, "y": 1, "width": -5},
+])
+def test_a_forged_click_is_ignored(point):
+    from cnnviz.ui import clickable_picture
+
+    assert clickable_picture._checked(point) is None
+
+
+def test_a_real_click_is_passed_on_as_numbers():
+    from cnnviz.ui import clickable_picture
+
+    assert clickable_picture._checked({"x": 3, "y": "4.5", "width": 200}) == {"x": 3.0, "y": 4.5, "width": 200.0}

@@ -14,13 +14,9 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import images, kernels
-from cnnviz.ui import export, figures, formats, share, url_state, widgets
+from cnnviz.ui import export, figures, formats, number_grids, share, url_state, widgets
+from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
-
-try:  # a components-v1 widget: clicks on an image come back as (x, y)
-    from streamlit_image_coordinates import streamlit_image_coordinates
-except Exception:  # pragma: no cover - the page still works with the sliders
-    streamlit_image_coordinates = None
 
 MODES = {
     "gray": "Grayscale first: one channel",
@@ -78,11 +74,21 @@ def _memo(name: str, source, params: tuple, compute):
     return value
 
 
+def _encoded(fitted: tuple[np.ndarray, float]) -> bytes:
+    """A fitted picture (RGB, scale) encoded: enlarged ones as PNG (crisp), shrunk ones as JPEG
+    (quicker to encode). Encoded once per change, so reruns reuse the bytes."""
+    rgb, f = fitted
+    return figures.encode_picture(Image.fromarray(rgb), lossy=f < 1)
+
+
 def _picture_bytes(pixels: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
-    """An encoded picture in [0, 1]: small ones enlarged crisply (PNG), large ones shrunk
-    smoothly (JPEG: quicker to encode). Encoded once per change, so reruns reuse the bytes."""
-    img, f = figures.fit_rgb(figures.rgb8(pixels), size)
-    return figures.encode_picture(Image.fromarray(img), lossy=f < 1)
+    """A picture in [0, 1], drawn about `size` px across."""
+    return _encoded(figures.fit_rgb(figures.rgb8(pixels), size))
+
+
+def _map_bytes(values: np.ndarray, size: int = PICTURE_SIDE) -> bytes:
+    """A feature map in the diverging colours (0 white), drawn about `size` px across."""
+    return _encoded(figures.map_picture(values, size))
 
 
 def export_buttons(feature_map: np.ndarray, kernel: np.ndarray, stem: str) -> None:
@@ -95,11 +101,11 @@ def export_buttons(feature_map: np.ndarray, kernel: np.ndarray, stem: str) -> No
                         export.CSV, "conv_export_kernel")
 
 
-def _shape_latex(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int], o: int) -> str:
+def _shape_formula(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int], o: int) -> str:
+    """The output-size formula with this page's numbers in it, as plain text (no TeX to load)."""
     s, d = slide.stride, slide.dilation
-    pad = f"2\\cdot {pads[0]}" if pads[0] == pads[1] else f"({pads[0]} + {pads[1]})"
-    return (f"o_{{\\text{{{axis}}}}} = \\left\\lfloor \\frac{{{n} + {pad} - {k} - ({k}-1)({d}-1)}}{{{s}}}"
-            f"\\right\\rfloor + 1 = {o}")
+    pad = f"2·{pads[0]}" if pads[0] == pads[1] else f"({pads[0]} + {pads[1]})"
+    return f"o({axis}) = ⌊({n} + {pad} − {k} − ({k}−1)·({d}−1)) / {s}⌋ + 1 = {o}"
 
 
 # --------------------------------------------------------------------------- the page
@@ -198,23 +204,31 @@ with right:
         else:
             shown = out2d
             what = "the feature map"
-        fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None, share.presenting()),
-                          lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
-                                                             height=share.scaled(460)))
-        st.markdown(f"**Output: {what}**  \n:gray[blue < 0 < red · hover for values]")
-        st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
-        if step > 1:
-            st.caption(f"Large map: drawn with one row and column in every {step} "
-                       f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) to keep "
-                       "the page quick. Hovered values are exact.")
+        st.markdown(f"**Output: {what}**  \n:gray[red > 0 > blue, white = 0 · the numbers: step "
+                    "through below]")
+        m = float(np.abs(shown).max())
+        st.image(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
+                       lambda: _map_bytes(shown)), width="stretch")
+        st.html(number_grids.colour_scale_html(-m, m))
+        with share.secondary("conv_hover"):
+            if st.toggle("Interactive chart: hover for every value", key="conv_hover_chart"):
+                fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None,
+                                                  share.presenting()),
+                                  lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
+                                                                     height=share.scaled(460)))
+                st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
+                if step > 1:
+                    st.caption(f"Large map: drawn with one row and column in every {step} "
+                               f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) "
+                               "to keep the page quick. Hovered values are exact.")
         export_buttons(shown, kernel, export.file_stem(choice.name, "on", picture.name))
 
     with st.container(border=True):
         st.markdown("**Why this size?** For each side: "
                     "o = ⌊(i + 2p − k − (k−1)(d−1)) / s⌋ + 1, with input i, padding p, kernel k, "
                     "dilation d and stride s.")
-        st.latex(_shape_latex("height", h, kh, slide, pads_h, oh))
-        st.latex(_shape_latex("width", w, kw, slide, pads_w, ow))
+        st.markdown(f"`{_shape_formula('height', h, kh, slide, pads_h, oh)}`  \n"
+                    f"`{_shape_formula('width', w, kw, slide, pads_w, ow)}`")
         if slide.padding == "same":
             st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, "
                        f"{pads_h[1]} below, {pads_w[0]} left, {pads_w[1]} right; an odd extra zero "
@@ -238,11 +252,8 @@ def _advance(oh: int, ow: int) -> None:
     state["conv_row"], state["conv_col"] = r, c
 
 
-def _on_click_input(geometry) -> None:
+def _on_click_input(geometry, val) -> None:
     """A click on the input picks the output whose window is centred nearest the click."""
-    val = state.get("conv_click_in")
-    if not val:
-        return
     f, natural_width, stride, eff_h, eff_w, oh, ow = geometry
     browser = val["width"] / natural_width if val.get("width") else 1.0  # shown vs drawn size
     row_p = val["y"] / (f * browser)
@@ -251,10 +262,7 @@ def _on_click_input(geometry) -> None:
     state["conv_col"] = int(np.clip(round((col_p - 0.5 - (eff_w - 1) / 2) / stride), 0, ow - 1))
 
 
-def _on_click_output(geometry) -> None:
-    val = state.get("conv_click_out")
-    if not val:
-        return
+def _on_click_output(geometry, val) -> None:
     f, natural_width, oh, ow = geometry
     f = f * (val["width"] / natural_width if val.get("width") else 1.0)
     state["conv_row"] = int(np.clip(val["y"] // f, 0, oh - 1))
@@ -326,22 +334,12 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
     else:
         patch, kern, prods = win.patch, win.kernel, win.products
         title = "input values under the window"
-    height = int(np.clip(90 + 48 * max(kh, kw), 260, 420))
-    fig = _memo("window_fig", out, (row, col, channel), lambda: figures.window_figure(
-        patch, kern, prods, win.in_image, win.rows, win.cols, height=height, patch_title=title))
-    st.plotly_chart(fig, key="conv_window_fig", config={"displaylogo": False})
+    st.html(number_grids.STYLE + number_grids.window_sum_html(patch, kern, prods, win.in_image, win.rows,
+                                                              win.cols, patch_title=title))
 
 
 def _clickable(img, key: str, on_click, smooth: bool) -> None:
-    """A picture, fitted to its column, that reports clicks (the callback rescales them).
-
-    Shrunken (smooth) pictures go as JPEG: quicker to encode and smaller to send."""
-    if streamlit_image_coordinates is None:
-        st.image(img)
-        return
-    streamlit_image_coordinates(img, key=key, on_click=on_click, cursor="crosshair", width="stretch",
-                                image_format="JPEG" if smooth else "PNG", jpeg_quality=90,
-                                png_compression_level=1)
+    clickable_picture(img, key, on_click, smooth, alt="click to pick an output position")
 
 
 url_state.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(
