@@ -2,7 +2,7 @@
 import streamlit as st
 
 from cnnviz import settings
-from cnnviz.ui import preload, routes, share, url_state, widgets
+from cnnviz.ui import page_list, preload, routes, share, url_state, widgets
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=":material/visibility:", layout="wide")
 try:
@@ -16,16 +16,12 @@ url_state.begin_run()
 if url_state.restore([widgets.IMAGE, share.PRESENT], "app"):   # a shared link
     widgets.follow_link()
 
-PAGES = "cnnviz/ui/pages/"
 # Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
-home = st.Page(PAGES + "home.py", title="Home", icon=":material/home:", url_path="index", default=True)
+home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.HOME.icon,
+               url_path=page_list.HOME.url_path, default=True)
 navigation = st.navigation([
     home,
-    st.Page(PAGES + "convolution.py", title="Convolution", icon=":material/grid_on:", url_path="convolution"),
-    st.Page(PAGES + "activations.py", title="Activations", icon=":material/show_chart:", url_path="activations"),
-    st.Page(PAGES + "pooling.py", title="Pooling & dropout", icon=":material/compress:", url_path="pooling"),
-    st.Page(PAGES + "conv1d.py", title="Conv1D", icon=":material/graphic_eq:", url_path="conv1d"),
-    st.Page(PAGES + "network.py", title="Network explorer", icon=":material/hub:", url_path="network"),
+    *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.LESSON),
     routes.home_alias(home),   # /home opens Home, which lives at /
 ], position="top" if share.presenting() else "sidebar")
 share.apply_presentation_style()

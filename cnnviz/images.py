@@ -833,7 +833,7 @@ class Sample:
     name: str        # key, e.g. "mnist-3"
     file: str        # file name inside SAMPLES_DIR
     title: str       # for people: "Handwritten 3"
-    dataset: str     # "MNIST", "Fashion-MNIST", "CIFAR-10" or "cnnviz"
+    dataset: str | None   # the dataset's key ("mnist", ...); None for pictures drawn for cnnviz
     label: str       # the dataset's label ("3", "ankle boot", "cat"); "" when none
     source: str      # licence and source
 
@@ -846,8 +846,18 @@ def _read_samples() -> dict[str, Sample]:
         raise resources.MissingDataError(f"{index} is not a valid sample index ({e!r}).") from e
     if not entries:
         raise resources.MissingDataError(f"{index} lists no samples.")
-    return {e["name"]: Sample(**{k: e.get(k, "") for k in Sample.__dataclass_fields__})
-            for e in entries}
+    return {e["name"]: _sample(e, index) for e in entries}
+
+
+def _sample(entry: dict, index) -> Sample:
+    """One index entry; its "dataset" is a dataset's title ("MNIST") or "cnnviz"."""
+    fields = {k: entry.get(k, "") for k in Sample.__dataclass_fields__}
+    title = fields["dataset"]
+    ds = datasets.by_title(title)
+    if ds is None and title != "cnnviz":
+        raise resources.MissingDataError(f"{index}: sample {entry.get('name')!r} names an unknown "
+                                         f"dataset {title!r}.")
+    return Sample(**{**fields, "dataset": ds.key if ds else None})
 
 
 #: name -> Sample, in display order (digits, fashion, photos, shapes).
@@ -864,9 +874,9 @@ def load_sample(name: str) -> Picture:
     sample = SAMPLES[name]
     pic = load_image((SAMPLES_DIR / sample.file).read_bytes(), name=f"sample: {sample.title}",
                      source="sample")
-    if sample.dataset == "cnnviz":
+    if sample.dataset is None:
         note = "drawn for cnnviz"
     else:
-        note = f"{sample.dataset} test image" + (f", labelled “{sample.label}”" if sample.label else "")
-    ds = datasets.by_title(sample.dataset)
-    return Picture(pic.pixels, pic.name, (note,) + pic.notes, "sample", ds.key if ds else None)
+        note = (f"{datasets.TABLE[sample.dataset].title} test image"
+                + (f", labelled “{sample.label}”" if sample.label else ""))
+    return Picture(pic.pixels, pic.name, (note,) + pic.notes, "sample", sample.dataset)

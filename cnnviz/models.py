@@ -12,7 +12,7 @@ import pathlib
 import keras
 from keras import layers
 
-from cnnviz import resources
+from cnnviz import data, resources
 
 #: The folder of the shipped models (name.keras) and their model cards (name.json).
 PRETRAINED_DIR = resources.pretrained_dir()
@@ -66,8 +66,10 @@ def small_vgg(input_shape=(32, 32, 3), n_classes: int = 10) -> keras.Model:
 
 
 ARCHITECTURES = {"digits_cnn": digits_cnn, "small_vgg": small_vgg}
-DEFAULT_ARCH = {"mnist": "digits_cnn", "fashion_mnist": "digits_cnn", "cifar10": "small_vgg"}
-INPUT_SHAPES = {"mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+DEFAULT_ARCH = {k: "small_vgg" if len(d.image_shape) == 3 else "digits_cnn"   # photos: the deeper net
+                for k, d in data.TABLE.items()}
+INPUT_SHAPES = {k: d.image_shape if len(d.image_shape) == 3 else (*d.image_shape, 1)
+                for k, d in data.TABLE.items()}   # what the networks take: always a channel axis
 
 
 def build(arch: str, dataset: str) -> keras.Model:

@@ -360,7 +360,7 @@ def test_picture_is_float32_read_only_and_validated():
 def test_a_picture_knows_where_it_came_from():
     digit = images.load_sample(images.DEFAULT_SAMPLE)
     assert (digit.source, digit.dataset) == ("sample", "mnist")
-    shapes = [n for n, s in images.SAMPLES.items() if s.dataset == "cnnviz"]
+    shapes = [n for n, s in images.SAMPLES.items() if s.dataset is None]
     assert shapes and images.load_sample(shapes[0]).dataset is None
     png = encode(Image.fromarray(ramp()), "PNG")
     assert (images.load_image(png).source, images.load_image(png).dataset) == ("upload", None)
@@ -496,21 +496,24 @@ def test_samples_index_and_files():
     index = json.loads((images.SAMPLES_DIR / "samples.json").read_text(encoding="utf-8"))
     assert len(index["samples"]) == len(images.SAMPLES) >= 20
     datasets = [s.dataset for s in images.SAMPLES.values()]
-    assert datasets.count("MNIST") >= 6 and datasets.count("Fashion-MNIST") >= 6
-    assert datasets.count("CIFAR-10") >= 8
+    assert datasets.count("mnist") >= 6 and datasets.count("fashion_mnist") >= 6
+    assert datasets.count("cifar10") >= 8
     total = sum(p.stat().st_size for p in images.SAMPLES_DIR.iterdir())
     assert total < 300_000
     for name, s in images.SAMPLES.items():
         assert s.title and s.source and (images.SAMPLES_DIR / s.file).is_file()
         pic = images.load_sample(name)
         assert pic.name == f"sample: {s.title}" and pic.source == "sample"
-        assert pic.dataset == (None if s.dataset == "cnnviz" else data.by_title(s.dataset).key)
+        assert pic.dataset == s.dataset and (s.dataset is None or s.dataset in data.TABLE)
+    titled = {e["name"]: e["dataset"] for e in index["samples"]}
+    for name, s in images.SAMPLES.items():   # the index's titles became the datasets' keys
+        assert titled[name] == ("cnnviz" if s.dataset is None else data.TABLE[s.dataset].title)
         assert pic.pixels.shape in ((28, 28), (32, 32, 3), (128, 128))
 
 
 def test_default_sample_is_an_mnist_3():
     s = images.SAMPLES[images.DEFAULT_SAMPLE]
-    assert s.dataset == "MNIST" and s.label == "3"
+    assert s.dataset == "mnist" and s.label == "3"
     assert images.load_sample(images.DEFAULT_SAMPLE).pixels.shape == (28, 28)
 
 

@@ -110,8 +110,8 @@ def sample_label(name: str) -> str:
     s = images.SAMPLES.get(name)
     if s is None:
         return name
-    ds = data.by_title(s.dataset)
-    return f"{ds.sample_prefix if ds else ''}{s.title}"
+    prefix = data.TABLE[s.dataset].sample_prefix if s.dataset else ""
+    return f"{prefix}{s.title}"
 
 
 def thumbnail(pixels: np.ndarray, size: int = THUMBNAIL) -> Image.Image:

@@ -128,13 +128,13 @@ except ValueError as exc:
         kernel0 = np.array(KERNELS["smoothing [1, 1, 1] / 3"])
         setup = (signal0, kernel0, kernels.convolve1d(signal0, kernel0, 1, "causal"),
                  kernels.receptive_field_1d(24, 3, 1, "causal"))
-signal, kernel, output, taps = setup
-n, k, m = signal.size, kernel.size, output.size
 
 
 # --------------------------------------------------------------------------- picture + numbers
 @url_state.fragment
-def output_view() -> None:
+def output_view(signal: np.ndarray, kernel: np.ndarray, output: np.ndarray, taps: np.ndarray,
+                stride: int, padding: str, dilation: int) -> None:
+    n, k, m = signal.size, kernel.size, output.size
     t = widgets.clamped_slider("Look at output y[t], t =", "c1d_t", 0, m - 1, m // 2,
                                only_one="The output has a single value, y[0].")
     row = taps[t]
@@ -181,4 +181,4 @@ def output_view() -> None:
                 "Choose **causal** padding to forbid that.")
 
 
-output_view()
+output_view(*setup, stride, padding, dilation)

@@ -269,65 +269,80 @@ def _on_click_output(geometry, val) -> None:
     state["conv_col"] = int(np.clip(val["x"] // f, 0, ow - 1))
 
 
-def step_through(x, out, kernel, bias, slide, mode, playing):
+def _channel_map(out: np.ndarray, mode: str, channel: int | None) -> np.ndarray:
+    """The 2-D map the step-through shows: one channel (depthwise) or the channels summed."""
+    if mode == "depthwise":
+        return out[..., channel]
+    return out.sum(axis=2) if out.ndim == 3 else out
+
+
+def _position_controls(out: np.ndarray, mode: str, playing: bool) -> tuple[int, int, int | None]:
+    """Row and column sliders (and the colour channel whose numbers to show): (row, col, channel)."""
     oh, ow = out.shape[:2]
     if "conv_row" not in state:   # start somewhere interesting: the strongest response
-        r, c = np.unravel_index(int(np.argmax(np.abs(out.sum(axis=2) if out.ndim == 3 else out))), (oh, ow))
+        r, c = np.unravel_index(int(np.argmax(np.abs(_channel_map(out, "sum", None)))), (oh, ow))
         state["conv_row"], state["conv_col"] = int(r), int(c)
     if playing:
         _advance(oh, ow)
-    c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
-    with c_ctrl:
-        row = widgets.clamped_slider("Output row", "conv_row", 0, oh - 1, oh // 2,
-                                     only_one="Output row: 0 (the only one)")
-        col = widgets.clamped_slider("Output column", "conv_col", 0, ow - 1, ow // 2,
-                                     only_one="Output column: 0 (the only one)")
-        if mode == "sum":
-            st.radio("Show the numbers of channel", CHANNELS, horizontal=True, key="conv_channel")
-        channel = CHANNELS.index(state.get("conv_channel", "red")) if mode != "gray" else None
-    win = kernels.window(x, kernel, row, col, slide.stride, slide.padding, slide.dilation,
-                         bias=bias, depthwise=mode == "depthwise")
-    pads = (kernels.pad_amounts(x.shape[0], kernel.shape[0], slide.stride, slide.padding, slide.dilation),
-            kernels.pad_amounts(x.shape[1], kernel.shape[1], slide.stride, slide.padding, slide.dilation))
-    kh, kw = kernel.shape
-    expected = out[row, col]
+    row = widgets.clamped_slider("Output row", "conv_row", 0, oh - 1, oh // 2,
+                                 only_one="Output row: 0 (the only one)")
+    col = widgets.clamped_slider("Output column", "conv_col", 0, ow - 1, ow // 2,
+                                 only_one="Output column: 0 (the only one)")
+    if mode == "sum":
+        st.radio("Show the numbers of channel", CHANNELS, horizontal=True, key="conv_channel")
+    channel = CHANNELS.index(state.get("conv_channel", "red")) if mode != "gray" else None
+    return row, col, channel
+
+
+def _sum_lines(win, mode: str, channel: int | None, taps: int) -> tuple[list[tuple[str, float]], float]:
+    """The parts of the sum (label, value) and the output value they make."""
     if mode == "depthwise":
         name = CHANNELS[channel]
-        value, target = float(win.value[channel]), float(expected[channel])
-        lines = [(f"sum of the {kh * kw} {name} products", float(win.total[channel])),
-                 (f"\+ {name} bias", float(np.broadcast_to(win.bias, (3,))[channel]))]
+        return [(f"sum of the {taps} {name} products", float(win.total[channel])),
+                (f"\\+ {name} bias", float(np.broadcast_to(win.bias, (3,))[channel]))], float(win.value[channel])
+    if mode == "sum":
+        per = win.products.sum(axis=(0, 1))
+        lines = [(f"sum of the {taps} {n} products", float(p)) for n, p in zip(CHANNELS, per)]
     else:
-        value, target = float(win.value), float(expected)
-        if mode == "sum":
-            per = win.products.sum(axis=(0, 1))
-            lines = [(f"sum of the {kh * kw} {n} products", float(p)) for n, p in zip(CHANNELS, per)]
-        else:
-            lines = [(f"sum of the {kh * kw} products", float(win.total))]
-        lines.append(("\+ bias", float(win.bias)))
-    with c_ctrl:
-        table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {formats.value(v)} |\n" for t, v in lines)
-        st.markdown(table)
-        st.markdown(f"#### Output value &nbsp; **{formats.value(value)}**")
-        ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
-        st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
-    with c_in:
-        padded = any(sum(pads, ()))
-        st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if padded else ""))
-        base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
-        img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
-        eff_h = (kernel.shape[0] - 1) * slide.dilation + 1
-        eff_w = (kernel.shape[1] - 1) * slide.dilation + 1
-        geometry = (f, img.size[0], slide.stride, eff_h, eff_w, oh, ow)
-        _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
-    with c_out:
-        shown = out[..., channel] if mode == "depthwise" else out.sum(axis=2) if out.ndim == 3 else out
-        which = f" ({CHANNELS[channel]})" if mode == "depthwise" else ""
-        st.markdown(f"**Output** at row {row}, column {col}{which}")
-        base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
-        img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
-        _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], oh, ow)),
-                   smooth=f < 1)
+        lines = [(f"sum of the {taps} products", float(win.total))]
+    return lines + [("\\+ bias", float(win.bias))], float(win.value)
 
+
+def _sum_table(win, expected, mode: str, channel: int | None, row: int, col: int) -> None:
+    lines, value = _sum_lines(win, mode, channel, win.kernel.shape[0] * win.kernel.shape[1])
+    target = float(expected[channel]) if mode == "depthwise" else float(expected)
+    table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {formats.value(v)} |\n" for t, v in lines)
+    st.markdown(table)
+    st.markdown(f"#### Output value &nbsp; **{formats.value(value)}**")
+    ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
+    st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
+
+
+def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_shape) -> None:
+    """The input with its padding and the window's taps; a click picks the output there."""
+    pads = tuple(kernels.pad_amounts(n, k, slide.stride, slide.padding, slide.dilation)
+                 for n, k in zip(x.shape[:2], kernel.shape))
+    st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if any(sum(pads, ())) else ""))
+    base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
+    img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
+    eff_h, eff_w = ((k - 1) * slide.dilation + 1 for k in kernel.shape)
+    geometry = (f, img.size[0], slide.stride, eff_h, eff_w, *out_shape)
+    _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
+
+
+def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, col: int) -> None:
+    """The feature map with the chosen output outlined; a click picks another."""
+    shown = _channel_map(out, mode, channel)
+    which = f" ({CHANNELS[channel]})" if mode == "depthwise" else ""
+    st.markdown(f"**Output** at row {row}, column {col}{which}")
+    base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
+    img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
+    _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], *shown.shape)),
+               smooth=f < 1)
+
+
+def _window_grids(win, channel: int | None) -> None:
+    """The numbers under the window, the weights and their products, for one channel."""
     if win.patch.ndim == 3:
         patch, kern, prods = win.patch[..., channel], win.kernel[..., channel], win.products[..., channel]
         title = f"{CHANNELS[channel]} values under the window"
@@ -336,6 +351,22 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
         title = "input values under the window"
     st.html(number_grids.STYLE + number_grids.window_sum_html(patch, kern, prods, win.in_image, win.rows,
                                                               win.cols, patch_title=title))
+
+
+def step_through(x, out, kernel, bias, slide, mode, playing):
+    """One output position at a time: where its window sits, and the sum that makes it."""
+    c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
+    with c_ctrl:
+        row, col, channel = _position_controls(out, mode, playing)
+    win = kernels.window(x, kernel, row, col, slide.stride, slide.padding, slide.dilation,
+                         bias=bias, depthwise=mode == "depthwise")
+    with c_ctrl:
+        _sum_table(win, out[row, col], mode, channel, row, col)
+    with c_in:
+        _window_picture(x, win, kernel, slide, out.shape[:2])
+    with c_out:
+        _output_picture(out, mode, channel, row, col)
+    _window_grids(win, channel)
 
 
 def _clickable(img, key: str, on_click, smooth: bool) -> None:

@@ -6,25 +6,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import images
-from cnnviz.ui import export, figures, share, url_state, widgets
-
-PAGES = "cnnviz/ui/pages/"
-STEPS = [
-    ("convolution.py", "1 · Convolution", ":material/grid_on:",
-     "A small grid of weights (a kernel) slides over the image and turns it into a feature map "
-     "that lights up where a pattern, such as an edge, is found."),
-    ("activations.py", "2 · Activation", ":material/show_chart:",
-     "A simple function bends every number of the feature map, e.g. ReLU turns negatives into 0. "
-     "Without it, stacked layers would be no more than one big sum."),
-    ("pooling.py", "3 · Pooling", ":material/compress:",
-     "Pooling keeps the strongest value of each small patch, so maps shrink and small shifts "
-     "matter less. Dropout switches units off at random while training."),
-    ("network.py", "4 · Network", ":material/hub:",
-     "A trained network: its feature maps layer by layer, the fully connected layers at the end "
-     "and the probability it gives each class."),
-    ("conv1d.py", "Extra: Conv1D", ":material/timeline:",
-     "The same sliding window on a 1-D signal, such as a sound or a time series."),
-]
+from cnnviz.ui import export, figures, page_list, share, url_state, widgets
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
 PARAMS = [   # the zoomed square; its default is the busiest square of each picture
@@ -47,10 +29,10 @@ share.intro(
     "(a sample, your own upload, a drawing or a photo): every page uses it.")
 
 with st.container(horizontal=True, gap="small"):   # cards wrap onto a second row on narrow screens
-    for file, label, icon, text in STEPS:
+    for card in page_list.cards():
         with st.container(border=True, width=172, height="stretch"):
-            st.page_link(PAGES + file, label=f"**{label}**", icon=icon)
-            st.caption(text)
+            st.page_link(card.path, label=f"**{card.step}**", icon=card.icon)
+            st.caption(card.summary)
 
 
 # --------------------------------------------------------------------------- the image as numbers

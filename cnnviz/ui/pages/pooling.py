@@ -1,6 +1,8 @@
 """Pooling (max / average / L2) and dropout. Pure NumPy: this page never imports TensorFlow."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -92,19 +94,40 @@ st.markdown(
     + f": rows {size_formula(h, size, stride, oh, pt, pb)}, "
       f"columns {size_formula(w, size, stride, ow, pl, pr)}.")
 
-vmax_in = float(np.max(np.abs(fmap))) or 1.0
-vmax_out = float(np.max(np.abs(result.output))) or 1.0
-shared_scale = mode != "l2"          # max and average stay within the input's range; L2 does not
-cmap = "diverging" if float(fmap.min()) < 0 else "viridis"
 
 
-def colour_range(vmax: float) -> tuple[float, float]:
-    return (-vmax, vmax) if cmap == "diverging" else (0.0, vmax)
+@dataclass(frozen=True)
+class Pooled:
+    """What the sections below draw from: the map, the pooling settings and their result."""
+    fmap: np.ndarray
+    result: pooling.PoolResult
+    mode: str
+    size: int
+    stride: int
+    padding: str
+
+    @property
+    def cmap(self) -> str:
+        return "diverging" if float(self.fmap.min()) < 0 else "viridis"
+
+    @property
+    def shared_scale(self) -> bool:
+        """Max and average stay within the input's range; L2 does not."""
+        return self.mode != "l2"
+
+    def colour_range(self, vmax: float) -> tuple[float, float]:
+        return (-vmax, vmax) if self.cmap == "diverging" else (0.0, vmax)
 
 
 # --------------------------------------------------------------------------- one window
 @url_state.fragment
-def window_view() -> None:
+def window_view(p: Pooled) -> None:
+    fmap, result, mode, size, stride, padding, cmap = p.fmap, p.result, p.mode, p.size, p.stride, p.padding, p.cmap
+    h, w = fmap.shape
+    oh, ow = result.output.shape
+    (pt, _), (pl, _) = result.pads
+    vmax_in = float(np.max(np.abs(fmap))) or 1.0
+    vmax_out = float(np.max(np.abs(result.output))) or 1.0
     best = np.unravel_index(int(np.argmax(result.output)), result.output.shape)
     st.subheader("Look inside one window")
     c_row, c_col, c_winners = st.columns(3)
@@ -120,8 +143,8 @@ def window_view() -> None:
     rows, cols = result.window(row, col)
     top, left = rows.start, cols.start
     bottom, right = min(rows.stop, h) - 1, min(cols.stop, w) - 1
-    lo_in, hi_in = colour_range(vmax_in)
-    lo_out, hi_out = colour_range(vmax_in if shared_scale else vmax_out)
+    lo_in, hi_in = p.colour_range(vmax_in)
+    lo_out, hi_out = p.colour_range(vmax_in if p.shared_scale else vmax_out)
     left_col, right_col = st.columns(2)
     winners = None
     if mode == "max" and show_winners:
@@ -137,7 +160,7 @@ def window_view() -> None:
                               if winners is not None else ""))
     right_col.image(figures.display_bytes(out_img, side),
                     width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
-                            + ("" if shared_scale else " (own colour scale: L2 values can exceed the input's)"))
+                            + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"))
     stem = export.file_stem(MODE_LABELS[mode], "pooled", f"{size}x{size}")
     with share.secondary("pool_export"), st.container(horizontal=True, gap="small"):
         export.download("Pooled map (PNG)", lambda: export.png(figures.pooling_image(
@@ -176,12 +199,15 @@ def window_view() -> None:
         v_col.markdown(f"**L2** = √(sum of squares {np.square(values).sum():.4f}) = **{out_value:.4f}**")
 
 
-window_view()
+pooled = Pooled(fmap, result, mode, size, stride, padding)
+window_view(pooled)
 
 
 # --------------------------------------------------------------------------- translation
 @url_state.fragment
-def translation_view() -> None:
+def translation_view(p: Pooled) -> None:
+    h, w = p.fmap.shape
+    oh, ow = p.result.output.shape
     st.header("Pooling and small shifts")
     st.markdown("Move the input a few pixels and compare how much each map changes, using the "
                 "pooling settings above. Pooling reports *that* a feature is in a window, not exactly "
@@ -189,7 +215,7 @@ def translation_view() -> None:
     c1, c2 = st.columns(2)
     shift = c1.slider("Shift by (pixels)", 1, 3, 1, key="pool_shift")
     direction = c2.radio("Direction", ["right", "down"], horizontal=True, key="pool_dir")
-    t = pooling.translation_change(fmap, shift, size, mode, stride, padding,
+    t = pooling.translation_change(p.fmap, shift, p.size, p.mode, p.stride, p.padding,
                                    axis=1 if direction == "right" else 0)
     m1, m2, m3 = st.columns(3)
     m1.metric("map before pooling changed by", f"{t.map_change:.1%}",
@@ -208,12 +234,13 @@ def translation_view() -> None:
             caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)")
 
 
-translation_view()
+translation_view(pooled)
 
 
 # --------------------------------------------------------------------------- dropout
 @url_state.fragment
-def dropout_view() -> None:
+def dropout_view(p: Pooled) -> None:
+    oh, ow = p.result.output.shape
     st.header("Dropout")
     st.markdown(
         "A **dropout layer** sets a random part of the activations to 0 on every training step, so "
@@ -226,17 +253,17 @@ def dropout_view() -> None:
     if c3.button("New random mask", key="drop_resample", disabled=not training):
         st.session_state["drop_seed"] += 1
     seed = st.session_state["drop_seed"]
-    x = result.output
+    x = p.result.output
     out = pooling.apply_dropout(x, rate, seed, training)
     mask = pooling.dropout_mask(x.shape, rate, seed) if training else np.ones(x.shape, dtype=bool)
     vmax = float(np.max(np.abs(out))) or 1.0
-    lo, hi = colour_range(vmax)
+    lo, hi = p.colour_range(vmax)
     a, b, c = st.columns(3)
-    a.image(figures.display_bytes(figures.pooling_image(x, lo, hi, cmap, 300), 300), width=300,
+    a.image(figures.display_bytes(figures.pooling_image(x, lo, hi, p.cmap, 300), 300), width=300,
             caption=f"input: the pooled map {oh}×{ow}")
     b.image(figures.display_bytes(figures.picture_image(np.where(mask, 0.85, 0.0), 300), 300), width=300,
             caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept")
-    c.image(figures.display_bytes(figures.pooling_image(out, lo, hi, cmap, 300), 300), width=300,
+    c.image(figures.display_bytes(figures.pooling_image(out, lo, hi, p.cmap, 300), 300), width=300,
             caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input")
     kept = int(mask.sum())
     m1, m2, m3 = st.columns(3)
@@ -248,4 +275,4 @@ def dropout_view() -> None:
                "exactly this (training=True / False).")
 
 
-dropout_view()
+dropout_view(pooled)

@@ -1,0 +1,46 @@
+"""The app's pages, in the lesson's order: one list for the navigation (app.py) and Home's cards."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FOLDER = "cnnviz/ui/pages/"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    file: str           # under FOLDER
+    title: str          # in the navigation
+    icon: str
+    url_path: str
+    step: str = ""      # the card's heading on Home ("" = no card)
+    summary: str = ""   # the card's text on Home
+
+    @property
+    def path(self) -> str:
+        return FOLDER + self.file
+
+
+HOME = PageInfo("home.py", "Home", ":material/home:", "index")
+LESSON = [
+    PageInfo("convolution.py", "Convolution", ":material/grid_on:", "convolution", "1 · Convolution",
+             "A small grid of weights (a kernel) slides over the image and turns it into a feature map "
+             "that lights up where a pattern, such as an edge, is found."),
+    PageInfo("activations.py", "Activations", ":material/show_chart:", "activations", "2 · Activation",
+             "A simple function bends every number of the feature map, e.g. ReLU turns negatives into "
+             "0. Without it, stacked layers would be no more than one big sum."),
+    PageInfo("pooling.py", "Pooling & dropout", ":material/compress:", "pooling", "3 · Pooling",
+             "Pooling keeps the strongest value of each small patch, so maps shrink and small shifts "
+             "matter less. Dropout switches units off at random while training."),
+    PageInfo("conv1d.py", "Conv1D", ":material/graphic_eq:", "conv1d", "Extra: Conv1D",
+             "The same sliding window on a 1-D signal, such as a sound or a time series."),
+    PageInfo("network.py", "Network explorer", ":material/hub:", "network", "4 · Network",
+             "A trained network: its feature maps layer by layer, the fully connected layers at the "
+             "end and the probability it gives each class."),
+]
+CARD_ORDER = ("convolution", "activations", "pooling", "network", "conv1d")   # the lesson, then the extra
+
+
+def cards() -> list[PageInfo]:
+    """The pages Home introduces, in the lesson's order (the Conv1D extra last)."""
+    by_path = {p.url_path: p for p in LESSON}
+    return [by_path[u] for u in CARD_ORDER]
