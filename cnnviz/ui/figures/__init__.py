@@ -1,2 +1,31 @@
-"""Figure builders (moved from cnnviz/ui/figures.py; split into submodules by the next commit)."""
-from cnnviz.ui.figures.pictures import *  # noqa: F401,F403
+"""Pure figure builders: arrays in, Plotly figures, PIL images or encoded bytes out (no Streamlit;
+testable). One submodule for each kind of thing made:
+
+- colours: colour maps, values to RGB colours, the fixed colours of the pictures;
+- pictures: single pictures and maps, enlarged crisply or fitted to a size;
+- grids: many tiles or cells in one picture (mosaics, colour filters, pixel values);
+- marked: pictures with marks drawn on them (crop box, pooling winners, receptive field, chosen cell);
+- charts: Plotly charts built from plain dicts (Plotly is imported only when one is built);
+- encoding: PNG / JPEG bytes for the browser.
+
+Callers use the names re-exported here: `from cnnviz.ui import figures; figures.mosaic(...)`.
+"""
+from cnnviz.ui.figures.charts import (activation_figure, conv1d_figure, feature_map_figure,
+                                      gradient_norms_figure, map_heatmap, vector_bars)
+from cnnviz.ui.figures.colours import (CHANNEL_COLOURS, PAD_COLOUR, PLOTLY_SCALES, WINDOW_COLOUR,
+                                       colorize, colormap_lut, value_range)
+from cnnviz.ui.figures.encoding import display_bytes, encode_picture, to_png
+from cnnviz.ui.figures.grids import mosaic, mosaic_layout, pixel_values_image, rgb_filter_mosaic
+from cnnviz.ui.figures.marked import (crop_box_image, marked_map_image, pooling_image,
+                                      receptive_field_image)
+from cnnviz.ui.figures.pictures import (fit_rgb, map_picture, overlay_heat, padded_picture,
+                                        picture_image, rgb8, upscale)
+
+__all__ = [
+    "CHANNEL_COLOURS", "PAD_COLOUR", "PLOTLY_SCALES", "WINDOW_COLOUR", "activation_figure",
+    "colorize", "colormap_lut", "conv1d_figure", "crop_box_image", "display_bytes", "encode_picture",
+    "feature_map_figure", "fit_rgb", "gradient_norms_figure", "map_heatmap", "map_picture",
+    "marked_map_image", "mosaic", "mosaic_layout", "overlay_heat", "padded_picture", "picture_image",
+    "pixel_values_image", "pooling_image", "receptive_field_image", "rgb8", "rgb_filter_mosaic",
+    "to_png", "upscale", "value_range", "vector_bars",
+]

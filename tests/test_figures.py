@@ -1,0 +1,264 @@
+"""The figure builders of cnnviz.ui.figures: colours, pictures, mosaics, marks, charts and bytes."""
+from __future__ import annotations
+
+import io
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz.ui import figures
+from cnnviz.ui.figures import charts, colours
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WHITE = (255, 255, 255)
+
+
+def test_the_package_reexports_every_public_name_and_leaves_plotly_unloaded():
+    for name in figures.__all__:
+        assert not name.startswith("_") and hasattr(figures, name), name
+    code = ("import sys\nimport cnnviz.ui.figures\n"
+            "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('plotly', 'streamlit'))\n"
+            "assert not leaked, leaked\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+# --------------------------------------------------------------------------- colours
+
+def test_colorize_maps_lo_and_hi_to_the_ends_and_zero_to_white_on_the_diverging_map():
+    lut = figures.colormap_lut("diverging")
+    assert lut.shape == (256, 3) and lut.dtype == np.uint8
+    rgb = figures.colorize(np.array([-2.0, 0.0, 2.0, -9.0, 9.0]), "diverging", -2.0, 2.0)
+    assert tuple(rgb[0]) == tuple(lut[0]) == (33, 102, 172)      # lo: blue
+    assert tuple(rgb[2]) == tuple(lut[-1]) == (178, 24, 43)      # hi: red
+    assert min(rgb[1]) >= 240 and max(rgb[1]) - min(rgb[1]) <= 6  # 0: (near) white
+    assert tuple(rgb[3]) == tuple(rgb[0]) and tuple(rgb[4]) == tuple(rgb[2])   # clipped
+
+
+def test_colorize_on_viridis_and_with_no_spread():
+    rgb = figures.colorize(np.array([[1.0, 3.0]]), "viridis", 1.0, 3.0)
+    assert rgb.shape == (1, 2, 3)
+    assert tuple(rgb[0, 0]) == (68, 1, 84) and tuple(rgb[0, 1]) == (253, 231, 37)
+    flat = np.full((2, 2), 5.0)
+    assert (figures.colorize(flat, "viridis", 5.0, 5.0) == figures.colormap_lut("viridis")[0]).all()
+    assert (figures.colorize(flat, "diverging", 5.0, 5.0) == figures.colormap_lut("diverging")[128]).all()
+
+
+def test_value_range_is_symmetric_for_the_diverging_map_and_works_per_axis():
+    v = np.array([[-1.0, 4.0], [2.0, 3.0]])
+    assert figures.value_range(v, "viridis") == (-1.0, 4.0)
+    assert figures.value_range(v, "diverging") == (-4.0, 4.0)
+    lo, hi = figures.value_range(v, "diverging", axis=0)
+    np.testing.assert_array_equal(lo, [-2.0, -4.0])
+    np.testing.assert_array_equal(hi, [2.0, 4.0])
+
+
+def test_plotly_scales_match_the_lookup_tables():
+    for name, scale in figures.PLOTLY_SCALES.items():
+        lut = figures.colormap_lut(name)
+        assert scale[0] == [0.0, f"rgb{tuple(int(c) for c in lut[0])}"]
+        assert scale[-1] == [1.0, f"rgb{tuple(int(c) for c in lut[-1])}"]
+    assert set(figures.PLOTLY_SCALES) == {"viridis", "diverging", "inferno"}
+    assert colours.PAD_COLOUR != colours.WINDOW_COLOUR
+
+
+# --------------------------------------------------------------------------- pictures
+
+def test_rgb8_and_upscale():
+    grey = figures.rgb8(np.array([[0.0, 1.0]]))
+    assert grey.shape == (1, 2, 3) and grey.dtype == np.uint8
+    assert grey[0, 0].tolist() == [0, 0, 0] and grey[0, 1].tolist() == [255, 255, 255]
+    big = figures.upscale(np.arange(4, dtype=np.uint8).reshape(2, 2), 3)
+    assert big.shape == (6, 6)
+    assert (big[:3, :3] == 0).all() and (big[3:, 3:] == 3).all() and (big[:3, 3:] == 1).all()
+    assert figures.upscale(big, 0).shape == big.shape                  # factor at least 1
+
+
+def test_fit_rgb_enlarges_by_an_integer_factor_and_shrinks_to_about_the_size():
+    rgb = np.zeros((10, 7, 3), np.uint8)
+    rgb[0, 0] = (255, 0, 0)
+    big, f = figures.fit_rgb(rgb, 95)
+    assert f == 9.0 and big.shape == (90, 63, 3)
+    assert (big[:9, :9] == (255, 0, 0)).all() and (big[9:, 9:] == 0).all()   # crisp cells
+    small, f = figures.fit_rgb(np.full((400, 200, 3), 77, np.uint8), 100)
+    assert f == 0.25 and small.shape == (100, 50, 3) and (small == 77).all()
+    same, f = figures.fit_rgb(rgb, 10)
+    assert f == 1.0 and same.shape == rgb.shape
+
+
+def test_picture_image_colours_a_map_or_shows_a_picture():
+    img = figures.picture_image(np.array([[-1.0, 1.0]]), size=20, cmap="diverging")
+    a = np.asarray(img)
+    assert img.size == (20, 10)
+    assert tuple(a[0, 0]) == (33, 102, 172) and tuple(a[0, -1]) == (178, 24, 43)
+    grey = np.asarray(figures.picture_image(np.full((4, 4, 1), 1.0), size=8))
+    assert grey.shape == (8, 8, 3) and (grey == 255).all()
+
+
+def test_overlay_heat_with_no_alpha_is_the_picture():
+    base = np.random.default_rng(0).random((6, 6)).astype(np.float32)
+    out = np.asarray(figures.overlay_heat(base, np.ones((6, 6)), alpha=0.0, size=6))
+    np.testing.assert_array_equal(out[..., 0], np.rint(base * 255).astype(np.uint8))
+
+
+def test_padded_picture_and_map_picture():
+    pixels = np.ones((3, 4), np.float32)
+    rgb, f = figures.padded_picture(pixels, ((1, 2), (0, 1)), size=60)
+    assert f == 10.0 and rgb.shape == (60, 50, 3)
+    assert tuple(rgb[5, 5]) == figures.PAD_COLOUR                  # top padding row
+    assert tuple(rgb[15, 5]) == WHITE                              # first input row
+    assert tuple(rgb[15, 45]) == figures.PAD_COLOUR                # right padding column
+    m, f = figures.map_picture(np.array([[-1.0, 0.0, 1.0]]), size=30)
+    assert f == 10.0 and m.shape == (10, 30, 3)
+    assert tuple(m[5, 5]) == (33, 102, 172) and tuple(m[5, 25]) == (178, 24, 43)
+
+
+# --------------------------------------------------------------------------- grids
+
+@pytest.mark.parametrize("n, cols, expected", [(1, None, (1, 1)), (8, None, (1, 8)), (9, None, (2, 8)),
+                                                (64, None, (8, 8)), (100, None, (7, 15)),
+                                                (10, 3, (4, 3)), (3, 10, (1, 3))])
+def test_mosaic_layout(n, cols, expected):
+    assert figures.mosaic_layout(n, cols) == expected
+
+
+def test_mosaic_layout_needs_a_map():
+    with pytest.raises(ValueError):
+        figures.mosaic_layout(0)
+
+
+def test_mosaic_puts_each_channel_in_its_tile():
+    maps = np.zeros((4, 4, 3), np.float32)
+    maps[..., 1] = 1.0
+    maps[..., 2] = -1.0
+    gap, width = 2, 2 + 3 * (4 * 5 + 2)                # room for tiles 5x enlarged
+    a = np.asarray(figures.mosaic(maps, labels=False, gap=gap, width=width))
+    assert a.shape == (4 * 5 + 2 * gap, width, 3)
+    tile = lambda k: a[gap:gap + 20, gap + k * 22:gap + k * 22 + 20]   # noqa: E731
+    assert (tile(0) >= 240).all()                       # 0: (near) white on the diverging map
+    assert (tile(1) == (178, 24, 43)).all() and (tile(2) == (33, 102, 172)).all()
+    assert (a[:gap] == 255).all() and (a[:, :gap] == 255).all()      # white gaps
+    with pytest.raises(ValueError):
+        figures.mosaic(np.zeros((2, 2, 2, 2)))
+
+
+def test_mosaic_labels_above_make_room():
+    maps = np.random.default_rng(1).random((3, 3, 4)).astype(np.float32)
+    plain = figures.mosaic(maps, labels=False)
+    above = figures.mosaic(maps, labels="above")
+    assert above.size[0] == plain.size[0] and above.size[1] > plain.size[1]
+
+
+def test_pixel_values_image_writes_the_numbers_in_shaded_cells():
+    img = figures.pixel_values_image(np.array([[255]], np.uint8), channel="red", size=60)
+    a = np.asarray(img)
+    cell = max(16, 60 - 30)
+    assert img.size == (30 + cell + 1, 30 + cell + 1)
+    assert tuple(a[30 + 3, 30 + 3]) == (255, 0, 0)
+    centre = a[30 + cell // 2 - 3:30 + cell // 2 + 3, 30 + 2:30 + cell - 2]
+    assert (centre != (255, 0, 0)).any(axis=-1).any()   # the number is written in the cell
+
+
+# --------------------------------------------------------------------------- marked pictures
+
+def test_crop_box_image_draws_the_box_in_its_colour():
+    a = np.asarray(figures.crop_box_image(np.zeros((10, 10)), 2, 3, 4, 4, size=100, colour=(0, 255, 0)))
+    assert a.shape == (100, 100, 3)
+    assert tuple(a[40, 30]) == (0, 255, 0) and tuple(a[0, 0]) == (0, 0, 0)
+
+
+def test_pooling_image_marks_winners_and_the_window():
+    v = np.zeros((4, 4), np.float32)
+    a = np.asarray(figures.pooling_image(v, -1.0, 1.0, size=40, winners=np.array([[1, 2]])))
+    assert a.shape == (40, 40, 3)
+    assert tuple(a[15, 25]) == WHITE                               # the winner's dot, at its centre
+    assert tuple(a[5, 5]) == tuple(figures.colorize(0.0, "diverging", -1.0, 1.0))
+    framed = np.asarray(figures.pooling_image(v, -1.0, 1.0, size=40, box=(0, 0, 1, 1)))
+    assert tuple(framed[0, 10]) == (0, 0, 0) and tuple(framed[19, 10]) == (0, 0, 0)
+    assert tuple(framed[30, 30]) == tuple(a[30, 30])                # outside the box: untouched
+
+
+def test_receptive_field_and_marked_map_reuse_a_base_picture():
+    pixels = np.random.default_rng(2).random((5, 5)).astype(np.float32)
+    pads = ((1, 1), (1, 1))
+    base = figures.padded_picture(pixels, pads, 70)
+    fresh, f = figures.receptive_field_image(pixels, [-1, 0, 1], [-1, 0, 1], pads, size=70)
+    reused, g = figures.receptive_field_image(pixels, [-1, 0, 1], [-1, 0, 1], pads, size=70, base=base)
+    assert f == g == 10.0
+    np.testing.assert_array_equal(np.asarray(fresh), np.asarray(reused))
+    assert (np.asarray(fresh) == figures.WINDOW_COLOUR).all(axis=-1).any()
+    values = np.random.default_rng(3).standard_normal((4, 4))
+    marked, f = figures.marked_map_image(values, 1, 1, size=80)
+    plain, _ = figures.map_picture(values, 80)
+    changed = (np.asarray(marked) != plain).any(axis=-1)
+    ys, xs = np.nonzero(changed)
+    assert f == 20.0 and changed.any() and ys.min() >= 15 and ys.max() <= 44 and xs.max() <= 44
+
+
+# --------------------------------------------------------------------------- encoding
+
+def test_to_png_round_trips_pixels():
+    rgb = np.random.default_rng(4).integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    data = figures.to_png(Image.fromarray(rgb))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(data))), rgb)
+
+
+def test_display_bytes_keeps_small_pictures_png_and_shrinks_large_ones_to_jpeg():
+    small = Image.fromarray(np.zeros((10, 20, 3), np.uint8))
+    assert figures.display_bytes(small, 20) == figures.to_png(small)
+    large = Image.fromarray(np.full((100, 400, 3), 200, np.uint8))
+    data = figures.display_bytes(large, 100)
+    assert data[:2] == b"\xff\xd8"                                   # JPEG
+    shown = Image.open(io.BytesIO(data))
+    assert shown.size == (100, 25)
+    assert figures.encode_picture(small, lossy=False) == figures.to_png(small)
+    assert figures.encode_picture(small, lossy=True)[:2] == b"\xff\xd8"
+
+
+# --------------------------------------------------------------------------- charts
+
+def _every_chart():
+    rng = np.random.default_rng(5)
+    x = np.linspace(-3, 3, 13)
+    curves = [{"label": "tanh", "colour": "#1f77b4", "f": np.tanh(x), "df": 1 - np.tanh(x) ** 2,
+               "saturated": np.abs(x) > 2, "extra": [("line", x / 3, "dot")]},
+              {"label": "relu", "colour": "#ff7f0e", "f": np.maximum(x, 0), "df": None}]
+    return {
+        "map_heatmap": charts.map_heatmap(rng.standard_normal((6, 6)), "m", marks=np.array([[0, 1]]),
+                                          grid=(2, 2)),
+        "map_heatmap_large": charts.map_heatmap(rng.random((12, 12)), text=False),
+        "vector_bars": charts.vector_bars(np.arange(4.0), "v", labels=list("abcd"), highlight=1,
+                                          customdata=np.arange(8).reshape(4, 2)),
+        "activation_figure": charts.activation_figure(x, curves, x0=0.5),
+        "gradient_norms_figure": charts.gradient_norms_figure({"a": [1e-6, 0.0, 1.0]}, {"a": "red"}),
+        "conv1d_figure": charts.conv1d_figure(np.arange(5.0), np.arange(5.0), np.array([-1, 0, 1]),
+                                              [0.5, 1.0, 0.5], 0),
+        "feature_map_figure": charts.feature_map_figure(rng.standard_normal((30, 20)), max_side=10,
+                                                        title="f")[0],
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_chart()))
+def test_every_chart_is_valid_plotly(name):
+    import plotly.graph_objects as go
+
+    fig = _every_chart()[name]
+    go.Figure(fig.to_dict())                             # raises on any invalid property
+
+
+def test_chart_contents():
+    figs = _every_chart()
+    heat = figs["map_heatmap"].data
+    assert heat[0].type == "heatmap" and heat[0].zmin == -heat[0].zmax and heat[0].text is not None
+    assert [t.type for t in heat] == ["heatmap", "scatter", "scatter"]
+    assert figs["map_heatmap_large"].data[0].text is None
+    assert list(figs["vector_bars"].data[0].marker.color) == ["#4c78a8", "#ff8c00", "#4c78a8", "#4c78a8"]
+    assert len(figs["activation_figure"].data) == 5         # tanh f, f', saturated, extra; relu f
+    conv = figs["conv1d_figure"].data
+    assert any(t.name == "padding (zeros)" for t in conv)
+    fig, step = charts.feature_map_figure(np.ones((30, 20)), max_side=10)
+    assert step == 3 and fig.data[0].z.shape == (10, 7)
