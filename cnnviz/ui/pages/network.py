@@ -7,14 +7,17 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, images, pooling
-from cnnviz.ui import export, figures, formats, preload, share, url_state, widgets
+from cnnviz import data, images
+from cnnviz.ui import figures, formats, preload, share, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
     preload.import_tensorflow()
     from cnnviz import probe
     from cnnviz.ui import model_cache
+    from cnnviz.ui.layer_views import VIEWS, maps, vectors
+    from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
+    from cnnviz.ui.layer_views.explanations import layer_text
 
 KIND_LABEL = {"input": "Input", "conv": "Convolution", "batchnorm": "Batch norm",
               "activation": "Activation", "pool": "Pooling", "flatten": "Flatten",
@@ -23,7 +26,6 @@ KIND_COLOUR = {"input": "#7f7f7f", "conv": "#1f77b4", "batchnorm": "#17becf",
                "activation": "#2ca02c", "pool": "#ff7f0e", "flatten": "#9467bd",
                "dense": "#d62728", "dropout": "#a0a0a0", "softmax": "#bcbd22", "other": "#7f7f7f"}
 DEFAULT_LAYER = "conv1"
-CONFIG = {"displayModeBar": False}
 LINK_PENDING = "net_link_pending"   # a shared link was opened: its layer/class/... still to apply
 PARAMS = [
     url_state.choice("net", "net_model", model_cache.available(), None, what="network"),
@@ -98,15 +100,6 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     return x, steps
 
 
-def png_image(img, caption: str | None = None, width="content") -> None:
-    """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG)."""
-    st.image(figures.to_png(img), caption=caption, output_format="PNG", width=width)
-
-
-def explain(text: str) -> None:
-    st.markdown(text)
-
-
 # ----------------------------------------------------------------------------- architecture strip
 
 def strip_html(specs, selected: str) -> str:
@@ -178,51 +171,7 @@ def step_layer(key: str, names: list[str], delta: int) -> None:
     st.session_state[key] = names[int(np.clip(i + delta, 0, len(names) - 1))]
 
 
-# ----------------------------------------------------------------------------- layer views
-
-TEXT = {
-    "input": "**The input.** This is the picture exactly as the network receives it: a grid of "
-             "numbers from 0 (dark) to 1 (bright), one grid per colour channel. Everything after "
-             "this is arithmetic on these numbers.",
-    "conv": "**Convolution.** The layer slides {n} small learned filters ({k}) over the "
-            "{cin} map(s) of the layer before. At each position a filter multiplies the patch under "
-            "it by its weights, adds everything up (over all {cin} input maps){bias} and writes one "
-            "number. Where the patch looks like the filter, the number is large. One filter → one "
-            "output map (a *channel*), so {cin} maps become {n}. "
-            "Blue is negative, red positive, white zero.",
-    "batchnorm": "**Batch normalisation.** Each channel is rescaled to a typical size: subtract "
-                 "the channel's average (measured during training), divide by its spread, then "
-                 "multiply by a learned γ and add a learned β. While predicting these numbers are "
-                 "fixed, so the same picture always gives the same result. It makes training "
-                 "faster and steadier.",
-    "activation": "**Activation (ReLU).** Every negative number becomes 0, positive ones pass "
-                  "unchanged: f(x) = max(0, x). This bend is what lets stacked layers learn more "
-                  "than one big linear sum. ReLU is cheap and its slope is 1 for positive inputs, "
-                  "so gradients do not fade as they travel back through many layers (sigmoid and "
-                  "tanh squash them).",
-    "pool": "**{mode} pooling.** Each {k} window of a map is replaced by its {what}, and the "
-            "window jumps {s} pixels: the maps become smaller, the number of channels stays. The "
-            "network keeps *that* a feature was found and roughly where, not its exact pixel. "
-            "Fewer numbers also mean fewer weights later and less over-fitting.",
-    "flatten": "**Flatten.** The {shape} block of maps is laid out as one long list of {n} numbers "
-               "(row by row, the channel changing fastest) so that a dense layer can look at all of "
-               "them at once. Nothing is computed: the numbers are the same as before.",
-    "dropout": "**Dropout (rate {rate}).** While the network *trains*, this layer switches off a "
-               "random {pct} of the numbers each time, so no unit can be relied on alone and the "
-               "network over-fits less. While *predicting* (now) it does nothing: the output "
-               "equals the input.",
-    "dense": "**Dense (fully connected).** Every output unit multiplies each of the {nin} input "
-             "numbers by its own weight, adds them up and adds a bias: {nin} × {units} weights + "
-             "{units} biases = {params:,} parameters.",
-    "logits": "**Class scores (logits).** The last dense layer gives one score per class. The "
-              "units of the layer before vote: each one's value times its weight for a class is "
-              "its push for that class. The largest score wins.",
-    "softmax": "**Softmax.** Turns the scores into probabilities: e^score divided by the sum of "
-               "e^score over all classes. They are all positive and add up to 1; the order of the "
-               "classes stays the same.",
-    "other": "**{cls}.**",
-}
-
+# ----------------------------------------------------------------------------- layer by layer
 
 def channel_picker(c: int) -> int:
     if st.session_state.get("net_channel", 0) >= c:
@@ -231,267 +180,12 @@ def channel_picker(c: int) -> int:
                                   help="Pick one map to see it large, with its numbers on hover.")
 
 
-def map_cmap(out: np.ndarray) -> str:
-    return "diverging" if float(out.min()) < 0 else "viridis"
-
-
-def mosaic_view(act, scale: str, ch: int) -> None:
-    """Every channel of the layer as one image."""
-    out = act.output
-    c = out.shape[-1]
-    cmap = map_cmap(out)
-    picture = figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
-                             width=share.scaled(640 if c > 3 else 420), labels=c > 1)
-    png_image(picture,
-              caption=(f"All {c} channels, " if c > 1 else "The only channel, ")
-                      + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
-                      + (f"; orange frame: channel {ch}" if c > 1 else "")
-                      + (". Blue < 0 < red, white = 0." if cmap == "diverging"
-                         else ". Dark = 0, yellow = largest."))
-    stem = export.file_stem(loaded_name(), act.name)
-    with share.secondary("net_export"), st.container(horizontal=True, gap="small"):
-        export.download("This picture (PNG)", lambda: export.png(picture), f"{stem}-mosaic.png",
-                        export.PNG, "net_export_mosaic")
-        export.download(f"All {c} maps (ZIP: PNGs + .npy)",
-                        lambda: export.feature_maps_zip(out, stem, cmap, scale), f"{stem}-maps.zip",
-                        export.ZIP, "net_export_zip")
-
-
-def channel_view(act, scale: str, ch: int) -> None:
-    """The chosen channel as a heatmap with its numbers on hover."""
-    out = act.output
-    cmap = map_cmap(out)
-    zmin = zmax = None
-    if scale == "layer":
-        lo, hi = figures.value_range(out, cmap)
-        zmin, zmax = float(lo), float(hi)
-    st.plotly_chart(figures.map_heatmap(out[..., ch], f"channel {ch} (hover for values)", cmap,
-                                        zmin, zmax, height=340),
-                    config=CONFIG, key="net_map_heat")
-    m = out[..., ch]
-    st.caption(f"min {m.min():.3f} · max {m.max():.3f} · mean {m.mean():.3f} · "
-               f"{np.mean(m == 0):.0%} zeros")
-
-
-def conv_view(act, acts_by_name, ch: int) -> None:
-    k = act.info["kernel"]
-    kh, kw, cin, cout = k.shape
-    bias = act.info["bias"]
-    b = float(bias[ch]) if bias is not None else 0.0
-    st.markdown(f"##### The learned filter of channel {ch}")
-    left, right = st.columns([1.35, 1], gap="medium")
-    if cin == 1:
-        with left:
-            png_image(figures.mosaic(k.reshape(kh, kw, cout), scale="layer", cmap="diverging",
-                                     highlight=ch, width=560, labels="above"),
-                      caption=f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
-                              f"channel {ch}")
-        with right:
-            st.plotly_chart(figures.map_heatmap(k[:, :, 0, ch], f"filter {ch} weights", "diverging",
-                                                height=300, text=True),
-                            config=CONFIG, key="net_kernel_heat")
-    elif cin == 3:
-        with left:
-            png_image(figures.rgb_filter_mosaic(k, width=560, highlight=ch),
-                      caption=f"All {cout} filters as colour pictures ({kh} × {kw}; grey = 0, each "
-                              f"on its own scale): a filter answers most to patches that look like "
-                              f"it. Orange frame: channel {ch}.")
-        with right:
-            png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging", width=360,
-                                     labels="above"),
-                      caption=f"Filter {ch}, one {kh} × {kw} slice per colour: 0 = red, 1 = green, "
-                              f"2 = blue")
-    else:
-        with left:
-            png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
-                                     width=560, labels="above"),
-                      caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
-                              f"channels (tile i is applied to input channel i); one colour scale.")
-        with right:
-            strength = np.abs(k[:, :, :, ch]).sum(axis=(0, 1))
-            top = np.argsort(-strength)[:5]
-            st.markdown("The input channels this filter weighs most: " +
-                        ", ".join(f"**{i}**" for i in top) + ".")
-    st.markdown(f"Bias of channel {ch}: **{b:+.4f}**" if bias is not None else
-                "This layer has **no bias**: the batch normalisation after it adds its own (β).")
-
-
-def batchnorm_view(act, acts_by_name, ch: int) -> None:
-    info = act.info
-    g, be, mu, var, eps = (float(info["gamma"][ch]), float(info["beta"][ch]), float(info["mean"][ch]),
-                           float(info["variance"][ch]), info["epsilon"])
-    a = g / np.sqrt(var + eps)
-    x_in = acts_by_name[act.input_name].output[..., ch]
-    r, q = np.unravel_index(np.argmax(np.abs(x_in)), x_in.shape)
-    x = float(x_in[r, q])
-    y_formula = a * (x - mu) + be
-    y_keras = float(act.output[r, q, ch])
-    st.markdown(f"##### Channel {ch} in numbers")
-    st.latex(r"y = \gamma\,\frac{x-\mu}{\sqrt{\sigma^2+\varepsilon}}+\beta = "
-             f"{g:.3f}\\cdot\\frac{{x-({mu:.3f})}}{{\\sqrt{{{var:.3f}+{eps:g}}}}}+({be:.3f})"
-             f" = {a:.3f}\\,x {'+' if be - a * mu >= 0 else '-'} {abs(be - a * mu):.3f}")
-    st.markdown(f"Check at row {r}, column {q}: x = {x:.4f} → formula {y_formula:.4f}, "
-                f"Keras {y_keras:.4f}.")
-
-
-def activation_view(act, acts_by_name, ch: int) -> None:
-    before = acts_by_name[act.input_name].output
-    after = act.output
-    if before.ndim == 3:
-        b, a = before[..., ch], after[..., ch]
-        m = float(max(np.abs(b).max(), np.abs(a).max()))
-        st.markdown(f"##### Channel {ch} before and after {act.name}")
-        c1, c2 = st.columns(2)
-        with c1:
-            st.plotly_chart(figures.map_heatmap(b, f"before ({act.input_name})", "diverging", -m, m,
-                                                height=360), config=CONFIG, key="net_act_before")
-        with c2:
-            st.plotly_chart(figures.map_heatmap(a, f"after ({act.name})", "diverging", -m, m,
-                                                height=360), config=CONFIG, key="net_act_after")
-    st.markdown(f"In this layer **{np.mean(after == 0):.0%}** of the {after.size:,} numbers are 0 "
-                f"after the activation ({np.mean(before < 0):.0%} were negative before).")
-
-
-def pool_view(act, acts_by_name, ch: int) -> None:
-    info = act.info
-    before = acts_by_name[act.input_name].output[..., ch]
-    res = pooling.pool2d(before, info["pool_size"], info["strides"], info["padding"], info["mode"])
-    diff = float(np.abs(res.output - act.output[..., ch]).max())
-    marks = None
-    if res.winners is not None:
-        # a window that is all zeros (common after ReLU) has no real winner: not marked
-        real = res.output.reshape(-1) > 0
-        marks = res.winners.reshape(-1, 2)[real]
-    st.markdown(f"##### Channel {ch}: the input map and the pooled map")
-    c1, c2 = st.columns(2)
-    m = float(max(before.max(), 1e-6))
-    with c1:
-        st.plotly_chart(figures.map_heatmap(before, f"input ({act.input_name}), white lines: the windows",
-                                            "viridis", 0.0, m, height=380, marks=marks,
-                                            grid=info["strides"] if info["strides"] == info["pool_size"] else None),
-                        config=CONFIG, key="net_pool_in")
-    with c2:
-        st.plotly_chart(figures.map_heatmap(act.output[..., ch], f"output ({act.name})", "viridis",
-                                            0.0, m, height=380), config=CONFIG, key="net_pool_out")
-    if marks is not None:
-        st.caption(f"Orange rings: the cell that won each window ({len(marks)} of {res.output.size} "
-                   f"windows; windows that are all 0 have no real winner). Winners found by "
-                   f"cnnviz.pooling.pool2d, whose output differs from Keras's by at most {diff:.2g}.")
-    else:
-        st.caption(f"cnnviz.pooling.pool2d's output differs from Keras's by at most {diff:.2g}.")
-
-
-def vector_view(act, loaded, acts, pred: int) -> None:
-    v = act.output.reshape(-1)
-    names = loaded.card["class_names"]
-    if act.kind == "flatten":
-        src = act.input_name
-        shp = loaded.probe.spec(src).output_shape
-        rr, cc, kk = np.unravel_index(np.arange(v.size), shp) if len(shp) == 3 else (None, None, None)
-        custom = np.stack([rr, cc, kk], axis=1) if rr is not None else None
-        fig = figures.vector_bars(v, f"{act.name}: {v.size} numbers", height=300, customdata=custom,
-                                  hover="position %{x}<br>= row %{customdata[0]}, column "
-                                        "%{customdata[1]}, channel %{customdata[2]}<br>"
-                                        "value %{y:.4f}<extra></extra>" if custom is not None else
-                                        "position %{x}<br>value %{y:.4f}<extra></extra>")
-        st.plotly_chart(fig, config=CONFIG, key="net_vec")
-    elif act.name == loaded.probe.score_layer or act.kind == "softmax":
-        st.plotly_chart(figures.vector_bars(v, f"{act.name}", labels=names, highlight=pred,
-                                            height=320, hover="%{x}<br>%{y:.4f}<extra></extra>"),
-                        config=CONFIG, key="net_vec")
-    else:
-        st.plotly_chart(figures.vector_bars(v, f"{act.name}: {v.size} units", height=300),
-                        config=CONFIG, key="net_vec")
-    st.caption(f"min {v.min():.3f} · max {v.max():.3f} · {np.mean(v == 0):.0%} zeros")
-
-
-def contributions_view(loaded, x, acts, cls: int, layer: str | None) -> None:
-    names = loaded.card["class_names"]
-    con = probe.contributions(loaded.probe, x, cls, layer, activations=acts)
-    n = 12
-    top = con.contributions[:n]
-    st.markdown(f"##### Which units of {con.layer_name} push “{names[cls]}” the most")
-    fig = figures.vector_bars(top, "", labels=[f"unit {u}" for u in con.units[:n]], height=280,
-                              color="#2ca02c",
-                              hover="%{x}<br>push %{y:.4f}<extra></extra>")
-    st.plotly_chart(fig, config=CONFIG, key="net_contrib")
-    if con.exact:
-        st.caption(f"Push = the unit's value × its weight to “{names[cls]}”. All {con.contributions.size} "
-                   f"pushes ({con.contributions.sum():+.3f}) plus the bias ({con.bias:+.3f}) make the "
-                   f"score {con.logit:+.3f}. The most negative push is {con.contributions[-1]:+.3f}.")
-    else:
-        st.caption("Estimated push = the unit's value × how much the class score changes per unit "
-                   "change of it (the gradient). A first-order estimate: the layers after this one "
-                   "are not straight lines.")
-
-
-def dropout_view(act, acts_by_name) -> None:
-    before = acts_by_name[act.input_name].output
-    same = float(np.abs(before - act.output).max())
-    rate = act.info["rate"]
-    st.markdown(f"Output minus input, largest difference: **{same:g}**. While predicting, the "
-                f"layer passes the numbers through untouched.")
-    if not st.toggle("Show what it does during training", key="net_dropout_show"):
-        return
-    left, right = st.columns([1, 3.05], gap="medium")
-    with left:
-        seed = st.number_input("Random mask number", 0, 10_000, 0, key="net_dropout_seed",
-                               help="Each training step draws a new random mask; change the "
-                                    "number to draw another.")
-    scale, out = probe.dropout_sample(before, rate, int(seed))
-    kept = scale > 0
-    with left:
-        st.markdown(f"This mask drops **{np.mean(~kept):.0%}** of the {scale.size:,} numbers "
-                    f"(about {rate:.0%} expected) and multiplies the kept ones by "
-                    f"1 / (1 − {rate:g}) = **{1 / (1 - rate):.3f}**, so their total stays about "
-                    f"the same on average.")
-    v_in, v_out = before.reshape(-1), out.reshape(-1)
-    show = min(v_in.size, 64)
-    idx = list(range(show))
-    dropped = [i for i in idx if not kept.reshape(-1)[i]]
-    fig = figures.vector_bars(v_in[:show], f"The first {show} numbers: input (light) and after "
-                              f"dropout in training (red); × = dropped", height=320,
-                              color="#9ecae1")
-    fig.add_bar(x=idx, y=v_out[:show].tolist(), marker_color="#d62728", name="training",
-                hovertemplate="unit %{x}<br>after dropout %{y:.4f}<extra></extra>")
-    fig.add_scatter(x=dropped, y=[0] * len(dropped), mode="markers", hoverinfo="skip",
-                    marker={"symbol": "x", "size": 9, "color": "#333"})
-    fig.update_layout(barmode="group", showlegend=False)
-    with right:
-        st.plotly_chart(fig, config=CONFIG, key="net_dropout_fig")
-
-
-def layer_text(act, loaded) -> str:
-    info = act.info
-    if act.kind == "conv":
-        k = info["kernel"]
-        return TEXT["conv"].format(n=k.shape[3], k=f"{k.shape[0]} × {k.shape[1]}", cin=k.shape[2],
-                                   bias=", adds a bias" if info["bias"] is not None else "")
-    if act.kind == "pool":
-        mode = info["mode"]
-        return TEXT["pool"].format(mode="Max" if mode == "max" else "Average",
-                                   k=images.shape_text(info["pool_size"]),
-                                   what="largest value" if mode == "max" else "average",
-                                   s=images.shape_text(info["strides"]))
-    if act.kind == "flatten":
-        src = loaded.probe.spec(act.input_name).output_shape if act.input_name else act.shape
-        return TEXT["flatten"].format(shape=images.shape_text(src), n=act.output.size)
-    if act.kind == "dropout":
-        return TEXT["dropout"].format(rate=f"{info['rate']:g}", pct=f"{info['rate']:.0%}")
-    if act.kind == "dense":
-        base = TEXT["dense"].format(nin=info["kernel"].shape[0], units=info["units"], params=act.params)
-        return (TEXT["logits"] + " " + base.split("** ", 1)[1]) if act.name == loaded.probe.score_layer else base
-    if act.kind == "activation" and info.get("function") != "relu":
-        return f"**Activation ({info.get('function')}).** Applies the same function to every number."
-    return TEXT.get(act.kind, TEXT["other"]).format(cls=info.get("class", "Layer"))
-
-
-@url_state.fragment
-def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: int) -> None:
-    specs = loaded.probe.specs
-    names = [s.name for s in specs]
-    label = {n: f"{loaded.probe.index[n]} · {n} — {KIND_LABEL[loaded.probe.spec(n).kind]}, "
-                f"{images.shape_text(loaded.probe.spec(n).output_shape)}" for n in names}
+def choose_layer(network: probe.Probe) -> str:
+    """The layer selectbox between "previous" and "next" buttons; a link's layer or the last one
+    seen is chosen first."""
+    names = [s.name for s in network.specs]
+    label = {n: f"{network.index[n]} · {n} — {KIND_LABEL[network.spec(n).kind]}, "
+                f"{images.shape_text(network.spec(n).output_shape)}" for n in names}
     key = labels_key("net_layer", label.values())
     follow_link("net_layer_last", key, names, "layer")
     if st.session_state.get(key) not in names:            # first time with this network
@@ -508,120 +202,139 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
     with nav[1]:
         name = st.selectbox("Layer", names, key=key, persist_state="session", format_func=label.get)
     st.session_state["net_layer_last"] = name
-    st.markdown(strip_html(specs, name), unsafe_allow_html=True)
-    with st.expander("All layers as a table"):
-        layer_table(specs)
+    return name
 
-    act = acts[loaded.probe.index[name]]
-    by_name = {a.name: a for a in acts}
-    st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {images.shape_text(act.shape)}")
+
+def describe_layer(act: probe.LayerActivation, network: probe.Probe) -> tuple[str, int]:
+    """What the layer does and reads; for maps, the colour scale and channel controls.
+    Returns the colour scale ("layer" or "map") and the chosen channel."""
+    st.markdown(layer_text(act, network))
+    facts = []
+    if act.input_name:
+        facts.append(f"Reads **{act.input_name}** ({images.shape_text(network.spec(act.input_name).output_shape)}).")
+    facts.append(f"{act.params:,} parameters." if act.params else "No parameters to learn.")
+    st.caption(" ".join(facts))
+    if not act.is_spatial:
+        return "layer", 0
+    scale = "layer"
+    if act.output.shape[-1] > 1:
+        scale = st.radio("Colour scale", ["layer", "map"], key="net_scale", persist_state="session",
+                         format_func={"layer": "same for all maps",
+                                      "map": "each map its own"}.get,
+                         help="One scale lets you compare channels; its own scale shows the "
+                              "pattern inside a faint map.")
+    return scale, channel_picker(act.output.shape[-1])
+
+
+def show_layer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: int,
+               act: probe.LayerActivation) -> None:
+    """The words, the maps (or numbers) and the chosen map of one layer, then its kind's view."""
     if act.is_spatial:
         text_col, mosaic_col, heat_col = st.columns([1, 1.9, 1.15], gap="medium")
     else:
         text_col, mosaic_col = st.columns([1, 3.05], gap="medium")
     with text_col:
-        explain(layer_text(act, loaded))
-        facts = []
-        if act.input_name:
-            facts.append(f"Reads **{act.input_name}** ({images.shape_text(loaded.probe.spec(act.input_name).output_shape)}).")
-        facts.append(f"{act.params:,} parameters." if act.params else "No parameters to learn.")
-        st.caption(" ".join(facts))
-        ch = 0
-        scale = "layer"
-        if act.is_spatial and act.output.shape[-1] > 1:
-            scale = st.radio("Colour scale", ["layer", "map"], key="net_scale", persist_state="session",
-                             format_func={"layer": "same for all maps",
-                                          "map": "each map its own"}.get,
-                             help="One scale lets you compare channels; its own scale shows the "
-                                  "pattern inside a faint map.")
-        if act.is_spatial:
-            ch = channel_picker(act.output.shape[-1])
+        scale, channel = describe_layer(act, loaded.probe)
+    layer = ShownLayer(act=act, acts=acts, loaded=loaded, x=x, pred=pred, channel=channel,
+                       scale=scale, network_label=loaded_name())
     if act.is_spatial:
         with mosaic_col:
-            mosaic_view(act, scale, ch)
+            maps.mosaic_view(layer)
         with heat_col:
-            channel_view(act, scale, ch)
+            maps.channel_view(layer)
     else:
         with mosaic_col:
-            vector_view(act, loaded, acts, pred)
-    if act.kind == "conv":
-        conv_view(act, by_name, ch)
-    elif act.kind == "batchnorm" and "gamma" in act.info:
-        batchnorm_view(act, by_name, ch)
-    elif act.kind == "activation" and act.input_name:
-        activation_view(act, by_name, ch)
-    elif act.kind == "pool" and act.input_name:
-        pool_view(act, by_name, ch)
-    elif act.kind == "dropout":
-        dropout_view(act, by_name)
-    elif act.kind == "softmax":
-        st.markdown(f"The probabilities add up to {act.output.sum():.4f}. "
-                    f"**Prediction: {loaded.card['class_names'][pred]} ({formats.percent(act.output[pred])})**")
-    if (not act.is_spatial and act.kind in ("flatten", "dense", "activation", "dropout")
-            and act.index <= loaded.probe.index[loaded.probe.score_layer]):
-        contributions_view(loaded, x, acts, pred,
-                           None if act.name == loaded.probe.score_layer else act.name)
+            vectors.vector_view(layer)
+    kind_view = VIEWS.get(act.kind)
+    if kind_view:
+        kind_view(layer)
+    if vectors.pushes_class_scores(layer):
+        vectors.contributions_view(layer)
+
+
+@url_state.fragment
+def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: int) -> None:
+    specs = loaded.probe.specs
+    name = choose_layer(loaded.probe)
+    st.markdown(strip_html(specs, name), unsafe_allow_html=True)
+    with st.expander("All layers as a table"):
+        layer_table(specs)
+    act = acts[loaded.probe.index[name]]
+    st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {images.shape_text(act.shape)}")
+    show_layer(loaded, x, acts, pred, act)
 
 
 # ----------------------------------------------------------------------------- why this prediction
 
-@url_state.fragment
-def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: np.ndarray) -> None:
-    names = loaded.card["class_names"]
-    p = loaded.probe
-    st.markdown("Which pixels made the network say this? Two ways to ask, both from the gradient of "
-                "a class score (the logit, before softmax): how much would the score change if a "
-                "pixel or a map value changed a little.")
-    spatial = [s.name for s in p.specs if len(s.output_shape) == 3 and s.kind != "input"
-               and s.index < p.index[p.score_layer]]
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        labels = [f"{n} ({formats.percent(q)})" + (" — predicted" if i == pred else "")
-                  for i, (n, q) in enumerate(zip(names, probs))]
-        # a new picture or network gives new labels, a new widget, and the predicted class again
-        class_key = labels_key("net_why_class", labels)
-        follow_link("net_class", class_key, range(len(names)), "class")
-        cls = st.selectbox("Class to explain", list(range(len(names))), index=pred,
-                           key=class_key, format_func=labels.__getitem__)
-        st.session_state["net_class"] = None if cls == pred else cls
-    with c2:
-        smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
-                           help="Plain gradients are speckled. SmoothGrad adds random noise to the "
-                                "picture many times and averages the maps: the shared part stays.")
-        samples = st.slider("Noisy copies", 5, 50, 20, 5, key="net_smooth_n", disabled=not smooth)
-        noise = st.slider("Noise (fraction of the pixel range)", 0.05, 0.5, 0.15, 0.05,
-                          key="net_smooth_noise", disabled=not smooth)
-    with c3:
-        default_cam = probe.default_cam_layer(p)
-        follow_link("net_cam", f"net_cam_layer:{loaded.name}", spatial, "Grad-CAM layer")
-        cam_layer = st.selectbox("Grad-CAM layer", spatial, index=spatial.index(default_cam),
-                                 key=f"net_cam_layer:{loaded.name}",
-                                 help="Grad-CAM weighs the maps of this layer by how much they "
-                                      "raise the class score. Late layers know most about the "
-                                      "class but have coarse maps.")
+def spatial_layers(network: probe.Probe) -> list[str]:
+    """The layers with maps before the class scores (Grad-CAM can look at any of them)."""
+    return [s.name for s in network.specs if len(s.output_shape) == 3 and s.kind != "input"
+            and s.index < network.index[network.score_layer]]
+
+
+def choose_class(names: list[str], pred: int, probs: np.ndarray) -> int:
+    labels = [f"{n} ({formats.percent(q)})" + (" — predicted" if i == pred else "")
+              for i, (n, q) in enumerate(zip(names, probs))]
+    # a new picture or network gives new labels, a new widget, and the predicted class again
+    class_key = labels_key("net_why_class", labels)
+    follow_link("net_class", class_key, range(len(names)), "class")
+    cls = st.selectbox("Class to explain", list(range(len(names))), index=pred,
+                       key=class_key, format_func=labels.__getitem__)
+    st.session_state["net_class"] = None if cls == pred else cls
+    return cls
+
+
+def smoothgrad_controls() -> tuple[int, float]:
+    """How many noisy copies SmoothGrad averages (0: a plain gradient) and how much noise."""
+    smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
+                       help="Plain gradients are speckled. SmoothGrad adds random noise to the "
+                            "picture many times and averages the maps: the shared part stays.")
+    samples = st.slider("Noisy copies", 5, 50, 20, 5, key="net_smooth_n", disabled=not smooth)
+    noise = st.slider("Noise (fraction of the pixel range)", 0.05, 0.5, 0.15, 0.05,
+                      key="net_smooth_noise", disabled=not smooth)
+    return (samples if smooth else 0), noise
+
+
+def choose_cam_layer(loaded: model_cache.Loaded, spatial: list[str]) -> str:
+    default_cam = probe.default_cam_layer(loaded.probe)
+    follow_link("net_cam", f"net_cam_layer:{loaded.name}", spatial, "Grad-CAM layer")
+    cam_layer = st.selectbox("Grad-CAM layer", spatial, index=spatial.index(default_cam),
+                             key=f"net_cam_layer:{loaded.name}",
+                             help="Grad-CAM weighs the maps of this layer by how much they "
+                                  "raise the class score. Late layers know most about the "
+                                  "class but have coarse maps.")
     st.session_state["net_cam"] = None if cam_layer == default_cam else cam_layer
-    sal = probe.saliency(p, x, cls, smoothgrad_samples=samples if smooth else 0, noise=noise, seed=0)
-    cam = probe.grad_cam(p, x, cls, cam_layer)
+    return cam_layer
+
+
+def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
+                     copies: int, noise: float, size: int) -> None:
+    sal = probe.saliency(network, x, cls, smoothgrad_samples=copies, noise=noise, seed=0)
     # a few extreme pixels would leave the rest dark: the top 1% are drawn at full brightness
     smax = float(np.percentile(sal, 99))
     sal_n = np.clip(sal / smax, 0, 1) if smax > 0 else sal
-    size = 300
-    i1, i2, i3 = st.columns(3)
-    with i1:
-        png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
-    with i2:
-        png_image(figures.overlay_heat(x, sal_n, 0.75, size),
-                  caption=f"Saliency{' (SmoothGrad, ' + str(samples) + ' copies)' if smooth else ''}: "
-                          f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this "
-                          f"pixel moves the “{names[cls]}” score most", width="stretch")
-    with i3:
-        png_image(figures.overlay_heat(x, cam, 0.55, size),
-                  caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(p.spec(cam_layer).output_shape[:2])} "
-                          f"positions, each placed on the part of the picture it sees. Bright = "
-                          f"where the maps that favour “{names[cls]}” light up", width="stretch")
+    png_image(figures.overlay_heat(x, sal_n, 0.75, size),
+              caption=f"Saliency{' (SmoothGrad, ' + str(copies) + ' copies)' if copies else ''}: "
+                      f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this "
+                      f"pixel moves the “{class_name}” score most", width="stretch")
 
+
+def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
+                     cam_layer: str, size: int) -> None:
+    cam = probe.grad_cam(network, x, cls, cam_layer)
+    png_image(figures.overlay_heat(x, cam, 0.55, size),
+              caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(network.spec(cam_layer).output_shape[:2])} "
+                      f"positions, each placed on the part of the picture it sees. Bright = "
+                      f"where the maps that favour “{class_name}” light up", width="stretch")
+
+
+def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial: list[str]) -> None:
+    """The gradient of the class score with respect to any layer's numbers, layer picked here."""
+    network = loaded.probe
+    class_name = loaded.card["class_names"][cls]
     st.markdown("##### The gradient inside the network")
-    g_layers = [s.name for s in p.specs if s.kind != "input" and s.index <= p.index[p.score_layer]]
+    g_layers = [s.name for s in network.specs
+                if s.kind != "input" and s.index <= network.index[network.score_layer]]
     first = g_layers.index(spatial[0]) if spatial else 0
     left, right = st.columns([1, 2.7], gap="large")
     with left:
@@ -629,18 +342,43 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
         gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
                           help="Pick any layer up to the class scores.")
         st.session_state["net_grad"] = None if gl == g_layers[first] else gl
-        st.markdown(f"How much the “{names[cls]}” score would change per unit change of each "
+        st.markdown(f"How much the “{class_name}” score would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
                     f"it; white: no effect (often a ReLU that is switched off).")
-    g = probe.layer_gradients(p, x, cls, gl)
+    g = probe.layer_gradients(network, x, cls, gl)
     with right:
         if g.ndim == 3:
             png_image(figures.mosaic(g, scale="layer", cmap="diverging", width=640),
-                      caption=f"∂ score(“{names[cls]}”) / ∂ {gl}: every channel, one colour scale "
+                      caption=f"∂ score(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
                               f"(largest |value| {np.abs(g).max():.2e})")
         else:
             st.plotly_chart(figures.vector_bars(g, f"∂ score / ∂ {gl}", height=280), config=CONFIG,
                             key="net_grad_vec")
+
+
+@url_state.fragment
+def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: np.ndarray) -> None:
+    names = loaded.card["class_names"]
+    st.markdown("Which pixels made the network say this? Two ways to ask, both from the gradient of "
+                "a class score (the logit, before softmax): how much would the score change if a "
+                "pixel or a map value changed a little.")
+    spatial = spatial_layers(loaded.probe)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        cls = choose_class(names, pred, probs)
+    with c2:
+        copies, noise = smoothgrad_controls()
+    with c3:
+        cam_layer = choose_cam_layer(loaded, spatial)
+    size = 300
+    i1, i2, i3 = st.columns(3)
+    with i1:
+        png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
+    with i2:
+        saliency_picture(loaded.probe, x, cls, names[cls], copies, noise, size)
+    with i3:
+        grad_cam_picture(loaded.probe, x, cls, names[cls], cam_layer, size)
+    gradient_inside(loaded, x, cls, spatial)
 
 
 # ----------------------------------------------------------------------------- page

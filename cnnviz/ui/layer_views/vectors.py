@@ -1,0 +1,69 @@
+"""A layer whose output is one list of numbers (flatten, dense, class scores, softmax): the numbers
+as bars, and which of them push the predicted class the most."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import probe
+from cnnviz.ui import figures
+from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
+
+PUSHING_KINDS = ("flatten", "dense", "activation", "dropout")
+
+
+def vector_view(layer: ShownLayer) -> None:
+    """Every number of the layer as a bar; class scores and probabilities are named by class."""
+    act = layer.act
+    network = layer.loaded.probe
+    v = act.output.reshape(-1)
+    if act.kind == "flatten":
+        shp = network.spec(act.input_name).output_shape
+        rr, cc, kk = np.unravel_index(np.arange(v.size), shp) if len(shp) == 3 else (None, None, None)
+        custom = np.stack([rr, cc, kk], axis=1) if rr is not None else None
+        fig = figures.vector_bars(v, f"{act.name}: {v.size} numbers", height=300, customdata=custom,
+                                  hover="position %{x}<br>= row %{customdata[0]}, column "
+                                        "%{customdata[1]}, channel %{customdata[2]}<br>"
+                                        "value %{y:.4f}<extra></extra>" if custom is not None else
+                                        "position %{x}<br>value %{y:.4f}<extra></extra>")
+        st.plotly_chart(fig, config=CONFIG, key="net_vec")
+    elif act.name == network.score_layer or act.kind == "softmax":
+        st.plotly_chart(figures.vector_bars(v, f"{act.name}", labels=layer.class_names, highlight=layer.pred,
+                                            height=320, hover="%{x}<br>%{y:.4f}<extra></extra>"),
+                        config=CONFIG, key="net_vec")
+    else:
+        st.plotly_chart(figures.vector_bars(v, f"{act.name}: {v.size} units", height=300),
+                        config=CONFIG, key="net_vec")
+    st.caption(f"min {v.min():.3f} · max {v.max():.3f} · {np.mean(v == 0):.0%} zeros")
+
+
+def pushes_class_scores(layer: ShownLayer) -> bool:
+    """Whether the layer is a list of numbers that the class scores are computed from."""
+    network = layer.loaded.probe
+    return (not layer.act.is_spatial and layer.act.kind in PUSHING_KINDS
+            and layer.act.index <= network.index[network.score_layer])
+
+
+def contributions_view(layer: ShownLayer) -> None:
+    """The units of this layer (of the one before the scores, for the scores themselves) that
+    push the predicted class the most."""
+    network = layer.loaded.probe
+    names = layer.class_names
+    cls = layer.pred
+    unit_layer = None if layer.act.name == network.score_layer else layer.act.name
+    con = probe.contributions(network, layer.x, cls, unit_layer, activations=layer.acts)
+    n = 12
+    top = con.contributions[:n]
+    st.markdown(f"##### Which units of {con.layer_name} push “{names[cls]}” the most")
+    fig = figures.vector_bars(top, "", labels=[f"unit {u}" for u in con.units[:n]], height=280,
+                              color="#2ca02c",
+                              hover="%{x}<br>push %{y:.4f}<extra></extra>")
+    st.plotly_chart(fig, config=CONFIG, key="net_contrib")
+    if con.exact:
+        st.caption(f"Push = the unit's value × its weight to “{names[cls]}”. All {con.contributions.size} "
+                   f"pushes ({con.contributions.sum():+.3f}) plus the bias ({con.bias:+.3f}) make the "
+                   f"score {con.logit:+.3f}. The most negative push is {con.contributions[-1]:+.3f}.")
+    else:
+        st.caption("Estimated push = the unit's value × how much the class score changes per unit "
+                   "change of it (the gradient). A first-order estimate: the layers after this one "
+                   "are not straight lines.")
