@@ -5,7 +5,6 @@ Importing this module imports TensorFlow (through cnnviz.probe).
 """
 from __future__ import annotations
 
-import gc
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -16,34 +15,30 @@ import streamlit as st
 from cnnviz import data, models, probe, resources
 
 
-def _keep_tensorflow_warm() -> None:
-    """Skip the keras.backend.clear_session() that Streamlit runs after every script run.
+def _leave_keras_alone_after_each_run() -> None:
+    """Replace Streamlit's after-run cleanup with the same cleanup minus its Keras step.
 
-    Streamlit's runner (streamlit/runtime/scriptrunner/script_runner.py,
-    _clean_problem_modules) calls it to clean up after scripts that build Keras models on
-    every run. Ours are built once and cached, and with TensorFlow that call costs a full
-    garbage collection and empties TensorFlow's kernel cache: the next run's first model call
-    then takes 50-300 ms instead of 3 ms (measured here). Calls from anywhere else (training
-    code, notebooks, tests) still reach Keras unchanged.
+    After every script run Streamlit's runner calls `_clean_problem_modules()`
+    (streamlit/runtime/scriptrunner/script_runner.py), which calls keras.backend.clear_session()
+    for apps that build a new Keras model on every run, and closes matplotlib's figures. Ours are
+    built once per process and cached; with TensorFlow, clear_session costs a full garbage
+    collection and empties TensorFlow's kernel cache, so the next run's first model call took
+    50-300 ms instead of 3 ms (measured here). Streamlit has no setting for this, so the runner
+    module's function is swapped for one that only closes matplotlib's figures. Keras itself is
+    not touched: clear_session from anywhere else (training, notebooks, tests) works as ever.
     """
-    import keras
+    from streamlit.runtime.scriptrunner import script_runner
 
-    original = keras.backend.clear_session
-    if getattr(original, "_cnnviz_guard", False):
-        return
+    def clean_after_run_but_keras() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
 
-    def clear_session(*args, **kwargs):
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller == "streamlit.runtime.scriptrunner.script_runner":
-            return None
-        return original(*args, **kwargs)
-
-    clear_session._cnnviz_guard = True
-    clear_session.__doc__ = original.__doc__
-    keras.backend.clear_session = clear_session
+    script_runner._clean_problem_modules = clean_after_run_but_keras
 
 
-_keep_tensorflow_warm()
+_leave_keras_alone_after_each_run()
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -85,11 +80,6 @@ def load(name: str) -> Loaded:
     card = dict(models.PRETRAINED[name])
     p = probe.get_probe(model)
     _warm(p)
-    # Streamlit runs a full garbage collection after every script run. With TensorFlow and
-    # Keras loaded that scans a few hundred thousand long-lived objects (0.3-1 s here);
-    # freezing them once moves them out of the collector's way.
-    gc.collect()
-    gc.freeze()
     return Loaded(name, model, p, card)
 
 
@@ -97,7 +87,7 @@ def load_own(model, name: str) -> Loaded:
     """Wrap a user's own model (cnnviz.model_files.load_keras_file, local mode only) like load() does.
 
     For one session: kept in that session's st.session_state, never in the process-wide cache,
-    and not frozen out of the garbage collector, so it is freed when the session lets it go.
+    so it is freed when the session lets it go.
     The card says what is known: no dataset, no class names (classes are numbered).
     """
     p = probe.get_probe(model)

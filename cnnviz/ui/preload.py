@@ -41,9 +41,12 @@ def _load_later():
         import_tensorflow()
         from cnnviz.ui import model_cache
 
-        # Loads, warms and caches the network the explorer opens with; it also freezes the
-        # long-lived objects so Streamlit's per-rerun garbage collection stays cheap.
-        model_cache.load(model_cache.available()[0])
+        model_cache.load(model_cache.available()[0])   # the network the explorer opens with
+        # Streamlit runs a full garbage collection after every script run. With TensorFlow and
+        # Keras loaded that scans a few hundred thousand long-lived objects (0.3-1 s here);
+        # freezing what start-up made moves them out of the collector's way, once per process.
+        gc.collect()
+        gc.freeze()
     finally:
         if collecting:
             gc.enable()
