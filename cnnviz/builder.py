@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import keras
 from keras import layers
 
+from cnnviz.images import shape_text
+
 #: Largest parameter count ``validate`` and ``build`` accept unless told otherwise.
 MAX_PARAMS = 2_000_000
 #: Longest spec list accepted (the output layer not counted).
@@ -214,10 +216,6 @@ def _value_problem(f: dataclasses.Field, value) -> str | None:
     return f"{f.name} must be a number {low} to {hi}{extra}, not {_short(value)}"
 
 
-def _shape_text(shape) -> str:
-    return " × ".join(str(n) for n in shape)
-
-
 def _window_out(n: int, window: int, stride: int, padding: str) -> int:
     """Output length along one axis as Keras computes it (may be 0 or negative for "valid")."""
     if padding == "same":
@@ -262,7 +260,7 @@ def _layer_plan(i: int, spec, shape: tuple[int, ...]) -> tuple[tuple[int, ...], 
         h, w = (_window_out(n, span, spec.strides, spec.padding) for n in shape[:2])
         if h < 1 or w < 1:
             raise BuildError(i, f"{where}: the feature map would shrink to {h} × {w} (0 or less): its "
-                                f"{_shape_text(shape[:2])} input is smaller than the kernel's span of "
+                                f"{shape_text(shape[:2])} input is smaller than the kernel's span of "
                                 f"{span} pixels. Use padding=\"same\", a smaller kernel or dilation, "
                                 f"or less pooling before it.")
         params = spec.kernel_size ** 2 * shape[2] * spec.filters + (spec.filters if spec.use_bias else 0)
@@ -272,7 +270,7 @@ def _layer_plan(i: int, spec, shape: tuple[int, ...]) -> tuple[tuple[int, ...], 
         h, w = (_window_out(n, spec.pool_size, stride, spec.padding) for n in shape[:2])
         if h < 1 or w < 1:
             raise BuildError(i, f"{where}: the feature map would shrink to {h} × {w} (0 or less): its "
-                                f"{_shape_text(shape[:2])} input is smaller than the {spec.pool_size} × "
+                                f"{shape_text(shape[:2])} input is smaller than the {spec.pool_size} × "
                                 f"{spec.pool_size} pool. Use padding=\"same\", a smaller pool, or remove it.")
         return (h, w, shape[2]), 0
     if isinstance(spec, GlobalAveragePooling2D):
@@ -281,7 +279,7 @@ def _layer_plan(i: int, spec, shape: tuple[int, ...]) -> tuple[tuple[int, ...], 
         return (math.prod(shape),), 0
     if isinstance(spec, Dense):
         if len(shape) != 1:
-            raise BuildError(i, f"{where} gets a {_shape_text(shape)} feature map: add Flatten or "
+            raise BuildError(i, f"{where} gets a {shape_text(shape)} feature map: add Flatten or "
                                 f"GlobalAveragePooling2D before Dense.")
         return (spec.units,), (shape[0] + 1) * spec.units
     if isinstance(spec, BatchNormalization):
@@ -309,7 +307,7 @@ def check(specs, input_shape, n_classes: int, max_params: int = MAX_PARAMS) -> l
     for i, spec in enumerate([*specs, output], start=1):
         if spec is output and len(shape) != 1:
             raise BuildError(i, f"Layer {i} (the output Dense({n_classes}, softmax) that the builder "
-                                f"adds) would get a {_shape_text(shape)} feature map: add Flatten or "
+                                f"adds) would get a {shape_text(shape)} feature map: add Flatten or "
                                 f"GlobalAveragePooling2D before Dense, at the end of the network.")
         shape, params = _layer_plan(i, spec, shape)
         total += params
