@@ -137,6 +137,17 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def settle(page) -> None:
+    """Wait out a rerun and whatever rerun it triggers (a component's value, a fragment)."""
+    wait_for_app(page, timeout=90_000)
+    page.wait_for_timeout(800)
+    wait_for_app(page, timeout=90_000)
+
+
+def main_text(page) -> str:
+    return page.locator("[data-testid=stMain]").inner_text()
+
+
 def screenshot(page, name: str) -> pathlib.Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -14,16 +14,10 @@ from cnnviz.ui import figures, formats
 PAD_TEXT = "pad 0"
 
 
-def _text_colour(rgb) -> str:
-    """Black on light cells, white on dark ones."""
-    r, g, b = (int(c) for c in rgb)
-    return "#111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
-
-
 def _cell(text: str, rgb, title: str) -> str:
     r, g, b = (int(c) for c in rgb)
     return (f'<td title="{html.escape(title)}" style="background:rgb({r},{g},{b});'
-            f'color:{_text_colour(rgb)}">{html.escape(text)}</td>')
+            f'color:{"#111" if figures.is_light(rgb) else "#fff"}">{html.escape(text)}</td>')
 
 
 def _grid(values: np.ndarray, colours: np.ndarray, row_labels, col_labels, title: str, what: str,
@@ -87,8 +81,8 @@ STYLE = """<style>
 
 def colour_scale_html(lo: float, hi: float, cmap: str = "diverging") -> str:
     """A legend bar for a colour-mapped picture: its colours from lo to hi, with the three values."""
-    lut = figures.colormap_lut(cmap)[::32].tolist() + [figures.colormap_lut(cmap)[-1].tolist()]
-    stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in lut)
+    lut = figures.colormap_lut(cmap)
+    stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in [*lut[::32].tolist(), lut[-1].tolist()])
     mid = formats.value((lo + hi) / 2)
     return (f'<div class="cnnviz-scale"><div style="height:0.7rem;border-radius:3px;'
             f'background:linear-gradient(to right, {stops})"></div>'

@@ -5,36 +5,26 @@ import re
 
 import pytest
 
-from conftest import screenshot, wait_for_app
+from conftest import main_text, screenshot, settle
 
 pytestmark = pytest.mark.browser
 OUTPUT_VALUE = re.compile(r"Output value\s+(-?[\d.]+)")
 POSITION = re.compile(r"Output at row (\d+), column (\d+)")
 
 
-def _settle(page) -> None:
-    wait_for_app(page, timeout=90_000)
-    page.wait_for_timeout(600)
-    wait_for_app(page, timeout=90_000)
-
-
-def _main_text(page) -> str:
-    return page.locator("[data-testid=stMain]").inner_text()
-
-
 def test_typed_kernel_cells_change_the_sum_and_a_bad_one_is_named(app_url, page):
     page.goto(f"{app_url}/convolution?kernel=box-blur")
-    _settle(page)
-    assert "Weights add up to 1." in _main_text(page)
+    settle(page)
+    assert "Weights add up to 1." in main_text(page)
     cells = page.get_by_label(re.compile(r"kernel row \d, column \d"))
     assert cells.count() == 9
-    before = float(OUTPUT_VALUE.search(_main_text(page)).group(1))
+    before = float(OUTPUT_VALUE.search(main_text(page)).group(1))
 
     centre = page.get_by_label("kernel row 2, column 2")
     centre.fill("2")
     centre.press("Enter")                    # commits the cell and moves to the next one
-    _settle(page)
-    text = _main_text(page)
+    settle(page)
+    text = main_text(page)
     assert "Weights add up to 2.889." in text
     after = float(OUTPUT_VALUE.search(text).group(1))
     assert after != before
@@ -42,24 +32,24 @@ def test_typed_kernel_cells_change_the_sum_and_a_bad_one_is_named(app_url, page)
 
     centre.fill("two")
     centre.press("Tab")
-    _settle(page)
+    settle(page)
     alert = page.locator("[data-testid=stAlert]").filter(has_text="row 2, column 2")
     assert alert.count() == 1 and "last valid kernel" in alert.inner_text()
-    assert float(OUTPUT_VALUE.search(_main_text(page)).group(1)) == after
+    assert float(OUTPUT_VALUE.search(main_text(page)).group(1)) == after
     screenshot(page, "convolution-kernel-grid")
 
 
 def test_a_click_on_the_output_picks_that_position(app_url, page):
     page.goto(f"{app_url}/convolution?row=0&col=0")
-    _settle(page)
-    assert POSITION.search(_main_text(page)).groups() == ("0", "0")
+    settle(page)
+    assert POSITION.search(main_text(page)).groups() == ("0", "0")
     pictures = page.get_by_alt_text("click to pick an output position")
     assert pictures.count() == 2                # the input with its window, and the output
     output = pictures.nth(1)
     box = output.bounding_box()
     output.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.5})
-    _settle(page)
-    row, col = (int(v) for v in POSITION.search(_main_text(page)).groups())
+    settle(page)
+    row, col = (int(v) for v in POSITION.search(main_text(page)).groups())
     # the 26 × 26 map drawn square: three quarters across, half way down
     assert abs(col - 19) <= 1 and abs(row - 13) <= 1, (row, col)
-    assert "✓ the same number" in _main_text(page)
+    assert "✓ the same number" in main_text(page)

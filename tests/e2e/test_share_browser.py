@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import screenshot, wait_for_app
+from conftest import main_text, screenshot, settle
 
 pytestmark = pytest.mark.browser
-
-
-def _settle(page) -> None:
-    wait_for_app(page, timeout=90_000)
-    page.wait_for_timeout(800)
-    wait_for_app(page, timeout=90_000)
-
-
-def _main_text(page) -> str:
-    return page.locator("[data-testid=stMain]").inner_text()
 
 
 def _set_slider(page, label: str, value: int) -> None:
@@ -34,7 +24,7 @@ def _set_slider(page, label: str, value: int) -> None:
         thumb.focus()
         thumb.press("ArrowRight" if value > now else "ArrowLeft")
         page.wait_for_timeout(400)
-        _settle(page)
+        settle(page)
     raise AssertionError(f"the {label} slider did not reach {value}")
 
 
@@ -49,15 +39,15 @@ def test_a_copied_link_reproduces_the_view_in_a_fresh_browser(app_url, browser):
     teacher.grant_permissions(["clipboard-read", "clipboard-write"])
     page = teacher.new_page()
     page.goto(f"{app_url}/convolution")
-    _settle(page)
+    settle(page)
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="Photo: Cat").click()
-    _settle(page)
+    settle(page)
     _set_slider(page, "Stride", 3)
     page.get_by_text("same: output size").click()
-    _settle(page)
+    settle(page)
     page.wait_for_url(re.compile(r"padding=same"), timeout=10_000)
-    view = re.search(r"Input \d+ × \d+ → kernel \d+ × \d+ → output \d+ × \d+", _main_text(page)).group(0)
+    view = re.search(r"Input \d+ × \d+ → kernel \d+ × \d+ → output \d+ × \d+", main_text(page)).group(0)
     assert view == "Input 32 × 32 → kernel 3 × 3 → output 11 × 11"
     link = _copy_link(page)
     assert "stride=3" in link and "padding=same" in link and "image=cifar-cat" in link
@@ -66,8 +56,8 @@ def test_a_copied_link_reproduces_the_view_in_a_fresh_browser(app_url, browser):
     student = browser.new_context(viewport={"width": 1400, "height": 1600})
     fresh = student.new_page()
     fresh.goto(link)
-    _settle(fresh)
-    assert view in _main_text(fresh)
+    settle(fresh)
+    assert view in main_text(fresh)
     assert "sample: Cat" in fresh.locator("[data-testid=stSidebar]").inner_text()
     assert fresh.locator("[data-testid=stException]").count() == 0
     screenshot(fresh, "shared-link-convolution")
@@ -76,21 +66,21 @@ def test_a_copied_link_reproduces_the_view_in_a_fresh_browser(app_url, browser):
 
 def test_presentation_mode_hides_the_sidebar_and_keeps_the_picture(app_url, page):
     page.goto(f"{app_url}/pooling?present=1&mode=avg")
-    _settle(page)
+    settle(page)
     assert not page.locator("[data-testid=stSidebar]").is_visible()
     assert page.locator("[data-testid=stMain] img").count() >= 2          # the pooled pictures stay
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
     assert not page.get_by_text("Pooled values (CSV)").is_visible()        # secondary controls hidden
     screenshot(page, "presentation-pooling")
     page.locator("[data-testid=stCheckbox]").filter(has_text="Present").locator("label").click()   # the way back
-    _settle(page)
+    settle(page)
     assert page.locator("[data-testid=stSidebar]").is_visible()
     assert "present=1" not in page.url and "mode=avg" in page.url
 
 
 def test_exports_download_real_files(app_url, page):
     page.goto(f"{app_url}/convolution?kernel=sobel-y")
-    _settle(page)
+    settle(page)
     with page.expect_download() as got:
         page.get_by_role("button", name="Feature map (PNG)").click()
     img = Image.open(got.value.path())
@@ -101,7 +91,7 @@ def test_exports_download_real_files(app_url, page):
     assert kernel.tolist() == [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
 
     page.goto(f"{app_url}/network?net=mnist&layer=conv1")
-    _settle(page)
+    settle(page)
     with page.expect_download() as got:
         page.get_by_role("button", name=re.compile(r"All \d+ maps")).click()
     with zipfile.ZipFile(got.value.path()) as z:

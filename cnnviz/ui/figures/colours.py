@@ -12,6 +12,14 @@ CHANNEL_COLOURS = {"grey": (255, 255, 255), "red": (255, 0, 0), "green": (0, 170
 PAD_COLOUR = (96, 112, 150)      # padding cells (their value is 0) on the step-through picture
 WINDOW_COLOUR = (255, 140, 0)    # the kernel window / chosen output cell
 
+
+
+def is_light(rgb) -> bool:
+    """Whether black text reads better than white on this colour (ITU-R 601 luma above 140)."""
+    r, g, b = (float(c) for c in rgb[:3])
+    return 0.299 * r + 0.587 * g + 0.114 * b > 140
+
+
 _CMAP_ANCHORS = {
     # matplotlib's viridis at 0, 1/8, ..., 1: for maps that are never negative
     "viridis": [(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),

@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from cnnviz.ui.figures.colours import CHANNEL_COLOURS, colorize, value_range
+from cnnviz.ui.figures.colours import CHANNEL_COLOURS, colorize, is_light, value_range
 from cnnviz.ui.figures.pictures import load_font, upscale
 
 
@@ -39,8 +39,7 @@ def pixel_values_image(values: np.ndarray, top: int = 0, left: int = 0, channel:
             value = int(v[r, c])
             fill = tuple(int(round(k)) for k in full * value / 255)
             draw.rectangle((x + 1, y + 1, x + cell - 1, y + cell - 1), fill=fill)
-            light = 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2] > 140
-            draw.text((x + cell / 2, y + cell / 2), str(value), fill="black" if light else "white",
+            draw.text((x + cell / 2, y + cell / 2), str(value), fill="black" if is_light(fill) else "white",
                       font=font, anchor="mm")
     for c in range(n_cols):
         draw.text((margin + c * cell + cell / 2, margin - 5), str(left + c), fill=(90, 90, 90),

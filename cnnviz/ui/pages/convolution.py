@@ -206,10 +206,10 @@ with right:
             what = "the feature map"
         st.markdown(f"**Output: {what}**  \n:gray[red > 0 > blue, white = 0 · the numbers: step "
                     "through below]")
-        m = float(np.abs(shown).max())
+        lo, hi = figures.value_range(shown, "diverging")   # the colours map_picture uses
         st.image(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
                        lambda: _map_bytes(shown)), width="stretch")
-        st.html(number_grids.colour_scale_html(-m, m))
+        st.html(number_grids.colour_scale_html(float(lo), float(hi)))
         with share.secondary("conv_hover"):
             if st.toggle("Interactive chart: hover for every value", key="conv_hover_chart"):
                 fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None,

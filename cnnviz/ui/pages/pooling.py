@@ -95,7 +95,6 @@ st.markdown(
       f"columns {size_formula(w, size, stride, ow, pl, pr)}.")
 
 
-
 @dataclass(frozen=True)
 class Pooled:
     """What the sections below draw from: the map, the pooling settings and their result."""
