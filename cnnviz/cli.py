@@ -63,10 +63,10 @@ def _evaluate(args) -> int:
         print(f"error: no model file at {args.model}", file=sys.stderr)
         return 2
     import keras
-    from cnnviz import data, train
+    from cnnviz import data, model_cards
     model = keras.models.load_model(args.model, compile=False, safe_mode=True)
     _, (xte, yte), names = data.load_dataset(args.dataset, args.data)
     if args.limit:
         xte, yte = xte[: args.limit], yte[: args.limit]
-    print(json.dumps(train.evaluate(model, xte, yte, names), indent=1))
+    print(json.dumps(model_cards.evaluate(model, xte, yte, names), indent=1))
     return 0

@@ -6,12 +6,7 @@ interrupted run never leaves a broken model where the good one was.
 """
 from __future__ import annotations
 
-import datetime
-import json
-import os
 import pathlib
-import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -19,9 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import cnnviz
 from cnnviz import data as data_mod
-from cnnviz import models
+from cnnviz import model_cards, models
 
 
 class TrainingCancelled(RuntimeError):
@@ -83,12 +77,6 @@ class TrainConfig:
     listeners: list = field(default_factory=list)
 
 
-def to_model_input(x_uint8: np.ndarray) -> np.ndarray:
-    """uint8 images (N, H, W[, C]) -> float32 in [0, 1] with a channel axis."""
-    x = x_uint8.astype("float32") / 255.0
-    return x[..., None] if x.ndim == 3 else x
-
-
 def _augmenter(dataset: str, seed: int):
     """Random transforms applied to training batches only."""
     if dataset == "mnist":
@@ -122,46 +110,6 @@ def _pipeline(x, y, batch_size, seed, augment=None):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, class_names) -> dict:
-    """Accuracy, loss, per-class accuracy and confusion matrix on a test set."""
-    probs = model.predict(to_model_input(x_test), batch_size=500, verbose=0)
-    pred = probs.argmax(axis=1)
-    n = len(class_names)
-    confusion = np.zeros((n, n), dtype=int)
-    np.add.at(confusion, (y_test, pred), 1)
-    eps = 1e-7
-    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y_test)), y_test], eps, 1.0))))
-    per_class = {name: round(float(confusion[i, i] / max(confusion[i].sum(), 1)), 4)
-                 for i, name in enumerate(class_names)}
-    return {
-        "test_samples": int(len(y_test)),
-        "test_accuracy": round(float((pred == y_test).mean()), 4),
-        "test_loss": round(loss, 4),
-        "per_class_accuracy": per_class,
-        "confusion_matrix": confusion.tolist(),
-    }
-
-
-def without_optimizer(model: keras.Model) -> keras.Model:
-    """An uncompiled copy with the same layers and weights: the file is a third of the size."""
-    copy = keras.Model.from_config(model.get_config())  # clone_model would copy the compile state
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def _save_atomically(path: pathlib.Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def train(cfg: TrainConfig) -> dict:
     """Train, evaluate on the full test set, write model and card; return the card."""
     arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
@@ -174,8 +122,8 @@ def train(cfg: TrainConfig) -> dict:
         order = order[: cfg.limit]
     n_val = max(1, int(len(order) * cfg.validation_fraction))
     val_idx, tr_idx = order[:n_val], order[n_val:]
-    x_train, y_train = to_model_input(xtr[tr_idx]), ytr[tr_idx]
-    x_val, y_val = to_model_input(xtr[val_idx]), ytr[val_idx]
+    x_train, y_train = model_cards.to_model_input(xtr[tr_idx]), ytr[tr_idx]
+    x_val, y_val = model_cards.to_model_input(xtr[val_idx]), ytr[val_idx]
 
     model = models.build(arch, cfg.dataset)
     steps = int(np.ceil(len(x_train) / cfg.batch_size))
@@ -195,30 +143,12 @@ def train(cfg: TrainConfig) -> dict:
     if bridge.cancelled:
         raise TrainingCancelled("Training was stopped before the end; the old model is kept.")
 
-    card = {
-        "name": cfg.out.stem,
-        "dataset": cfg.dataset,
-        "class_names": class_names,
-        "architecture": arch,
-        "input_shape": list(models.INPUT_SHAPES[cfg.dataset]),
-        "parameters": int(model.count_params()),
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch_size,
-        "seed": cfg.seed,
-        "train_samples": int(len(x_train)),
-        "validation_samples": int(len(x_val)),
-        "augmentation": cfg.augment,
-        "history": {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()},
-        "training_seconds": round(seconds, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
-        "command": cfg.command,
-        "cnnviz_version": cnnviz.__version__,
-        "keras_version": keras.__version__,
-        "tensorflow_version": tf.__version__,
-        "date": datetime.date.today().isoformat(),
-        **evaluate(model, xte, yte, class_names),
-    }
-    _save_atomically(cfg.out, without_optimizer(model).save)
-    _save_atomically(cfg.out.with_suffix(".json"),
-                     lambda p: pathlib.Path(p).write_text(json.dumps(card, indent=1) + "\n"))
+    card = model_cards.card(
+        name=cfg.out.stem, dataset=cfg.dataset, class_names=class_names, arch=arch, model=model,
+        epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, train_samples=len(x_train),
+        validation_samples=len(x_val), augmentation=cfg.augment, history=history.history,
+        seconds=seconds, machine_text=model_cards.machine(), command=cfg.command,
+        tensorflow_version=tf.__version__,
+        evaluation=model_cards.evaluate(model, xte, yte, class_names))
+    model_cards.write_model(model, cfg.out, card)
     return card
