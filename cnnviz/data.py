@@ -1,17 +1,31 @@
 """Datasets: MNIST, Fashion-MNIST and CIFAR-10 as uint8 arrays.
 
-Sources, in order: an explicit path (a .npz file or a directory holding
+load_dataset's sources, in order: an explicit path (a .npz file or a directory holding
 ``<name>.npz``), the directory in the ``CNNVIZ_DATA`` environment variable, and
 finally Keras's own downloader (needs the internet).
+
+An .npz holds x_train, y_train, x_test, y_test, or (CIFAR-10) the JPEG layout: train_jpeg +
+train_offsets, test_jpeg + test_offsets, y_train, y_test, image i of a split being
+``jpeg[offsets[i]:offsets[i + 1]]``. A directory without ``<name>.npz`` may hold ``<name>_jpeg.npz``.
+
+load_for_training never downloads: an explicit path or ``CNNVIZ_DATA``, then Keras's local cache if
+the dataset is already there, then the starter subset shipped with cnnviz (pretrained/starter/,
+made by scripts/make_starter_data.py), and it says in one line which one it used and why.
 """
 from __future__ import annotations
 
+import functools
+import gzip
+import io
 import os
 import pathlib
+import pickle
 import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from cnnviz import resources
 
 
 @dataclass(frozen=True)
@@ -57,34 +71,62 @@ def _how_to_provide(name: str) -> str:
 
 
 def _find_npz(name: str, path: str | os.PathLike | None) -> pathlib.Path | None:
-    candidates = []
     if path is not None:
-        p = pathlib.Path(path)
-        if p.is_dir():
-            candidates.append(p / f"{name}.npz")
-        else:
-            candidates.append(p)
+        folder = pathlib.Path(path) if pathlib.Path(path).is_dir() else None
+        file = folder / f"{name}.npz" if folder else pathlib.Path(path)
     elif os.environ.get("CNNVIZ_DATA"):
-        candidates.append(pathlib.Path(os.environ["CNNVIZ_DATA"]) / f"{name}.npz")
-    for c in candidates:
-        if c.is_file():
-            return c
-        raise DataError(f"No {name} data at {c}. " + _how_to_provide(name))
-    return None
+        folder = pathlib.Path(os.environ["CNNVIZ_DATA"])
+        file = folder / f"{name}.npz"
+    else:
+        return None
+    if file.is_file():
+        return file
+    if folder is not None and (folder / f"{name}_jpeg.npz").is_file():
+        return folder / f"{name}_jpeg.npz"
+    raise DataError(f"No {name} data at {file}. " + _how_to_provide(name))
 
 
-def _read_npz(name: str, file: pathlib.Path):
+JPEG_KEYS = ("train_jpeg", "train_offsets", "test_jpeg", "test_offsets", "y_train", "y_test")
+
+
+def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray, where: str) -> np.ndarray:
+    """Images blob[offsets[i]:offsets[i + 1]] (JPEG bytes) -> uint8 array (N, height, width, 3)."""
+    from PIL import Image
+    blob, offsets = np.asarray(blob).reshape(-1), np.asarray(offsets).reshape(-1)
+    if (blob.dtype != np.uint8 or not np.issubdtype(offsets.dtype, np.integer) or offsets.size < 1
+            or offsets[0] != 0 or offsets[-1] != blob.size or np.any(np.diff(offsets) <= 0)):
+        raise DataError(f"{where}: the offsets must rise from 0 to the length of the uint8 JPEG bytes.")
+    data = blob.tobytes()
+    images = []
+    for i, (a, b) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist())):
+        try:
+            with Image.open(io.BytesIO(data[a:b])) as im:
+                images.append(np.asarray(im.convert("RGB")))
+        except (OSError, ValueError, SyntaxError) as e:
+            raise DataError(f"{where}: image {i} is not a readable JPEG ({e}).") from e
+    if len({x.shape for x in images}) > 1:
+        raise DataError(f"{where}: the images differ in size.")
+    return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+def _read_npz(name: str, file: pathlib.Path, how: str | None = None):
+    how = _how_to_provide(name) if how is None else how
     try:
         with np.load(file, allow_pickle=False) as z:
+            if "x_train" not in z.files and all(k in z.files for k in JPEG_KEYS):
+                return (_decode_jpegs(z["train_jpeg"], z["train_offsets"], f"{file} (train_jpeg)"),
+                        z["y_train"],
+                        _decode_jpegs(z["test_jpeg"], z["test_offsets"], f"{file} (test_jpeg)"),
+                        z["y_test"])
             missing = [k for k in KEYS if k not in z.files]
             if missing:
                 raise DataError(f"{file} lacks the keys {', '.join(missing)} "
-                                f"(found: {', '.join(z.files) or 'none'}). " + _how_to_provide(name))
+                                f"(found: {', '.join(z.files) or 'none'}). " + how)
             return tuple(z[k] for k in KEYS)
     except DataError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise DataError(f"{file} is not a readable .npz file ({e}). " + _how_to_provide(name)) from e
+        raise DataError(f"{file} is not a readable .npz file ({e}). " + how) from e
 
 
 def _download(name: str):
@@ -118,11 +160,223 @@ def validate(name: str, x_train, y_train, x_test, y_test):
     return out
 
 
-def load_dataset(name: str, path: str | os.PathLike | None = None):
-    """Return ((x_train, y_train), (x_test, y_test)), class_names for a dataset name."""
+def _check_name(name: str) -> None:
     if name not in CLASS_NAMES:
         raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+
+
+def load_dataset(name: str, path: str | os.PathLike | None = None):
+    """Return ((x_train, y_train), (x_test, y_test)), class_names for a dataset name."""
+    _check_name(name)
     file = _find_npz(name, path)
     arrays = _read_npz(name, file) if file else _download(name)
     xtr, ytr, xte, yte = validate(name, *arrays)
     return (xtr, ytr), (xte, yte), list(CLASS_NAMES[name])
+
+
+# --- The starter subsets shipped with cnnviz -------------------------------------------------------
+
+def starter_dir() -> pathlib.Path:
+    """The folder of the starter subsets: resources.pretrained_dir() / "starter".
+
+    Raises resources.MissingDataError when cnnviz's data folder is missing altogether.
+    """
+    return resources.pretrained_dir() / "starter"
+
+
+def __getattr__(attr: str):
+    # STARTER_DIR is looked up when it is used, so importing this module never raises.
+    if attr == "STARTER_DIR":
+        return starter_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
+
+def _starter_file(name: str) -> pathlib.Path:
+    """STARTER_DIR / <name>.npz (a test may set STARTER_DIR on this module)."""
+    folder = globals().get("STARTER_DIR")
+    return pathlib.Path(folder if folder is not None else starter_dir()) / f"{name}.npz"
+
+
+def _restore_starter() -> str:
+    return ("Restore pretrained/starter/ from the repository (or rebuild it with "
+            "scripts/make_starter_data.py --data DIR) and reinstall cnnviz if it is installed.")
+
+
+def load_starter(name: str):
+    """Return ((x_train, y_train), (x_test, y_test)), class_names from the starter subset.
+
+    The subset shipped with cnnviz in STARTER_DIR: a few thousand class-balanced images of each
+    dataset (CIFAR-10's stored as JPEG bytes, decoded here). DataError if it is missing or broken.
+    """
+    _check_name(name)
+    try:
+        file = _starter_file(name)
+    except resources.MissingDataError as e:
+        raise DataError(str(e)) from e
+    if not file.is_file():
+        raise DataError(f"The {name} starter subset is missing: {file} does not exist. " + _restore_starter())
+    xtr, ytr, xte, yte = validate(name, *_read_npz(name, file, how=_restore_starter()))
+    return (xtr, ytr), (xte, yte), list(CLASS_NAMES[name])
+
+
+# --- Keras's local cache (read directly: never downloads) -------------------------------------------
+
+# In the order x_train, y_train, x_test, y_test.
+_FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+_CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+def _keras_datasets_dir() -> pathlib.Path | None:
+    """$KERAS_HOME/datasets, or ~/.keras/datasets; None when neither can be worked out."""
+    home = os.environ.get("KERAS_HOME")
+    base = pathlib.Path(home).expanduser() if home else pathlib.Path(os.path.expanduser("~")) / ".keras"
+    return base / "datasets" if base.is_absolute() else None
+
+
+def _keras_cache(name: str, folder: pathlib.Path | None) -> pathlib.Path | None:
+    """Where Keras keeps `name` in `folder` (its datasets folder), if every file of it is there."""
+    if folder is None:
+        return None
+    if name == "mnist":
+        return folder / "mnist.npz" if (folder / "mnist.npz").is_file() else None
+    if name == "fashion_mnist":
+        d = folder / "fashion-mnist"
+        return d if all((d / f).is_file() for f in _FASHION_FILES) else None
+    # cifar10: Keras 3 extracts into cifar-10-batches-py-target/, Keras 2 straight into datasets/.
+    for d in (folder / "cifar-10-batches-py-target" / "cifar-10-batches-py", folder / "cifar-10-batches-py"):
+        if all((d / f).is_file() for f in _CIFAR_FILES):
+            return d
+    return None
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles CIFAR-10's python batches: dicts, lists and NumPy arrays, nothing that runs code."""
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"),
+                ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _idx(file: pathlib.Path, magic: int) -> np.ndarray:
+    """An IDX file (MNIST's format, gzipped): labels (magic 2049) or images (2051)."""
+    with gzip.open(file, "rb") as f:
+        raw = f.read()
+    dims = magic - 2048
+    if len(raw) < 4 + 4 * dims or int.from_bytes(raw[:4], "big") != magic:
+        raise DataError(f"{file} is not an IDX file of {'labels' if dims == 1 else 'images'}.")
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def _cifar_batch(file: pathlib.Path):
+    with open(file, "rb") as f:
+        d = _ArrayUnpickler(f, encoding="bytes").load()
+    d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+    x = np.asarray(d["data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return x, np.asarray(d["labels"])
+
+
+def _read_keras_cache(name: str, where: pathlib.Path):
+    try:
+        if name == "mnist":
+            return _read_npz(name, where, how="")
+        if name == "fashion_mnist":
+            return tuple(_idx(where / f, 2049 if "labels" in f else 2051) for f in _FASHION_FILES)
+        train = [_cifar_batch(where / f) for f in _CIFAR_FILES[:5]]
+        x_test, y_test = _cifar_batch(where / _CIFAR_FILES[5])
+        return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]),
+                x_test, y_test)
+    except DataError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as e:
+        raise DataError(f"{where} is not readable ({type(e).__name__}: {e}).") from e
+
+
+# --- What the training page trains on -----------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """The images a training run uses, and one line for people saying what they are.
+
+    The arrays are shared with an in-process cache: they are read-only (copy before changing them).
+    """
+    x_train: np.ndarray             # uint8 (N, 28, 28) or (N, 32, 32, 3)
+    y_train: np.ndarray             # int64 (N,)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str]
+    full: bool                      # the whole dataset (False: the starter subset)
+    description: str                # e.g. "MNIST: all 60,000 training and 10,000 test images (from ...)"
+
+
+def _reason(e: DataError, name: str) -> str:
+    """A DataError's message without the how-to-provide tail."""
+    return str(e).replace(_how_to_provide(name), "").strip()
+
+
+def _training_data(name: str, arrays, full: bool, description: str) -> TrainingData:
+    xtr, ytr, xte, yte = validate(name, *arrays)
+    for a in (xtr, ytr, xte, yte):
+        a.flags.writeable = False
+    return TrainingData(xtr, ytr, xte, yte, list(CLASS_NAMES[name]), full, description)
+
+
+@functools.lru_cache(maxsize=3)
+def _load_for_training(name: str, path: str | None, env: str | None, keras_dir: str | None) -> TrainingData:
+    title = TABLE[name].title
+    why = None                      # why the full set was not used, when one was configured
+    try:
+        file = _find_npz(name, path)
+        if file is not None:
+            arrays = _read_npz(name, file)
+            return _training_data(name, arrays, True, f"{title}: all {len(arrays[0]):,} training and "
+                                                      f"{len(arrays[2]):,} test images (from {file})")
+    except DataError as e:
+        where = f"at {path}" if path is not None else f"in CNNVIZ_DATA ({env})"
+        why = f"The full set {where} was not used: {_reason(e, name)}"
+    cached = _keras_cache(name, pathlib.Path(keras_dir) if keras_dir else None)
+    if cached is not None:
+        try:
+            arrays = _read_keras_cache(name, cached)
+            return _training_data(name, arrays, True, ". ".join(filter(None, (
+                f"{title}: all {len(arrays[0]):,} training and {len(arrays[2]):,} test images "
+                f"(from Keras's cache, {cached})", why))))
+        except DataError as e:
+            why = " ".join(filter(None, (why, f"Keras's cached copy in {cached} was not used: "
+                                              f"{_reason(e, name)}")))
+    try:
+        arrays = load_starter(name)
+    except DataError as e:
+        tried = why or (f"CNNVIZ_DATA is not set and Keras's cache ({keras_dir or 'none'}) has no {name}.")
+        raise DataError(f"No {title} data to train on: {tried} The starter subset shipped with cnnviz "
+                        f"is not usable either: {e} Or set CNNVIZ_DATA to a folder holding {name}.npz "
+                        f"(keys {', '.join(KEYS)}).") from e
+    (xtr, ytr), (xte, yte), _ = arrays
+    return _training_data(name, (xtr, ytr, xte, yte), False, " ".join(filter(None, (
+        f"{title} starter subset shipped with cnnviz: {len(xtr):,} training and {len(xte):,} test images.",
+        why, f"For the full set, set CNNVIZ_DATA to a folder holding {name}.npz."))))
+
+
+def load_for_training(name: str, path: str | os.PathLike | None = None) -> TrainingData:
+    """The data to train `name` on, without the internet: never downloads, never raises for a
+    wrong configuration.
+
+    In order: `path` (a .npz file or a folder holding ``<name>.npz``) or else the folder in
+    ``CNNVIZ_DATA``; Keras's own cache ($KERAS_HOME or ~/.keras, datasets/) when the dataset is
+    already there; the starter subset shipped with cnnviz. A configured source that is missing or
+    broken falls through to the next, and the description says why. Raises DataError (one line)
+    only for an unknown name or when even the starter subset is missing or broken. Results are
+    kept in-process (the last 3), keyed on the name, the resolved path and the environment.
+    """
+    _check_name(name)
+    resolved = str(pathlib.Path(path).expanduser().resolve()) if path is not None else None
+    keras_dir = _keras_datasets_dir()
+    return _load_for_training(name, resolved, os.environ.get("CNNVIZ_DATA") or None,
+                              str(keras_dir) if keras_dir else None)
+
+
+load_for_training.cache_clear = _load_for_training.cache_clear
