@@ -16,12 +16,16 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", required=True, choices=DATASETS)
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--out", required=True, type=pathlib.Path, help="where to write the .keras model")
-    t.add_argument("--arch", help="architecture name (default: the dataset's)")
+    t.add_argument("--arch", help="a cnnviz.models architecture (default: the dataset's) or a "
+                                  "builder preset (tiny, lenet5, deep_sigmoid, ...)")
     t.add_argument("--data", help="an .npz file or a directory holding <dataset>.npz")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--limit", type=int, help="train on the first N shuffled training images only")
     t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    t.add_argument("--lr", type=float, default=2e-3, help="(peak) learning rate")
+    t.add_argument("--optimizer", default="adamw_cosine", choices=["adamw_cosine", "adam", "sgd"],
+                   help="AdamW with warm-up and cosine decay (default), or plain Adam / SGD with momentum")
+    t.add_argument("--max-steps", type=int, help="stop after this many training steps")
     t.add_argument("--no-augment", action="store_true")
     e = sub.add_parser("evaluate", help="print a model's figures on a full test set")
     e.add_argument("model", type=pathlib.Path)
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return _train(args, argv)
         return _evaluate(args)
-    except DataError as e:
+    except (DataError, ValueError) as e:   # bad data, an unknown architecture, a refused layer
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -52,6 +56,7 @@ def _train(args, argv) -> int:
     card = train.train(train.TrainConfig(
         dataset=args.dataset, epochs=args.epochs, out=args.out, arch=args.arch, data=args.data,
         seed=args.seed, limit=args.limit, batch_size=args.batch_size, learning_rate=args.lr,
+        optimizer=args.optimizer, max_steps=args.max_steps,
         augment=not args.no_augment, command="python -m cnnviz " + shlex.join(argv)))
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}: "
           f"test accuracy {card['test_accuracy']:.2%} on {card['test_samples']} images")

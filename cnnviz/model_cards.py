@@ -48,7 +48,7 @@ def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, class_n
 
 def without_optimizer(model: keras.Model) -> keras.Model:
     """An uncompiled copy with the same layers and weights: the file is a third of the size."""
-    copy = keras.Model.from_config(model.get_config())  # clone_model would copy the compile state
+    copy = type(model).from_config(model.get_config())  # clone_model would copy the compile state
     copy.set_weights(model.get_weights())
     return copy
 

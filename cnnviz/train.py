@@ -22,33 +22,60 @@ class TrainingCancelled(RuntimeError):
     """A listener asked training to stop; nothing was written."""
 
 
+@dataclass
+class Context:
+    """What listeners may look at once training begins (the data as the model sees it)."""
+    model: keras.Model
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    steps_per_epoch: int
+    total_steps: int
+    data_description: str
+
+
 class TrainingListener:
     """Subscribe to training progress; override what you need.
 
-    A UI can show progress from these calls and stop training by returning
-    True from ``should_stop``.
+    A UI can show progress from these calls and stop training by returning a reason (any true
+    value) from ``should_stop``; ``on_batch_end`` may block, which pauses training.
     """
+
+    def on_train_begin(self, context: Context) -> None: ...
 
     def on_epoch_end(self, epoch: int, epochs: int, logs: dict) -> None: ...
 
     def on_batch_end(self, batch: int, batches: int, logs: dict) -> None: ...
 
-    def should_stop(self) -> bool:
+    def on_train_end(self, step: int) -> None: ...
+
+    def should_stop(self):
         return False
 
 
 class _ListenerBridge(keras.callbacks.Callback):
-    def __init__(self, listeners, epochs: int, batches: int):
+    def __init__(self, listeners, epochs: int, batches: int, max_steps: int):
         super().__init__()
         self.listeners, self.epochs, self.batches = listeners, epochs, batches
-        self.cancelled = False
+        self.max_steps, self.step = max_steps, 0
+        self.stop_reason = None
 
     def _check_stop(self):
-        if any(listener.should_stop() for listener in self.listeners):
-            self.cancelled = True
+        for listener in self.listeners:
+            reason = listener.should_stop()
+            if reason:
+                self.stop_reason = reason if isinstance(reason, str) else "stopped"
+        if self.stop_reason is None and self.step >= self.max_steps:
+            self.stop_reason = "step limit"
+        if self.stop_reason is not None:
             self.model.stop_training = True
 
     def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
         for listener in self.listeners:
             listener.on_batch_end(batch, self.batches, dict(logs or {}))
         self._check_stop()
@@ -59,17 +86,27 @@ class _ListenerBridge(keras.callbacks.Callback):
         self._check_stop()
 
 
+OPTIMIZERS = ("adamw_cosine", "adam", "sgd")
+
+
 @dataclass
 class TrainConfig:
     dataset: str
     epochs: int
     out: pathlib.Path
-    arch: str | None = None
+    arch: str | None = None          # a cnnviz.models architecture or a cnnviz.builder preset
+    layers: list | None = None       # builder layer dicts (to_dict form); used instead of arch
     data: str | None = None
+    starter_fallback: bool = False   # no full dataset: train on the shipped starter subset
     seed: int = 0
     limit: int | None = None
     batch_size: int = 128
     learning_rate: float = 2e-3
+    optimizer: str = "adamw_cosine"  # AdamW with warm-up and cosine decay; or plain adam / sgd
+    momentum: float = 0.9            # sgd only
+    max_steps: int | None = None
+    keep_if_stopped: bool = False    # a stopped run still evaluates and writes its model
+    epoch_validation: bool = True
     validation_fraction: float = 0.1
     augment: bool = True
     verbose: int = 1
@@ -99,9 +136,9 @@ def _augmenter(dataset: str, seed: int):
     ])
 
 
-def _pipeline(x, y, batch_size, seed, augment=None):
+def _pipeline(x, y, batch_size, seed, shuffle=False, augment=None):
     ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if augment is not None:
+    if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment is not None:
@@ -110,10 +147,52 @@ def _pipeline(x, y, batch_size, seed, augment=None):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def train(cfg: TrainConfig) -> dict:
-    """Train, evaluate on the full test set, write model and card; return the card."""
+def _load(cfg: TrainConfig):
+    if cfg.starter_fallback:
+        found = data_mod.load_for_training(cfg.dataset, cfg.data)
+        return ((found.x_train, found.y_train), (found.x_test, found.y_test),
+                list(found.class_names), found.description)
+    (xtr, ytr), (xte, yte), names = data_mod.load_dataset(cfg.dataset, cfg.data)
+    return (xtr, ytr), (xte, yte), names, f"{data_mod.TABLE[cfg.dataset].title}: {len(xtr):,} " \
+        f"training and {len(xte):,} test images"
+
+
+def _model(cfg: TrainConfig) -> tuple[keras.Model, str]:
+    """The network to train and the name its card gives it."""
+    from cnnviz import builder
+    shape, n_classes = models.INPUT_SHAPES[cfg.dataset], len(data_mod.CLASS_NAMES[cfg.dataset])
+    if cfg.layers is not None:
+        specs = [builder.from_dict(d) for d in cfg.layers]
+        return builder.build(specs, shape, n_classes, seed=cfg.seed), "built in cnnviz"
     arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
-    (xtr, ytr), (xte, yte), class_names = data_mod.load_dataset(cfg.dataset, cfg.data)
+    if arch in builder.PRESETS:
+        return builder.build(builder.PRESETS[arch], shape, n_classes, seed=cfg.seed), arch
+    if arch not in models.ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; choose one of "
+                         f"{', '.join(dict.fromkeys([*models.ARCHITECTURES, *builder.PRESETS]))}.")
+    return models.build(arch, cfg.dataset), arch
+
+
+def _optimizer(cfg: TrainConfig, total_steps: int):
+    if cfg.optimizer == "adam":
+        return keras.optimizers.Adam(cfg.learning_rate)
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(cfg.learning_rate, momentum=cfg.momentum)
+    if cfg.optimizer != "adamw_cosine":
+        raise ValueError(f"Unknown optimizer {cfg.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+    schedule = keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate * 0.1, decay_steps=total_steps, warmup_target=cfg.learning_rate,
+        warmup_steps=min(total_steps, max(1, total_steps // 10)))
+    return keras.optimizers.AdamW(schedule, weight_decay=5e-4)
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train, evaluate on the full test set, write model and card; return the card.
+
+    The one training loop of cnnviz: ``python -m cnnviz train`` calls it directly and the
+    /train page calls it in a worker process (cnnviz.live) with listeners that report progress.
+    """
+    (xtr, ytr), (xte, yte), class_names, description = _load(cfg)
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()  # same seed, same model
     rng = np.random.default_rng(cfg.seed)
@@ -125,22 +204,29 @@ def train(cfg: TrainConfig) -> dict:
     x_train, y_train = model_cards.to_model_input(xtr[tr_idx]), ytr[tr_idx]
     x_val, y_val = model_cards.to_model_input(xtr[val_idx]), ytr[val_idx]
 
-    model = models.build(arch, cfg.dataset)
+    model, arch = _model(cfg)
     steps = int(np.ceil(len(x_train) / cfg.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        cfg.learning_rate * 0.1, decay_steps=steps * cfg.epochs, warmup_target=cfg.learning_rate,
-        warmup_steps=min(steps, steps * cfg.epochs // 10))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=5e-4),
-                  loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=["accuracy"])
+    total_steps = min(steps * cfg.epochs, cfg.max_steps or steps * cfg.epochs)
+    model.compile(optimizer=_optimizer(cfg, total_steps),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     augment = _augmenter(cfg.dataset, cfg.seed) if cfg.augment else None
-    bridge = _ListenerBridge(cfg.listeners, cfg.epochs, steps)
+    bridge = _ListenerBridge(cfg.listeners, cfg.epochs, steps, total_steps)
+    context = Context(model, x_train, y_train, x_val, y_val, model_cards.to_model_input(xte), yte,
+                      class_names, steps, total_steps, description)
+    for listener in cfg.listeners:
+        listener.on_train_begin(context)
     started = time.time()
-    history = model.fit(_pipeline(x_train, y_train, cfg.batch_size, cfg.seed, augment),
-                        validation_data=_pipeline(x_val, y_val, 500, cfg.seed),
+    history = model.fit(_pipeline(x_train, y_train, cfg.batch_size, cfg.seed, True, augment),
+                        validation_data=(_pipeline(x_val, y_val, 500, cfg.seed)
+                                         if cfg.epoch_validation else None),
                         epochs=cfg.epochs, callbacks=[bridge], verbose=cfg.verbose, shuffle=False)
     seconds = time.time() - started
-    if bridge.cancelled:
+    for listener in cfg.listeners:
+        listener.on_train_end(bridge.step)
+    reason = bridge.stop_reason
+    if reason == "step limit" and total_steps == steps * cfg.epochs:
+        reason = None   # the last step of the last epoch: a normal end
+    if reason not in (None, "step limit") and not cfg.keep_if_stopped:
         raise TrainingCancelled("Training was stopped before the end; the old model is kept.")
 
     card = model_cards.card(
@@ -148,7 +234,8 @@ def train(cfg: TrainConfig) -> dict:
         epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, train_samples=len(x_train),
         validation_samples=len(x_val), augmentation=cfg.augment, history=history.history,
         seconds=seconds, machine_text=model_cards.machine(), command=cfg.command,
-        tensorflow_version=tf.__version__,
+        tensorflow_version=tf.__version__, optimizer=cfg.optimizer, learning_rate=cfg.learning_rate,
+        steps=bridge.step, stop_reason=reason, data=description,
         evaluation=model_cards.evaluate(model, xte, yte, class_names))
     model_cards.write_model(model, cfg.out, card)
     return card

@@ -258,7 +258,7 @@ def test_keras_code_writes_only_non_default_arguments():
 
 
 def test_presets_match_models():
-    for name, shape in (("digits_cnn", (28, 28, 1)), ("small_vgg", (32, 32, 3))):
+    for name, shape in (("digits_cnn", (28, 28, 1)), ("small_vgg", (32, 32, 3)), ("wide_vgg", (32, 32, 3))):
         reference = models.ARCHITECTURES[name](shape)
         summary = builder.validate(builder.PRESETS[name], shape, 10)
         assert summary.total_params == reference.count_params(), name

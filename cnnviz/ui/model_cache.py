@@ -97,3 +97,16 @@ def load_own(model, name: str) -> Loaded:
             "class_names": [f"class {i}" for i in range(n_classes)], "test_accuracy": None,
             "parameters": int(model.count_params())}
     return Loaded(name, model, p, card)
+
+
+def load_trained(model_file: str, card: dict) -> Loaded:
+    """A network trained on /train in this session, for this session only (like load_own).
+
+    The file was written by this server's own worker from builder specs; it is still read with
+    safe_mode. Nothing is added to the process-wide cache or to pretrained/.
+    """
+    import keras
+    model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+    p = probe.get_probe(model)
+    _warm(p)
+    return Loaded(card.get("name", "trained"), model, p, {**card, "trained_here": True})

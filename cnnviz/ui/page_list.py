@@ -36,8 +36,11 @@ LESSON = [
     PageInfo("network.py", "Network explorer", ":material/hub:", "network", "4 · Network",
              "A trained network: its feature maps layer by layer, the fully connected layers at the "
              "end and the probability it gives each class."),
+    PageInfo("train.py", "Train a CNN", ":material/model_training:", "train", "5 · Training",
+             "Build a network from these layers, train it on real pictures and watch it learn: "
+             "the curves, the filters, the answers. Then explore it."),
 ]
-CARD_ORDER = ("convolution", "activations", "pooling", "network", "conv1d")   # the lesson, then the extra
+CARD_ORDER = ("convolution", "activations", "pooling", "network", "train", "conv1d")   # the lesson, then the extra
 
 
 def cards() -> list[PageInfo]:

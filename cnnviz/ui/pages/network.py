@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, images
-from cnnviz.ui import figures, formats, preload, share, url_state, widgets
+from cnnviz.ui import figures, formats, preload, share, training_service, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -67,6 +67,16 @@ def choose_model(pic: images.Picture, names: list[str]) -> str:
     return st.selectbox("Network", names, key=key, format_func=model_label, persist_state="session",
                         help="Each network was trained on one dataset. Pick the one that matches "
                              "your picture: digits, clothes or small photos.")
+
+
+def trained_model_switch():
+    """The network trained on /train in this session, when there is one and the switch is on."""
+    trained = st.session_state.get(training_service.TRAINED_KEY)
+    if trained is None:
+        return None
+    on = st.toggle("Use the network you trained", key="net_use_trained",
+                   help=f"{trained.card['name']}; for {data.TABLE[trained.card['dataset']].title} pictures.")
+    return trained if on else None
 
 
 def models_pretrained() -> dict:
@@ -398,9 +408,14 @@ with top[0]:
     name = choose_model(pic, names)
     with share.secondary("net_own_model"):
         own = own_model_picker()     # local mode only: a visitor's .keras file, checked as data first
-    loaded = own or model_cache.load(name)
+    trained = trained_model_switch()
+    loaded = own or trained or model_cache.load(name)
     card = loaded.card
-    if card.get("own"):
+    if card.get("trained_here"):
+        st.caption(f"The network you trained on /train: {card['parameters']:,} parameters, "
+                   f"**{card['test_accuracy']:.1%}** right on {card['test_samples']:,} test images. "
+                   "It stays in this browser session: links to this view open the network chosen above.")
+    elif card.get("own"):
         st.caption(f"Your own model: {card['architecture']}, {card['parameters']:,} parameters. "
                    "Its classes are numbered because the file does not name them. Links to this "
                    "view open the network chosen above: your file stays on this server.")

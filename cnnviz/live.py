@@ -1,0 +1,596 @@
+"""Training jobs in worker processes: a queue, caps, live progress, Stop within a second.
+
+The /train page hands a :class:`JobSettings` to the server's :class:`Trainer`. The job waits in a
+queue until one of ``Limits.max_running`` workers is free. A worker is a separate process
+(``multiprocessing`` with ``spawn``) that has already imported TensorFlow while the visitor was
+still building the network; it runs exactly one job and then exits, so the memory TensorFlow
+keeps after ``fit`` goes back to the operating system, and a new warm worker takes its place.
+The worker runs :func:`cnnviz.train.train`, the same loop as ``python -m cnnviz train``, with a
+listener that reports progress through a pipe: the training loss and accuracy of every step, and
+every few steps (a fixed number of steps, so the same seed gives the same curves) the validation
+loss and accuracy, the first convolution's kernels and each layer's gradient size.
+
+Bounds: a job may use at most ``max_seconds`` of training and ``max_steps`` steps (it stops
+itself and keeps what it learnt), its worker at most ``max_memory_mb`` of memory (the supervisor
+ends it and says so); a job nobody has looked at for ``idle_seconds`` (its browser tab went
+away) is stopped; a crashed worker turns into a one-line message, never a broken server.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import itertools
+import multiprocessing
+import multiprocessing.connection
+import os
+import pathlib
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: How often a worker sends what it has (seconds); the page redraws at about the same rate.
+TICK_SECONDS = 0.25
+#: Measurements (validation, gradients, kernels) per run, at evenly spaced steps.
+MEASUREMENTS = 40
+#: Kernel snapshots kept per run; beyond that every other one is dropped (first and last stay).
+MAX_SNAPSHOTS = 61
+VALIDATION_IMAGES = 1000
+GRADIENT_IMAGES = 128
+GALLERY_IMAGES = 16
+ACTIVE = ("waiting", "starting", "running", "paused", "stopping")
+
+
+class Busy(RuntimeError):
+    """The queue is full, or this visitor already has a job in it."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Everything a job needs; plain values, because they cross a process boundary."""
+    dataset: str
+    layers: tuple                   # cnnviz.builder layer dicts (to_dict form), output layer not included
+    optimizer: str = "adam"
+    learning_rate: float = 3e-3
+    batch_size: int = 128
+    epochs: int = 2
+    augment: bool = False
+    seed: int = 0
+    data: str | None = None         # a folder or .npz of the full dataset; None: CNNVIZ_DATA, then starter
+    test_each_epoch: bool = False   # full test-set accuracy at each epoch's end (benchmarks)
+
+
+def _env_number(name: str, default, kind=int):
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}.") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be above 0, got {text!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_running: int = 1            # two cores: one job at a time trains at full speed
+    max_waiting: int = 8
+    max_seconds: float = 180.0      # training time per job
+    max_steps: int = 20_000
+    max_memory_mb: int = 3000       # per worker process (TensorFlow itself takes ~0.6 GB)
+    idle_seconds: float = 30.0      # unseen for this long: the visitor left, the job is stopped
+    keep_seconds: float = 1800.0    # a finished job's files, unseen for this long, are deleted
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """Server limits from CNNVIZ_TRAIN_JOBS, _QUEUE, _SECONDS, _STEPS and _MEMORY_MB."""
+        return cls(max_running=_env_number("CNNVIZ_TRAIN_JOBS", cls.max_running),
+                   max_waiting=_env_number("CNNVIZ_TRAIN_QUEUE", cls.max_waiting),
+                   max_seconds=_env_number("CNNVIZ_TRAIN_SECONDS", cls.max_seconds, float),
+                   max_steps=_env_number("CNNVIZ_TRAIN_STEPS", cls.max_steps),
+                   max_memory_mb=_env_number("CNNVIZ_TRAIN_MEMORY_MB", cls.max_memory_mb))
+
+
+@dataclass
+class Run:
+    """What the page shows of one job; a copy, safe to read while the job goes on."""
+    id: int
+    settings: JobSettings
+    state: str = "waiting"          # waiting starting running paused stopping | finished failed cancelled
+    position: int = 0               # place in the queue (1 = next) while waiting
+    info: dict = field(default_factory=dict)         # sent once when training begins
+    step: int = 0
+    epoch: int = 0
+    seconds: float = 0.0            # training time so far (pauses not counted)
+    loss: list = field(default_factory=list)         # per step: the running mean over the epoch
+    accuracy: list = field(default_factory=list)
+    measured: list = field(default_factory=list)     # (step, val loss, val accuracy, {layer: rms grad})
+    snapshots: list = field(default_factory=list)    # (step, first conv kernels k x k x c x f)
+    gallery: tuple | None = None    # (step, predicted classes, their probabilities)
+    tests: list = field(default_factory=list)        # (epoch, step, seconds, test accuracy, seconds it took)
+    card: dict | None = None
+    model_file: str | None = None
+    message: str = ""               # why it failed, or why it stopped early
+    submitted: float = 0.0          # time.monotonic() when Start was pressed
+    finished_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    def copy(self) -> "Run":
+        return dataclasses.replace(self, info=dict(self.info), loss=list(self.loss),
+                                   accuracy=list(self.accuracy), measured=list(self.measured),
+                                   snapshots=list(self.snapshots), tests=list(self.tests))
+
+
+# ---------------------------------------------------------------------------- worker process
+
+def _worker_main(conn, stop, pause, limits: Limits) -> None:
+    try:
+        os.nice(5)   # the web server answers visitors first
+    except OSError:
+        pass
+    import tensorflow  # noqa: F401  (warm: a job starts without the 7 s import)
+    from cnnviz import train  # noqa: F401
+    conn.send({"kind": "ready"})
+    try:
+        job = conn.recv()
+    except (EOFError, OSError):
+        return
+    settings, out_dir = job
+    try:
+        _run_job(settings, pathlib.Path(out_dir), conn, stop, pause, limits)
+    except Exception as e:  # any failure becomes one line on the page
+        from cnnviz import builder, data
+        if isinstance(e, (data.DataError, builder.BuildError)):
+            text = str(e)
+        else:
+            text = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+        conn.send({"kind": "failed", "message": text[:400]})
+    finally:
+        conn.close()
+
+
+def _run_job(settings: JobSettings, out_dir: pathlib.Path, conn, stop, pause, limits: Limits):
+    from cnnviz import train
+    reporter = _Reporter(conn, stop, pause, limits, settings)
+    config = train.TrainConfig(
+        dataset=settings.dataset, epochs=settings.epochs, out=out_dir / "trained.keras",
+        layers=list(settings.layers), data=settings.data, starter_fallback=True, seed=settings.seed,
+        batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+        optimizer=settings.optimizer, max_steps=limits.max_steps, keep_if_stopped=True,
+        epoch_validation=False, augment=settings.augment, verbose=0,
+        command="trained on the cnnviz /train page", listeners=[reporter])
+    card = train.train(config)
+    conn.send({"kind": "finished", "card": card, "model_file": str(config.out)})
+
+
+class _Reporter:
+    """The worker's listener: measures at fixed steps, sends what is new every tick, obeys Stop."""
+
+    def __init__(self, conn, stop, pause, limits: Limits, settings: JobSettings):
+        self.conn, self.stop, self.pause, self.limits, self.settings = conn, stop, pause, limits, settings
+        self.step, self.epoch, self.paused_for = 0, 0, 0.0
+        self.loss, self.accuracy, self.measured, self.snapshots, self.tests = [], [], [], [], []
+        self.last_sent = 0.0
+
+    # --- set-up: fixed data for measurements, one compiled function each
+    def on_train_begin(self, ctx) -> None:
+        import keras
+        import tensorflow as tf
+        self.ctx, model = ctx, ctx.model
+        self.started = time.monotonic()
+        self.every = max(1, ctx.total_steps // MEASUREMENTS)
+        self.x_val, self.y_val = ctx.x_val[:VALIDATION_IMAGES], ctx.y_val[:VALIDATION_IMAGES]
+        self.x_grad, self.y_grad = ctx.x_train[:GRADIENT_IMAGES], ctx.y_train[:GRADIENT_IMAGES]
+        order = np.random.default_rng(self.settings.seed).permutation(len(ctx.x_test))
+        self.gallery_idx = np.sort(order[:GALLERY_IMAGES])
+        self.kernel_layers = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+        self.first_conv = next((layer for layer in self.kernel_layers if len(layer.kernel.shape) == 4), None)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy()
+        kernels = [layer.kernel for layer in self.kernel_layers]
+
+        @tf.function
+        def probabilities(x):
+            return model(x, training=False)
+
+        @tf.function
+        def gradient_sizes(x, y):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=False))
+            grads = tape.gradient(loss, kernels)
+            return [tf.sqrt(tf.reduce_mean(tf.square(g))) for g in grads]
+
+        self.probabilities, self.gradient_sizes = probabilities, gradient_sizes
+        self.conn.send({"kind": "started", "info": {
+            "total_steps": ctx.total_steps, "steps_per_epoch": ctx.steps_per_epoch,
+            "epochs": self.settings.epochs, "train_images": len(ctx.x_train),
+            "validation_images": len(self.x_val), "test_images": len(ctx.x_test),
+            "data": ctx.data_description, "class_names": list(ctx.class_names),
+            "parameters": int(model.count_params()),
+            "layers": [layer.name for layer in self.kernel_layers],
+            "first_conv": self.first_conv.name if self.first_conv is not None else None,
+            "gallery_images": ctx.x_test[self.gallery_idx], "gallery_labels": ctx.y_test[self.gallery_idx],
+        }})
+        self._measure()
+        self._send(force=True)
+
+    def _running_seconds(self) -> float:
+        return time.monotonic() - self.started - self.paused_for
+
+    def _measure(self) -> None:
+        probs = np.asarray(self.probabilities(self.x_val))
+        picked = np.clip(probs[np.arange(len(self.y_val)), self.y_val], 1e-7, 1.0)
+        val_loss = float(-np.mean(np.log(picked)))
+        val_acc = float(np.mean(probs.argmax(axis=1) == self.y_val))
+        sizes = [float(g) for g in self.gradient_sizes(self.x_grad, self.y_grad)]
+        grads = {layer.name: g for layer, g in zip(self.kernel_layers, sizes)}
+        self.measured.append((self.step, val_loss, val_acc, grads))
+        if self.first_conv is not None:
+            self.snapshots.append((self.step, np.asarray(self.first_conv.kernel, dtype=np.float32)))
+        probs = np.asarray(self.probabilities(self.ctx.x_test[self.gallery_idx]))
+        self.gallery = (self.step, probs.argmax(axis=1), probs.max(axis=1))
+
+    def _send(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_sent < TICK_SECONDS:
+            return
+        self.last_sent = now
+        self.conn.send({"kind": "progress", "step": self.step, "epoch": self.epoch,
+                        "seconds": self._running_seconds(), "loss": self.loss, "accuracy": self.accuracy,
+                        "measured": self.measured, "snapshots": self.snapshots, "tests": self.tests,
+                        "gallery": self.gallery})
+        self.loss, self.accuracy, self.measured, self.snapshots, self.tests = [], [], [], [], []
+
+    # --- called by the training loop
+    def on_batch_end(self, batch, batches, logs) -> None:
+        self.step += 1
+        self.loss.append(float(logs.get("loss", np.nan)))
+        self.accuracy.append(float(logs.get("accuracy", np.nan)))
+        if self.step % self.every == 0:
+            self._measure()
+        self._send()
+        if self.pause.is_set():
+            self._send(force=True)
+            began = time.monotonic()
+            while self.pause.is_set() and not self.stop.is_set():
+                time.sleep(0.05)
+            self.paused_for += time.monotonic() - began
+
+    def on_epoch_end(self, epoch, epochs, logs) -> None:
+        self.epoch = epoch + 1
+        if self.settings.test_each_epoch:
+            began = time.monotonic()
+            probs = np.asarray(self.ctx.model.predict(self.ctx.x_test, batch_size=1000, verbose=0))
+            accuracy = float(np.mean(probs.argmax(axis=1) == self.ctx.y_test))
+            took = time.monotonic() - began
+            self.tests.append((self.epoch, self.step, self._running_seconds(), accuracy, took))
+        self._send(force=True)
+
+    def on_train_end(self, step) -> None:
+        if not self.measured or self.measured[-1][0] != self.step:
+            self._measure()
+        self._send(force=True)
+
+    def should_stop(self):
+        if self.stop.is_set():
+            return "stopped"
+        if self._running_seconds() > self.limits.max_seconds:
+            return "time limit"
+        return False
+
+
+# ---------------------------------------------------------------------------- server side
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    stop: object
+    pause: object
+    ready: bool = False
+    job: "_Job | None" = None
+    memory_killed: bool = False
+
+
+@dataclass
+class _Job:
+    run: Run
+    owner: str
+    folder: pathlib.Path
+    seen: float
+    worker: _Worker | None = None
+    stop_asked: float | None = None
+
+
+@contextlib.contextmanager
+def _plain_main():
+    """Start spawned processes without re-running the parent's __main__ in them.
+
+    spawn re-imports the parent's main script in the child; under ``streamlit run`` that is
+    app.py, which builds the navigation and fails outside a session. A bare __main__ (no file,
+    no spec) for the moment of start() leaves the child nothing to re-run; the worker needs
+    only cnnviz.live. Streamlit sets sys.modules["__main__"] when a script run begins and never
+    reads it back, so a run starting meanwhile is not disturbed.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Trainer:
+    """One per server process: owns the workers, the queue and every job's progress."""
+
+    def __init__(self, limits: Limits | None = None, folder: str | os.PathLike | None = None):
+        self.limits = limits or Limits.from_env()
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.RLock()
+        self._jobs: dict[int, _Job] = {}
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._workers: list[_Worker] = []
+        self._ids = itertools.count(1)
+        self._folder = pathlib.Path(tempfile.mkdtemp(prefix="cnnviz-train-", dir=folder))
+        self._closed = False
+        self._warm_failures = 0
+        self.broken: str | None = None
+        self._thread = threading.Thread(target=self._loop, name="cnnviz-trainer", daemon=True)
+        self._thread.start()
+
+    # --- what the page calls
+    def submit(self, settings: JobSettings, owner: str) -> int:
+        with self._lock:
+            if self.broken:
+                raise Busy(self.broken)
+            if any(j.owner == owner and j.run.active for j in self._jobs.values()):
+                raise Busy("You already have a training run going: stop it first.")
+            if len(self._queue) >= self.limits.max_waiting:
+                raise Busy(f"The server is busy: {len(self._queue)} training runs are already "
+                           "waiting. Try again in a minute.")
+            job_id = next(self._ids)
+            now = time.monotonic()
+            job = _Job(Run(job_id, settings, submitted=now), owner, self._folder / str(job_id), now)
+            job.folder.mkdir()
+            self._jobs[job_id] = job
+            self._queue.append(job)
+            self._update_positions()
+            return job_id
+
+    def view(self, job_id: int, owner: str) -> Run | None:
+        """A copy of the job's progress, or None if it is unknown, someone else's or forgotten.
+
+        Looking counts as a sign of life: a job nobody looks at is stopped after idle_seconds.
+        """
+        with self._lock:
+            job = self._own(job_id, owner)
+            if job is None:
+                return None
+            job.seen = time.monotonic()
+            return job.run.copy()
+
+    def stop(self, job_id: int, owner: str) -> None:
+        with self._lock:
+            job = self._own(job_id, owner)
+            if job is not None:
+                self._stop(job)
+
+    def pause(self, job_id: int, owner: str, paused: bool) -> None:
+        with self._lock:
+            job = self._own(job_id, owner)
+            if job is None or job.worker is None or job.run.state not in ("running", "paused"):
+                return
+            (job.worker.pause.set if paused else job.worker.pause.clear)()
+            job.run.state = "paused" if paused else "running"
+
+    def forget(self, job_id: int, owner: str) -> None:
+        """Stop the job if it runs and delete everything it left."""
+        with self._lock:
+            job = self._own(job_id, owner)
+            if job is not None:
+                self._forget(job)
+
+    def warm_workers(self) -> int:
+        """Workers that have imported TensorFlow and wait for a job."""
+        with self._lock:
+            return sum(1 for w in self._workers if w.ready and w.job is None)
+
+    def queue_length(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for w in self._workers:
+                w.process.kill()
+            self._workers.clear()
+        self._thread.join(timeout=5)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    # --- bookkeeping under the lock
+    def _own(self, job_id, owner) -> _Job | None:
+        job = self._jobs.get(job_id)
+        return job if job is not None and job.owner == owner else None
+
+    def _update_positions(self) -> None:
+        for i, job in enumerate(self._queue, start=1):
+            job.run.position = i
+
+    def _stop(self, job: _Job) -> None:
+        if job.run.state == "waiting":
+            self._queue.remove(job)
+            self._update_positions()
+            self._end(job, "cancelled", "Stopped before it began.")
+        elif job.run.active and job.worker is not None:
+            job.worker.stop.set()
+            job.worker.pause.clear()
+            job.run.state = "stopping"
+            job.stop_asked = job.stop_asked or time.monotonic()
+
+    def _forget(self, job: _Job) -> None:
+        if job.run.state == "waiting":
+            self._queue.remove(job)
+            self._update_positions()
+        if job.worker is not None:
+            job.worker.process.kill()
+            job.worker.job = None
+        self._jobs.pop(job.run.id, None)
+        shutil.rmtree(job.folder, ignore_errors=True)
+
+    def _end(self, job: _Job, state: str, message: str = "") -> None:
+        job.run.state, job.run.finished_at = state, time.monotonic()
+        if message:
+            job.run.message = message
+        job.worker = None
+
+    # --- the supervisor thread
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                self._keep_workers_warm()
+                self._start_waiting_jobs()
+                conns = [w.conn for w in self._workers]
+            try:
+                ready = multiprocessing.connection.wait(conns, timeout=0.1) if conns else []
+            except OSError:
+                ready = []
+            if not conns:
+                time.sleep(0.1)
+            with self._lock:
+                if self._closed:
+                    return
+                for w in list(self._workers):
+                    if w.conn in ready:
+                        self._read(w)
+                self._check_workers()
+                self._expire()
+
+    def _keep_workers_warm(self) -> None:
+        idle = [w for w in self._workers if w.job is None]
+        if len(idle) < self.limits.max_running and len(self._workers) < 2 * self.limits.max_running:
+            parent, child = self._ctx.Pipe()
+            stop, pause = self._ctx.Event(), self._ctx.Event()
+            process = self._ctx.Process(target=_worker_main, args=(child, stop, pause, self.limits),
+                                        name="cnnviz-training-worker", daemon=True)
+            with _plain_main():
+                process.start()
+            child.close()
+            self._workers.append(_Worker(process, parent, stop, pause))
+
+    def _start_waiting_jobs(self) -> None:
+        running = sum(1 for w in self._workers if w.job is not None)
+        for w in self._workers:
+            if not self._queue or running >= self.limits.max_running:
+                return
+            if w.ready and w.job is None:
+                job = self._queue.popleft()
+                self._update_positions()
+                job.worker, w.job = w, job
+                job.run.state, job.run.position = "starting", 0
+                w.conn.send((job.run.settings, str(job.folder)))
+                running += 1
+
+    def _read(self, w: _Worker) -> None:
+        try:
+            while w.conn.poll():
+                message = w.conn.recv()
+                if message["kind"] == "ready":
+                    w.ready = True
+                    self._warm_failures = 0
+                elif w.job is not None:
+                    self._apply(w.job, message)
+        except (EOFError, OSError):
+            pass   # the process ended; _check_workers says why
+
+    def _apply(self, job: _Job, m: dict) -> None:
+        run = job.run
+        if m["kind"] == "started":
+            run.info = m["info"]
+            if run.state == "starting":
+                run.state = "running"
+        elif m["kind"] == "progress":
+            run.step, run.epoch, run.seconds = m["step"], m["epoch"], m["seconds"]
+            run.loss += m["loss"]
+            run.accuracy += m["accuracy"]
+            run.measured += m["measured"]
+            run.tests += m["tests"]
+            run.snapshots += m["snapshots"]
+            if len(run.snapshots) > MAX_SNAPSHOTS:
+                run.snapshots = run.snapshots[:-1:2] + run.snapshots[-1:]
+            run.gallery = m["gallery"]
+        elif m["kind"] == "finished":
+            run.card, run.model_file = m["card"], m["model_file"]
+            reason = m["card"].get("stop_reason")
+            self._end(job, "finished", {
+                None: "", "stopped": "Stopped early: the model keeps what it learnt until then.",
+                "time limit": f"Stopped at this server's limit of {self.limits.max_seconds:.0f} s "
+                              "of training per run.",
+                "step limit": f"Stopped at this server's limit of {self.limits.max_steps:,} steps per run.",
+            }.get(reason, reason or ""))
+        elif m["kind"] == "failed":
+            self._end(job, "failed", m["message"])
+
+    def _check_workers(self) -> None:
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.process.is_alive():
+                if w.job is not None and _rss_mb(w.process.pid) > self.limits.max_memory_mb:
+                    w.memory_killed = True
+                    w.process.kill()
+                elif w.job is not None and w.job.stop_asked and now - w.job.stop_asked > 30:
+                    w.process.kill()   # it did not stop: end it the hard way
+                elif w.job is not None and now - w.job.run.submitted > self.limits.max_seconds + 600:
+                    w.process.kill()
+                continue
+            w.process.join(timeout=0)
+            self._workers.remove(w)
+            w.conn.close()
+            job = w.job
+            if job is not None and job.run.active:
+                if w.memory_killed:
+                    text = (f"Training used more than this server's {self.limits.max_memory_mb:,} MB of "
+                            "memory and was ended. Try fewer or smaller layers, or a smaller batch.")
+                elif w.process.exitcode in (-9, 137):
+                    text = ("The training process was ended by the system (most likely it ran out of "
+                            "memory). Try fewer or smaller layers, or a smaller batch.")
+                else:
+                    text = f"The training process stopped unexpectedly (exit code {w.process.exitcode})."
+                self._end(job, "failed", text)
+            elif job is None and not w.ready:
+                self._warm_failures += 1
+                if self._warm_failures >= 3:
+                    self.broken = ("Training is not available on this server: its worker process "
+                                   f"could not start (exit code {w.process.exitcode}).")
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for job in list(self._jobs.values()):
+            if job.run.active and now - job.seen > self.limits.idle_seconds:
+                self._forget(job)
+            elif not job.run.active and now - job.seen > self.limits.keep_seconds:
+                self._forget(job)

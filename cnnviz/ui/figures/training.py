@@ -1,0 +1,106 @@
+"""Pictures of a network learning: curves over steps, gradient sizes, a gallery of predictions,
+the confusion matrix. Plain dicts for Plotly (as in charts.py); the gallery is one PIL image.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.ui.figures.charts import _line, _unvalidated_figure
+from cnnviz.ui.figures.colours import PLOTLY_SCALES
+from cnnviz.ui.figures.pictures import load_font, rgb8, upscale
+
+TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
+RIGHT, WRONG = (46, 160, 67), (214, 39, 40)
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _layout(y_title: str, height: int, percent: bool, log: bool = False) -> dict:
+    yaxis = {"title": {"text": y_title}}
+    if percent:
+        yaxis.update(tickformat=".0%", range=[0, 1.02])
+    if log:
+        yaxis.update(type="log", exponentformat="power")
+    return {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "hovermode": "x unified",
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+            "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"}, "yaxis": yaxis}
+
+
+def learning_curve(train, val_steps, val, y_title: str, percent: bool = False, height: int = 300):
+    """Training values per step (running mean over the epoch) and validation values at their steps."""
+    fmt = ".2%" if percent else ".4f"
+    train = np.asarray(train, dtype=float)
+    data = [_line(np.arange(1, train.size + 1), train, "training (mean over this epoch so far)",
+                  TRAIN_COLOUR, 1.5, hovertemplate=f"%{{y:{fmt}}}")]
+    if len(val_steps):
+        data.append(_line(val_steps, val, "validation", VALIDATION_COLOUR, 2.0, mode="lines+markers",
+                          marker={"size": 5}, hovertemplate=f"%{{y:{fmt}}}"))
+    return _unvalidated_figure(data, _layout(y_title, height, percent))
+
+
+def compare_curves(series: dict, y_title: str, percent: bool = False, height: int = 320):
+    """One line per run: label -> (steps, values)."""
+    fmt = ".2%" if percent else ".4f"
+    data = [_line(steps, values, label, RUN_COLOURS[i % len(RUN_COLOURS)], 2.0, mode="lines+markers",
+                  marker={"size": 4}, hovertemplate=f"%{{y:{fmt}}}")
+            for i, (label, (steps, values)) in enumerate(series.items())]
+    return _unvalidated_figure(data, _layout(y_title, height, percent))
+
+
+def gradient_history(steps, sizes: dict, height: int = 300):
+    """Gradient size per layer over the steps (log scale): layer name -> values."""
+    n = len(sizes)
+    data = []
+    for i, (name, values) in enumerate(sizes.items()):
+        v = np.asarray(values, dtype=float)
+        shade = int(40 + 170 * i / max(1, n - 1))   # dark: near the input, light: near the output
+        data.append(_line(steps, np.where(v > 0, v, np.nan), name, f"rgb({shade // 3},{shade // 2},{255 - shade // 2})",
+                          1.8, hovertemplate="%{y:.2e}"))
+    layout = _layout("typical gradient of one weight (log scale)", height, False, log=True)
+    return _unvalidated_figure(data, layout)
+
+
+def confusion_figure(matrix, class_names, height: int = 430):
+    """Rows: the true class; columns: the predicted one; each cell the number of test images."""
+    m = np.asarray(matrix, dtype=int)
+    names = [str(n) for n in class_names]
+    rows = np.maximum(m.sum(axis=1, keepdims=True), 1)
+    share = m / rows
+    heat = {"type": "heatmap", "z": share.tolist(), "x": names, "y": names, "zmin": 0, "zmax": 1,
+            "colorscale": PLOTLY_SCALES["viridis"], "colorbar": {"thickness": 12, "tickformat": ".0%"},
+            "text": m.tolist(), "texttemplate": "%{text}", "customdata": share.tolist(),
+            "hovertemplate": "true %{y}, predicted %{x}<br>%{text} images (%{customdata:.1%} of the "
+                             "%{y} images)<extra></extra>"}
+    layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "xaxis": {"title": {"text": "predicted class"}, "side": "bottom", "type": "category"},
+              "yaxis": {"title": {"text": "true class"}, "autorange": "reversed", "type": "category"}}
+    return _unvalidated_figure([heat], layout)
+
+
+def gallery_image(pictures: np.ndarray, labels, predictions, confidences, class_names,
+                  tile: int = 84, cols: int = 8):
+    """Test pictures (in [0, 1], as the network sees them) with the network's answer under each:
+    a green frame if right, red if wrong (with the true class below)."""
+    from PIL import Image, ImageDraw
+
+    n = len(pictures)
+    rows = -(-n // cols)
+    frame, caption, gap = 4, 30, 6
+    cell_w, cell_h = tile + 2 * frame, tile + 2 * frame + caption
+    canvas = Image.new("RGB", (cols * cell_w + (cols + 1) * gap, rows * cell_h + (rows + 1) * gap), "white")
+    draw = ImageDraw.Draw(canvas)
+    font = load_font(12)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        x, y = gap + c * (cell_w + gap), gap + r * (cell_h + gap)
+        pixels = np.asarray(pictures[i], dtype=np.float32)
+        rgb = rgb8(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels)
+        big = upscale(rgb, max(1, tile // rgb.shape[0]))
+        right = int(predictions[i]) == int(labels[i])
+        colour = RIGHT if right else WRONG
+        draw.rectangle((x, y, x + cell_w - 1, y + tile + 2 * frame - 1), fill=colour)
+        canvas.paste(Image.fromarray(big), (x + frame, y + frame))
+        name = str(class_names[int(predictions[i])])[:13]
+        below = f"{float(confidences[i]):.0%} sure" if right else f"is {str(class_names[int(labels[i])])[:10]}"
+        draw.text((x + 2, y + tile + 2 * frame + 1), name, fill=colour, font=font)
+        draw.text((x + 2, y + tile + 2 * frame + 15), below, fill=(90, 90, 90), font=font)
+    return canvas
