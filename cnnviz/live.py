@@ -194,6 +194,7 @@ class _Reporter:
         self.x_grad, self.y_grad = ctx.x_train[:GRADIENT_IMAGES], ctx.y_train[:GRADIENT_IMAGES]
         order = np.random.default_rng(self.settings.seed).permutation(len(ctx.x_test))
         self.gallery_idx = np.sort(order[:GALLERY_IMAGES])
+        self.x_measure = np.concatenate([self.x_val, ctx.x_test[self.gallery_idx]])
         self.kernel_layers = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
         self.first_conv = next((layer for layer in self.kernel_layers if len(layer.kernel.shape) == 4), None)
         loss_fn = keras.losses.SparseCategoricalCrossentropy()
@@ -228,17 +229,19 @@ class _Reporter:
         return time.monotonic() - self.started - self.paused_for
 
     def _measure(self) -> None:
-        probs = np.asarray(self.probabilities(self.x_val))
-        picked = np.clip(probs[np.arange(len(self.y_val)), self.y_val], 1e-7, 1.0)
+        # One call for the validation images and the gallery: one traced graph, one pass.
+        probs = np.asarray(self.probabilities(self.x_measure))
+        val, shown = probs[: len(self.y_val)], probs[len(self.y_val):]
+        picked = np.clip(val[np.arange(len(self.y_val)), self.y_val], 1e-7, 1.0)
         val_loss = float(-np.mean(np.log(picked)))
-        val_acc = float(np.mean(probs.argmax(axis=1) == self.y_val))
+        val_acc = float(np.mean(val.argmax(axis=1) == self.y_val))
         sizes = [float(g) for g in self.gradient_sizes(self.x_grad, self.y_grad)]
         grads = {layer.name: g for layer, g in zip(self.kernel_layers, sizes)}
         self.measured.append((self.step, val_loss, val_acc, grads))
+        self.measured_step = self.step
         if self.first_conv is not None:
             self.snapshots.append((self.step, np.asarray(self.first_conv.kernel, dtype=np.float32)))
-        probs = np.asarray(self.probabilities(self.ctx.x_test[self.gallery_idx]))
-        self.gallery = (self.step, probs.argmax(axis=1), probs.max(axis=1))
+        self.gallery = (self.step, shown.argmax(axis=1), shown.max(axis=1))
 
     def _send(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -277,7 +280,7 @@ class _Reporter:
         self._send(force=True)
 
     def on_train_end(self, step) -> None:
-        if not self.measured or self.measured[-1][0] != self.step:
+        if self.measured_step != self.step:
             self._measure()
         self._send(force=True)
 

@@ -106,7 +106,9 @@ def load_trained(model_file: str, card: dict) -> Loaded:
     safe_mode. Nothing is added to the process-wide cache or to pretrained/.
     """
     import keras
-    model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+
+    from cnnviz import model_files
+    model = model_files.for_explorer(keras.models.load_model(model_file, compile=False, safe_mode=True))
     p = probe.get_probe(model)
     _warm(p)
     return Loaded(card.get("name", "trained"), model, p, {**card, "trained_here": True})

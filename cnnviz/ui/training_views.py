@@ -96,7 +96,7 @@ def gradients(run) -> None:
         st.caption(f"Now the gradient reaching **{layers[0]}** (next to the input) is "
                    + (f"{ratio:,.0f} times smaller than" if ratio >= 2 else
                       f"{1 / ratio:,.1f} times the size of" if ratio < 0.5 else "about as large as")
-                   + f" the one at **{layers[-1]}** (next to the output). Darker lines are nearer the input.")
+                   + f" the one at **{layers[-1]}** (next to the output). Purple lines are nearer the input, green ones nearer the output.")
 
 
 def gallery(run) -> None:

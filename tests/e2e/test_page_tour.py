@@ -3,7 +3,7 @@ import pytest
 
 from conftest import screenshot, wait_for_app
 
-PAGES = ["home", "convolution", "activations", "pooling", "conv1d", "network"]
+PAGES = ["home", "convolution", "activations", "pooling", "conv1d", "network", "train"]
 
 pytestmark = pytest.mark.browser
 
@@ -28,4 +28,4 @@ def test_sidebar_navigation_reaches_every_page(app_url, page):
         nav.nth(i).click()
         wait_for_app(page, timeout=90_000)
         assert page.locator("[data-testid=stException]").count() == 0
-    assert page.url.split("?")[0].rstrip("/").endswith("/network")
+    assert page.url.split("?")[0].rstrip("/").endswith("/train")

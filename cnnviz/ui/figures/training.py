@@ -12,6 +12,7 @@ from cnnviz.ui.figures.pictures import load_font, rgb8, upscale
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
 RIGHT, WRONG = (46, 160, 67), (214, 39, 40)
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+DEPTH_COLOURS = ("#440154", "#3b528b", "#21918c", "#27ad81", "#5ec962", "#aadc32")   # input ... output
 
 
 def _layout(y_title: str, height: int, percent: bool, log: bool = False) -> dict:
@@ -52,9 +53,8 @@ def gradient_history(steps, sizes: dict, height: int = 300):
     data = []
     for i, (name, values) in enumerate(sizes.items()):
         v = np.asarray(values, dtype=float)
-        shade = int(40 + 170 * i / max(1, n - 1))   # dark: near the input, light: near the output
-        data.append(_line(steps, np.where(v > 0, v, np.nan), name, f"rgb({shade // 3},{shade // 2},{255 - shade // 2})",
-                          1.8, hovertemplate="%{y:.2e}"))
+        colour = DEPTH_COLOURS[round(i * (len(DEPTH_COLOURS) - 1) / max(1, n - 1))]
+        data.append(_line(steps, np.where(v > 0, v, np.nan), name, colour, 1.8, hovertemplate="%{y:.2e}"))
     layout = _layout("typical gradient of one weight (log scale)", height, False, log=True)
     return _unvalidated_figure(data, layout)
 

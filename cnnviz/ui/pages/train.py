@@ -143,7 +143,7 @@ def watch(job_id: int) -> None:
     elif run.message:
         st.info(run.message, icon=":material/info:")
     if run.info:
-        st.caption(f"Data: {run.info['data']}. Training on {run.info['train_images']:,} pictures, "
+        st.caption(f"Data: {run.info['data'].rstrip('.')}. Training on {run.info['train_images']:,} pictures, "
                    f"{run.info['parameters']:,} parameters.")
     training_views.curves(run)
     left, right = st.columns(2, gap="large")
