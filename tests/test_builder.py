@@ -3,6 +3,7 @@ the generated code rebuilds the same network, and the presets match cnnviz.model
 from __future__ import annotations
 
 import itertools
+import re
 
 import keras
 import pytest
@@ -310,3 +311,34 @@ def test_every_activation_and_initializer_is_known_to_keras():
         assert keras.activations.get(name)
     for name in builder.INITIALIZERS:
         assert keras.initializers.get(name)
+
+
+# --- link text ---------------------------------------------------------------------------------
+
+def test_link_text_round_trips_every_preset_and_every_kind():
+    for name, specs in builder.PRESETS.items():
+        assert list(builder.from_link(builder.to_link(specs))) == list(specs), name
+    every = [Conv2D(8, 5, strides=2, padding="same", activation="elu", use_bias=False,
+                    kernel_initializer="he_normal", kernel_regularizer=1e-4),
+             builder.MaxPooling2D(3, strides=1, padding="same"), builder.AveragePooling2D(2),
+             builder.BatchNormalization(), builder.Activation("tanh"), builder.Dropout(0.25),
+             builder.GlobalAveragePooling2D(), Dense(32, "relu"), builder.Dropout(0.5), Flatten()]
+    text = builder.to_link(every)
+    assert list(builder.from_link(text)) == every
+    assert re.fullmatch(r"[A-Za-z0-9_.~-]+", text)   # nothing a URL would escape
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("", "1 to 600 characters"), ("X", "unknown code"), ("C~z3", "unknown setting"),
+    ("C~f16~f8", "unknown setting"), ("C~fabc", "not a value for filters"), ("U~unan", "not a value"),
+    ("D~rinf", "not a value for rate"), ("C~b2", "not a value for use_bias"), ("F_" * 41 + "F", "at most 40"),
+])
+def test_bad_link_text_is_refused_with_a_reason(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        builder.from_link(text)
+
+
+def test_link_values_out_of_range_are_left_to_check():
+    specs = builder.from_link("C~f999_F")
+    with pytest.raises(BuildError, match="filters must be a whole number from 1 to 128"):
+        builder.check(specs, (28, 28, 1), 10)

@@ -68,6 +68,28 @@ def preset_dicts(name: str) -> list[dict]:
     return [builder.to_dict(s) for s in builder.PRESETS[name]]
 
 
+def link_text() -> str:
+    """The last valid network as link text (builder.to_link)."""
+    valid = last_valid() or preset_dicts(DEFAULT_PRESET)
+    return builder.to_link([builder.from_dict(d) for d in valid])
+
+
+def apply_link(text: str, input_shape, n_classes: int) -> str | None:
+    """Show the network a link carries; a line saying why not, or None when it was applied."""
+    try:
+        specs = builder.from_link(text)
+        builder.check(specs, input_shape, n_classes)
+    except (ValueError, builder.BuildError) as e:
+        return f"The network in this link cannot be used ({e}), so the default network is shown."
+    dicts = [builder.to_dict(s) for s in specs]
+    set_layers(dicts)
+    st.session_state[VALID_KEY] = dicts
+    match = next((n for n in PRESET_TITLES if n in builder.PRESETS and preset_dicts(n) == dicts), None)
+    if match:
+        st.session_state[PRESET_KEY] = match
+    return None
+
+
 def _layers() -> list[dict]:
     if LAYERS_KEY not in st.session_state:
         set_layers(preset_dicts(DEFAULT_PRESET))

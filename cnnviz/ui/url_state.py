@@ -41,6 +41,7 @@ class Param:
     default: Any
     parse: Callable[[str], Any]        # URL text -> value; ValueError(reason) if unusable
     encode: Callable[[Any], str] = str
+    max_chars: int = MAX_VALUE_CHARS   # a longer value is refused before it is parsed
 
     def text(self, value: Any) -> str | None:
         """The URL text for value, or None when it is the default (left out of links)."""
@@ -144,13 +145,17 @@ def choices(name: str, key: str, options: Sequence, default: Sequence, what: str
                  encode=lambda values: ",".join(one.encode(v) for v in values))
 
 
-def text(name: str, key: str, default: str, max_chars: int = MAX_VALUE_CHARS) -> Param:
-    """Free text the page validates itself (e.g. typed numbers); only its length is checked here."""
+def text(name: str, key: str, default: str, max_chars: int = MAX_VALUE_CHARS,
+         check: Callable[[str], Any] | None = None) -> Param:
+    """Free text the page validates itself (e.g. typed numbers); its length is checked here, and
+    `check` (raising ValueError with a reason) may refuse it at once."""
     def parse(value: str) -> str:
         if len(value) > max_chars:
             raise ValueError(f"{quote(value)} is longer than {max_chars} characters")
+        if check is not None:
+            check(value)
         return value
-    return Param(name, key, default, parse)
+    return Param(name, key, default, parse, max_chars=max_chars)
 
 
 def identifier(name: str, key: str, default: str | None, what: str) -> Param:
@@ -196,7 +201,7 @@ def restore(params: Sequence[Param], scope: str) -> bool:
         value = p.default
         if raw is not None:
             try:
-                if len(raw) > MAX_VALUE_CHARS:
+                if len(raw) > p.max_chars:
                     raise ValueError(f"{quote(raw)} is too long")
                 value = p.parse(raw)
             except ValueError as exc:

@@ -86,6 +86,22 @@ def test_bad_link_values_fall_back_with_one_line():
     assert not at.exception
 
 
+def test_a_link_carries_the_network_and_a_bad_one_says_why():
+    at = open_train(net="C~f8~k5~arelu_M~k3_F_U~u20~atanh", lr="0.01")
+    rows = summary_rows(at)
+    assert [r[1] for r in rows] == ["(None, 24, 24, 8)", "(None, 8, 8, 8)", "(None, 512)", "(None, 20)",
+                                    "(None, 10)", ""]
+    assert at.session_state["train_lr"] == 0.01 and not at.warning
+    edited = open_train()
+    keyed(edited.number_input, "_filters")[0].set_value(4).run()
+    assert edited.query_params["net"] == "C~f4~arelu_M_C~arelu_M_F"   # edits go into the address
+    for bad, why in (("C~f8_Q", "unknown code"), ("C~f8_D_U~u4", "feature map")):
+        at = open_train(net=bad)
+        lines = [w.value for w in at.warning]
+        assert len(lines) == 1 and why in lines[0], lines
+        assert summary_rows(at)[-1][2] == "**12,810**"           # the default network instead
+
+
 @pytest.mark.slow
 def test_train_on_the_page_then_open_it_in_the_network_explorer(monkeypatch, data_dir):
     from cnnviz.ui import training_service

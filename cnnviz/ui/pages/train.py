@@ -6,7 +6,7 @@ import pathlib
 
 import streamlit as st
 
-from cnnviz import data, live, models
+from cnnviz import builder, data, live, models
 from cnnviz.ui import formats, layer_editor, preload, share, training_service, training_views, url_state
 from cnnviz.ui.figures import training as charts
 
@@ -15,8 +15,8 @@ BATCH_SIZES = [16, 32, 64, 128, 256]
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
 PARAMS = [
     url_state.choice("data", "train_dataset", list(data.DATASETS), "mnist", what="dataset"),
-    url_state.choice("preset", layer_editor.PRESET_KEY, list(layer_editor.PRESET_TITLES),
-                     layer_editor.DEFAULT_PRESET, what="network"),
+    url_state.text("net", "train_net", builder.to_link(builder.PRESETS[layer_editor.DEFAULT_PRESET]),
+                   max_chars=builder.MAX_LINK_CHARS, check=builder.from_link),
     url_state.choice("optimizer", "train_optimizer", list(OPTIMIZERS), "adam", what="optimizer"),
     url_state.choice("lr", "train_lr", LEARNING_RATES, 3e-3, what="learning rate"),
     url_state.choice("batch", "train_batch", BATCH_SIZES, 128, what="batch size"),
@@ -53,7 +53,6 @@ def network_section(dataset: str) -> layer_editor.Checked:
     with right:
         valid = layer_editor.last_valid()
         summary, code = st.tabs(["Summary (as model.summary() prints it)", "Keras code"])
-        from cnnviz import builder
         specs = [builder.from_dict(d) for d in valid] if valid else None
         note = ("" if checked.error is None else
                 "The layers on the left have a problem, so this is the last network that worked.")
@@ -243,7 +242,7 @@ def compare_section(runs: list) -> None:
 
 # ----------------------------------------------------------------------------- page
 
-url_state.restore(PARAMS, "train")
+linked = url_state.restore(PARAMS, "train")
 share.page_header("Train a CNN")
 share.intro("Build a convolutional network from the layers of the lesson, train it on real pictures "
             "and watch it learn: the loss falls, the first layer's filters turn from noise into "
@@ -253,7 +252,13 @@ st.session_state.setdefault("train_dataset", "mnist")
 with st.spinner("Loading TensorFlow (once per server)…"):
     preload.import_tensorflow()
 dataset = data_section()
+if linked and st.session_state.get("train_net") != layer_editor.link_text():
+    problem = layer_editor.apply_link(st.session_state["train_net"], models.INPUT_SHAPES[dataset],
+                                      len(data.CLASS_NAMES[dataset]))
+    if problem:
+        st.warning(problem, icon=":material/link_off:")
 checked = network_section(dataset)
+st.session_state["train_net"] = layer_editor.link_text()
 runs = training_service.keep_alive()
 current = training_service.view(training_service.current())
 controls(dataset, checked, current)
