@@ -6,6 +6,7 @@ Pure NumPy/Pillow: this module never imports TensorFlow or Streamlit.
     >>> pic = images.load_image(open("cat.jpg", "rb").read(), name="cat.jpg")
     >>> pic.pixels.shape, pic.notes
     >>> x, steps = images.to_mnist_input(pic.pixels)     # 28 x 28, how it was made
+    >>> x, steps = images.to_fashion_input(pic.pixels)   # 28 x 28, the way clothes were made
 
 Every Picture holds float32 pixels in [0, 1]: H x W for grayscale sources, H x W x 3 for colour.
 Transparent parts of an image are composited on WHITE (most transparent PNGs are dark drawings or
@@ -30,7 +31,7 @@ from cnnviz import resources
 __all__ = [
     "ACCEPTED", "ACCEPTED_EXTENSIONS", "DEFAULT_SAMPLE", "ImageError", "Picture", "SAMPLES",
     "Sample", "fit_input", "from_canvas", "load_image", "load_sample", "shape_text", "to_cifar_input",
-    "to_gray", "to_mnist_input", "to_uint8",
+    "to_fashion_input", "to_gray", "to_mnist_input", "to_uint8",
 ]
 
 #: What people may upload, as they would name it.
@@ -726,6 +727,77 @@ MNIST_SIDE = 28
 MNIST_BOX = 20
 INK_THRESHOLD = 0.2   # after the background is set to 0 and the strongest ink to 1
 MIN_CONTRAST = 0.08   # less than this between background and ink: a blank image
+FASHION_SIDE = 28     # Fashion-MNIST: the garment's longest side fills the whole square
+#: What counts as the garment when cropping (after the background is set to 0 and the brightest
+#: part to 1). Lower than INK_THRESHOLD: clothes have dark parts (a black shoe on a white page
+#: becomes faint once negated) and Fashion-MNIST trimmed to everything that is not background.
+FASHION_THRESHOLD = 0.1
+
+
+@dataclass(frozen=True)
+class _Words:
+    """How the shared steps of _isolate are told, for one dataset."""
+    grey: str       # why the colour image is turned grey
+    invert: str     # why a light background is inverted
+    blank: str      # what is missing when nothing stands out
+    strongest: str  # the brightest thing, stretched to 1
+    crop: str       # what the picture is cropped to
+
+
+_MNIST_WORDS = _Words(
+    grey="MNIST digits are grey",
+    invert="MNIST digits are white ink on black",
+    blank="no ink stands out from the background",
+    strongest="strongest ink",
+    crop="the ink")
+_FASHION_WORDS = _Words(
+    grey="Fashion-MNIST pictures are grey",
+    invert="Fashion-MNIST clothes are light on black (shop photos on white, negated)",
+    blank="nothing stands out from the background",
+    strongest="brightest part",
+    crop="the garment")
+
+
+def _isolate(pixels: np.ndarray, words: _Words, threshold: float) -> tuple[np.ndarray | None, list[str]]:
+    """The steps MNIST and Fashion-MNIST share: grey; light on black (inverted when the
+    background is light); background to 0 and the brightest part to 1; cropped to what is
+    brighter than threshold. Returns the crop (None for a blank image) and the steps."""
+    arr = np.asarray(pixels, dtype=np.float32)
+    steps: list[str] = []
+    if arr.ndim == 3:
+        steps.append(f"turned the colour image grey ({words.grey})")
+    gray = to_gray(arr)
+    h, w = gray.shape
+    border = np.concatenate([gray[0, :], gray[-1, :], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:
+        gray = 1.0 - gray
+        background = 1.0 - background
+        steps.append(f"inverted the colours: the background is light, and {words.invert}")
+    ink = float(gray.max())
+    if ink - background < MIN_CONTRAST:
+        steps.append(f"the image looks blank ({words.blank}), "
+                     f"so the network gets an empty {MNIST_SIDE} × {MNIST_SIDE} square")
+        return None, steps
+    gray = np.clip((gray - background) / (ink - background), 0.0, 1.0)
+    if background > 0.02 or ink < 0.98:
+        steps.append(f"stretched the contrast: background {background:.2f} → 0, "
+                     f"{words.strongest} {ink:.2f} → 1")
+    rows = np.flatnonzero((gray > threshold).any(axis=1))
+    cols = np.flatnonzero((gray > threshold).any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = gray[top:bottom, left:right]
+    ch, cw = crop.shape
+    steps.append(f"cropped to {words.crop}: {ch} × {cw} pixels of the {h} × {w} image")
+    return crop, steps
+
+
+def _scale_longest(crop: np.ndarray, side: int) -> np.ndarray:
+    """crop resized so its longest side is `side` pixels (aspect kept, antialiased)."""
+    ch, cw = crop.shape
+    factor = side / max(ch, cw)
+    nw, nh = max(1, round(cw * factor)), max(1, round(ch * factor))
+    return _resize(crop, (nw, nh)) if (nw, nh) != (cw, ch) else crop
 
 
 def to_mnist_input(pixels: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -735,37 +807,11 @@ def to_mnist_input(pixels: np.ndarray) -> tuple[np.ndarray, list[str]]:
     strongest ink to 1; cropped to the ink; scaled so the longest side is 20 px (aspect kept,
     antialiased); placed in a 28 x 28 square with its centre of mass at the centre.
     """
-    arr = np.asarray(pixels, dtype=np.float32)
-    steps: list[str] = []
-    if arr.ndim == 3:
-        steps.append("turned the colour image grey (MNIST digits are grey)")
-    gray = to_gray(arr)
-    h, w = gray.shape
-    border = np.concatenate([gray[0, :], gray[-1, :], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    if background > 0.5:
-        gray = 1.0 - gray
-        background = 1.0 - background
-        steps.append("inverted the colours: the background is light, and MNIST digits are "
-                     "white ink on black")
-    ink = float(gray.max())
-    if ink - background < MIN_CONTRAST:
-        steps.append("the image looks blank (no ink stands out from the background), "
-                     "so the network gets an empty 28 × 28 square")
+    crop, steps = _isolate(pixels, _MNIST_WORDS, INK_THRESHOLD)
+    if crop is None:
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32), steps
-    gray = np.clip((gray - background) / (ink - background), 0.0, 1.0)
-    if background > 0.02 or ink < 0.98:
-        steps.append(f"stretched the contrast: background {background:.2f} → 0, "
-                     f"strongest ink {ink:.2f} → 1")
-    rows = np.flatnonzero((gray > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((gray > INK_THRESHOLD).any(axis=0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = gray[top:bottom, left:right]
-    ch, cw = crop.shape
-    steps.append(f"cropped to the ink: {ch} × {cw} pixels of the {h} × {w} image")
-    factor = MNIST_BOX / max(ch, cw)
-    nw, nh = max(1, round(cw * factor)), max(1, round(ch * factor))
-    digit = _resize(crop, (nw, nh)) if (nw, nh) != (cw, ch) else crop
+    digit = _scale_longest(crop, MNIST_BOX)
+    nh, nw = digit.shape
     steps.append(f"scaled to {nh} × {nw} pixels so the longest side is {MNIST_BOX} (shape kept)")
     out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
     total = float(digit.sum())
@@ -777,6 +823,33 @@ def to_mnist_input(pixels: np.ndarray) -> tuple[np.ndarray, list[str]]:
     out[oy:oy + nh, ox:ox + nw] = digit
     steps.append(f"placed in a {MNIST_SIDE} × {MNIST_SIDE} square with its centre of mass "
                  "in the middle")
+    return out, steps
+
+
+def to_fashion_input(pixels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Prepare any image the way Fashion-MNIST pictures were made: 28 x 28 float32 in [0, 1]
+    and the steps.
+
+    Fashion-MNIST (Xiao et al., 2017) trimmed each shop photo to the product, resized its
+    longest edge to 28, extended it to 28 x 28 around the centre, negated it and made it grey.
+    So here: grey; a light garment on black (inverted when the background is light); background
+    to 0 and the brightest part to 1, grey levels kept; cropped to the garment; scaled so the
+    longest side is 28 px (aspect kept, antialiased); placed in the middle of a 28 x 28 square
+    (centred by its box, not by its centre of mass).
+    """
+    crop, steps = _isolate(pixels, _FASHION_WORDS, FASHION_THRESHOLD)
+    if crop is None:
+        return np.zeros((FASHION_SIDE, FASHION_SIDE), np.float32), steps
+    garment = _scale_longest(crop, FASHION_SIDE)
+    nh, nw = garment.shape
+    steps.append(f"scaled to {nh} × {nw} pixels so the longest side is {FASHION_SIDE}, "
+                 "filling the square as Fashion-MNIST clothes do (shape kept)")
+    out = np.zeros((FASHION_SIDE, FASHION_SIDE), np.float32)
+    oy, ox = (FASHION_SIDE - nh + 1) // 2, (FASHION_SIDE - nw + 1) // 2
+    out[oy:oy + nh, ox:ox + nw] = garment
+    if (nh, nw) != (FASHION_SIDE, FASHION_SIDE):
+        steps.append(f"placed in the middle of a {FASHION_SIDE} × {FASHION_SIDE} black square "
+                     f"({FASHION_SIDE - nh} rows and {FASHION_SIDE - nw} columns of border)")
     return out, steps
 
 

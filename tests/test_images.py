@@ -474,6 +474,98 @@ def test_mnist_input_from_canvas_drawing():
     check_mnist_like(x)
 
 
+def test_fashion_input_fills_the_square_centred_by_its_box():
+    coat = np.ones((300, 200), np.float32)                             # white page
+    coat[40:220, 30:120] = 0.3                                         # a dark coat, tall, off-centre
+    coat[100:140, 60:90] = 0.6                                         # a lighter pocket: grey kept
+    x, steps = images.to_fashion_input(np.dstack([coat] * 3))
+    assert x.shape == (28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    h, w = ink_box(x, 0.05)
+    assert h == 28 and w in (13, 14, 15)                               # longest side 28, aspect kept
+    rows, cols = np.flatnonzero((x > 0.05).any(1)), np.flatnonzero((x > 0.05).any(0))
+    assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 0.5                 # centred by its box
+    assert 0.3 < x[14, cols[0] + w // 2] < 0.8                         # the pocket stays grey
+    assert steps == [
+        "turned the colour image grey (Fashion-MNIST pictures are grey)",
+        "inverted the colours: the background is light, and Fashion-MNIST clothes are light on "
+        "black (shop photos on white, negated)",
+        "stretched the contrast: background 0.00 → 0, brightest part 0.70 → 1",
+        "cropped to the garment: 180 × 90 pixels of the 300 × 200 image",
+        "scaled to 28 × 14 pixels so the longest side is 28, filling the square as Fashion-MNIST "
+        "clothes do (shape kept)",
+        "placed in the middle of a 28 × 28 black square (0 rows and 14 columns of border)",
+    ]
+
+
+def test_fashion_input_box_centring_is_not_centre_of_mass():
+    shoe = np.zeros((60, 120), np.float32)
+    shoe[10:50, 10:110] = 0.15                                         # faint body
+    shoe[10:50, 80:110] = 1.0                                          # bright heel on the right
+    x, _ = images.to_fashion_input(shoe)
+    h, w = ink_box(x, 0.05)
+    assert w == 28 and h in (11, 12)
+    cy, cx = centre_of_mass(x)
+    assert cx > 17                                                     # mass stays to the right
+    y, _ = images.to_mnist_input(shoe)
+    assert max(ink_box(y, 0.05)) <= 20                                 # MNIST keeps its 20 px box
+
+
+def test_fashion_input_of_a_fashion_sample_is_close_to_itself():
+    names = [n for n, s in images.SAMPLES.items() if s.dataset == "fashion_mnist"]
+    for name in names:
+        item = images.load_sample(name).pixels
+        x, steps = images.to_fashion_input(item)
+        assert not any("invert" in s for s in steps)
+        assert np.corrcoef(x.ravel(), item.ravel())[0, 1] > 0.9, name
+
+
+def test_fashion_input_blank_images():
+    for blank in (np.zeros((28, 28)), np.ones((50, 40)), np.full((10, 10, 3), 0.4)):
+        x, steps = images.to_fashion_input(blank)
+        assert x.shape == (28, 28) and not x.any()
+        assert any("blank" in s for s in steps)
+
+
+def shop_photo(item: np.ndarray, rng) -> bytes:
+    """A Fashion-MNIST picture as a shop would have it: dark on white (negated), 3-4 times
+    larger, on a white page with margins of random sizes (off-centre), as a colour PNG."""
+    side = 28 * int(rng.integers(3, 5))
+    photo = Image.fromarray(255 - item).resize((side, side), Image.Resampling.BICUBIC)
+    top, bottom, left, right = (int(m) for m in rng.integers(4, 60, size=4))
+    page = Image.new("L", (side + left + right, side + top + bottom), 255)
+    page.paste(photo, (left, top))
+    return encode(page.convert("RGB"), "PNG")
+
+
+def test_fashion_input_keeps_the_fashion_network_accurate_on_uploads(data_dir):
+    """Fashion test images uploaded as shop photos: through to_fashion_input the pretrained
+    Fashion network is about as accurate as on the originals, and clearly more than through
+    to_mnist_input (which shrinks clothes into the 20-px digit box)."""
+    from cnnviz import models
+    (_, _), (x_test, y_test), _ = data.load_dataset("fashion_mnist", data_dir)
+    n = 1000
+    items, labels = x_test[:n], np.asarray(y_test[:n]).ravel()
+    rng = np.random.default_rng(0)
+    uploads = [images.load_image(shop_photo(item, rng), name=f"product-{i}.png").pixels
+               for i, item in enumerate(items)]
+    assert all(u.ndim == 3 and max(u.shape) > 84 for u in uploads)
+    fashion = np.stack([images.to_fashion_input(u)[0] for u in uploads])
+    mnist = np.stack([images.to_mnist_input(u)[0] for u in uploads])
+    model = models.load_pretrained("fashion_mnist")
+
+    def accuracy(batch):
+        scores = model.predict(batch[..., None].astype(np.float32), batch_size=500, verbose=0)
+        return float((scores.argmax(axis=1) == labels).mean())
+
+    original = accuracy(items.astype(np.float32) / 255)
+    via_fashion, via_mnist = accuracy(fashion), accuracy(mnist)
+    print(f"Fashion-MNIST accuracy on {n} test images: original {original:.1%}, "
+          f"uploads via to_fashion_input {via_fashion:.1%}, via to_mnist_input {via_mnist:.1%}")
+    assert original > 0.85
+    assert via_fashion >= original - 0.03, (original, via_fashion)
+    assert via_fashion >= via_mnist + 0.10, (via_fashion, via_mnist)
+
+
 def test_cifar_input_shapes_and_steps():
     x, steps = images.to_cifar_input(np.random.default_rng(1).random((60, 90)))
     assert x.shape == (32, 32, 3) and x.dtype == np.float32
