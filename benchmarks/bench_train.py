@@ -84,6 +84,26 @@ def live_round(trainer, data_dir: str, epochs: int) -> tuple[float, float, float
     return run.card["training_seconds"] - testing, done, first_98, run.card["test_accuracy"]
 
 
+def stop_latency(trainer, data_dir: str) -> float:
+    """Seconds from Stop until the last training step: a long job, stopped once it runs."""
+    from cnnviz import builder, live
+    layers = tuple(builder.to_dict(s) for s in builder.PRESETS[PRESET])
+    while trainer.warm_workers() == 0:
+        time.sleep(0.2)
+    job = trainer.submit(live.JobSettings("mnist", layers, epochs=10, data=data_dir), "bench")
+    while trainer.view(job, "bench").step < 100:
+        time.sleep(0.05)
+    asked = time.monotonic()
+    trainer.stop(job, "bench")
+    step, last_change = trainer.view(job, "bench").step, asked
+    while (run := trainer.view(job, "bench")).active:
+        if run.step != step:
+            step, last_change = run.step, time.monotonic()
+        time.sleep(0.01)
+    trainer.forget(job, "bench")
+    return last_change - asked
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="a folder holding mnist.npz (the full set)")
@@ -107,6 +127,7 @@ def main() -> None:
             acc.append(a)
             print(f"round {r + 1}: bare fit {bare[-1]:.1f} s | live fit {f:.1f} s, result after {d:.1f} s, "
                   f"98 % after {'never' if t is None else f'{t:.1f} s'}, test accuracy {a:.2%}", flush=True)
+        stops = [stop_latency(trainer, args.data) for _ in range(3)]
     finally:
         trainer.close()
     med = statistics.median
@@ -119,6 +140,7 @@ def main() -> None:
     print("  Start -> 98 % on 10,000 tests   " + (f"{med(reached):6.1f} s" if reached else "  never")
           + f"   ({len(reached)} of {args.rounds} rounds got there; goal <= 30 s)")
     print(f"  final test accuracy             {med(acc):.2%}")
+    print(f"  Stop -> last training step      {med(stops):6.2f} s   (median of 3; goal <= 1 s)")
 
 
 if __name__ == "__main__":
