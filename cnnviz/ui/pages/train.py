@@ -136,14 +136,20 @@ def watch(job_id: int) -> None:
     if run is None:
         st.info("This run is gone: it was not looked at for a while, so the server let it go.")
         return
+    if st.session_state.get("train_was_active") == job_id and not run.active:
+        st.session_state.pop("train_was_active")
+        st.rerun()   # the whole page: buttons and results follow the finished run
+    if run.active:
+        st.session_state["train_was_active"] = job_id
     training_views.progress(run)
     if run.state == "failed":
         st.error(f"Training failed: {run.message}", icon=":material/error:")
     elif run.message:
         st.info(run.message, icon=":material/info:")
-    if run.info:
-        st.caption(f"Data: {run.info['data'].rstrip('.')}. Training on {run.info['train_images']:,} pictures, "
-                   f"{run.info['parameters']:,} parameters.")
+    if not run.info:   # waiting, starting, or failed before training began
+        return
+    st.caption(f"Data: {run.info['data'].rstrip('.')}. Training on {run.info['train_images']:,} pictures, "
+               f"{run.info['parameters']:,} parameters.")
     training_views.curves(run)
     left, right = st.columns(2, gap="large")
     with left:
@@ -156,11 +162,6 @@ def watch(job_id: int) -> None:
         training_views.gradients(run)
     st.markdown("**Test pictures and the network's answers now**")
     training_views.gallery(run)
-    if st.session_state.get("train_was_active") == job_id and not run.active:
-        st.session_state.pop("train_was_active")
-        st.rerun()   # the whole page: buttons and results follow the finished run
-    if run.active:
-        st.session_state["train_was_active"] = job_id
 
 
 def result_section(run) -> None:
