@@ -273,3 +273,41 @@ def test_layer_choice_follows_to_another_network_with_fresh_labels():
     cls = by_key(at.selectbox, "net_why_class")
     assert "— predicted" in cls.options[cls.value]
     assert by_key(at.selectbox, "net_cam_layer").value == "relu6"   # the last conv block
+
+
+# --------------------------------------------------------------------------- the test set as evidence
+
+def test_test_set_evidence_equals_the_model_card(monkeypatch, data_dir):
+    from cnnviz import models
+    monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
+    at = open_page()
+    name = at.session_state["net_model"]
+    card = models.PRETRAINED[name]
+    by_key(at.button, "net_evidence_go").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test images"] == f"{card['test_samples']:,}"
+    assert metrics["Test accuracy"] == f"{100 * card['test_accuracy']:.1f}%"
+    # The commonest mistake is shown first, with its count from the card's confusion matrix.
+    m = np.array(card["confusion_matrix"])
+    off = m - np.diag(np.diag(m))
+    r, c = divmod(int(off.argmax()), len(m))
+    names = card["class_names"]
+    assert any(md.value.startswith(f"**{names[r]} taken for {names[c]}**: {m[r, c]:,} test images")
+               for md in at.markdown)
+
+
+def test_a_click_on_the_confusion_picture_picks_its_cell():
+    from cnnviz.ui import evidence_view
+    from cnnviz.ui.figures import training
+    img, (left, top, cell) = training.confusion_picture(np.eye(10, dtype=int) * 5, [str(i) for i in range(10)])
+    state = {}
+    import streamlit as st
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(st, "session_state", state)
+        # a click on the middle of row 3, column 7, on a picture shown at half its size
+        point = {"x": (left + 7.5 * cell) / 2, "y": (top + 3.5 * cell) / 2, "width": img.size[0] / 2}
+        evidence_view._cell_from_click(point, img.size, (left, top, cell), 10, "k")
+        assert state["k"] == (3, 7)
+        evidence_view._cell_from_click({"x": 1, "y": 1, "width": img.size[0]}, img.size, (left, top, cell), 10, "j")
+        assert "j" not in state   # the labels are not a cell

@@ -104,3 +104,49 @@ def gallery_image(pictures: np.ndarray, labels, predictions, confidences, class_
         draw.text((x + 2, y + tile + 2 * frame + 1), name, fill=colour, font=font)
         draw.text((x + 2, y + tile + 2 * frame + 15), below, fill=(90, 90, 90), font=font)
     return canvas
+
+
+def _vertical_text(text: str, font, colour=(60, 60, 60)):
+    from PIL import Image, ImageDraw
+    box = font.getbbox(text)
+    img = Image.new("RGBA", (box[2] + 2, box[3] + 2), (255, 255, 255, 0))
+    ImageDraw.Draw(img).text((0, 0), text, fill=colour, font=font)
+    return img.rotate(90, expand=True)
+
+
+def confusion_picture(matrix, class_names, cell: int = 44, selected: tuple[int, int] | None = None):
+    """The confusion matrix as one picture to click: (PIL image, (left, top, cell)).
+
+    Rows: the true class (names on the left); columns: the predicted class (names above, turned).
+    Each cell is coloured by its share of the row and shows its count; `selected` gets a frame.
+    """
+    from PIL import Image, ImageDraw
+
+    from cnnviz.ui.figures.colours import colorize, is_light
+    m = np.asarray(matrix, dtype=int)
+    k = len(m)
+    names = [str(n)[:14] for n in class_names]
+    font = load_font(12)
+    left = max(int(font.getlength(n)) for n in names) + 12
+    top = left
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    canvas = Image.new("RGB", (left + k * cell + 2, top + k * cell + 2), "white")
+    draw = ImageDraw.Draw(canvas)
+    colours = colorize(share.astype(np.float32), "viridis", 0.0, 1.0)
+    for r in range(k):
+        y = top + r * cell
+        draw.text((left - 6, y + cell / 2), names[r], fill=(60, 60, 60), font=font, anchor="rm")
+        for c in range(k):
+            x = left + c * cell
+            rgb = tuple(int(v) for v in colours[r, c])
+            draw.rectangle((x, y, x + cell - 1, y + cell - 1), fill=rgb, outline="white")
+            text_colour = (20, 20, 20) if is_light(rgb) else (250, 250, 250)
+            draw.text((x + cell / 2, y + cell / 2), str(m[r, c]), fill=text_colour, font=font, anchor="mm")
+    for c in range(k):
+        label = _vertical_text(names[c], font)
+        canvas.paste(label, (left + c * cell + (cell - label.width) // 2, top - 6 - label.height), label)
+    if selected is not None:
+        r, c = selected
+        x, y = left + c * cell, top + r * cell
+        draw.rectangle((x - 2, y - 2, x + cell + 1, y + cell + 1), outline=(255, 140, 0), width=3)
+    return canvas, (left, top, cell)

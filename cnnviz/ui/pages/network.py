@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, images
-from cnnviz.ui import figures, formats, preload, share, training_service, url_state, widgets
+from cnnviz.ui import evidence_view, figures, formats, preload, share, training_service, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -462,5 +462,9 @@ layer_explorer(loaded, x, acts, pred)
 st.divider()
 st.header("Why this prediction?")
 why_prediction(loaded, x, pred, probs)
+
+st.divider()
+st.header("The test set as evidence")
+st.fragment(evidence_view.test_set_evidence)(loaded)
 st.session_state.pop(LINK_PENDING, None)
 
