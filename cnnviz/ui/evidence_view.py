@@ -46,11 +46,12 @@ def confusion_section(results, found, model_name: str) -> None:
     key = f"net_cell:{model_name}"
     worst = int(np.argmax(results.confusion - np.diag(np.diag(results.confusion))))
     selected = st.session_state.get(key) or divmod(worst, k)   # the commonest mistake first
-    left, right = st.columns([1, 1.25], gap="large")
+    left, right = st.columns([1.2, 1], gap="large")
     with left:
         st.markdown("**Confusion matrix**: rows are the true class, columns the network's answer. "
                     "Click a cell to see those test images.")
-        img, geometry = charts.confusion_picture(results.confusion, names, selected=selected)
+        img, geometry = charts.confusion_picture(results.confusion, names, selected=selected,
+                                                 cell=share.scaled(50))
         clickable_picture(img, f"net_confusion:{model_name}",
                           lambda point: _cell_from_click(point, img.size, geometry, k, key),
                           smooth=False, alt="the confusion matrix: click a cell")
@@ -67,7 +68,7 @@ def confusion_section(results, found, model_name: str) -> None:
 def per_class_section(results, found, model_name: str) -> None:
     names = results.class_names
     acc = results.per_class_accuracy
-    st.plotly_chart(figures.vector_bars(acc, "", labels=names, height=230,
+    st.plotly_chart(figures.vector_bars(acc, "", labels=names, height=230, highlight=int(np.argmin(acc)),
                                         hover="%{x}: %{y:.1%} right<extra></extra>"),
                     config=share.plotly_config("cnnviz-per-class"), key=f"net_per_class:{model_name}")
     mistakes, per_class = st.tabs(["The surest mistakes", "One class: right and wrong"])
@@ -115,7 +116,8 @@ def test_set_evidence(loaded) -> None:
                    help="Computed here by Keras on these images.")
     cols[1].metric("Test images", f"{results.n:,}")
     hardest = int(np.argmin(results.per_class_accuracy))
-    cols[2].metric("Hardest class", results.class_names[hardest],
-                   f"{formats.percent(results.per_class_accuracy[hardest])} right", delta_color="off")
+    cols[2].metric("Hardest class", f"{results.class_names[hardest]}: "
+                   f"{formats.percent(results.per_class_accuracy[hardest])}",
+                   help="The class the network gets right least often.")
     per_class_section(results, found, loaded.name)
     confusion_section(results, found, loaded.name)

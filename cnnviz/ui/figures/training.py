@@ -126,7 +126,7 @@ def confusion_picture(matrix, class_names, cell: int = 44, selected: tuple[int, 
     m = np.asarray(matrix, dtype=int)
     k = len(m)
     names = [str(n)[:14] for n in class_names]
-    font = load_font(12)
+    font = load_font(max(12, cell // 3))
     left = max(int(font.getlength(n)) for n in names) + 12
     top = left
     share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
