@@ -1,16 +1,19 @@
-"""Look inside a Keras model: every layer's output, saliency, Grad-CAM, gradients.
+"""Look inside a Keras model: every layer's output and the gradients of a class score.
 
     from cnnviz import models, probe
     model = models.load_pretrained("mnist")
     acts = probe.Probe(model).run(x)            # x: one image, H x W x C float32 in [0, 1]
     [(a.name, a.kind, a.output.shape) for a in acts]
-    probe.saliency(model, x, class_index=3, smoothgrad_samples=20)
-    probe.grad_cam(model, x, class_index=3)
+    probe.layer_gradients(model, x, class_index=3, layer_name="relu3")
 
 All numbers come from the model itself: one compiled graph call returns every
 layer's output, and gradients come from ``tf.GradientTape``. The class score
 that gradients are taken of is the pre-softmax logit (the "logits" layer when
 the model has one, else the model's output).
+
+The "why" methods built on the Probe (saliency, Grad-CAM, integrated gradients, occlusion,
+contributions, feature visualisation) live in cnnviz.attributions; their old names here
+(probe.saliency, probe.grad_cam, ...) still work, see _MOVED at the end.
 """
 from __future__ import annotations
 
@@ -20,19 +23,16 @@ import threading
 import types
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnviz import images, kernels
+from cnnviz import images
 
 KINDS = ("input", "conv", "batchnorm", "activation", "pool", "flatten", "dense", "dropout",
          "softmax", "other")
-
-# Layers that pass their input through unchanged when the model predicts (training=False).
-_IDENTITY_AT_INFERENCE = ("dropout",)
 
 
 @dataclass(frozen=True)
@@ -76,26 +76,6 @@ class LayerSpec:
     params: int
     layer: Any = field(repr=False, compare=False)
     info: Mapping[str, Any] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class Contributions:
-    """How the units of one layer push the score of one class, largest first.
-
-    exact=True: the layer feeds the score layer directly (dropout does nothing when
-    predicting), so contribution = activation x weight and
-    contributions.sum() + bias == logit. exact=False: gradient x activation, a
-    first-order estimate (bias and logit are then None).
-    """
-    layer_name: str
-    class_index: int
-    units: np.ndarray
-    activations: np.ndarray
-    weights: np.ndarray | None
-    contributions: np.ndarray
-    bias: float | None
-    logit: float | None
-    exact: bool
 
 
 def layer_kind(layer) -> str:
@@ -385,40 +365,6 @@ def get_probe(model: keras.Model | Probe) -> Probe:
         return p
 
 
-MAX_SMOOTHGRAD_SAMPLES = 50
-"""Most noisy copies one SmoothGrad map may average (the page offers 5-50): at most
-MAX_SMOOTHGRAD_SAMPLES / Probe.CHUNK compiled gradient calls per request."""
-
-
-def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: float = 0.15,
-             seed: int = 0) -> np.ndarray:
-    """|d logit[class] / d input| as an H x W map (largest over colour channels).
-
-    smoothgrad_samples > 0: SmoothGrad, the mean of that map over noisy copies of x
-    (Gaussian noise, standard deviation noise x (max - min) of x, drawn from seed).
-    Results are remembered (Probe.remember): the same call again costs nothing.
-    """
-    p = get_probe(model)
-    xb = p.check_input(x)
-    n = int(smoothgrad_samples)
-    if n < 0 or n > MAX_SMOOTHGRAD_SAMPLES:
-        raise ValueError(f"smoothgrad_samples must be 0..{MAX_SMOOTHGRAD_SAMPLES}, got {smoothgrad_samples}.")
-    if not (0.0 <= float(noise) <= 1.0):
-        raise ValueError(f"noise must be 0..1 (a fraction of the pixel range), got {noise}.")
-    if n == 0:
-        _, grads = p.forward_backward(xb[0], class_index)
-        return np.abs(grads[0]).max(axis=-1)
-    c = p.check_class(class_index)
-
-    def compute():
-        span = float(xb.max() - xb.min()) or 1.0
-        rng = np.random.default_rng(seed)
-        noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
-        return np.abs(p.input_gradient(noisy, c)).max(axis=-1).mean(axis=0)
-
-    return p.remember(("smoothgrad", p.digest(xb), c, n, float(noise), int(seed)), compute)
-
-
 def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:
     """d logit[class] / d (layer's output), same shape as the layer's output (no batch axis)."""
     p = get_probe(model)
@@ -426,167 +372,6 @@ def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:
     if spec.index > p.index[p.score_layer]:
         raise ValueError(f"{layer_name} comes after {p.score_layer}; the class score does not depend on it.")
     return p.gradients(x, class_index)[layer_name]
-
-
-def default_cam_layer(model) -> str:
-    """The last layer with a spatial map that is not a pooling: the last conv block's output."""
-    p = get_probe(model)
-    for s in reversed(p.specs):
-        if len(s.output_shape) == 3 and s.kind in ("conv", "batchnorm", "activation"):
-            return s.name
-    raise ValueError(f"{p.model.name} has no convolutional layer for Grad-CAM.")
-
-
-def grad_cam_coarse(model, x, class_index: int, layer_name: str | None = None) -> np.ndarray:
-    """Grad-CAM at the layer's own resolution, not normalised: ReLU(sum_k w_k A_k),
-    w_k = mean over positions of d logit[class] / d A_k."""
-    p = get_probe(model)
-    name = layer_name or default_cam_layer(p)
-    spec = p.spec(name)
-    if len(spec.output_shape) != 3:
-        raise ValueError(f"Grad-CAM needs a layer with an H x W x C output; {name} has {spec.output_shape}.")
-    if spec.index > p.index[p.score_layer]:
-        raise ValueError(f"{name} comes after {p.score_layer}.")
-    acts, grads = p.forward_backward(x, class_index)
-    a, g = acts[spec.index], grads[spec.index]
-    weights = g.mean(axis=(0, 1))
-    return np.maximum(a @ weights, 0.0).astype(np.float32)
-
-
-def _interp_axis(src: np.ndarray, n_in: int):
-    src = np.clip(src, 0, n_in - 1)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_in - 1)
-    return lo, hi, (src - lo).astype(np.float32)
-
-
-def _bilinear(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sample a 2-D map at fractional (row, col) positions (clamped at the edges)."""
-    a = np.asarray(a, dtype=np.float32)
-    r0, r1, fr = _interp_axis(rows, a.shape[0])
-    c0, c1, fc = _interp_axis(cols, a.shape[1])
-    top = a[r0][:, c0] * (1 - fc) + a[r0][:, c1] * fc
-    bottom = a[r1][:, c0] * (1 - fc) + a[r1][:, c1] * fc
-    return (top * (1 - fr[:, None]) + bottom * fr[:, None]).astype(np.float32)
-
-
-def resize_bilinear(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of a 2-D map, as tf.image.resize(method="bilinear") does (half-pixel
-    centres, no antialiasing); NumPy, so it needs no TensorFlow kernel."""
-    a = np.asarray(a, dtype=np.float32)
-    h, w = int(size[0]), int(size[1])
-    rows = (np.arange(h, dtype=np.float64) + 0.5) * (a.shape[0] / h) - 0.5
-    cols = (np.arange(w, dtype=np.float64) + 0.5) * (a.shape[1] / w) - 0.5
-    return _bilinear(a, rows, cols)
-
-
-def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """Where the positions of a layer's maps sit on the input: ((row0, col0), (step_r, step_c)).
-
-    Position (i, j) of the layer's output is centred on input pixel
-    (row0 + i * step_r, col0 + j * step_c) (receptive-field arithmetic through every conv and
-    pooling layer: each adds (k_eff - 1) / 2 - padding_before steps and multiplies the step by
-    its stride). None when a layer on the way is not one whose geometry is known.
-    """
-    p = get_probe(model)
-    chain = []
-    name = layer_name
-    while name is not None:
-        chain.append(p.spec(name))
-        name = chain[-1].input_name
-    start, jump = [0.0, 0.0], [1.0, 1.0]
-    for spec in reversed(chain[:-1]):            # chain[-1] is the input layer
-        if len(spec.output_shape) != 3:
-            return None
-        info = spec.info
-        if spec.kind == "conv" and len(info.get("kernel_size", ())) == 2:
-            size, strides = info["kernel_size"], info["strides"]
-            dilation = info.get("dilation") or (1, 1)
-        elif spec.kind == "pool" and len(info.get("pool_size", ())) == 2:
-            size, strides, dilation = info["pool_size"], info["strides"] or info["pool_size"], (1, 1)
-        elif spec.kind in ("batchnorm", "activation", "dropout"):
-            continue
-        else:
-            return None
-        n_in = p.spec(spec.input_name).output_shape[:2]
-        for ax in range(2):
-            k_eff = dilation[ax] * (size[ax] - 1) + 1
-            same = info.get("padding") == "same"
-            pad = kernels.pad_amounts(n_in[ax], k_eff, strides[ax], "same")[0] if same else 0
-            start[ax] += ((k_eff - 1) / 2 - pad) * jump[ax]
-            jump[ax] *= strides[ax]
-    return (start[0], start[1]), (jump[0], jump[1])
-
-
-def grad_cam(model, x, class_index: int, layer_name: str | None = None) -> np.ndarray:
-    """Grad-CAM heat map in [0, 1] at the input's H x W.
-
-    The coarse map is enlarged bilinearly with each of its cells placed on the centre of its
-    receptive field (receptive_field_grid): for "same"-padded layers this is exactly
-    tf.image.resize; after a "valid" convolution the map covers only the middle of the
-    picture, and stretching it over the whole picture (as resize would) would misplace it.
-    """
-    p = get_probe(model)
-    name = layer_name or default_cam_layer(p)
-    cam = grad_cam_coarse(p, x, class_index, name)
-    h, w = p.input_shape[:2]
-    grid = receptive_field_grid(p, name)
-    if grid is None:
-        big = resize_bilinear(cam, (h, w))
-    else:
-        (r0, c0), (sr, sc) = grid
-        big = _bilinear(cam, (np.arange(h) - r0) / sr, (np.arange(w) - c0) / sc)
-    big = np.maximum(big, 0.0)
-    top = float(big.max())
-    return (big / top if top > 0 else big).astype(np.float32)
-
-
-def _feeds_score_directly(p: Probe, name: str) -> bool:
-    """True when `name`'s output reaches the score layer unchanged at inference."""
-    s = p.spec(p.score_layer)
-    src = s.input_name
-    while src is not None:
-        if src == name:
-            return True
-        spec = p.spec(src)
-        if spec.kind not in _IDENTITY_AT_INFERENCE:
-            return False
-        src = spec.input_name
-    return False
-
-
-def contributions(model, x, class_index: int, layer_name: str | None = None,
-                  activations: Sequence[LayerActivation] | None = None) -> Contributions:
-    """Each unit's push on the class's logit, sorted from most positive.
-
-    layer_name None: the layer that feeds the logits layer (e.g. relu_dense1), where the
-    split is exact (activation x weight, plus the bias, sums to the logit). Other layers:
-    gradient x activation, an estimate. `activations` (Probe.run's result) avoids a rerun.
-    """
-    p = get_probe(model)
-    c = p.check_class(class_index)
-    score = p.spec(p.score_layer)
-    if layer_name is None:
-        layer_name = score.input_name
-        while layer_name is not None and p.spec(layer_name).kind in _IDENTITY_AT_INFERENCE:
-            layer_name = p.spec(layer_name).input_name
-    if layer_name is None:
-        raise ValueError("The score layer has no input layer to split.")
-    spec = p.spec(layer_name)
-    acts = activations if activations is not None else p.run(x)
-    a = np.asarray(acts[spec.index].output, dtype=np.float32).reshape(-1)
-    logits_out = np.asarray(acts[score.index].output, dtype=np.float32)
-    if score.kind == "dense" and _feeds_score_directly(p, layer_name):
-        w = score.info["kernel"][:, c]
-        contrib = a * w
-        bias = float(score.info["bias"][c]) if score.info["bias"] is not None else 0.0
-        order = np.argsort(-contrib, kind="stable")
-        return Contributions(layer_name, c, order, a[order], w[order], contrib[order], bias,
-                             float(logits_out[c]), True)
-    g = layer_gradients(p, x, c, layer_name).reshape(-1)
-    contrib = a * g
-    order = np.argsort(-contrib, kind="stable")
-    return Contributions(layer_name, c, order, a[order], None, contrib[order], None, None, False)
 
 
 def dropout_sample(values: np.ndarray, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -602,3 +387,28 @@ def dropout_sample(values: np.ndarray, rate: float, seed: int = 0) -> tuple[np.n
     layer = keras.layers.Dropout(rate, seed=int(seed))
     scale = keras.ops.convert_to_numpy(layer(np.ones_like(v)[None], training=True))[0]
     return scale.astype(np.float32), (v * scale).astype(np.float32)
+
+
+# Moved to cnnviz.attributions; still importable from here (probe.saliency, probe.grad_cam, ...)
+# for the pages, layer views and benchmarks that use these names. Resolved on first use
+# (PEP 562): the attribution modules import this module, so importing them here at the top
+# would be circular.
+_MOVED = {
+    "saliency": "saliency", "MAX_SMOOTHGRAD_SAMPLES": "saliency",
+    "grad_cam": "gradcam", "grad_cam_coarse": "gradcam", "default_cam_layer": "gradcam",
+    "receptive_field_grid": "_geometry", "resize_bilinear": "_geometry",
+    "contributions": "contributions", "Contributions": "contributions",
+}
+
+
+def __getattr__(name: str):
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"cnnviz.attributions.{module}"), name)
+
+
+def __dir__():
+    return sorted([*globals(), *_MOVED])
