@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import kernels, typed
-from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui import export, figures, share, tensor_shapes, url_state, widgets
 
 MAX_SIGNAL = 200
 MAX_VALUE = 1e6
@@ -33,6 +33,7 @@ PARAMS = [
     url_state.integer("stride", "c1d_stride", 1, 4, 1),
     url_state.integer("dilation", "c1d_dilation", 1, 4, 1),
     url_state.integer("t", "c1d_t", 0, 10_000, None),          # clamped to the output's length
+    tensor_shapes.data_format_param(url_state, "c1d_data_format"),
 ]
 PADDING_HELP = {
     "valid": "no padding: only positions where the whole kernel fits, so the output is shorter.",
@@ -158,6 +159,8 @@ def output_view(signal: np.ndarray, kernel: np.ndarray, output: np.ndarray, taps
     formula = (f"⌊({n} − {span}) ÷ {stride}⌋ + 1" if padding == "valid" else f"⌈{n} ÷ {stride}⌉")
     st.caption(f"{n} inputs, a kernel of {k} taps spanning {span} inputs (dilation {dilation}), "
                f"stride {stride}, {padding} padding → {formula} = {m} outputs.")
+    with share.secondary("c1d_tensors"):
+        tensor_shapes.tensor_box("Conv1D", (n, 1), (m, 1), "c1d_data_format", sample=signal[:, None])
 
     st.subheader("Which inputs each output sees")
     row_max = taps.max(axis=1)

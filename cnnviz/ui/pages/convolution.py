@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import images, kernels
-from cnnviz.ui import export, figures, formats, number_grids, share, url_state, widgets
+from cnnviz.ui import export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
@@ -40,6 +40,7 @@ PARAMS = [
     url_state.choice("channel", "conv_channel", CHANNELS, "red", what="colour channel"),
     url_state.integer("row", "conv_row", 0, 4096, None),      # the page clamps to the map's size
     url_state.integer("col", "conv_col", 0, 4096, None),
+    tensor_shapes.data_format_param(url_state, "conv_data_format"),
 ]
 
 
@@ -233,6 +234,10 @@ with right:
             st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, "
                        f"{pads_h[1]} below, {pads_w[0]} left, {pads_w[1]} right; an odd extra zero "
                        "goes below/right, as in Keras).")
+    with share.secondary("conv_tensors"):
+        x3 = x if x.ndim == 3 else x[..., None]
+        tensor_shapes.tensor_box("DepthwiseConv2D" if depthwise else "Conv2D", x3.shape,
+                                 (oh, ow, 3 if depthwise else 1), "conv_data_format", sample=x3)
 
 # --------------------------------------------------------------------------- step-through
 
