@@ -8,7 +8,8 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, images
-from cnnviz.ui import evidence_view, figures, formats, preload, share, training_service, url_state, widgets
+from cnnviz.ui import (evidence_view, explain_views, figures, formats, preload, share, tensor_shapes,
+                       training_service, url_state, widgets)
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -40,6 +41,10 @@ PARAMS = [
     url_state.number("noise", "net_smooth_noise", 0.05, 0.5, 0.15),
     url_state.identifier("cam", "net_cam", None, "layer"),          # None: the last conv block
     url_state.identifier("gradient", "net_grad", None, "layer"),    # None: the first spatial layer
+    tensor_shapes.data_format_param(url_state, "net_data_format"),
+    url_state.choice("baseline", "net_ig_baseline", ["black", "blur"], "black", what="baseline"),
+    url_state.choice("square", "net_occ_patch", [2, 3, 4, 6, 8], 4, what="occlusion square"),
+    url_state.choice("step", "net_occ_stride", [1, 2, 3, 4], 2, what="occlusion step"),
 ]
 
 
@@ -273,6 +278,11 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
         layer_table(specs)
     act = acts[loaded.probe.index[name]]
     st.subheader(f"{act.index} · {act.name} — {KIND_LABEL[act.kind]}, output {images.shape_text(act.shape)}")
+    spec = loaded.probe.spec(name)
+    before = loaded.probe.spec(spec.input_name).output_shape if spec.input_name else None
+    if act.is_spatial and before is not None and len(before) == 3:
+        with share.secondary("net_tensors"):
+            tensor_shapes.tensor_box(type(spec.layer).__name__, before, act.shape, "net_data_format")
     show_layer(loaded, x, acts, pred, act)
 
 
@@ -371,9 +381,10 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
 @url_state.fragment
 def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: np.ndarray) -> None:
     names = loaded.card["class_names"]
-    st.markdown("Which pixels made the network say this? Two ways to ask, both from the gradient of "
-                "a class score (the logit, before softmax): how much would the score change if a "
-                "pixel or a map value changed a little.")
+    st.markdown("Which pixels made the network say this? Four ways to ask. Saliency, Grad-CAM and "
+                "integrated gradients follow the gradient of a class score (the logit, before "
+                "softmax): how much would the score change if a pixel or a map value changed a "
+                "little. Occlusion simply hides part of the picture and runs the network again.")
     spatial = spatial_layers(loaded.probe)
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -390,6 +401,8 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
         saliency_picture(loaded.probe, x, cls, names[cls], copies, noise, size)
     with i3:
         grad_cam_picture(loaded.probe, x, cls, names[cls], cam_layer, size)
+    st.session_state.setdefault("net_ig_baseline", "black")
+    explain_views.more_ways(loaded.probe, x, cls, names[cls], size)
     gradient_inside(loaded, x, cls, spatial)
 
 
@@ -462,6 +475,10 @@ layer_explorer(loaded, x, acts, pred)
 st.divider()
 st.header("Why this prediction?")
 why_prediction(loaded, x, pred, probs)
+
+st.divider()
+st.header("What does one channel look for?")
+st.fragment(explain_views.channel_section)(loaded, spatial_layers(loaded.probe))
 
 st.divider()
 st.header("The test set as evidence")
