@@ -5,7 +5,7 @@ rerun when only a view changes. Prints medians; asserts nothing.
 
 1. Per model (mnist, fashion_mnist, cifar10), warm (every compiled function traced once first,
    the memo emptied before each timed call so the work is really done), the median of --repeats
-   calls of: saliency, SmoothGrad (20 copies), Grad-CAM, integrated gradients (64 steps, black),
+   calls of: saliency, SmoothGrad (20 copies), Grad-CAM, integrated gradients (128 steps, black),
    occlusion (4 x 4 square, step 2) and activation maximisation (one channel of a middle layer,
    default 128 steps). Reference in the same run: Probe.run, every layer's output for the
    picture in one compiled call.
@@ -42,9 +42,8 @@ def _median_ms(fn, repeats: int, before=None) -> float:
 
 def methods(repeats: int) -> None:
     from cnnviz import attributions, models, probe
-    from cnnviz.attributions import maximise as maximise_mod
     print(f"{'model':<15}{'Probe.run':>10}{'saliency':>10}{'SmoothGrad':>11}{'Grad-CAM':>10}"
-          f"{'IG 64':>8}{'occlusion':>11}{'maximise':>10}   (warm, ms)")
+          f"{'IG 128':>8}{'occlusion':>11}{'maximise':>10}   (warm, ms)")
     for name in ("mnist", "fashion_mnist", "cifar10"):
         model = models.load_pretrained(name)
         p = probe.get_probe(model)
@@ -56,14 +55,14 @@ def methods(repeats: int) -> None:
             "saliency": lambda: attributions.saliency(p, x, 1),
             "smoothgrad": lambda: attributions.saliency(p, x, 1, smoothgrad_samples=20),
             "gradcam": lambda: attributions.grad_cam(p, x, 1),
-            "ig": lambda: attributions.integrated_gradients(p, x, 1, steps=64),
+            "ig": lambda: attributions.integrated_gradients(p, x, 1, steps=128),
             "occlusion": lambda: attributions.occlusion(p, x, 1, patch=4, stride=2),
             "maximise": lambda: attributions.maximise(p, layer, 3),
         }
 
         def forget():
             p._memo.clear()
-            maximise_mod.clear_cache()
+            attributions.clear_cache()
 
         row = {}
         for key, call in calls.items():

@@ -350,7 +350,11 @@ class Probe:
         return {s.name: g for s, g in zip(self.specs, grads)}
 
 
-_PROBES: "weakref.WeakKeyDictionary[keras.Model, Probe]" = weakref.WeakKeyDictionary()
+#: Probes kept for get_probe, least recently used dropped first. A Probe holds its model, so a
+#: weak-keyed cache would keep every model ever probed (a visitor's own or trained network too);
+#: a bounded one keeps memory flat. The shipped networks' Probes also live in the app's cache.
+MAX_PROBES = 8
+_PROBES: "collections.OrderedDict[int, tuple[weakref.ref, Probe]]" = collections.OrderedDict()
 _PROBES_LOCK = threading.Lock()
 
 
@@ -359,9 +363,14 @@ def get_probe(model: keras.Model | Probe) -> Probe:
     if isinstance(model, Probe):
         return model
     with _PROBES_LOCK:
-        p = _PROBES.get(model)
-        if p is None:
-            p = _PROBES[model] = Probe(model)
+        entry = _PROBES.get(id(model))
+        if entry is not None and entry[0]() is model:
+            _PROBES.move_to_end(id(model))
+            return entry[1]
+        p = Probe(model)
+        _PROBES[id(model)] = (weakref.ref(model), p)
+        while len(_PROBES) > MAX_PROBES:
+            _PROBES.popitem(last=False)
         return p
 
 

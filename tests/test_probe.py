@@ -178,3 +178,24 @@ def test_moved_names_still_work_from_probe(net):
     model, p, x = net
     np.testing.assert_array_equal(probe.saliency(p, x, 1), attributions.saliency(p, x, 1))
     assert probe.default_cam_layer(p) == attributions.default_cam_layer(p)
+
+
+def test_probes_of_many_models_do_not_keep_them_all():
+    import gc
+    import weakref
+
+    def tiny():
+        inputs = keras.Input((6, 6, 1))
+        x = keras.layers.Conv2D(2, 3)(inputs)
+        x = keras.layers.Flatten()(x)
+        return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+    first = tiny()
+    gone = weakref.ref(first)
+    assert probe.get_probe(first) is probe.get_probe(first)
+    for _ in range(probe.MAX_PROBES):
+        probe.get_probe(tiny())
+    assert len(probe._PROBES) <= probe.MAX_PROBES
+    del first
+    gc.collect()
+    assert gone() is None   # the first model's Probe was dropped, and the model with it
