@@ -33,6 +33,10 @@ LESSON = [
              "matter less. Dropout switches units off at random while training."),
     PageInfo("conv1d.py", "Conv1D", ":material/graphic_eq:", "conv1d", "Extra: Conv1D",
              "The same sliding window on a 1-D signal, such as a sound or a time series."),
+    PageInfo("more_convolutions.py", "More convolutions", ":material/layers:", "more-convolutions",
+             "Extra: more convolutions",
+             "Transposed convolutions that make maps bigger, 3D kernels that slide through time, and "
+             "depthwise separable ones that need far fewer weights."),
     PageInfo("network.py", "Network explorer", ":material/hub:", "network", "4 · Network",
              "A trained network: its feature maps layer by layer, the fully connected layers at the "
              "end and the probability it gives each class."),
@@ -40,7 +44,7 @@ LESSON = [
              "Build a network from these layers, train it on real pictures and watch it learn: "
              "the curves, the filters, the answers. Then explore it."),
 ]
-CARD_ORDER = ("convolution", "activations", "pooling", "network", "train", "conv1d")   # the lesson, then the extra
+CARD_ORDER = ("convolution", "activations", "pooling", "network", "train", "conv1d", "more-convolutions")   # the lesson, then the extra
 
 
 def cards() -> list[PageInfo]:
