@@ -136,7 +136,9 @@ def volume_section() -> None:
     if kind == "motion":
         st.caption("The motion kernel subtracts the frame before from this one at each pixel: still "
                    "parts cancel to 0, edges that moved light up. A 2D kernel sees one frame and "
-                   "cannot tell.")
+                   "cannot tell."
+                   + (" With 'same' padding the first frame has only zeros before it, so it shows "
+                      "the whole picture." if padding == "same" else ""))
 
 
 # ----------------------------------------------------------------------------- separable
