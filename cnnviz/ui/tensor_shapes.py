@@ -7,7 +7,6 @@ import streamlit as st
 
 from cnnviz import shapes
 
-LABELS = {"channels_last": "channels_last (Keras's default)", "channels_first": "channels_first"}
 
 
 def data_format_param(url_state, key: str):
@@ -15,32 +14,32 @@ def data_format_param(url_state, key: str):
     return url_state.choice("format", key, list(shapes.DATA_FORMATS), "channels_last", what="data_format")
 
 
-def _corner(sample: np.ndarray, data_format: str) -> str:
-    """The first few numbers of the batched tensor, printed as NumPy prints them."""
-    x = shapes.layout(sample, data_format)
-    cut = (slice(0, 1), slice(None), slice(0, 3)) if sample.ndim == 2 else \
-        ((slice(0, 1), slice(0, 2), slice(0, 2), slice(None)) if data_format == "channels_last"
-         else (slice(0, 1), slice(None), slice(0, 2), slice(0, 2)))
-    if sample.ndim == 2 and data_format == "channels_last":
-        cut = (slice(0, 1), slice(0, 3), slice(None))
-    return np.array2string(x[cut], precision=2, floatmode="fixed", separator=", ")
+def _middle(sample: np.ndarray, data_format: str) -> str:
+    """A few numbers from the middle of the batched tensor (the edges are often all 0), printed
+    as NumPy prints them: 3 steps of a signal, or 2 x 2 pixels with every channel."""
+    if sample.ndim == 2:
+        t = max(0, sample.shape[0] // 2 - 1)
+        piece = sample[t:t + 3]
+    else:
+        r, c = max(0, sample.shape[0] // 2 - 1), max(0, sample.shape[1] // 2 - 1)
+        piece = sample[r:r + 2, c:c + 2]
+    return np.array2string(shapes.layout(piece, data_format), precision=2, floatmode="fixed", separator=", ")
 
 
 def tensor_box(layer: str, input_shape, output_shape, key: str, sample: np.ndarray | None = None) -> None:
     """Shapes of `layer`'s input and output tensors; `sample` (channels last): show its first numbers."""
     st.session_state.setdefault(key, "channels_last")
     with st.container(border=True):
-        head, switch = st.columns([1.4, 1], vertical_alignment="center")
-        head.markdown("**Tensor shapes as Keras sees them**")
-        fmt = switch.segmented_control("data_format", list(shapes.DATA_FORMATS), key=key, required=True,
-                                       format_func=LABELS.get, label_visibility="collapsed")
+        st.markdown("**Tensor shapes as Keras sees them**")
+        fmt = st.segmented_control("data_format", list(shapes.DATA_FORMATS), key=key, required=True,
+                                   help="channels_last is Keras's default.")
         st.markdown(f"`{layer}(..., data_format=\"{fmt}\")`  \n"
                     f"input: `{shapes.shape_text(input_shape, fmt)}`  \n"
                     f"output: `{shapes.shape_text(output_shape, fmt)}`")
         if sample is not None:
-            what = ("the first 3 steps" if sample.ndim == 2 else "the top-left 2 × 2 pixels, every channel")
+            what = ("3 steps from the middle" if sample.ndim == 2 else "2 × 2 pixels from the middle, every channel")
             st.markdown(f"The same numbers in this layout ({what}; the first index is the batch):")
-            st.code(_corner(sample, fmt), language=None)
+            st.code(_middle(sample, fmt), language=None)
         st.caption("Keras always puts the batch first (here 1 picture). channels_last keeps a pixel's "
                    "channels together; channels_first keeps each channel's map together. Only the "
                    "order changes, never the numbers.")
