@@ -22,6 +22,9 @@ class PageInfo:
 
 HOME = PageInfo("home.py", "Home", ":material/home:", "index")
 LESSON = [
+    PageInfo("lesson.py", "Guided lesson", ":material/school:", "lesson", "Guided lesson",
+             "Every step below in order, each with one thing to try and a question that is "
+             "checked at once. Start here if you are new to CNNs."),
     PageInfo("convolution.py", "Convolution", ":material/grid_on:", "convolution", "1 · Convolution",
              "A small grid of weights (a kernel) slides over the image and turns it into a feature map "
              "that lights up where a pattern, such as an edge, is found."),
@@ -44,7 +47,8 @@ LESSON = [
              "Build a network from these layers, train it on real pictures and watch it learn: "
              "the curves, the filters, the answers. Then explore it."),
 ]
-CARD_ORDER = ("convolution", "activations", "pooling", "network", "train", "conv1d", "more-convolutions")   # the lesson, then the extra
+CARD_ORDER = ("lesson", "convolution", "activations", "pooling", "network", "train", "conv1d",
+              "more-convolutions")   # the guided path, the lesson, then the extras
 
 
 def cards() -> list[PageInfo]:
