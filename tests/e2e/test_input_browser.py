@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnviz.ui import page_list
 from tests.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -43,8 +44,10 @@ def test_home_shows_the_default_sample(app_url, page):
     assert "Inside a convolutional neural network" in main.inner_text()
     assert "28 × 28" in main.inner_text()
     assert "Handwritten 3" in sidebar_caption(page)
-    for label in ("Convolution", "Activation", "Pooling", "Network", "Conv1D"):
-        assert main.locator("[data-testid=stPageLink]").filter(has_text=label).count() == 1
+    links = main.locator("[data-testid=stPageLink]")
+    assert links.count() == len(page_list.cards())
+    for card in page_list.cards():          # "1 · Convolution", "Extra: more convolutions", ...
+        assert links.filter(has_text=card.step).count() == 1, card.step
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "home")
 
@@ -67,7 +70,7 @@ def test_real_upload_changes_the_picture_and_the_shape(app_url, page, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
 
     # the picture survives a page switch
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text="Convolution").click()
+    page.get_by_role("link", name="Convolution", exact=True).click()
     wait_for_app(page)
     assert "upload: gradient.png" in sidebar_caption(page)
 

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import screenshot, wait_for_app
 
-PAGES = ["home", "convolution", "activations", "pooling", "conv1d", "more-convolutions", "network", "train"]
+PAGES = ["home", "lesson", "convolution", "activations", "pooling", "conv1d", "more-convolutions", "network", "train"]
 
 pytestmark = pytest.mark.browser
 
