@@ -307,13 +307,8 @@ def receptive_field(model: keras.Model, layer_name: str) -> ReceptiveField | Non
     if grid is None:
         return None
     p = probe.get_probe(model)
-    chain = []
-    name = layer_name
-    while name is not None:
-        chain.append(p.spec(name))
-        name = chain[-1].input_name
     size, jump = [1, 1], [1, 1]
-    for spec in reversed(chain[:-1]):            # chain[-1] is the input layer
+    for spec in p.path(layer_name)[1:]:         # after the input layer
         info = spec.info
         if spec.kind == "conv":
             k, strides, dilation = info["kernel_size"], info["strides"], info.get("dilation") or (1, 1)

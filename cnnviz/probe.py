@@ -266,6 +266,13 @@ class Probe:
             raise KeyError(f"No layer {name!r} in {self.model.name}; layers: {', '.join(self.index)}.")
         return self.specs[self.index[name]]
 
+    def path(self, name: str) -> list[LayerSpec]:
+        """The layers from the input to `name`, input first, following each layer's input."""
+        chain = [self.spec(name)]
+        while chain[-1].input_name is not None:
+            chain.append(self.spec(chain[-1].input_name))
+        return chain[::-1]
+
     # --- public ----------------------------------------------------------------------------
     def run(self, x) -> list[LayerActivation]:
         """Every layer's output for one image x (H x W x C, no batch axis), in model order."""

@@ -153,3 +153,49 @@ def screenshot(page, name: str) -> pathlib.Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --------------------------------------------------------------------------- untrained networks
+
+def randomise_batchnorm(model, seed: int) -> None:
+    """Give BN layers non-trivial statistics so that they change the numbers."""
+    import keras
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+            layer.beta.assign(rng.normal(0, 0.2, n).astype("float32"))
+            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.2, 2.0, n).astype("float32"))
+
+
+@pytest.fixture(scope="module", params=[("digits_cnn", "mnist"), ("small_vgg", "cifar10")],
+                ids=["digits_cnn", "small_vgg"])
+def net(request):
+    """(model, its Probe, one input) for two untrained architectures (the probe and attribution tests)."""
+    import keras
+    import numpy as np
+
+    from cnnviz import models, probe
+    arch, dataset = request.param
+    keras.utils.set_random_seed(1)
+    model = models.build(arch, dataset)
+    randomise_batchnorm(model, 2)
+    p = probe.Probe(model)
+    x = np.random.default_rng(3).random(models.INPUT_SHAPES[dataset]).astype(np.float32)
+    return model, p, x
+
+
+def tape_grad(sub_model, model, x, cls):
+    """d logit[cls] / d sub_model's output, by a plain GradientTape on two Keras models."""
+    import keras
+    import tensorflow as tf
+    both = keras.Model(model.inputs, [sub_model.output, model.get_layer("logits").output])
+    xt = tf.constant(x[None])
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        a, logits = both([xt], training=False)
+        score = logits[0, cls]
+    return a.numpy()[0], tape.gradient(score, a).numpy()[0]

@@ -11,6 +11,8 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
+from conftest import tape_grad  # noqa: E402
+
 from cnnviz import attributions, images, models, probe  # noqa: E402
 
 # The submodules (the package's names saliency, occlusion, ... are the functions).
@@ -25,30 +27,6 @@ CIFAR_SAMPLES = ["cifar-cat", "cifar-dog", "cifar-ship", "cifar-frog", "cifar-bi
                  "cifar-horse", "cifar-automobile"]
 
 
-def _randomise_batchnorm(model, seed: int) -> None:
-    """Give BN layers non-trivial statistics so that they change the numbers."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.moving_mean.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
-            layer.beta.assign(rng.normal(0, 0.2, n).astype("float32"))
-            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.2, 2.0, n).astype("float32"))
-
-
-@pytest.fixture(scope="module", params=[("digits_cnn", "mnist"), ("small_vgg", "cifar10")],
-                ids=["digits_cnn", "small_vgg"])
-def net(request):
-    arch, dataset = request.param
-    keras.utils.set_random_seed(1)
-    model = models.build(arch, dataset)
-    _randomise_batchnorm(model, 2)
-    p = probe.Probe(model)
-    x = np.random.default_rng(3).random(models.INPUT_SHAPES[dataset]).astype(np.float32)
-    return model, p, x
-
-
 @pytest.fixture(scope="module", params=["mnist", "cifar10"])
 def pretrained(request):
     """A shipped model and its sample pictures, prepared as the app prepares them."""
@@ -61,17 +39,6 @@ def pretrained(request):
 
 def _logit_model(model):
     return keras.Model(model.inputs, model.get_layer("logits").output)
-
-
-def _tape_grad(sub_model, model, x, cls):
-    """d logit[cls] / d sub_model's output, by a plain GradientTape on two Keras models."""
-    both = keras.Model(model.inputs, [sub_model.output, model.get_layer("logits").output])
-    xt = tf.constant(x[None])
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        a, logits = both([xt], training=False)
-        score = logits[0, cls]
-    return a.numpy()[0], tape.gradient(score, a).numpy()[0]
 
 
 def test_public_names():
@@ -142,7 +109,7 @@ def test_grad_cam_matches_keras_io_recipe(net):
     layer = "relu4"
     assert p.spec(attributions.default_cam_layer(p)).kind in ("activation", "conv", "batchnorm")
     assert p.spec(layer).kind in ("activation", "conv", "batchnorm")
-    a, g = _tape_grad(model.get_layer(layer), model, x, 1)
+    a, g = tape_grad(model.get_layer(layer), model, x, 1)
     heat = np.maximum(a @ g.mean(axis=(0, 1)), 0)
     np.testing.assert_allclose(attributions.grad_cam_coarse(p, x, 1, layer), heat, rtol=1e-4, atol=1e-5)
     big = tf.image.resize(heat[None, :, :, None], x.shape[:2], method="bilinear").numpy()[0, :, :, 0]
@@ -235,7 +202,7 @@ def test_contributions_elsewhere_are_gradient_times_activation(net):
     model, p, x = net
     con = attributions.contributions(p, x, 2, "flatten")
     assert not con.exact and con.bias is None
-    a, g = _tape_grad(model.get_layer("flatten"), model, x, 2)
+    a, g = tape_grad(model.get_layer("flatten"), model, x, 2)
     np.testing.assert_allclose(np.sort(con.contributions)[::-1], np.sort(a * g)[::-1],
                                rtol=1e-4, atol=1e-6)
 
@@ -539,7 +506,7 @@ def test_caches_do_not_keep_a_model_alive():
     assert model in max_mod._CACHE and model in scores._SCORERS
     ref = weakref.ref(model)
     with probe._PROBES_LOCK:
-        del probe._PROBES[model]
+        del probe._PROBES[id(model)]
     del model
     gc.collect()
     assert ref() is None

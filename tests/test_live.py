@@ -1,6 +1,7 @@
 """cnnviz.live: real worker processes training real Keras models on MNIST."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -29,6 +30,16 @@ def wait(trainer, job_id, owner="me", until=lambda run: not run.active, timeout=
             return run
         time.sleep(0.05)
     raise AssertionError(f"timed out; the job is {run.state}: {run.message}")
+
+
+@contextlib.contextmanager
+def trainer_with(**limits):
+    """A Trainer of its own with these limits, closed (its workers ended) afterwards."""
+    t = live.Trainer(live.Limits(**limits))
+    try:
+        yield t
+    finally:
+        t.close()
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +96,7 @@ def test_same_seed_same_curves(trainer, finished, data_dir):
 
 
 def test_stop_ends_training_early_and_keeps_the_model(data_dir):
-    t = live.Trainer(live.Limits(max_steps=5000))
-    try:
+    with trainer_with(max_steps=5000) as t:
         job = t.submit(settings(data_dir, epochs=5), "me")
         running = wait(t, job, until=lambda r: r.step >= 20)
         t.stop(job, "me")
@@ -94,13 +104,10 @@ def test_stop_ends_training_early_and_keeps_the_model(data_dir):
         assert run.state == "finished" and run.card["stop_reason"] == "stopped"
         assert running.step <= run.card["steps"] < running.info["total_steps"]
         assert "Stopped early" in run.message and os.path.isfile(run.model_file)
-    finally:
-        t.close()
 
 
 def test_pause_holds_training_until_resume(data_dir):
-    t = live.Trainer(live.Limits(max_steps=5000))
-    try:
+    with trainer_with(max_steps=5000) as t:
         job = t.submit(settings(data_dir, epochs=5), "me")
         wait(t, job, until=lambda r: r.step >= 10)
         t.pause(job, "me", True)
@@ -112,13 +119,10 @@ def test_pause_holds_training_until_resume(data_dir):
         wait(t, job, until=lambda r: r.step > held + 5)
         t.stop(job, "me")
         assert wait(t, job).state == "finished"
-    finally:
-        t.close()
 
 
 def test_queue_positions_limits_and_owners(data_dir):
-    t = live.Trainer(live.Limits(max_running=1, max_waiting=2, max_steps=5000))
-    try:
+    with trainer_with(max_running=1, max_waiting=2, max_steps=5000) as t:
         first = t.submit(settings(data_dir, epochs=5), "a")
         with pytest.raises(live.Busy, match="already have a training run"):
             t.submit(settings(data_dir), "a")
@@ -133,13 +137,10 @@ def test_queue_positions_limits_and_owners(data_dir):
         assert t.view(second, "b").state == "cancelled" and t.view(third, "c").position == 1
         t.forget(first, "a")
         wait(t, third, "c", until=lambda r: r.state in ("starting", "running"))
-    finally:
-        t.close()
 
 
 def test_a_crashed_worker_is_one_line_and_the_trainer_goes_on(data_dir):
-    t = live.Trainer(live.Limits(max_steps=5000))
-    try:
+    with trainer_with(max_steps=5000) as t:
         job = t.submit(settings(data_dir, epochs=5), "me")
         wait(t, job, until=lambda r: r.step >= 5)
         with t._lock:
@@ -149,36 +150,25 @@ def test_a_crashed_worker_is_one_line_and_the_trainer_goes_on(data_dir):
         assert run.state == "failed" and "ended by the system" in run.message
         again = t.submit(settings(data_dir), "me")   # the next job gets a fresh worker
         wait(t, again, until=lambda r: r.step >= 1)
-    finally:
-        t.close()
 
 
 def test_a_worker_over_its_memory_cap_is_ended_with_a_message(data_dir):
-    t = live.Trainer(live.Limits(max_memory_mb=200))   # TensorFlow alone takes more
-    try:
+    with trainer_with(max_memory_mb=200) as t:   # TensorFlow alone takes more
         run = wait(t, t.submit(settings(data_dir), "me"))
         assert run.state == "failed" and "more than this server's 200 MB" in run.message
-    finally:
-        t.close()
 
 
 def test_a_refused_network_fails_with_one_line(data_dir):
-    t = live.Trainer(live.Limits(max_steps=10))
-    try:
+    with trainer_with(max_steps=10) as t:
         bad = ({"kind": "Dense", "units": 8, "activation": None},)   # a Dense on a map
         run = wait(t, t.submit(settings(data_dir, layers=bad), "me"))
         assert run.state == "failed" and "Layer 1 (Dense)" in run.message and "\n" not in run.message
-    finally:
-        t.close()
 
 
 def test_a_job_nobody_looks_at_is_stopped_and_forgotten(data_dir):
-    t = live.Trainer(live.Limits(idle_seconds=1.0, max_steps=5000))
-    try:
+    with trainer_with(idle_seconds=1.0, max_steps=5000) as t:
         job = t.submit(settings(data_dir, epochs=5), "me")
         time.sleep(3.0)
         assert t.view(job, "me") is None
         with t._lock:
             assert all(w.job is None for w in t._workers)
-    finally:
-        t.close()

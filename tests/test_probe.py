@@ -9,44 +9,11 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
+from conftest import tape_grad  # noqa: E402
+
 from cnnviz import models, probe  # noqa: E402
 
 TOL = dict(rtol=1e-5, atol=1e-5)
-
-
-def _randomise_batchnorm(model, seed: int) -> None:
-    """Give BN layers non-trivial statistics so that they change the numbers."""
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.moving_mean.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
-            layer.beta.assign(rng.normal(0, 0.2, n).astype("float32"))
-            layer.moving_mean.assign(rng.normal(0, 0.3, n).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.2, 2.0, n).astype("float32"))
-
-
-@pytest.fixture(scope="module", params=[("digits_cnn", "mnist"), ("small_vgg", "cifar10")],
-                ids=["digits_cnn", "small_vgg"])
-def net(request):
-    arch, dataset = request.param
-    keras.utils.set_random_seed(1)
-    model = models.build(arch, dataset)
-    _randomise_batchnorm(model, 2)
-    p = probe.Probe(model)
-    x = np.random.default_rng(3).random(models.INPUT_SHAPES[dataset]).astype(np.float32)
-    return model, p, x
-
-
-def _tape_grad(sub_model, model, x, cls):
-    """d logit[cls] / d sub_model's output, by a plain GradientTape on two Keras models."""
-    both = keras.Model(model.inputs, [sub_model.output, model.get_layer("logits").output])
-    xt = tf.constant(x[None])
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        a, logits = both([xt], training=False)
-        score = logits[0, cls]
-    return a.numpy()[0], tape.gradient(score, a).numpy()[0]
 
 
 # --------------------------------------------------------------------------- run
@@ -133,7 +100,7 @@ def test_grayscale_without_channel_axis_is_accepted():
 @pytest.mark.parametrize("layer", ["conv1", "relu2", "pool2", "flatten", "dense1", "dropout2"])
 def test_layer_gradients_match_tape(net, layer):
     model, p, x = net
-    _, ref = _tape_grad(model.get_layer(layer), model, x, 7)
+    _, ref = tape_grad(model.get_layer(layer), model, x, 7)
     g = probe.layer_gradients(p, x, 7, layer)
     assert g.shape == ref.shape
     np.testing.assert_allclose(g, ref, rtol=1e-4, atol=1e-6)

@@ -49,13 +49,8 @@ def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], t
     from cnnviz import probe
 
     p = probe.get_probe(model)
-    chain = []
-    name = layer_name
-    while name is not None:
-        chain.append(p.spec(name))
-        name = chain[-1].input_name
     start, jump = [0.0, 0.0], [1.0, 1.0]
-    for spec in reversed(chain[:-1]):            # chain[-1] is the input layer
+    for spec in p.path(layer_name)[1:]:         # after the input layer
         if len(spec.output_shape) != 3:
             return None
         info = spec.info
