@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import types
 from dataclasses import dataclass, field
 
@@ -303,6 +304,7 @@ class _Worker:
     ready: bool = False
     job: "_Job | None" = None
     memory_killed: bool = False
+    retired: bool = False           # ended on purpose: never given a job, not a failed start
 
 
 @dataclass
@@ -458,10 +460,13 @@ class Trainer:
             self._queue.remove(job)
             self._update_positions()
         if job.worker is not None:
-            job.worker.process.kill()
-            job.worker.job = None
+            self._retire(job.worker)
         self._jobs.pop(job.run.id, None)
         shutil.rmtree(job.folder, ignore_errors=True)
+
+    def _retire(self, w: _Worker) -> None:
+        w.retired, w.ready, w.job = True, False, None
+        w.process.kill()
 
     def _end(self, job: _Job, state: str, message: str = "") -> None:
         job.run.state, job.run.finished_at = state, time.monotonic()
@@ -471,30 +476,37 @@ class Trainer:
 
     # --- the supervisor thread
     def _loop(self) -> None:
-        while True:
-            with self._lock:
-                if self._closed:
-                    return
-                self._keep_workers_warm()
-                self._start_waiting_jobs()
-                conns = [w.conn for w in self._workers]
+        while not self._closed:
             try:
-                ready = multiprocessing.connection.wait(conns, timeout=0.1) if conns else []
-            except OSError:
-                ready = []
-            if not conns:
-                time.sleep(0.1)
-            with self._lock:
-                if self._closed:
-                    return
-                for w in list(self._workers):
-                    if w.conn in ready:
-                        self._read(w)
-                self._check_workers()
-                self._expire()
+                self._supervise()
+            except Exception:   # the supervisor must outlive any surprise: say it, go on
+                traceback.print_exc()
+                time.sleep(0.5)
+
+    def _supervise(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._keep_workers_warm()
+            self._start_waiting_jobs()
+            conns = [w.conn for w in self._workers if not w.retired]
+        try:
+            ready = multiprocessing.connection.wait(conns, timeout=0.1) if conns else []
+        except OSError:
+            ready = []
+        if not conns:
+            time.sleep(0.1)
+        with self._lock:
+            if self._closed:
+                return
+            for w in list(self._workers):
+                if w.conn in ready:
+                    self._read(w)
+            self._check_workers()
+            self._expire()
 
     def _keep_workers_warm(self) -> None:
-        idle = [w for w in self._workers if w.job is None]
+        idle = [w for w in self._workers if w.job is None and not w.retired]
         if len(idle) < self.limits.max_running and len(self._workers) < 2 * self.limits.max_running:
             parent, child = self._ctx.Pipe()
             stop, pause = self._ctx.Event(), self._ctx.Event()
@@ -510,12 +522,16 @@ class Trainer:
         for w in self._workers:
             if not self._queue or running >= self.limits.max_running:
                 return
-            if w.ready and w.job is None:
+            if w.ready and w.job is None and not w.retired:
+                try:
+                    w.conn.send((self._queue[0].run.settings, str(self._queue[0].folder)))
+                except OSError:   # the worker died since it said it was ready
+                    self._retire(w)
+                    continue
                 job = self._queue.popleft()
                 self._update_positions()
                 job.worker, w.job = w, job
                 job.run.state, job.run.position = "starting", 0
-                w.conn.send((job.run.settings, str(job.folder)))
                 running += 1
 
     def _read(self, w: _Worker) -> None:
@@ -573,6 +589,8 @@ class Trainer:
             w.process.join(timeout=0)
             self._workers.remove(w)
             w.conn.close()
+            if w.retired:
+                continue
             job = w.job
             if job is not None and job.run.active:
                 if w.memory_killed:

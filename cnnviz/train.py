@@ -165,12 +165,12 @@ def _model(cfg: TrainConfig) -> tuple[keras.Model, str]:
         specs = [builder.from_dict(d) for d in cfg.layers]
         return builder.build(specs, shape, n_classes, seed=cfg.seed), "built in cnnviz"
     arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
+    if arch in models.ARCHITECTURES:   # the named networks first: their layers are named conv1, bn1, ...
+        return models.build(arch, cfg.dataset), arch
     if arch in builder.PRESETS:
         return builder.build(builder.PRESETS[arch], shape, n_classes, seed=cfg.seed), arch
-    if arch not in models.ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {arch!r}; choose one of "
-                         f"{', '.join(dict.fromkeys([*models.ARCHITECTURES, *builder.PRESETS]))}.")
-    return models.build(arch, cfg.dataset), arch
+    raise ValueError(f"Unknown architecture {arch!r}; choose one of "
+                     f"{', '.join(dict.fromkeys([*models.ARCHITECTURES, *builder.PRESETS]))}.")
 
 
 def _optimizer(cfg: TrainConfig, total_steps: int):

@@ -172,3 +172,6 @@ def test_a_job_nobody_looks_at_is_stopped_and_forgotten(data_dir):
         assert t.view(job, "me") is None
         with t._lock:
             assert all(w.job is None for w in t._workers)
+        # The ended worker is never handed the next job: that one trains.
+        again = t.submit(settings(data_dir), "someone else")
+        assert wait(t, again, "someone else", until=lambda r: r.step >= 1).state in ("running", "paused")

@@ -1,6 +1,7 @@
 """Training: quick real runs on a slice of MNIST."""
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -38,6 +39,8 @@ def test_quick_training_writes_model_and_sane_card(tmp_path, data_dir):
     assert rec.epochs == [0] and len(rec.batch_losses) == 15  # 460 training images / 32
     assert rec.batch_losses[-1] < rec.batch_losses[0]  # the loss goes down
     assert CARD_FIELDS <= set(card)
+    saved = keras.models.load_model(tmp_path / "mnist.keras", compile=False)
+    assert saved.get_layer("conv1") is not None   # the named digits_cnn, not the builder's copy
     assert card["train_samples"] + card["validation_samples"] == 512
     assert 0.3 < card["test_accuracy"] <= 1 and card["test_loss"] > 0 and card["test_samples"] == 10000
     confusion = np.array(card["confusion_matrix"])
@@ -46,7 +49,6 @@ def test_quick_training_writes_model_and_sane_card(tmp_path, data_dir):
     assert card["parameters"] == models.build("digits_cnn", "mnist").count_params()
     on_disk = json.loads((tmp_path / "mnist.json").read_text())
     assert on_disk == card
-    import keras
     model = keras.models.load_model(tmp_path / "mnist.keras", safe_mode=True)
     assert model.output_shape == (None, 10)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
