@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import builder, data, live, model_cards
+from cnnviz import builder, data, live, live_worker, model_cards
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def test_shown_numbers_are_what_keras_computes_for_the_saved_model(finished, dat
     # The last validation point is model.evaluate on the same held-out images.
     (xtr, ytr), _, _ = data.load_dataset("mnist", data_dir)
     order = np.random.default_rng(run.settings.seed).permutation(len(xtr))
-    val = order[: int(len(order) * 0.1)][: live.VALIDATION_IMAGES]
+    val = order[: int(len(order) * 0.1)][: live_worker.VALIDATION_IMAGES]
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     loss, accuracy = model.evaluate(model_cards.to_model_input(xtr[val]), ytr[val], verbose=0)
     _, val_loss, val_acc, _ = run.measured[-1]
