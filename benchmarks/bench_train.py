@@ -31,7 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PRESET, BATCH, LR, OPTIMIZER = "tiny", 128, 3e-3, "adam"   # the page's defaults
 
 
-def bare_fit(data_dir: str, epochs: int) -> float:
+def bare_fit(data_dir: str, epochs: int, threads: int) -> float:
+    from cnnviz import live_worker
+    live_worker.limit_threads(threads)   # the cores a job gets, as in the worker
     import keras
     import numpy as np
     import tensorflow as tf
@@ -51,9 +53,10 @@ def bare_fit(data_dir: str, epochs: int) -> float:
     return time.time() - started
 
 
-def bare_round(data_dir: str, epochs: int) -> float:
+def bare_round(data_dir: str, epochs: int, threads: int) -> float:
     """bare_fit in a fresh Python process (this script with --bare), like a worker."""
-    done = subprocess.run([sys.executable, __file__, "--bare", "--data", data_dir, "--epochs", str(epochs)],
+    done = subprocess.run([sys.executable, __file__, "--bare", "--data", data_dir, "--epochs", str(epochs),
+                           "--threads", str(threads)],
                           capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -110,16 +113,18 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, help="cores per job (default: the trainer's, all but one)")
     args = p.parse_args()
-    if args.bare:
-        print(bare_fit(args.data, args.epochs))
-        return
     from cnnviz import live
-    trainer = live.Trainer(live.Limits(max_seconds=600))
+    threads = args.threads or live.Limits().threads
+    if args.bare:
+        print(bare_fit(args.data, args.epochs, threads))
+        return
+    trainer = live.Trainer(live.Limits(max_seconds=600, threads=threads))
     bare, fit, done, to98, acc = [], [], [], [], []
     try:
         for r in range(args.rounds):
-            bare.append(bare_round(args.data, args.epochs))
+            bare.append(bare_round(args.data, args.epochs, threads))
             f, d, t, a = live_round(trainer, args.data, args.epochs)
             fit.append(f)
             done.append(d)
@@ -133,7 +138,7 @@ def main() -> None:
     med = statistics.median
     reached = [t for t in to98 if t is not None]
     print(f"\nmedians over {args.rounds} rounds ({PRESET}, {OPTIMIZER} {LR:g}, batch {BATCH}, {args.epochs} "
-          f"epochs of 54,000 MNIST images):")
+          f"epochs of 54,000 MNIST images, {threads} of {os.cpu_count()} cores for training):")
     print(f"  bare model.fit (reference)      {med(bare):6.1f} s")
     print(f"  live fit, same steps            {med(fit):6.1f} s   ratio {med(fit) / med(bare):.2f} (goal <= 1.2)")
     print(f"  Start -> result ready           {med(done):6.1f} s   (includes the test set at each epoch end)")

@@ -80,17 +80,19 @@ class Limits:
     max_seconds: float = 180.0      # training time per job
     max_steps: int = 20_000
     max_memory_mb: int = 3000       # per worker process (TensorFlow itself takes ~0.6 GB)
+    threads: int = max(1, (os.cpu_count() or 2) - 1)   # cores a job may use: one stays with visitors
     idle_seconds: float = 30.0      # unseen for this long: the visitor left, the job is stopped
     keep_seconds: float = 1800.0    # a finished job's files, unseen for this long, are deleted
 
     @classmethod
     def from_env(cls) -> "Limits":
-        """Server limits from CNNVIZ_TRAIN_JOBS, _QUEUE, _SECONDS, _STEPS and _MEMORY_MB."""
+        """Server limits from CNNVIZ_TRAIN_JOBS, _QUEUE, _SECONDS, _STEPS, _MEMORY_MB and _THREADS."""
         return cls(max_running=_env_number("CNNVIZ_TRAIN_JOBS", cls.max_running),
                    max_waiting=_env_number("CNNVIZ_TRAIN_QUEUE", cls.max_waiting),
                    max_seconds=_env_number("CNNVIZ_TRAIN_SECONDS", cls.max_seconds, float),
                    max_steps=_env_number("CNNVIZ_TRAIN_STEPS", cls.max_steps),
-                   max_memory_mb=_env_number("CNNVIZ_TRAIN_MEMORY_MB", cls.max_memory_mb))
+                   max_memory_mb=_env_number("CNNVIZ_TRAIN_MEMORY_MB", cls.max_memory_mb),
+                   threads=_env_number("CNNVIZ_TRAIN_THREADS", cls.threads))
 
 
 @dataclass

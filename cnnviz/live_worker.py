@@ -28,12 +28,19 @@ GRADIENT_IMAGES = 128
 GALLERY_IMAGES = 16
 
 
+def limit_threads(threads: int) -> None:
+    """TensorFlow on `threads` cores (before it runs anything): the rest stay with the web server."""
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def worker_main(conn, stop, pause, limits: Limits) -> None:
     try:
-        os.nice(5)   # the web server answers visitors first
+        os.nice(10)   # the web server answers visitors first
     except OSError:
         pass
-    import tensorflow  # noqa: F401  (warm: a job starts without the 7 s import)
+    limit_threads(limits.threads)   # warm: a job starts without the 7 s import
     from cnnviz import train  # noqa: F401
     conn.send({"kind": "ready"})
     try:
