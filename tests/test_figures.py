@@ -262,3 +262,12 @@ def test_chart_contents():
     assert any(t.name == "padding (zeros)" for t in conv)
     fig, step = charts.feature_map_figure(np.ones((30, 20)), max_side=10)
     assert step == 3 and fig.data[0].z.shape == (10, 7)
+
+
+def test_long_training_curves_are_thinned_evenly_keeping_both_ends():
+    from cnnviz.ui.figures import training
+    steps, values = training.thinned(np.arange(20_000) * 0.5)
+    assert len(steps) <= training.MAX_CURVE_POINTS
+    assert steps[0] == 1 and steps[-1] == 20_000 and np.array_equal(values, (steps - 1) * 0.5)
+    short_steps, short = training.thinned([3.0, 2.0, 1.0])
+    assert short_steps.tolist() == [1, 2, 3] and short.tolist() == [3.0, 2.0, 1.0]

@@ -11,6 +11,17 @@ from cnnviz.ui import figures, formats, share
 from cnnviz.ui.figures import training as charts
 
 CONFIG = share.plotly_config("cnnviz-training")
+MEMO_KEY = "train_view_memo"
+
+
+def _memo(what: str, run, step: int, make):
+    """A picture of one run at one step, made and encoded once: the live view redraws twice a
+    second, but the filters and the gallery only change at measured steps."""
+    memo = st.session_state.setdefault(MEMO_KEY, {})
+    key = (what, run.id, step, share.presenting())
+    if memo.get(what, (None,))[0] != key:
+        memo[what] = (key, figures.to_png(make()))   # PNG bytes: not encoded again at every redraw
+    return memo[what][1]
 
 
 def _seconds(s: float) -> str:
@@ -73,11 +84,11 @@ def filters(run) -> None:
                                   help="Slide back to see the filters as they were earlier in training.")
         step, kernel = run.snapshots[steps.index(chosen)]
     if kernel.shape[2] == 3:
-        img = figures.rgb_filter_mosaic(kernel, width=share.scaled(520))
+        img = _memo("filters", run, step, lambda: figures.rgb_filter_mosaic(kernel, width=share.scaled(520)))
         how = "each filter's colours scaled on their own; grey = 0"
     else:
-        img = figures.mosaic(kernel[:, :, 0, :], cmap="diverging", labels="above", width=share.scaled(520),
-                             max_tile=96)
+        img = _memo("filters", run, step, lambda: figures.mosaic(
+            kernel[:, :, 0, :], cmap="diverging", labels="above", width=share.scaled(520), max_tile=96))
         how = "blue < 0 < red, one scale for all"
     st.image(img, caption=f"{name}: {kernel.shape[3]} filters of {kernel.shape[0]} × {kernel.shape[1]} "
                           f"at step {step:,} ({how})")
@@ -106,8 +117,9 @@ def gallery(run) -> None:
     step, predictions, confidences = run.gallery
     labels = info["gallery_labels"]
     right = int(np.sum(np.asarray(predictions) == np.asarray(labels)))
-    st.image(charts.gallery_image(info["gallery_images"], labels, predictions, confidences,
-                                  info["class_names"], tile=share.scaled(72)),
+    st.image(_memo("gallery", run, step, lambda: charts.gallery_image(
+                 info["gallery_images"], labels, predictions, confidences, info["class_names"],
+                 tile=share.scaled(72))),
              caption=f"{right} of {len(labels)} test pictures right at step {step:,} "
                      "(green: right; red: wrong, with the true class below).")
 

@@ -26,11 +26,25 @@ def _layout(y_title: str, height: int, percent: bool, log: bool = False) -> dict
             "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"}, "yaxis": yaxis}
 
 
+MAX_CURVE_POINTS = 500   # a long run's steps are thinned evenly (the last one always kept)
+
+
+def thinned(values) -> tuple[np.ndarray, np.ndarray]:
+    """(steps from 1, values) with at most MAX_CURVE_POINTS points: a chart of 20,000 steps
+    looks the same and costs the server and the browser far less at every redraw."""
+    v = np.asarray(values, dtype=float)
+    steps = np.arange(1, v.size + 1)
+    if v.size <= MAX_CURVE_POINTS:
+        return steps, v
+    keep = np.unique(np.linspace(0, v.size - 1, MAX_CURVE_POINTS).round().astype(int))
+    return steps[keep], v[keep]
+
+
 def learning_curve(train, val_steps, val, y_title: str, percent: bool = False, height: int = 300):
     """Training values per step (running mean over the epoch) and validation values at their steps."""
     fmt = ".2%" if percent else ".4f"
-    train = np.asarray(train, dtype=float)
-    data = [_line(np.arange(1, train.size + 1), train, "training (mean over this epoch so far)",
+    steps, values = thinned(train)
+    data = [_line(steps, values, "training (mean over this epoch so far)",
                   TRAIN_COLOUR, 1.5, hovertemplate=f"%{{y:{fmt}}}")]
     if len(val_steps):
         data.append(_line(val_steps, val, "validation", VALIDATION_COLOUR, 2.0, mode="lines+markers",
