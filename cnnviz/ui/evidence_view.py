@@ -13,7 +13,9 @@ from cnnviz.ui.figures import training as charts
 GALLERY = 16
 
 
-def _test_set(dataset: str):
+def test_set(dataset: str):
+    """The dataset's images for judging a network (full set or starter subset), or None with one
+    line saying why there are none."""
     try:
         return data.load_for_training(dataset)
     except data.DataError as e:
@@ -97,7 +99,7 @@ def test_set_evidence(loaded) -> None:
         st.caption("This model's file does not say which data it learned from, so there is no test "
                    "set to judge it on.")
         return
-    found = _test_set(card["dataset"])
+    found = test_set(card["dataset"])
     if found is None:
         return
     n = len(found.y_test)

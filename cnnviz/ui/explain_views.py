@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import attributions, data, evidence, images, model_cards
+from cnnviz import attributions, evidence, images, model_cards
 from cnnviz.attributions.maximise import objective
 from cnnviz.attributions.occlusion import windows
-from cnnviz.ui import figures, share
+from cnnviz.ui import evidence_view, figures, share
 from cnnviz.ui.figures.pictures import load_font
 from cnnviz.ui.layer_views.common import png_image
 
@@ -136,10 +136,8 @@ def top_test_images(loaded, layer: str, channel: int) -> None:
     if not card.get("dataset"):
         st.caption("This model's file does not say which data it learned from.")
         return
-    try:
-        found = data.load_for_training(card["dataset"])
-    except data.DataError as e:
-        st.caption(str(e))
+    found = evidence_view.test_set(card["dataset"])
+    if found is None:
         return
     run_key = f"net_top_on:{loaded.name}:{layer}"
     if not st.session_state.get(run_key):

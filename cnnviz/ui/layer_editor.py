@@ -177,7 +177,7 @@ def _load_preset() -> None:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _keras_summary(specs_json: str, input_shape: tuple, n_classes: int):
+def keras_summary(specs_json: str, input_shape: tuple, n_classes: int):
     """Keras's own shapes and counts for a list that passed check() (memoised: a build costs ~50 ms)."""
     specs = [builder.from_dict(d) for d in json.loads(specs_json)]
     summary = builder.validate(specs, input_shape, n_classes)
@@ -188,7 +188,7 @@ def check_layers(spec_dicts, input_shape, n_classes: int) -> Checked:
     specs = [builder.from_dict(d) for d in spec_dicts]
     try:
         builder.check(specs, input_shape, n_classes)
-        rows, total = _keras_summary(json.dumps(spec_dicts, sort_keys=True), tuple(input_shape), n_classes)
+        rows, total = keras_summary(json.dumps(spec_dicts, sort_keys=True), tuple(input_shape), n_classes)
     except builder.BuildError as e:
         return Checked(specs, None, None, e)
     return Checked(specs, rows, total, None)

@@ -214,6 +214,14 @@ def restore(params: Sequence[Param], scope: str) -> bool:
     return True
 
 
+def set_defaults(params: Sequence[Param]) -> None:
+    """Give each setting its default unless the session (or a link) holds a value: for pages whose
+    widgets take their value from st.session_state alone, so the default is written once, here."""
+    for p in params:
+        if p.default is not None:
+            st.session_state.setdefault(p.key, p.default)
+
+
 def current(params: Sequence[Param]) -> dict[str, str]:
     """The URL values of `params` as the session holds them now (defaults left out)."""
     out = {}

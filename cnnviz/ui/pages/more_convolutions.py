@@ -198,14 +198,11 @@ def separable_section() -> None:
 # ----------------------------------------------------------------------------- page
 
 url_state.restore(PARAMS, "more_convolutions")
+url_state.set_defaults(PARAMS)
 share.page_header("More convolutions")
 share.intro("Keras has more convolution layers than Conv2D. Three of them, each worked out on your "
             "picture with NumPy and checked against the Keras layer: one that makes maps bigger, one "
             "that also slides through time, and one that does the same job with far fewer weights.")
-for key, value in (("mc_t_kernel", "ones 3 × 3"), ("mc_t_stride", 2), ("mc_t_padding", "valid"),
-                   ("mc_v_kernel", list(V_KERNELS)[0]), ("mc_v_stride", 1), ("mc_v_padding", "same"),
-                   ("mc_k", 3), ("mc_c", 64), ("mc_f", 128)):
-    st.session_state.setdefault(key, value)
 transposed_section()
 st.divider()
 volume_section()

@@ -58,7 +58,7 @@ def network_section(dataset: str) -> layer_editor.Checked:
                 "The layers on the left have a problem, so this is the last network that worked.")
         with summary:
             if specs:
-                rows, total = layer_editor._keras_summary(json.dumps(valid, sort_keys=True), tuple(shape),
+                rows, total = layer_editor.keras_summary(json.dumps(valid, sort_keys=True), tuple(shape),
                                                           n_classes)
                 if note:
                     st.warning(note, icon=":material/history:")
@@ -91,12 +91,6 @@ def _start(dataset: str) -> None:
 def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
     st.subheader("3 · Training")
     s = st.session_state
-    s.setdefault("train_optimizer", "adam")
-    s.setdefault("train_lr", 3e-3)
-    s.setdefault("train_batch", 128)
-    s.setdefault("train_epochs", 2)
-    s.setdefault("train_augment", False)
-    s.setdefault("train_seed", 0)
     cols = st.columns([1.3, 1.2, 1, 0.9, 0.8, 0.9], vertical_alignment="bottom")
     cols[0].selectbox("Optimizer", list(OPTIMIZERS), key="train_optimizer", format_func=OPTIMIZERS.get)
     cols[1].select_slider("Learning rate", LEARNING_RATES, key="train_lr", format_func=lambda v: f"{v:g}")
@@ -244,12 +238,12 @@ def compare_section(runs: list) -> None:
 # ----------------------------------------------------------------------------- page
 
 linked = url_state.restore(PARAMS, "train")
+url_state.set_defaults(PARAMS)
 share.page_header("Train a CNN")
 share.intro("Build a convolutional network from the layers of the lesson, train it on real pictures "
             "and watch it learn: the loss falls, the first layer's filters turn from noise into "
             "detectors, and the answers on test pictures go from guesses to mostly right. Then open "
             "your network in the network explorer.")
-st.session_state.setdefault("train_dataset", "mnist")
 with st.spinner("Loading TensorFlow (once per server)…"):
     preload.import_tensorflow()
 dataset = data_section()
