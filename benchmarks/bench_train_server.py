@@ -37,15 +37,21 @@ async def open_trainer(url: str) -> loadgen.StreamlitSession:
 
 
 async def train_once(s: loadgen.StreamlitSession, timeout: float = 180) -> float:
-    """Start a job and rerun the page every half second (as its fragment does) until it ends."""
+    """Start a job and watch it as the browser does: rerun the live fragment every time it asks
+    (`st.fragment(run_every=...)`), until the finished run's results are on the page."""
     t = time.perf_counter()
     await s.click(s.find("train_start"))
     end = t + timeout
     while time.perf_counter() < end:
-        await asyncio.sleep(0.5)
-        await s.rerun()
         if "The trained network" in s.text():
             return time.perf_counter() - t
+        if s.auto_reruns:
+            fragment, every = next(iter(s.auto_reruns.items()))
+            await asyncio.sleep(every)
+            await s.rerun_fragment(fragment)
+        else:                     # queued behind another job: the page has no live view yet
+            await asyncio.sleep(0.5)
+            await s.rerun()
     raise RuntimeError("the training job did not finish in time:\n" + s.text()[-800:])
 
 

@@ -300,6 +300,8 @@ class StreamlitSession:
         self._reader: asyncio.Task | None = None
         self.closed_reason: str | None = None
         self._navigation_seen = False
+        self._fragment_run = False              # the run under way reruns one fragment only
+        self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds, for st.fragment(run_every=...)
 
     # ----- connection
 
@@ -387,8 +389,9 @@ class StreamlitSession:
             self.max_cached_age = ns.config.max_cached_message_age or self.max_cached_age
             if not self._navigation_seen:   # st.navigation apps send their pages in `navigation`
                 self._learn_pages(ns.app_pages)
-            # a full run starts: the page is rebuilt
-            self.elements.clear()
+            if not self._fragment_run:   # a full run starts: the page is rebuilt
+                self.elements.clear()
+                self.auto_reruns.clear()
         elif kind == "navigation":
             self._navigation_seen = True
             self._learn_pages(msg.navigation.app_pages)
@@ -399,6 +402,11 @@ class StreamlitSession:
         elif kind == "page_not_found":
             if run is not None:
                 run.errors.append(f"page not found: {msg.page_not_found.page_name!r}")
+        elif kind == "auto_rerun":
+            self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fid in msg.stop_auto_rerun.fragment_ids:
+                self.auto_reruns.pop(fid, None)
         elif kind == "delta":
             self._handle_delta(msg)
         elif kind == "script_finished":
@@ -451,6 +459,7 @@ class StreamlitSession:
         run = self._run
         name = FINISHED.get(status, str(status))
         if name == "early_for_rerun":   # st.rerun() or a rerun that replaced this one: keep waiting
+            self._fragment_run = False   # st.rerun() reruns the whole app
             return
         if run is None:
             return
@@ -499,6 +508,7 @@ class StreamlitSession:
         if trigger is not None:
             cs.widget_states.widgets.append(trigger.to_proto(None, trigger=True))
         self._seen_ids = set()
+        self._fragment_run = bool(fragment_id)
         run = RunResult(self.number, self.page_names.get(page_hash, "/" + page_name if page_name else self.page),
                         action, time.perf_counter(), fragment=bool(fragment_id))
         self._run = run
@@ -581,6 +591,10 @@ class StreamlitSession:
 
     async def rerun(self) -> RunResult:
         return await self._rerun("rerun", page_hash=self.page_hash)
+
+    async def rerun_fragment(self, fragment_id: str) -> RunResult:
+        """What the browser sends each `run_every` seconds for a fragment that asked for it."""
+        return await self._rerun("auto-rerun fragment", page_hash=self.page_hash, fragment_id=fragment_id)
 
 
 def _short(v) -> str:

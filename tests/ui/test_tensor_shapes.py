@@ -1,6 +1,7 @@
 """The "Tensor shapes as Keras sees them" box on /convolution, /conv1d and /network (AppTest)."""
 from __future__ import annotations
 
+import html
 import pathlib
 
 import numpy as np
@@ -24,16 +25,22 @@ def box_text(at: AppTest) -> str:
     return next(m.value for m in at.markdown if "data_format=" in m.value)
 
 
+def numbers_shown(at: AppTest) -> str:
+    """The box's printed numbers (a <pre> block), unescaped."""
+    block = next(h.value for h in reversed(at.html) if h.value.startswith("<pre"))
+    return html.unescape(block[block.index(">") + 1:block.rindex("</pre>")])
+
+
 def test_convolution_shapes_flip_with_data_format():
     at = open_page("convolution")
     text = box_text(at)
     assert "input: `(batch_size, rows, cols, channels) = (1, " in text
-    shown = at.code[-1].value
+    shown = numbers_shown(at)
     at.button_group(key="conv_data_format").set_value("channels_first").run()
     flipped = box_text(at)
     assert "`Conv2D(..., data_format=\"channels_first\")`" in flipped or "DepthwiseConv2D" in flipped
     assert "(batch_size, channels, rows, cols)" in flipped
-    assert at.code[-1].value != shown
+    assert numbers_shown(at) != shown
     assert at.query_params["format"] == "channels-first"
 
 
@@ -42,7 +49,7 @@ def test_the_numbers_shown_are_the_layout_of_the_picture():
     text = box_text(at)
     assert "`Conv1D(..., data_format=\"channels_first\")`" in text
     assert "input: `(batch_size, input_dim, steps) = (1, 1, " in text
-    printed = at.code[-1].value
+    printed = numbers_shown(at)
     assert printed.startswith("[[[") and printed.count("[") == 3   # one sample, one channel, 3 steps
 
 
