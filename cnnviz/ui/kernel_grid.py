@@ -36,7 +36,7 @@ function tint(input) {
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
-  const cells = data.cells;
+  const cells = data;
   const n = cells.length, m = cells[0].length;
   const signature = JSON.stringify(cells);
   let grid = parentElement.querySelector(".grid");
@@ -82,6 +82,8 @@ _component = st.components.v2.component("cnnviz_kernel_grid", css=_CSS, js=_JS)
 def kernel_grid(cells: list[list[str]], key: str):
     """Draw the grid starting from `cells`; return what the browser last sent (rows of text),
     or `cells` until the person edits one. The value is not trusted: callers check it."""
-    result = _component(key=key, data={"cells": cells}, default={"cells": cells},
+    # data is the rows themselves, not a dict: Streamlit looks for dataframes in a dict's values,
+    # which imports pandas (0.3 s on a fresh server's first visit).
+    result = _component(key=key, data=cells, default={"cells": cells},
                         on_cells_change=lambda: None, width="content")
     return result.get("cells", cells)

@@ -38,6 +38,11 @@ def _load_later():
     collecting = gc.isenabled()
     gc.disable()
     try:
+        # TensorFlow imports pandas. Plotly on a page's thread uses pandas if it finds it in
+        # sys.modules, whole or half-imported ("partially initialized module 'pandas' has no
+        # attribute 'Series'", seen when a crowd opened a fresh server), so charts.py imports it
+        # (waiting for this import) before it builds a figure. Not on the first visitor's run: 0.3 s.
+        import pandas  # noqa: F401
         import_tensorflow()
         from cnnviz.ui import model_cache
 
@@ -60,10 +65,6 @@ def start_tensorflow_import() -> threading.Thread:
     """
     lifecycle.install()
     memory.limit_malloc_arenas()
-    # TensorFlow imports pandas on the preload thread; Plotly, on a page's thread, uses pandas
-    # if it finds it in sys.modules, half-imported or not ("partially initialized module 'pandas'
-    # has no attribute 'Series'", seen when a crowd opens a fresh server). Import it here, whole.
-    import pandas  # noqa: F401
     thread = threading.Thread(target=_load_later, name="cnnviz-preload-tensorflow", daemon=True)
     thread.start()
     return thread

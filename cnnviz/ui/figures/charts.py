@@ -14,6 +14,9 @@ from cnnviz.ui.figures.colours import PLOTLY_SCALES, value_range
 
 def _unvalidated_figure(data: list, layout: dict):
     """A go.Figure from plain dicts, without Plotly's per-property validation."""
+    # Plotly uses pandas when sys.modules has it, finished or not; `import` waits for the preload
+    # thread's import of it to finish (preload.py), so Plotly never sees half a pandas.
+    import pandas  # noqa: F401
     import plotly.graph_objects as go
 
     return go.Figure({"data": data, "layout": layout}, _validate=False)
