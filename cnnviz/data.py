@@ -109,24 +109,56 @@ def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray, where: str) -> np.ndarr
     return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8)
 
 
-def _read_npz(name: str, file: pathlib.Path, how: str | None = None):
+SPLITS = ("train", "test")
+
+
+def _npy_header(z, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of the array `key` in an open .npz, from its header alone."""
+    with z.zip.open(f"{key}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(f)
+    return shape, dtype
+
+
+def _read_npz_splits(name: str, file: pathlib.Path, images: tuple[str, ...], how: str | None = None) -> dict:
+    """{split: (x or None, y)} from an .npz: every split's labels, checked; the images of the
+    splits in `images` (the others are checked from their headers, or their offsets for JPEGs)."""
     how = _how_to_provide(name) if how is None else how
     try:
         with np.load(file, allow_pickle=False) as z:
-            if "x_train" not in z.files and all(k in z.files for k in JPEG_KEYS):
-                return (_decode_jpegs(z["train_jpeg"], z["train_offsets"], f"{file} (train_jpeg)"),
-                        z["y_train"],
-                        _decode_jpegs(z["test_jpeg"], z["test_offsets"], f"{file} (test_jpeg)"),
-                        z["y_test"])
-            missing = [k for k in KEYS if k not in z.files]
+            jpeg = "x_train" not in z.files and all(k in z.files for k in JPEG_KEYS)
+            missing = [] if jpeg else [k for k in KEYS if k not in z.files]
             if missing:
                 raise DataError(f"{file} lacks the keys {', '.join(missing)} "
                                 f"(found: {', '.join(z.files) or 'none'}). " + how)
-            return tuple(z[k] for k in KEYS)
+            out = {}
+            for split in SPLITS:
+                y = z[f"y_{split}"]
+                if jpeg and split in images:
+                    x = _decode_jpegs(z[f"{split}_jpeg"], z[f"{split}_offsets"], f"{file} ({split}_jpeg)")
+                    y = _check_split(name, split, x.shape, x.dtype, y)
+                elif jpeg:   # a JPEG's size is only known once decoded: the count is checked
+                    x, count = None, len(np.asarray(z[f"{split}_offsets"]).reshape(-1)) - 1
+                    y = _check_split(name, split, (count, *IMAGE_SHAPES[name]), np.uint8, y)
+                elif split in images:
+                    x = z[f"x_{split}"]
+                    y = _check_split(name, split, x.shape, x.dtype, y)
+                else:
+                    x = None
+                    y = _check_split(name, split, *_npy_header(z, f"x_{split}"), y)
+                out[split] = (x, y)
+            return out
     except DataError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{file} is not a readable .npz file ({e}). " + how) from e
+
+
+def _read_npz(name: str, file: pathlib.Path, how: str | None = None):
+    """x_train, y_train, x_test, y_test from an .npz (either layout), checked."""
+    parts = _read_npz_splits(name, file, SPLITS, how)
+    return (*parts["train"], *parts["test"])
 
 
 def _download(name: str):
@@ -139,25 +171,29 @@ def _download(name: str):
     return xtr, ytr, xte, yte
 
 
+def _check_split(name: str, split: str, x_shape, x_dtype, y) -> np.ndarray:
+    """validate's checks of one split from its images' shape and dtype (a file header is enough);
+    returns the labels flat, as int64."""
+    shape = IMAGE_SHAPES[name]
+    if np.dtype(x_dtype) != np.uint8:
+        raise DataError(f"x_{split} must be uint8 pixels 0-255, got {np.dtype(x_dtype)}.")
+    if len(x_shape) != len(shape) + 1 or tuple(x_shape[1:]) != shape:
+        raise DataError(f"x_{split} must have shape (N, {', '.join(map(str, shape))}), got {tuple(x_shape)}.")
+    y = np.asarray(y).reshape(-1)
+    if y.shape[0] != x_shape[0]:
+        raise DataError(f"y_{split} has {y.shape[0]} labels for {x_shape[0]} images.")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"y_{split} must hold integer labels, got {y.dtype}.")
+    if y.size and (y.min() < 0 or y.max() >= len(CLASS_NAMES[name])):
+        raise DataError(f"y_{split} labels must lie in 0..{len(CLASS_NAMES[name]) - 1}, "
+                        f"found {y.min()}..{y.max()}.")
+    return y.astype(np.int64)
+
+
 def validate(name: str, x_train, y_train, x_test, y_test):
     """Check shapes, dtypes and label ranges; return the arrays with flat labels."""
-    shape = IMAGE_SHAPES[name]
-    out = []
-    for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-        if x.dtype != np.uint8:
-            raise DataError(f"x_{split} must be uint8 pixels 0-255, got {x.dtype}.")
-        if x.ndim != len(shape) + 1 or x.shape[1:] != shape:
-            raise DataError(f"x_{split} must have shape (N, {', '.join(map(str, shape))}), got {x.shape}.")
-        y = np.asarray(y).reshape(-1)
-        if y.shape[0] != x.shape[0]:
-            raise DataError(f"y_{split} has {y.shape[0]} labels for {x.shape[0]} images.")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"y_{split} must hold integer labels, got {y.dtype}.")
-        if y.size and (y.min() < 0 or y.max() >= len(CLASS_NAMES[name])):
-            raise DataError(f"y_{split} labels must lie in 0..{len(CLASS_NAMES[name]) - 1}, "
-                            f"found {y.min()}..{y.max()}.")
-        out += [x, y.astype(np.int64)]
-    return out
+    return [x_train, _check_split(name, "train", x_train.shape, x_train.dtype, y_train),
+            x_test, _check_split(name, "test", x_test.shape, x_test.dtype, y_test)]
 
 
 def _check_name(name: str) -> None:
@@ -209,14 +245,19 @@ def load_starter(name: str):
     dataset (CIFAR-10's stored as JPEG bytes, decoded here). DataError if it is missing or broken.
     """
     _check_name(name)
+    xtr, ytr, xte, yte = _read_npz(name, _starter_npz(name), how=_restore_starter())
+    return (xtr, ytr), (xte, yte), list(CLASS_NAMES[name])
+
+
+def _starter_npz(name: str) -> pathlib.Path:
+    """The starter subset's file; DataError if it is not there."""
     try:
         file = _starter_file(name)
     except resources.MissingDataError as e:
         raise DataError(str(e)) from e
     if not file.is_file():
         raise DataError(f"The {name} starter subset is missing: {file} does not exist. " + _restore_starter())
-    xtr, ytr, xte, yte = validate(name, *_read_npz(name, file, how=_restore_starter()))
-    return (xtr, ytr), (xte, yte), list(CLASS_NAMES[name])
+    return file
 
 
 # --- Keras's local cache (read directly: never downloads) -------------------------------------------
@@ -280,37 +321,65 @@ def _cifar_batch(file: pathlib.Path):
     return x, np.asarray(d["labels"])
 
 
-def _read_keras_cache(name: str, where: pathlib.Path):
+def _idx_header(file: pathlib.Path) -> tuple[int, ...]:
+    """The shape an IDX file of images declares, from its first bytes."""
+    with gzip.open(file, "rb") as f:
+        head = f.read(16)
+    if len(head) < 16 or int.from_bytes(head[:4], "big") != 2051:
+        raise DataError(f"{file} is not an IDX file of images.")
+    return tuple(int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+
+
+def _read_keras_cache(name: str, where: pathlib.Path, images: tuple[str, ...] = SPLITS) -> dict:
+    """{split: (x or None, y)} from Keras's cached copy, like _read_npz_splits. CIFAR-10's python
+    batches hold labels and images together, so they are read whole either way."""
     try:
         if name == "mnist":
-            return _read_npz(name, where, how="")
-        if name == "fashion_mnist":
-            return tuple(_idx(where / f, 2049 if "labels" in f else 2051) for f in _FASHION_FILES)
-        train = [_cifar_batch(where / f) for f in _CIFAR_FILES[:5]]
-        x_test, y_test = _cifar_batch(where / _CIFAR_FILES[5])
-        return (np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]),
-                x_test, y_test)
+            return _read_npz_splits(name, where, images, how="")
+        out = {}
+        for split in SPLITS:
+            if name == "fashion_mnist":
+                x_file, y_file = _FASHION_FILES[2:] if split == "test" else _FASHION_FILES[:2]
+                y = _idx(where / y_file, 2049)
+                if split in images:
+                    x = _idx(where / x_file, 2051)
+                    out[split] = (x, _check_split(name, split, x.shape, x.dtype, y))
+                else:
+                    out[split] = (None, _check_split(name, split, _idx_header(where / x_file), np.uint8, y))
+                continue
+            batches = [_cifar_batch(where / f) for f in (_CIFAR_FILES[5:] if split == "test" else _CIFAR_FILES[:5])]
+            x = np.concatenate([b[0] for b in batches])
+            y = _check_split(name, split, x.shape, x.dtype, np.concatenate([b[1] for b in batches]))
+            out[split] = (x if split in images else None, y)
+        return out
     except DataError:
         raise
     except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError) as e:
         raise DataError(f"{where} is not readable ({type(e).__name__}: {e}).") from e
 
 
-# --- What the training page trains on -----------------------------------------------------------------
+# --- What the training page trains on, and what the explorer tests with -----------------------------
 
 @dataclass(frozen=True, eq=False)
-class TrainingData:
-    """The images a training run uses, and one line for people saying what they are.
-
-    The arrays are shared with an in-process cache: they are read-only (copy before changing them).
-    """
-    x_train: np.ndarray             # uint8 (N, 28, 28) or (N, 32, 32, 3)
-    y_train: np.ndarray             # int64 (N,)
-    x_test: np.ndarray
-    y_test: np.ndarray
-    class_names: list[str]
+class DataSource:
+    """Which copy of a dataset is used, in one line for people (no images read)."""
     full: bool                      # the whole dataset (False: the starter subset)
     description: str                # e.g. "MNIST: all 60,000 training and 10,000 test images (from ...)"
+    class_names: list[str]
+
+
+@dataclass(frozen=True, eq=False)
+class TestImages(DataSource):
+    """A dataset's test images (read-only: shared with an in-process cache)."""
+    x_test: np.ndarray              # uint8 (N, 28, 28) or (N, 32, 32, 3)
+    y_test: np.ndarray              # int64 (N,)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData(TestImages):
+    """The images a training run uses (read-only: shared with an in-process cache)."""
+    x_train: np.ndarray
+    y_train: np.ndarray
 
 
 def _reason(e: DataError, name: str) -> str:
@@ -318,47 +387,63 @@ def _reason(e: DataError, name: str) -> str:
     return str(e).replace(_how_to_provide(name), "").strip()
 
 
-def _training_data(name: str, arrays, full: bool, description: str) -> TrainingData:
-    xtr, ytr, xte, yte = validate(name, *arrays)
+def _result(name: str, parts: dict, full: bool, description: str):
+    """The DataSource, TestImages or TrainingData that `parts` (from a _read_* function) fill."""
+    source = dict(full=full, description=description, class_names=list(CLASS_NAMES[name]))
+    (xtr, ytr), (xte, yte) = parts["train"], parts["test"]
     for a in (xtr, ytr, xte, yte):
-        a.flags.writeable = False
-    return TrainingData(xtr, ytr, xte, yte, list(CLASS_NAMES[name]), full, description)
+        if a is not None:
+            a.flags.writeable = False
+    if xtr is not None:
+        return TrainingData(**source, x_test=xte, y_test=yte, x_train=xtr, y_train=ytr)
+    if xte is not None:
+        return TestImages(**source, x_test=xte, y_test=yte)
+    return DataSource(**source)
 
 
-@functools.lru_cache(maxsize=3)
-def _load_for_training(name: str, path: str | None, env: str | None, keras_dir: str | None) -> TrainingData:
+@functools.lru_cache(maxsize=9)
+def _resolve(name: str, path: str | None, env: str | None, keras_dir: str | None, images: tuple[str, ...]):
     title = TABLE[name].title
+
+    def counts(parts) -> str:
+        return f"{len(parts['train'][1]):,} training and {len(parts['test'][1]):,} test images"
+
     why = None                      # why the full set was not used, when one was configured
     try:
         file = _find_npz(name, path)
         if file is not None:
-            arrays = _read_npz(name, file)
-            return _training_data(name, arrays, True, f"{title}: all {len(arrays[0]):,} training and "
-                                                      f"{len(arrays[2]):,} test images (from {file})")
+            parts = _read_npz_splits(name, file, images)
+            return _result(name, parts, True, f"{title}: all {counts(parts)} (from {file})")
     except DataError as e:
         where = f"at {path}" if path is not None else f"in CNNVIZ_DATA ({env})"
         why = f"The full set {where} was not used: {_reason(e, name)}"
     cached = _keras_cache(name, pathlib.Path(keras_dir) if keras_dir else None)
     if cached is not None:
         try:
-            arrays = _read_keras_cache(name, cached)
-            return _training_data(name, arrays, True, ". ".join(filter(None, (
-                f"{title}: all {len(arrays[0]):,} training and {len(arrays[2]):,} test images "
-                f"(from Keras's cache, {cached})", why))))
+            parts = _read_keras_cache(name, cached, images)
+            return _result(name, parts, True, ". ".join(filter(None, (
+                f"{title}: all {counts(parts)} (from Keras's cache, {cached})", why))))
         except DataError as e:
             why = " ".join(filter(None, (why, f"Keras's cached copy in {cached} was not used: "
                                               f"{_reason(e, name)}")))
     try:
-        arrays = load_starter(name)
+        parts = _read_npz_splits(name, _starter_npz(name), images, how=_restore_starter())
     except DataError as e:
         tried = why or (f"CNNVIZ_DATA is not set and Keras's cache ({keras_dir or 'none'}) has no {name}.")
         raise DataError(f"No {title} data to train on: {tried} The starter subset shipped with cnnviz "
                         f"is not usable either: {e} Or set CNNVIZ_DATA to a folder holding {name}.npz "
                         f"(keys {', '.join(KEYS)}).") from e
-    (xtr, ytr), (xte, yte), _ = arrays
-    return _training_data(name, (xtr, ytr, xte, yte), False, " ".join(filter(None, (
-        f"{title} starter subset shipped with cnnviz: {len(xtr):,} training and {len(xte):,} test images.",
+    return _result(name, parts, False, " ".join(filter(None, (
+        f"{title} starter subset shipped with cnnviz: {counts(parts)}.",
         why, f"For the full set, set CNNVIZ_DATA to a folder holding {name}.npz."))))
+
+
+def _find(name: str, path, images: tuple[str, ...]):
+    _check_name(name)
+    resolved = str(pathlib.Path(path).expanduser().resolve()) if path is not None else None
+    keras_dir = _keras_datasets_dir()
+    return _resolve(name, resolved, os.environ.get("CNNVIZ_DATA") or None,
+                    str(keras_dir) if keras_dir else None, images)
 
 
 def load_for_training(name: str, path: str | os.PathLike | None = None) -> TrainingData:
@@ -370,13 +455,20 @@ def load_for_training(name: str, path: str | os.PathLike | None = None) -> Train
     already there; the starter subset shipped with cnnviz. A configured source that is missing or
     broken falls through to the next, and the description says why. Raises DataError (one line)
     only for an unknown name or when even the starter subset is missing or broken. Results are
-    kept in-process (the last 3), keyed on the name, the resolved path and the environment.
+    kept in-process, keyed on the name, the resolved path and the environment.
     """
-    _check_name(name)
-    resolved = str(pathlib.Path(path).expanduser().resolve()) if path is not None else None
-    keras_dir = _keras_datasets_dir()
-    return _load_for_training(name, resolved, os.environ.get("CNNVIZ_DATA") or None,
-                              str(keras_dir) if keras_dir else None)
+    return _find(name, path, SPLITS)
 
 
-load_for_training.cache_clear = _load_for_training.cache_clear
+def load_test_images(name: str, path: str | os.PathLike | None = None) -> TestImages:
+    """load_for_training's test images alone: the training images are never decoded or kept."""
+    return _find(name, path, ("test",))
+
+
+def describe_for_training(name: str, path: str | os.PathLike | None = None) -> DataSource:
+    """Which data load_for_training would use, in one line, read from the files' headers and
+    labels: no images decoded (a web page can say it without holding the dataset)."""
+    return _find(name, path, ())
+
+
+load_for_training.cache_clear = _resolve.cache_clear   # type: ignore[attr-defined]

@@ -341,3 +341,54 @@ def test_data_module_imports_neither_keras_nor_tensorflow():
                            "print(sorted(m for m in ('keras', 'tensorflow', 'PIL') if m in sys.modules))"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr[-2000:]
+
+
+def test_the_page_says_which_data_without_decoding_any_image(offline, monkeypatch):
+    """describe_for_training reads headers and labels only; load_test_images decodes the test
+    split only; both say what load_for_training says."""
+    layout = _jpeg_layout()
+    folder = offline / "jpeg"
+    folder.mkdir()
+    _write(folder / "cifar10_jpeg.npz", **layout)
+    _write(folder / "mnist.npz", **_good())
+    monkeypatch.setenv("CNNVIZ_DATA", str(folder))
+    full = data.load_for_training("cifar10")
+    data.load_for_training.cache_clear()
+    decoded = []
+    real = data._decode_jpegs
+    monkeypatch.setattr(data, "_decode_jpegs", lambda blob, offsets, where: decoded.append(where) or real(blob, offsets, where))
+    about = data.describe_for_training("cifar10")
+    assert decoded == [] and type(about) is data.DataSource
+    assert (about.full, about.description, about.class_names) == (full.full, full.description, full.class_names)
+    test = data.load_test_images("cifar10")
+    assert len(decoded) == 1 and "test_jpeg" in decoded[0] and not hasattr(test, "x_train")
+    np.testing.assert_array_equal(test.x_test, full.x_test)
+    np.testing.assert_array_equal(test.y_test, full.y_test)
+    assert test.description == full.description and data.load_test_images("cifar10") is test
+
+    # Header checks: images of the wrong shape or a label out of range are found without reading the images.
+    _write(folder / "fashion_mnist.npz", **{**_good(), "x_train": np.zeros((20, 28, 27), np.uint8)})
+    about = data.describe_for_training("fashion_mnist")
+    assert not about.full and "x_train must have shape (N, 28, 28), got (20, 28, 27)" in about.description
+    assert data.describe_for_training("mnist").description == data.load_for_training("mnist").description
+
+
+def test_keras_cache_test_images_alone(offline):
+    import gzip
+    fashion = offline / "keras-home" / "datasets" / "fashion-mnist"
+    fashion.mkdir(parents=True)
+    good = _good(30)
+    for prefix, x, y in (("train", good["x_train"], good["y_train"]), ("t10k", good["x_test"], good["y_test"])):
+        with gzip.open(fashion / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+            f.write((2049).to_bytes(4, "big") + len(y).to_bytes(4, "big") + y.tobytes())
+        with gzip.open(fashion / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+            f.write(b"".join(n.to_bytes(4, "big") for n in (2051, *x.shape)) + x.tobytes())
+    about = data.describe_for_training("fashion_mnist")
+    assert about.full and about.description.startswith("Fashion-MNIST: all 30 training and 5 test images")
+    test = data.load_test_images("fashion_mnist")
+    np.testing.assert_array_equal(test.x_test, good["x_test"])
+    with gzip.open(fashion / "train-images-idx3-ubyte.gz", "wb") as f:      # a header that lies
+        f.write(b"".join(n.to_bytes(4, "big") for n in (2051, 30, 28, 29)))
+    data.load_for_training.cache_clear()
+    about = data.describe_for_training("fashion_mnist")
+    assert not about.full and "x_train must have shape (N, 28, 28), got (30, 28, 29)" in about.description

@@ -17,7 +17,7 @@ def test_set(dataset: str):
     """The dataset's images for judging a network (full set or starter subset), or None with one
     line saying why there are none."""
     try:
-        return data.load_for_training(dataset)
+        return data.load_test_images(dataset)
     except data.DataError as e:
         st.info(f"No test images to show: {e}")
         return None

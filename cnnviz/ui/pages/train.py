@@ -32,7 +32,7 @@ def data_section() -> str:
                                    format_func=lambda k: f"{data.TABLE[k].title} ({data.TABLE[k].kind.lower()})",
                                    required=True)
     try:
-        found = data.load_for_training(dataset)
+        found = data.describe_for_training(dataset)   # the worker reads the images, not the server
     except data.DataError as e:
         st.error(str(e), icon=":material/database_off:")
         return dataset
