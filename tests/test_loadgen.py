@@ -108,3 +108,45 @@ def test_a_crowd_opening_a_fresh_server_at_once_gets_no_errors():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_follows_a_fragment_that_asks_to_be_rerun(tmp_path):
+    """st.fragment(run_every=...) makes the browser rerun that fragment alone; the generator does
+    the same, so a watching visitor costs the server what a real one does."""
+    from conftest import start_streamlit
+
+    script = tmp_path / "ticking.py"
+    script.write_text(
+        "import streamlit as st\n"
+        "st.session_state.setdefault('full', 0)\n"
+        "st.session_state.full += 1\n"
+        "st.markdown(f\"full runs: {st.session_state.full}\")\n"
+        "@st.fragment(run_every=0.5)\n"
+        "def tick():\n"
+        "    st.session_state['ticks'] = st.session_state.get('ticks', 0) + 1\n"
+        "    st.markdown(f\"ticks: {st.session_state['ticks']}\")\n"
+        "    if st.session_state['ticks'] == 3:\n"
+        "        st.rerun()\n"
+        "tick()\n")
+    proc, url = start_streamlit(script, tmp_path)
+
+    async def scenario():
+        s = loadgen.StreamlitSession(url, run_timeout=30)
+        try:
+            _ok(await s.open("/"))
+            (fragment, every), = s.auto_reruns.items()
+            assert every == 0.5 and fragment
+            r = await s.rerun_fragment(fragment)
+            assert r.ok and r.status == "fragment_ok" and r.fragment
+            assert "ticks: 2" in s.text() and "full runs: 1" in s.text()   # the page kept, the fragment redrawn
+            r = await s.rerun_fragment(fragment)                            # its st.rerun(): the whole page
+            assert r.ok and r.status == "ok" and "full runs: 2" in s.text() and "ticks: 4" in s.text()
+            assert len(s.auto_reruns) == 1   # the full run registered the fragment again
+        finally:
+            await s.close()
+
+    try:
+        run_async(scenario())
+    finally:
+        proc.terminate()
+        proc.wait(10)
