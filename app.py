@@ -2,9 +2,9 @@
 import streamlit as st
 
 from cnnviz import settings
-from cnnviz.ui import page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import figures, page_list, preload, routes, share, url_state, widgets
 
-st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=":material/visibility:", layout="wide")
+st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
 try:
     settings.mode()
 except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo

@@ -18,11 +18,11 @@ from cnnviz.ui.figures.encoding import display_bytes, encode_picture, to_png
 from cnnviz.ui.figures.grids import mosaic, mosaic_layout, pixel_values_image, rgb_filter_mosaic
 from cnnviz.ui.figures.marked import (crop_box_image, marked_map_image, pooling_image,
                                       receptive_field_image)
-from cnnviz.ui.figures.pictures import (fit_rgb, map_picture, overlay_heat, padded_picture,
+from cnnviz.ui.figures.pictures import (app_icon, fit_rgb, map_picture, overlay_heat, padded_picture,
                                         picture_image, rgb8, upscale)
 
 __all__ = [
-    "CHANNEL_COLOURS", "PAD_COLOUR", "PLOTLY_SCALES", "WINDOW_COLOUR", "activation_figure",
+    "CHANNEL_COLOURS", "PAD_COLOUR", "PLOTLY_SCALES", "WINDOW_COLOUR", "activation_figure", "app_icon",
     "colorize", "colormap_lut", "conv1d_figure", "crop_box_image", "display_bytes", "encode_picture",
     "feature_map_figure", "fit_rgb", "is_light", "gradient_norms_figure", "map_heatmap", "map_picture",
     "marked_map_image", "mosaic", "mosaic_layout", "overlay_heat", "padded_picture", "picture_image",
