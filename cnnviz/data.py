@@ -11,6 +11,8 @@ train_offsets, test_jpeg + test_offsets, y_train, y_test, image i of a split bei
 load_for_training never downloads: an explicit path or ``CNNVIZ_DATA``, then Keras's local cache if
 the dataset is already there, then the starter subset shipped with cnnviz (pretrained/starter/,
 made by scripts/make_starter_data.py), and it says in one line which one it used and why.
+describe_for_training says the same line from the files' headers and labels alone, and
+load_test_images reads only the test split: a web server never needs to hold the training images.
 """
 from __future__ import annotations
 
