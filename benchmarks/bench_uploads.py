@@ -1,4 +1,4 @@
-"""What do heavy and hostile uploads cost images.load_image? Prints figures; asserts nothing.
+"""What do heavy and hostile uploads cost uploads.load_image? Prints figures; asserts nothing.
 
 The cases are tests/heavy_images.py's (the ones tests/test_upload_budget.py loads): a 9450 × 9450
 16-bit PNG, palette and RGBA PNGs, an RLE BMP, float and 32-bit TIFFs, a 30,000-page TIFF and a
@@ -7,7 +7,7 @@ JPEG. Each is loaded in a fresh Python process, several times; printed per case:
 the median wall time and CPU time of load_image (CPU time is steadier on a busy machine) and the
 median peak RSS increase (the process's VmHWM minus its RSS just before the call).
 
-"after" is the working tree's cnnviz/images.py; "before" is the version from before the upload
+"after" is the working tree's cnnviz/uploads.py; "before" is the version from before the upload
 budget (the parent of the commit that introduced DECODE_BUDGET, read with `git show`), measured
 in the same run. The goal: no upload raises the peak by 500 MB or takes 2 s.
 
@@ -87,7 +87,7 @@ def main() -> None:
             before = old_module(revision, tmp)
             if before:
                 print(f"before: cnnviz/images.py at {revision}")
-        print("after:  cnnviz/images.py in the working tree")
+        print("after:  cnnviz/uploads.py in the working tree")
         print(f"medians of {args.repeats} (after) and {args.before_repeats} (before) fresh processes; "
               "× = wall time over the reference's, same column\n")
         header = f"{'outcome':>9} {'wall':>7} {'cpu':>7} {'peak':>8} {'× ref':>7}"
@@ -96,7 +96,7 @@ def main() -> None:
         refs: dict[str, dict | None] = {"after": None, "before": None}
         errors = []
         for name in names:
-            after = measure(paths[name], "cnnviz.images", args.repeats)
+            after = measure(paths[name], "cnnviz.uploads", args.repeats)
             old = measure(paths[name], before, args.before_repeats) if before else None
             if name == heavy_images.REFERENCE:
                 refs = {"after": after, "before": old}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import activations, images, kernels, pooling, typed
+from cnnviz import activations, images, kernels, pooling, samples, typed
 
 __all__ = [
     "STEPS", "Step", "Question", "Grid", "Grids", "FeatureMaps", "Curves", "Run", "Feedback",
@@ -309,7 +309,7 @@ def _which_sobel(rng: random.Random) -> dict:
     labels = tuple(f"Map {c}" for c in "ABCD")
     answer = labels[presets.index("Sobel x")]
     others = "; ".join(f"{label}: {LOOKS[p]}" for label, p in zip(labels, presets) if p != "Sobel x")
-    title = images.SAMPLES[sample].title if sample in images.SAMPLES else sample
+    title = samples.SAMPLES[sample].title if sample in samples.SAMPLES else sample
     return dict(
         text=f"The picture *{title}* was convolved with four different kernels. **Which feature "
              "map came from the Sobel x kernel** (−1 0 1 / −2 0 2 / −1 0 1)? Red is positive, "
@@ -799,6 +799,6 @@ def check(q: Question, given) -> Feedback:
 
 def feature_maps(visual: FeatureMaps) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
     """The sample in grey and (label, feature map) for each kernel (same padding, stride 1)."""
-    gray = images.to_gray(images.load_sample(visual.sample).pixels).astype(np.float32)
+    gray = images.to_gray(samples.load_sample(visual.sample).pixels).astype(np.float32)
     return gray, [(label, kernels.convolve(gray, kernels.PRESETS[preset], padding="same"))
                   for label, preset in visual.maps]

@@ -308,11 +308,11 @@ def write_cases(directory: os.PathLike, names=None) -> dict[str, pathlib.Path]:
 _CHILD = r"""
 import importlib.util, json, resource, sys, time
 path, module = sys.argv[1], sys.argv[2]
-if module == "cnnviz.images":
-    from cnnviz import images
-else:                                  # another version of images.py, e.g. from git history
+if module == "cnnviz.uploads":
+    from cnnviz import images, uploads
+else:                                  # an older images.py (from git history), which held load_image
     spec = importlib.util.spec_from_file_location("images_under_test", module)
-    images = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    images = uploads = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(images)
 data = open(path, "rb").read()
 
@@ -331,7 +331,7 @@ def status_kb(field):
 before = status_kb("VmRSS")            # now, not the peak so far: the stricter baseline
 start, cpu = time.perf_counter(), time.process_time()
 try:
-    pic = images.load_image(data, name="upload")
+    pic = uploads.load_image(data, name="upload")
     out = {"shape": list(pic.pixels.shape), "notes": list(pic.notes)}
 except images.ImageError as e:
     out = {"error": str(e)}
@@ -342,13 +342,13 @@ print(json.dumps(out))
 """
 
 
-def probe(path: os.PathLike, module: str | os.PathLike = "cnnviz.images", timeout: float = 300) -> dict:
+def probe(path: os.PathLike, module: str | os.PathLike = "cnnviz.uploads", timeout: float = 300) -> dict:
     """load_image(path's bytes) in a fresh Python process.
 
     Returns {"shape": [...], "notes": [...]} or {"error": message}, plus "seconds" and
     "cpu_seconds" (load_image alone: wall clock, and CPU time, steadier on a busy machine) and
     "peak_mb" (the process's peak RSS during the call minus its RSS just before).
-    module: "cnnviz.images" or the path of another images.py to import instead.
+    module: "cnnviz.uploads" or the path of an older images.py (which held load_image) instead.
     """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(module)], capture_output=True,

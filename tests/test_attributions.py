@@ -13,7 +13,7 @@ tf = pytest.importorskip("tensorflow")
 
 from conftest import tape_grad  # noqa: E402
 
-from cnnviz import attributions, images, models, probe  # noqa: E402
+from cnnviz import attributions, model_input, models, probe, samples# noqa: E402
 
 # The submodules (the package's names saliency, occlusion, ... are the functions).
 ig_mod = importlib.import_module("cnnviz.attributions.integrated_gradients")
@@ -33,7 +33,7 @@ def pretrained(request):
     model = models.load_pretrained(request.param)
     shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     names = MNIST_SAMPLES if request.param == "mnist" else CIFAR_SAMPLES
-    xs = np.stack([images.fit_input(images.load_sample(n).pixels, *shape)[0] for n in names])
+    xs = np.stack([model_input.fit_input(samples.load_sample(n).pixels, *shape)[0] for n in names])
     return model, xs
 
 

@@ -55,10 +55,10 @@ def site(source, tmp_path_factory):
 @pytest.mark.slow
 def test_installed_package_loads_a_sample_and_a_model_from_anywhere(site, tmp_path):
     done = _python_in(site, """
-        import cnnviz, cnnviz.images, cnnviz.models
+        import cnnviz, cnnviz.models, cnnviz.samples
         print(cnnviz.__file__)
-        print(cnnviz.images.SAMPLES_DIR)
-        pic = cnnviz.images.load_sample("mnist-3")
+        print(cnnviz.samples.SAMPLES_DIR)
+        pic = cnnviz.samples.load_sample("mnist-3")
         print(pic.pixels.shape)
         model = cnnviz.models.load_pretrained("mnist")
         print(model.name, sorted(cnnviz.models.PRETRAINED))
@@ -75,7 +75,7 @@ def test_installed_package_loads_a_sample_and_a_model_from_anywhere(site, tmp_pa
 def test_installed_package_without_its_data_says_so(site, tmp_path):
     broken = tmp_path / "site"
     shutil.copytree(site, broken, ignore=shutil.ignore_patterns("pretrained"))
-    done = _python_in(broken, "import cnnviz.images", cwd=tmp_path)
+    done = _python_in(broken, "import cnnviz.samples", cwd=tmp_path)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("cnnviz.resources.MissingDataError: cnnviz's data folder is missing"), last
@@ -95,9 +95,9 @@ def test_sdist_carries_the_data(source, tmp_path):
 
 
 def test_the_checkout_finds_its_own_data():
-    from cnnviz import images, models, resources
+    from cnnviz import models, resources, samples
     assert resources.pretrained_dir() == ROOT / "pretrained" == models.PRETRAINED_DIR
-    assert images.SAMPLES_DIR == ROOT / "pretrained" / "samples"
+    assert samples.SAMPLES_DIR == ROOT / "pretrained" / "samples"
 
 
 def test_no_models_is_an_error_not_an_untrained_network(monkeypatch):

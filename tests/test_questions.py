@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from cnnviz import builder, data, images, kernels, questions
+from cnnviz import builder, data, kernels, questions, uploads
 from cnnviz.questions import CHOICE, NUMBER
 
 SEEDS = range(0, 240)
@@ -105,7 +105,7 @@ def test_image_sizes_and_pixel_values():
         v = facts(q)["pixel"]
         buf = io.BytesIO()
         Image.fromarray(np.full((4, 4), v, np.uint8)).save(buf, format="PNG")
-        loaded = images.load_image(buf.getvalue()).pixels       # what the app gives a network
+        loaded = uploads.load_image(buf.getvalue()).pixels       # what the app gives a network
         assert abs(float(loaded[0, 0]) - q.answer) < 1e-6
 
 

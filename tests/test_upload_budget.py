@@ -1,4 +1,4 @@
-"""The upload budget of images.load_image: heavy and hostile files load small or are refused.
+"""The upload budget of uploads.load_image: heavy and hostile files load small or are refused.
 
 The heavy cases come from tests/heavy_images.py (shared with benchmarks/bench_uploads.py), built
 in a temporary folder; each is loaded in a fresh Python process, whose peak RSS during load_image
@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import heavy_images
-from cnnviz import images
+from cnnviz import uploads
 from cnnviz.images import ImageError
 
 PEAK_MB = 500
@@ -69,7 +69,7 @@ def test_heavy_upload_loads_small_or_is_refused_within_the_memory_budget(heavy, 
 
 
 def test_the_flagship_16_bit_png_keeps_its_values_and_notes(heavy):
-    pic = images.load_image(heavy["png16_gray"].read_bytes())
+    pic = uploads.load_image(heavy["png16_gray"].read_bytes())
     assert pic.pixels.shape == (512, 512)
     assert pic.notes == ("16-bit values divided by 65535",
                          "downscaled from 9450 × 9450 to 512 × 512 pixels (width × height)")
@@ -85,9 +85,9 @@ def test_many_frames_are_not_walked_through(heavy, monkeypatch):
     monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "n_frames", property(walk))
     monkeypatch.setattr(GifImagePlugin.GifImageFile, "n_frames", property(walk))
     for name in ("tiff_pages", "gif_frames"):
-        pic = images.load_image(heavy[name].read_bytes())
+        pic = uploads.load_image(heavy[name].read_bytes())
         assert pic.pixels.shape == (1, 1)
-        assert pic.notes == (f"used the first of more than {images.FRAME_COUNT_CAP} frames",)
+        assert pic.notes == (f"used the first of more than {uploads.FRAME_COUNT_CAP} frames",)
 
 
 # --------------------------------------------------------------------------- decided from the header
@@ -103,11 +103,11 @@ def png_header_only(width: int, height: int, color_type: int, bit_depth: int = 8
 
 def test_refused_from_the_header_before_any_pixel_is_decoded():
     with pytest.raises(ImageError) as e:
-        images.load_image(png_header_only(9000, 9000, 6))      # RGBA: 309 MB once decoded
+        uploads.load_image(png_header_only(9000, 9000, 6))      # RGBA: 309 MB once decoded
     assert_one_line(str(e.value), "9000 × 9000", "too large", "MB", "limit")
     # the same header at a size within the budget gets as far as the (missing) pixel data
     with pytest.raises(ImageError) as e:
-        images.load_image(png_header_only(3000, 3000, 6))
+        uploads.load_image(png_header_only(3000, 3000, 6))
     assert_one_line(str(e.value), "damaged")
 
 
@@ -118,18 +118,18 @@ def test_the_budget_applies_to_every_format(monkeypatch):
         buf = io.BytesIO()
         small.save(buf, format=fmt)
         datas[fmt] = buf.getvalue()
-        assert images.load_image(datas[fmt]).pixels.shape[:2] == (200, 300)
-    monkeypatch.setattr(images, "DECODE_BUDGET", 100_000)
+        assert uploads.load_image(datas[fmt]).pixels.shape[:2] == (200, 300)
+    monkeypatch.setattr(uploads, "DECODE_BUDGET", 100_000)
     for fmt, data in datas.items():
         with pytest.raises(ImageError) as e:
-            images.load_image(data)
+            uploads.load_image(data)
         assert_one_line(str(e.value), "300 × 200", "too large")
 
 
 def test_a_pixel_limit_of_its_own_where_pillows_is_lifted(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
     with pytest.raises(ImageError) as e:
-        images.load_image(png_header_only(10_000, 9_000, 0))     # grey: 86 MB, 90 million pixels
+        uploads.load_image(png_header_only(10_000, 9_000, 0))     # grey: 86 MB, 90 million pixels
     assert_one_line(str(e.value), "10000 × 9000", "too large", "90,000,000 pixels")
 
 
@@ -139,29 +139,29 @@ def test_webp_canvas_refused_before_pillow_opens_it(monkeypatch):
     monkeypatch.setattr(Image, "open", no_open)
     for make in (heavy_images.webp_still, heavy_images.webp_canvas):
         with pytest.raises(ImageError) as e:
-            images.load_image(make())
+            uploads.load_image(make())
         assert_one_line(str(e.value), "9450 × 9450 WebP", "too large")
 
 
 def test_small_run_length_bmp_still_loads_and_large_ones_are_refused():
     width, height = 40, 3
     rows = b"".join(bytes((width, 7 + y, 0, 0)) for y in range(height)) + b"\x00\x01"
-    pic = images.load_image(heavy_images.bmp_rle8_header(width, height, len(rows)) + rows)
+    pic = uploads.load_image(heavy_images.bmp_rle8_header(width, height, len(rows)) + rows)
     assert pic.pixels.shape == (3, 40, 3)
     palette = [(255 - i, (i * 3) % 256, i) for i in (7, 8, 9)]      # BGR entries; rows bottom-up
     np.testing.assert_allclose(pic.pixels[:, 0], np.array(palette[::-1]) / 255, atol=1e-6)
     with pytest.raises(ImageError) as e:
-        images.load_image(heavy_images.bmp_rle8())
-    assert_one_line(str(e.value), "run-length", f"{images.RLE_MAX_PIXELS:,} pixels")
+        uploads.load_image(heavy_images.bmp_rle8())
+    assert_one_line(str(e.value), "run-length", f"{uploads.RLE_MAX_PIXELS:,} pixels")
 
 
 def test_many_scans_of_a_progressive_jpeg_are_refused_and_a_few_accepted():
     img = Image.new("RGB", (600, 400), (30, 120, 200))
     buf = io.BytesIO()
     img.save(buf, format="JPEG", progressive=True)
-    assert images.load_image(buf.getvalue()).pixels.shape == (341, 512, 3)
+    assert uploads.load_image(buf.getvalue()).pixels.shape == (341, 512, 3)
     with pytest.raises(ImageError) as e:
-        images.load_image(heavy_images.jpeg_scans())
+        uploads.load_image(heavy_images.jpeg_scans())
     assert_one_line(str(e.value), "progressive JPEG", "scans")
 
 
@@ -211,7 +211,7 @@ def test_band_reduction_matches_converting_at_full_size(kind):
     buf = io.BytesIO()
     img.save(buf, format=fmt, **kw)
     for max_side in (100, 200):
-        pic = images.load_image(buf.getvalue(), max_side=max_side)
+        pic = uploads.load_image(buf.getvalue(), max_side=max_side)
         target = (max_side, round(H * max_side / W))
         reference = full_size_reference(Image.open(io.BytesIO(buf.getvalue())), target)
         assert pic.pixels.shape == reference.shape

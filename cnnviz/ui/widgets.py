@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import data, images
+from cnnviz import data, images, samples, uploads
 from cnnviz.ui import url_state
 
 PICTURE_KEY = "cnnviz_picture"
@@ -43,8 +43,8 @@ THUMBNAIL = 112
 
 def _ensure_picture() -> None:
     if PICTURE_KEY not in st.session_state:
-        st.session_state[PICTURE_KEY] = images.load_sample(images.DEFAULT_SAMPLE)
-        st.session_state[ORIGIN_KEY] = ("sample", images.DEFAULT_SAMPLE)
+        st.session_state[PICTURE_KEY] = samples.load_sample(samples.DEFAULT_SAMPLE)
+        st.session_state[ORIGIN_KEY] = ("sample", samples.DEFAULT_SAMPLE)
 
 
 def current_picture() -> images.Picture:
@@ -92,7 +92,7 @@ def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: s
 
 # --------------------------------------------------------------------------- links
 
-IMAGE = url_state.choice("image", LINKED_SAMPLE_KEY, list(images.SAMPLES), images.DEFAULT_SAMPLE,
+IMAGE = url_state.choice("image", LINKED_SAMPLE_KEY, list(samples.SAMPLES), samples.DEFAULT_SAMPLE,
                          what="sample image")
 """The picture in a shared link: a sample's name. Uploads, drawings and photos stay private."""
 
@@ -100,14 +100,14 @@ IMAGE = url_state.choice("image", LINKED_SAMPLE_KEY, list(images.SAMPLES), image
 def follow_link() -> None:
     """A shared link was opened: show the sample it names."""
     st.session_state[SOURCE_KEY] = "Sample"
-    st.session_state[SAMPLE_KEY] = st.session_state.get(LINKED_SAMPLE_KEY) or images.DEFAULT_SAMPLE
+    st.session_state[SAMPLE_KEY] = st.session_state.get(LINKED_SAMPLE_KEY) or samples.DEFAULT_SAMPLE
 
 
 # --------------------------------------------------------------------------- the sidebar
 
 def sample_label(name: str) -> str:
     """'Handwritten 3', 'Clothing: Ankle boot', 'Photo: Cat' for the sample selectbox."""
-    s = images.SAMPLES.get(name)
+    s = samples.SAMPLES.get(name)
     if s is None:
         return name
     prefix = data.TABLE[s.dataset].sample_prefix if s.dataset else ""
@@ -129,13 +129,13 @@ class ServerBusy(images.ImageError):
 
 
 def _decode(data: bytes, name: str, source: str) -> images.Picture:
-    """images.load_image, at most two at a time in this process (DECODE_SLOTS), so a crowd of
+    """uploads.load_image, at most two at a time in this process (DECODE_SLOTS), so a crowd of
     uploads cannot add up to more memory than the server has."""
     if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_SECONDS):
         raise ServerBusy("The server is busy reading other people's pictures. Please try again "
                          "in a few seconds.")
     try:
-        return images.load_image(data, name=name, source=source)
+        return uploads.load_image(data, name=name, source=source)
     finally:
         DECODE_SLOTS.release()
 
@@ -167,20 +167,20 @@ def _show_error(origin_prefix: tuple) -> None:
 
 
 def _sample_control() -> str | None:
-    names = list(images.SAMPLES)
-    name = st.selectbox("Sample image", names, index=names.index(images.DEFAULT_SAMPLE),
+    names = list(samples.SAMPLES)
+    name = st.selectbox("Sample image", names, index=names.index(samples.DEFAULT_SAMPLE),
                         format_func=sample_label, key=SAMPLE_KEY, persist_state="session",
                         help="Digits and clothes are 28 × 28 grey images (MNIST, Fashion-MNIST); "
                              "photos are 32 × 32 colour images (CIFAR-10).")
     if name is not None:
-        _use(("sample", name), lambda: images.load_sample(name))
+        _use(("sample", name), lambda: samples.load_sample(name))
     return name
 
 
 def _upload_control() -> None:
     file = st.file_uploader(
-        "Upload an image", type=list(images.ACCEPTED_EXTENSIONS), key=UPLOAD_KEY,
-        help=f"{images.ACCEPTED}. Large images are scaled down so the longest side is 512 pixels.")
+        "Upload an image", type=list(uploads.ACCEPTED_EXTENSIONS), key=UPLOAD_KEY,
+        help=f"{uploads.ACCEPTED}. Large images are scaled down so the longest side is 512 pixels.")
     if file is not None:
         _use(("upload", file.file_id),
              lambda: _decode(file.getvalue(), f"upload: {file.name}", "upload"))

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import images
+from cnnviz import images, samples, uploads
 from cnnviz.ui import widgets
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "app.py")
@@ -47,7 +47,7 @@ def test_home_loads_with_the_default_sample(at):
     assert at.title[0].value == "Inside a convolutional neural network"
     pic = picture(at)
     assert pic.name == "sample: Handwritten 3" and pic.pixels.shape == (28, 28)
-    assert at.sidebar.selectbox(key=widgets.SAMPLE_KEY).value == images.DEFAULT_SAMPLE
+    assert at.sidebar.selectbox(key=widgets.SAMPLE_KEY).value == samples.DEFAULT_SAMPLE
     assert "**28 × 28** (height × width)" in main_text(at)
     assert "sample: Handwritten 3" in at.sidebar.caption[-1].value
     links = [el for el in at.main if getattr(el, "type", "") == "page_link"]
@@ -84,8 +84,8 @@ def test_choosing_a_colour_sample_shows_channels(at):
 
 def test_upload_changes_the_picture_once(at, monkeypatch):
     calls = []
-    real = images.load_image
-    monkeypatch.setattr(images, "load_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = uploads.load_image
+    monkeypatch.setattr(uploads, "load_image", lambda *a, **k: calls.append(1) or real(*a, **k))
     source(at, "Upload")
     assert picture(at).name == "sample: Handwritten 3"           # nothing uploaded yet
     rgb = np.zeros((40, 60, 3), np.uint8)

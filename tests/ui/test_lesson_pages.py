@@ -149,10 +149,10 @@ def test_pooling_page_never_imports_tensorflow():
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from streamlit.testing.v1 import AppTest
-from cnnviz import images
+from cnnviz import samples
 from cnnviz.ui import widgets
 at = AppTest.from_file({str(ROOT / PAGES / 'pooling.py')!r}, default_timeout=60)
-at.session_state[widgets.PICTURE_KEY] = images.load_sample(images.DEFAULT_SAMPLE)
+at.session_state[widgets.PICTURE_KEY] = samples.load_sample(samples.DEFAULT_SAMPLE)
 at.run()
 assert not at.exception, at.exception
 bad = [m for m in ("tensorflow", "keras") if m in sys.modules]

@@ -212,20 +212,20 @@ def test_overlay_and_picture_images():
 def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
     """Choosing a sample in the sidebar pre-selects the network trained on its dataset, which
     then recognises every sample of that dataset (they come from the test sets)."""
-    from cnnviz import images
+    from cnnviz import samples
     from cnnviz.ui import widgets
-    samples = [k for k, s in images.SAMPLES.items() if s.dataset == dataset]
-    assert len(samples) >= 6
+    names = [k for k, s in samples.SAMPLES.items() if s.dataset == dataset]
+    assert len(names) >= 6
     at = open_page()
     wrong = []
-    for name in samples:
+    for name in names:
         by_key(at.selectbox, widgets.SAMPLE_KEY).set_value(name).run()
         assert not at.exception
         assert by_key(at.selectbox, "net_model").value == dataset
         said = prediction(at).removeprefix("Prediction: ").rsplit(" (", 1)[0]
-        if said.lower() != images.SAMPLES[name].label.lower():
+        if said.lower() != samples.SAMPLES[name].label.lower():
             wrong.append((name, said))
-    assert len(wrong) <= len(samples) // 6, wrong
+    assert len(wrong) <= len(names) // 6, wrong
 
 
 def test_colour_network_layers_and_explanations():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import images, kernels
+from cnnviz import kernels, model_input
 from cnnviz.ui import figures, formats, preload, share, url_state, widgets
 
 SIDE = 8          # the transposed convolution's input: the picture shrunk to 8 x 8
@@ -32,7 +32,7 @@ PARAMS = [
 
 def grey_picture(side: int) -> np.ndarray:
     pic = widgets.current_picture()
-    x, _ = images.fit_input(pic.pixels, side, side, 1)
+    x, _ = model_input.fit_input(pic.pixels, side, side, 1)
     return x[..., 0]
 
 
@@ -167,7 +167,7 @@ def separable_section() -> None:
                 "(**pointwise**) into the outputs. Nearly as expressive, far fewer weights "
                 "(`keras.layers.SeparableConv2D`, the building block of MobileNet and Xception).")
     pic = widgets.current_picture()
-    x, _ = images.fit_input(pic.pixels, SEPARABLE_SIDE, SEPARABLE_SIDE, 3)
+    x, _ = model_input.fit_input(pic.pixels, SEPARABLE_SIDE, SEPARABLE_SIDE, 3)
     depth = kernels.convolve(x, DEPTHWISE, 1, "same", depthwise=True)
     out = kernels.separable_convolve(x, DEPTHWISE, POINTWISE, padding="same")
     a, b = st.columns(2, gap="large")

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, images
+from cnnviz import data, images, model_input
 from cnnviz.ui import (evidence_view, explain_views, figures, formats, preload, share, tensor_shapes,
                        training_service, url_state, widgets)
 from cnnviz.ui.own_model import own_model_picker
@@ -97,7 +97,7 @@ def model_label(name: str) -> str:
     return f"{ds.kind} ({ds.title})" if ds and name == ds.key else f"{name} ({card.get('dataset', '?')})"
 
 
-def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
+def network_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
     """The exact tensor the model receives (H x W x C) and the preprocessing steps."""
     shape = loaded.probe.input_shape
     px = pic.pixels
@@ -109,9 +109,9 @@ def model_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.nda
     if shape == (28, 28, 1):
         # Clothes fill their 28 x 28 frame; digits sit in a 20-px box: each the way its data was made.
         fashion = loaded.card.get("dataset") == "fashion_mnist"
-        x, steps = (images.to_fashion_input if fashion else images.to_mnist_input)(pic.pixels)
+        x, steps = (model_input.to_fashion_input if fashion else model_input.to_mnist_input)(pic.pixels)
         return x[..., None], steps
-    x, steps = images.fit_input(pic.pixels, *shape)
+    x, steps = model_input.fit_input(pic.pixels, *shape)
     if shape[-1] == 1:
         return x.reshape(shape), steps
     return x, steps
@@ -442,7 +442,7 @@ with top[0]:
                       if acc is not None else ""))
 
 try:
-    x, steps = model_input(loaded, pic)
+    x, steps = network_input(loaded, pic)
     acts = loaded.probe.run(x)
 except ValueError as e:
     st.error(f"This picture cannot be given to the network: {e}")
