@@ -25,6 +25,12 @@ def import_tensorflow() -> None:
     server). One lock around the whole import rules that out; after the first call it costs nothing.
     """
     with _IMPORTING:
+        # TensorFlow imports pandas; Plotly on a page's thread uses pandas if it finds it in
+        # sys.modules, whole or half-imported ("partially initialized module 'pandas' has no
+        # attribute 'Series'", seen when a crowd opened a fresh server), so charts.py imports it
+        # first, which waits for this import to finish. Here, under the lock, not on the first
+        # visitor's run: that cost 0.3 s.
+        import pandas  # noqa: F401
         from cnnviz.ui import model_cache  # noqa: F401  (imports TensorFlow, Keras and cnnviz.probe)
 
 
@@ -38,11 +44,6 @@ def _load_later():
     collecting = gc.isenabled()
     gc.disable()
     try:
-        # TensorFlow imports pandas. Plotly on a page's thread uses pandas if it finds it in
-        # sys.modules, whole or half-imported ("partially initialized module 'pandas' has no
-        # attribute 'Series'", seen when a crowd opened a fresh server), so charts.py imports it
-        # (waiting for this import) before it builds a figure. Not on the first visitor's run: 0.3 s.
-        import pandas  # noqa: F401
         import_tensorflow()
         from cnnviz.ui import model_cache
 
