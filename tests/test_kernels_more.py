@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import itertools
-import zlib
 
 import numpy as np
 import pytest
+from test_kernels import _case_seed
 
 from cnnviz import kernels
 
@@ -18,9 +18,13 @@ STRIDE_DILATION = [(1, 1), (1, 2), (1, 3), (2, 1), (3, 1)]
 SEPARABLE_STRIDE_DILATION = STRIDE_DILATION + [(2, 2)]
 
 
-def _case_seed(*parts) -> int:
-    """A stable seed per parameter set (str hashes change between runs)."""
-    return zlib.crc32(repr(parts).encode())
+def _keras_padding(x, padding):
+    """x zero-padded first for an explicit int p (Keras layers take only "valid" or "same"), and
+    the padding to give the layer."""
+    if not isinstance(padding, int):
+        return x, padding
+    pad = keras.layers.ZeroPadding3D if x.ndim == 5 else keras.layers.ZeroPadding2D
+    return pad(padding)(x), "valid"
 
 
 # ----------------------------------------------------------------------------- Conv2DTranspose
@@ -172,11 +176,7 @@ def test_convolve3d_equals_keras_conv3d(k, stride, dilation, padding):
     volume = rng.uniform(-1, 1, shape).astype(np.float32)
     kernel = rng.uniform(-1, 1, (k, k, k)).astype(np.float32)
     bias = float(rng.uniform(-1, 1))
-    x = volume[None, ..., None]
-    keras_padding = padding
-    if isinstance(padding, int):
-        x = keras.layers.ZeroPadding3D(padding)(x)
-        keras_padding = "valid"
+    x, keras_padding = _keras_padding(volume[None, ..., None], padding)
     if keras_padding == "valid" and (k - 1) * dilation + 1 > min(x.shape[1:4]):
         with pytest.raises(ValueError, match="empty"):
             kernels.convolve3d(volume, kernel, stride, padding, dilation, bias)
@@ -228,11 +228,7 @@ def test_separable_convolve_equals_keras_separableconv2d(k, stride, dilation, pa
     image = rng.uniform(-1, 1, (h, w, channels)).astype(np.float32)
     depthwise = rng.uniform(-1, 1, (k, k, channels)).astype(np.float32)
     pointwise = rng.uniform(-1, 1, (channels, filters)).astype(np.float32)
-    x = image[None]
-    keras_padding = padding
-    if isinstance(padding, int):
-        x = keras.layers.ZeroPadding2D(padding)(x)
-        keras_padding = "valid"
+    x, keras_padding = _keras_padding(image[None], padding)
     if keras_padding == "valid" and (k - 1) * dilation + 1 > min(x.shape[1:3]):
         with pytest.raises(ValueError, match="empty"):
             kernels.separable_convolve(image, depthwise, pointwise, stride, padding, dilation)
