@@ -2,7 +2,7 @@
 import streamlit as st
 
 from cnnviz import settings
-from cnnviz.ui import figures, page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import figures, index_page, page_list, preload, routes, share, url_state, widgets
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
 try:
@@ -12,6 +12,7 @@ except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly 
     st.stop()
 preload.start_tensorflow_import()
 routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
+index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
 url_state.begin_run()
 if url_state.restore([widgets.IMAGE, share.PRESENT], "app"):   # a shared link
     widgets.follow_link()

@@ -1,5 +1,6 @@
 """Addresses a visitor may type, in real Chromium: /home opens Home; unknown paths, however deep,
-land on Home with Streamlit's "Page not found" notice instead of a blank page (cnnviz/ui/routes.py)."""
+land on Home with Streamlit's "Page not found" notice instead of a blank page (cnnviz/ui/routes.py);
+a page's own address connects to the server at once (cnnviz/ui/index_page.py)."""
 from __future__ import annotations
 
 import urllib.error
@@ -84,3 +85,32 @@ def test_only_page_requests_are_redirected(visited):
     status, _, ctype = _request(visited + "/network/extra/deep", "*/*")
     assert status == 200 and ctype.startswith("text/html")
     assert _request(visited + "/_stcore/health", "*/*")[0] == 200
+
+
+@pytest.mark.parametrize("path, base", [("/convolution", "/"), ("/network", "/"), ("/", None), ("/nope", None)])
+def test_a_page_tells_the_browser_where_the_server_is(visited, browser, path, base):
+    """On the app's pages the browser goes straight to /_stcore/..., instead of first asking
+    <page>/_stcore/health (a 404) and trying the parent path after a pause; on Home and unknown
+    paths Streamlit's own search is kept (the notice test above)."""
+    context = browser.new_context()
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda r: asked.append(r.url[len(visited):]))
+    _open(page, visited + path)
+    setting = page.evaluate("window.__streamlit && window.__streamlit.BACKEND_BASE_URL")
+    probes = [u for u in asked if "/_stcore/health" in u]
+    context.close()
+    if base is None:
+        assert setting is None
+        return
+    assert setting == visited + base
+    assert probes and all(u == "/_stcore/health" for u in probes), probes
+
+
+def test_only_html_answers_get_the_script(visited):
+    with urllib.request.urlopen(visited + "/convolution", timeout=10) as r:
+        html = r.read()
+        assert int(r.headers["Content-Length"]) == len(html) and r.headers.get("ETag") is None
+    assert html.count(b"BACKEND_BASE_URL") == 1 and html.index(b"BACKEND_BASE_URL") < html.index(b"<title>")
+    with urllib.request.urlopen(visited + "/favicon.png", timeout=10) as r:
+        assert b"window.__streamlit" not in r.read()

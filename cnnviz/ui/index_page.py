@@ -1,0 +1,93 @@
+"""The page Streamlit serves at every address tells the browser where the server is.
+
+A browser that opens any page but Home (`/convolution`, every link a teacher shares) first looks
+for Streamlit's server at the page's own path: `/convolution/_stcore/health` answers 404, and
+Streamlit's frontend tries the parent path only after a pause. The page starts to load 100-150 ms
+later than it could (benchmarks/bench_first_render.py). The frontend skips that search when
+`window.__streamlit.BACKEND_BASE_URL` is set (the setting hosts use when they embed Streamlit).
+
+`add_server_address` makes Streamlit's `index.html` begin with a script that sets it, but only on
+this app's own pages: the address minus its last segment, so it holds behind any path prefix or
+proxy. Home (`/`, where there is nothing to search), unknown paths and any value a host set
+already are left alone.
+
+Why a patch: Streamlit 1.67 has no setting to add to its page; `st.App` middleware could, but it
+makes app.py an ASGI module with another server mode (see routes.py). The patch wraps
+`starlette.staticfiles.StaticFiles.__call__` for Streamlit's static folder only and rewrites only
+its HTML answers (index.html, a few kB). Like the route patch it is installed by the first
+script run, so a fresh server's very first page is served as Streamlit serves it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+import streamlit as st
+
+from cnnviz.ui import page_list
+
+_GUARD = "_cnnviz_server_address"
+_SCRIPT = """<script>(() => {
+  const pages = %s, path = location.pathname.replace(/\\/+$/, "");
+  const page = path.slice(path.lastIndexOf("/") + 1);
+  if (!pages.includes(page)) return;
+  window.__streamlit = Object.assign(
+    {BACKEND_BASE_URL: location.origin + path.slice(0, path.length - page.length)}, window.__streamlit);
+})();</script>"""
+
+
+def script(url_paths: list[str]) -> bytes:
+    return (_SCRIPT % json.dumps(url_paths)).encode()
+
+
+def with_script(html: bytes, url_paths: list[str]) -> bytes:
+    """`html` with the script first in its <head> (unchanged if it has none)."""
+    return html.replace(b"<head>", b"<head>" + script(url_paths), 1)
+
+
+def page_paths() -> list[str]:
+    return [p.url_path for p in page_list.LESSON] + ["home"]
+
+
+@st.cache_resource(show_spinner=False)
+def add_server_address() -> bool:
+    """Once per process: Streamlit's index.html tells the browser where the server is."""
+    from starlette.staticfiles import StaticFiles
+    from streamlit import file_util
+
+    original = StaticFiles.__call__
+    if getattr(original, _GUARD, False):
+        return True
+    static_dir = os.path.realpath(file_util.get_static_dir())
+    url_paths = page_paths()
+
+    @functools.wraps(original)
+    async def call(self, scope, receive, send):
+        if scope.get("method") != "GET" or os.path.realpath(str(self.directory)) != static_dir:
+            return await original(self, scope, receive, send)
+        held = {}
+
+        async def send_with_script(message):
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if message.get("status") == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
+                    held["start"], held["body"] = message, []
+                    return
+            elif "start" in held and message["type"] == "http.response.body":
+                held["body"].append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = with_script(b"".join(held["body"]), url_paths)
+                start = held.pop("start")
+                kept = [(k, v) for k, v in start["headers"]   # no longer the file's length, tag or date
+                        if k not in (b"content-length", b"etag", b"last-modified")]
+                await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode())]})
+                message = {**message, "body": body, "more_body": False}
+            await send(message)
+
+        return await original(self, scope, receive, send_with_script)
+
+    setattr(call, _GUARD, True)
+    StaticFiles.__call__ = call
+    return True
