@@ -19,13 +19,11 @@ script run, so a fresh server's very first page is served as Streamlit serves it
 """
 from __future__ import annotations
 
-import functools
 import json
-import os
 
 import streamlit as st
 
-from cnnviz.ui import page_list
+from cnnviz.ui import page_list, static_files
 
 _GUARD = "_cnnviz_server_address"
 _SCRIPT = """<script>(() => {
@@ -53,41 +51,34 @@ def page_paths() -> list[str]:
 @st.cache_resource(show_spinner=False)
 def add_server_address() -> bool:
     """Once per process: Streamlit's index.html tells the browser where the server is."""
-    from starlette.staticfiles import StaticFiles
-    from streamlit import file_util
-
-    original = StaticFiles.__call__
-    if getattr(original, _GUARD, False):
-        return True
-    static_dir = os.path.realpath(file_util.get_static_dir())
     url_paths = page_paths()
 
-    @functools.wraps(original)
-    async def call(self, scope, receive, send):
-        if scope.get("method") != "GET" or os.path.realpath(str(self.directory)) != static_dir:
-            return await original(self, scope, receive, send)
-        held = {}
+    def make(original, is_streamlit_static):
+        async def call(self, scope, receive, send):
+            if scope.get("method") != "GET" or not is_streamlit_static(self):
+                return await original(self, scope, receive, send)
+            held = {}
 
-        async def send_with_script(message):
-            if message["type"] == "http.response.start":
-                headers = dict(message.get("headers") or [])
-                if message.get("status") == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
-                    held["start"], held["body"] = message, []
-                    return
-            elif "start" in held and message["type"] == "http.response.body":
-                held["body"].append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = with_script(b"".join(held["body"]), url_paths)
-                start = held.pop("start")
-                kept = [(k, v) for k, v in start["headers"]   # no longer the file's length, tag or date
-                        if k not in (b"content-length", b"etag", b"last-modified")]
-                await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode())]})
-                message = {**message, "body": body, "more_body": False}
-            await send(message)
+            async def send_with_script(message):
+                if message["type"] == "http.response.start":
+                    headers = dict(message.get("headers") or [])
+                    if message.get("status") == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
+                        held["start"], held["body"] = message, []
+                        return
+                elif "start" in held and message["type"] == "http.response.body":
+                    held["body"].append(message.get("body", b""))
+                    if message.get("more_body"):
+                        return
+                    body = with_script(b"".join(held["body"]), url_paths)
+                    start = held.pop("start")
+                    kept = [(k, v) for k, v in start["headers"]   # no longer the file's length, tag or date
+                            if k not in (b"content-length", b"etag", b"last-modified")]
+                    await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode())]})
+                    message = {**message, "body": body, "more_body": False}
+                await send(message)
 
-        return await original(self, scope, receive, send_with_script)
+            return await original(self, scope, receive, send_with_script)
+        return call
 
-    setattr(call, _GUARD, True)
-    StaticFiles.__call__ = call
+    static_files.patch("__call__", _GUARD, make)
     return True

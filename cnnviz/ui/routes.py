@@ -24,10 +24,9 @@ still gets the blank page (any visit to any page before it installs the redirect
 """
 from __future__ import annotations
 
-import functools
-import os
-
 import streamlit as st
+
+from cnnviz.ui import static_files
 
 NOT_FOUND = "page-not-found"
 """Where a deep unknown path is sent: a one-segment path that is no page, so Streamlit says so."""
@@ -67,26 +66,19 @@ def send_deep_unknown_paths_to_not_found() -> bool:
     """Once per process: a deep unknown path redirects to /page-not-found, not a blank page."""
     from starlette.exceptions import HTTPException
     from starlette.responses import RedirectResponse
-    from starlette.staticfiles import StaticFiles
-    from streamlit import file_util
 
-    original = StaticFiles.get_response
-    if getattr(original, _GUARD, False):
-        return True
-    static_dir = os.path.realpath(file_util.get_static_dir())
+    def make(original, is_streamlit_static):
+        async def get_response(self, path, scope):
+            try:
+                return await original(self, path, scope)
+            except HTTPException as exc:
+                target = None
+                if exc.status_code == 404 and is_streamlit_static(self):
+                    target = redirect_target(path, scope)
+                if target is None:
+                    raise
+                return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-cache"})
+        return get_response
 
-    @functools.wraps(original)
-    async def get_response(self, path, scope):
-        try:
-            return await original(self, path, scope)
-        except HTTPException as exc:
-            target = None
-            if exc.status_code == 404 and os.path.realpath(str(self.directory)) == static_dir:
-                target = redirect_target(path, scope)
-            if target is None:
-                raise
-            return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-cache"})
-
-    setattr(get_response, _GUARD, True)
-    StaticFiles.get_response = get_response
+    static_files.patch("get_response", _GUARD, make)
     return True
