@@ -3,6 +3,9 @@
 Goal (issue E): a new visitor on a running (warmed) server <= 1.2x the one-line app
 (`st.write("hello")`); the first visitor of a freshly started server <= 1.5x.
 
+A third page, same_elements_home.py, has Home's Streamlit elements and none of cnnviz's code;
+"Home / vs Home's elements" says how much of Home's time is cnnviz's own.
+
 "Rendered" = from navigation until the page's main content is visible (its main picture loaded
 and its main figure drawn: Home's grid of pixel values; /convolution's feature map and the
 step-through sum; for the one-line app, the "hello") and
@@ -39,10 +42,12 @@ PIXEL_VALUES = f"{MAIN} [data-testid=stImage] img >> nth=1"   # Home's grid of n
 TARGETS = {   # name: (path, milestones: (name, selector) in the order they are awaited)
     "one-line app": ("/", [("hello", f"{MAIN} [data-testid=stMarkdownContainer] >> text=hello")]),
     "Home /": ("/", [("heading", HEADING), ("picture", PICTURE), ("pixel values", PIXEL_VALUES)]),
+    "Home's elements": ("/", [("heading", HEADING), ("picture", PICTURE), ("pixel values", PIXEL_VALUES)]),
     "/convolution": ("/convolution", [("heading", HEADING), ("picture", PICTURE), ("feature map", FEATURE_MAP),
                                       ("step-through sum", WINDOW_SUM)]),
 }
 GOALS = {"warm": 1.2, "fresh": 1.5}
+SAME = "Home's elements"
 IMAGES_LOADED = """() => {
   const imgs = [...document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0);
@@ -110,14 +115,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         ref_app = pathlib.Path(tmp) / "one_line.py"
         ref_app.write_text(ONE_LINE)
+        same = ROOT / "benchmarks" / "same_elements_home.py"   # served with the app's settings
         scripts = {"one-line app": (ref_app, pathlib.Path(tmp)), "Home /": (app, app.parent),
-                   "/convolution": (app, app.parent)}
+                   SAME: (same, app.parent), "/convolution": (app, app.parent)}
         browser = launch(p)
 
         # (a) new visitors on running servers, warmed by one visit to each target first
-        servers = {"app": loadgen.serve(app, app.parent), "ref": loadgen.serve(ref_app, tmp)}
+        servers = {"app": loadgen.serve(app, app.parent), "ref": loadgen.serve(ref_app, tmp),
+                   "same": loadgen.serve(same, app.parent)}
+        server_of = {"one-line app": "ref", SAME: "same"}
         try:
-            url = {n: servers["ref" if n == "one-line app" else "app"][1] for n in TARGETS}
+            url = {n: servers[server_of.get(n, "app")][1] for n in TARGETS}
             for name, (path, sels) in TARGETS.items():
                 render_ms(browser, url[name] + path, sels)
             time.sleep(4)        # the app's background TensorFlow preload starts 3 s after the first run
@@ -162,11 +170,15 @@ def main() -> None:
             m = med[kind][name]
             if name == "one-line app":
                 cells.append(f"{m:8.0f} ms (reference)")
+            elif name == SAME:
+                cells.append(f"{m:8.0f} ms {m / med[kind]['one-line app']:5.2f}x (no cnnviz code)")
             else:
                 ratio = m / med[kind]["one-line app"]
                 cells.append(f"{m:8.0f} ms {ratio:5.2f}x {'ok' if ratio <= GOALS[kind] else 'OVER'} "
                              f"(<= {GOALS[kind]}x)")
         print(f"{name:<16}{cells[0]:>30}{cells[1]:>34}")
+    print("Home / vs Home's elements (cnnviz's own share): " + "; ".join(
+        f"{kind} {med[kind]['Home /'] / med[kind][SAME]:.2f}x" for kind in ("warm", "fresh") if SAME in med[kind]))
     print("where the time goes, new visitor on a warm server (median ms from navigation): " + "; ".join(
         f"{n}: " + ", ".join(f"{m} {statistics.median(v):.0f}" for m, v in ms.items())
         for n, ms in MILESTONES.items()))
