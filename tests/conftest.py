@@ -66,8 +66,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run` headless on a free port and wait for /_stcore/health.
+def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT,
+                    base_url_path: str = "") -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run` headless on a free port and wait for /_stcore/health (under
+    `base_url_path`, Streamlit's server.baseUrlPath, if given: the URL returned includes it).
 
     The server's output goes to an unnamed temporary file (a pipe nobody reads would block the
     server once it has logged ~64 KB); server_output(proc) reads it.
@@ -77,10 +79,10 @@ def start_streamlit(script: pathlib.Path, cwd: pathlib.Path = ROOT) -> tuple[sub
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", "--server.baseUrlPath", base_url_path],
         cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     proc.log = log
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" + (f"/{base_url_path}" if base_url_path else "")
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
         try:

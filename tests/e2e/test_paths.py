@@ -107,6 +107,28 @@ def test_a_page_tells_the_browser_where_the_server_is(visited, browser, path, ba
     assert probes and all(u == "/_stcore/health" for u in probes), probes
 
 
+def test_the_address_holds_under_a_path_prefix(browser):
+    """Served under a prefix (server.baseUrlPath, or a proxy's path), a page's own address
+    still names the right server: the prefix, not the host's root."""
+    proc, url = start_streamlit(ROOT / "app.py", base_url_path="cnnviz")
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        _open(page, url + "/")   # the first visit installs the script (see index_page.py)
+        asked = []
+        page.on("request", lambda r: asked.append(r.url))
+        _open(page, url + "/convolution")
+        setting = page.evaluate("window.__streamlit && window.__streamlit.BACKEND_BASE_URL")
+        main_text = page.locator("[data-testid=stMain]").inner_text()
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert setting == url + "/"
+    assert [u for u in asked if "/_stcore/health" in u] == [url + "/_stcore/health"]
+    assert "Convolution" in main_text
+
+
 def test_only_html_answers_get_the_script(visited):
     with urllib.request.urlopen(visited + "/convolution", timeout=10) as r:
         html = r.read()
