@@ -2,7 +2,7 @@
 
 A browser that opens any page but Home (`/convolution`, every link a teacher shares) first looks
 for Streamlit's server at the page's own path: `/convolution/_stcore/health` answers 404, and
-Streamlit's frontend tries the parent path only after a pause. The page starts to load 100-150 ms
+Streamlit's frontend tries the parent path only after a pause. The page starts to load 100-200 ms
 later than it could (benchmarks/bench_first_render.py). The frontend skips that search when
 `window.__streamlit.BACKEND_BASE_URL` is set (the setting hosts use when they embed Streamlit).
 
