@@ -23,7 +23,7 @@ import json
 
 import streamlit as st
 
-from cnnviz.ui import page_list, static_files
+from cnnviz.ui import page_list, routes, static_files
 
 _GUARD = "_cnnviz_server_address"
 _SCRIPT = """<script>(() => {
@@ -39,19 +39,19 @@ def script(url_paths: list[str]) -> bytes:
     return (_SCRIPT % json.dumps(url_paths)).encode()
 
 
-def with_script(html: bytes, url_paths: list[str]) -> bytes:
-    """`html` with the script first in its <head> (unchanged if it has none)."""
-    return html.replace(b"<head>", b"<head>" + script(url_paths), 1)
+def with_script(html: bytes, tag: bytes) -> bytes:
+    """`html` with `tag` (from script()) first in its <head> (unchanged if it has none)."""
+    return html.replace(b"<head>", b"<head>" + tag, 1)
 
 
 def page_paths() -> list[str]:
-    return [p.url_path for p in page_list.LESSON] + ["home"]
+    return [p.url_path for p in page_list.LESSON] + [routes.HOME_ALIAS]
 
 
 @st.cache_resource(show_spinner=False)
 def add_server_address() -> bool:
     """Once per process: Streamlit's index.html tells the browser where the server is."""
-    url_paths = page_paths()
+    tag = script(page_paths())   # the same for every request
 
     def make(original, is_streamlit_static):
         async def call(self, scope, receive, send):
@@ -69,7 +69,7 @@ def add_server_address() -> bool:
                     held["body"].append(message.get("body", b""))
                     if message.get("more_body"):
                         return
-                    body = with_script(b"".join(held["body"]), url_paths)
+                    body = with_script(b"".join(held["body"]), tag)
                     start = held.pop("start")
                     kept = [(k, v) for k, v in start["headers"]   # no longer the file's length, tag or date
                             if k not in (b"content-length", b"etag", b"last-modified")]

@@ -33,8 +33,11 @@ NOT_FOUND = "page-not-found"
 
 _GUARD = "_cnnviz_deep_paths_to_not_found"
 
+HOME_ALIAS = "home"
+"""The path of the hidden page that opens Home (`/home`)."""
 
-def home_alias(home: st.Page, url_path: str = "home") -> st.Page:
+
+def home_alias(home: st.Page, url_path: str = HOME_ALIAS) -> st.Page:
     """A hidden page at /`url_path` that switches to `home` (the default page, at `/`)."""
 
     def open_home() -> None:
