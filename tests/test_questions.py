@@ -1,4 +1,4 @@
-"""cnnviz.questions: every step's question, for many seeds, against what Keras computes."""
+"""cnnviz.lesson: every step's question, for many seeds, against what Keras computes."""
 from __future__ import annotations
 
 import io
@@ -12,21 +12,22 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from cnnviz import builder, data, kernels, questions, uploads
-from cnnviz.questions import CHOICE, NUMBER
+from cnnviz import builder, data, kernels, uploads
+from cnnviz.lesson import answers, layers, networks, question_types, questions, steps
+from cnnviz.lesson.question_types import CHOICE, NUMBER
 
 SEEDS = range(0, 240)
-N = len(questions.STEPS)
+N = len(steps.STEPS)
 
 
-def by_topic(step: int, topic: str, limit: int = 6) -> list[questions.Question]:
+def by_topic(step: int, topic: str, limit: int = 6) -> list[question_types.Question]:
     """Up to `limit` questions of one kind, from the first seeds that give it."""
     found = [q for q in (questions.question(step, s) for s in SEEDS) if q.topic == topic]
     assert found, f"no seed in {SEEDS} gives a {topic} question"
     return found[:limit]
 
 
-def facts(q: questions.Question) -> dict:
+def facts(q: question_types.Question) -> dict:
     return dict(q.facts)
 
 
@@ -37,9 +38,9 @@ def keras_out(layer, x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- every question
 
 def test_the_lesson_has_its_eight_steps_in_order():
-    assert [s.key for s in questions.STEPS] == ["numbers", "convolution", "activation", "pooling",
+    assert [s.key for s in steps.STEPS] == ["numbers", "convolution", "activation", "pooling",
                                                  "dropout", "dense", "network", "training"]
-    for step in questions.STEPS:
+    for step in steps.STEPS:
         assert len(step.text.split()) >= 40 and step.try_params and step.try_label
 
 
@@ -53,19 +54,19 @@ def test_same_seed_same_question_and_a_well_formed_one(step):
         if q.kind == CHOICE:
             assert len(q.choices) == len(set(q.choices)) >= 3
             assert q.choices.count(q.answer) == 1
-            assert questions.check(q, q.answer).correct
+            assert answers.check(q, q.answer).correct
             for other in set(q.choices) - {q.answer}:
-                assert not questions.check(q, other).correct
+                assert not answers.check(q, other).correct
         else:
             assert not q.choices and math.isfinite(q.answer) and q.tolerance >= 0
-            assert questions.check(q, repr(float(q.answer))).correct
-            assert questions.check(q, questions._fmt(q.answer)).correct   # as the explanation shows it
+            assert answers.check(q, repr(float(q.answer))).correct
+            assert answers.check(q, question_types.fmt(q.answer)).correct   # as the explanation shows it
             wrong = q.answer + max(1.0, abs(q.answer)) * 0.5 + 1
-            assert not questions.check(q, str(wrong)).correct
+            assert not answers.check(q, str(wrong)).correct
         if q.kind == CHOICE:
             assert f"**{q.answer}**" in q.explanation
         elif q.topic != "vanishing":            # shown there as 0.25^n = **0.015625**
-            assert f"**{questions._fmt(q.answer)}**" in q.explanation
+            assert f"**{question_types.fmt(q.answer)}**" in q.explanation
 
 
 @pytest.mark.parametrize("step", range(1, N + 1))
@@ -178,7 +179,7 @@ def test_pooled_values_and_sizes_equal_keras_pooling():
         layer = (keras.layers.MaxPooling2D if facts(q)["mode"] == "max" else keras.layers.AveragePooling2D)(2)
         r, c = facts(q)["cell"]
         assert abs(float(keras_out(layer, fmap[..., None])[r, c, 0]) - q.answer) < 1e-6
-        assert f"**{questions.CORNERS[(r, c)]}**" in q.text
+        assert f"**{layers.CORNERS[(r, c)]}**" in q.text
     for q in by_topic(4, "pool_size", limit=10):
         f = facts(q)
         out = keras_out(keras.layers.MaxPooling2D(f["pool"], strides=f["stride"]),
@@ -246,7 +247,7 @@ def test_steps_per_epoch_equal_the_batches_keras_fit_runs():
         model.fit(np.zeros((n, 1), np.float32), np.zeros((n, 1), np.float32), batch_size=batch,
                   epochs=2, verbose=0,
                   callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: count.append(b))])
-        assert len(count) == 2 * questions.steps_per_epoch(n, batch)
+        assert len(count) == 2 * networks.steps_per_epoch(n, batch)
     for q in by_topic(8, "steps", limit=10):
         f = facts(q)
         assert q.answer == f["epochs"] * math.ceil(f["pictures"] / f["batch"])
@@ -271,13 +272,13 @@ def test_typed_answers_people_write_are_understood():
     answer = int(q.answer)
     for typed in (str(answer), f" {answer} ", f"{answer:,}", f"{answer:_}", f"{answer:,}".replace(",", " "),
                   f"{answer}.0"):
-        assert questions.check(q, typed).correct, typed
+        assert answers.check(q, typed).correct, typed
     scale = by_topic(5, "dropout_scale")[0]
     r = facts(scale)["rate"]
     for typed in (f"1/{1 - r:g}", f"{1 / (1 - r):.3f}", f"{1 / (1 - r):.2f}".replace(".", ",")):
-        assert questions.check(scale, typed).correct, typed
+        assert answers.check(scale, typed).correct, typed
     relu = next(q for q in by_topic(3, "slope", 20) if facts(q)["x"] < 0)
-    assert questions.check(relu, "−0").correct
+    assert answers.check(relu, "−0").correct
 
 
 @pytest.mark.parametrize("typed", ["abc", "1e999", "-1e999", "", "   ", "x" * 10_000, "9" * 10_000,
@@ -285,8 +286,8 @@ def test_typed_answers_people_write_are_understood():
 def test_bad_typed_values_give_one_short_line(typed):
     q = questions.question(2, 1)
     q = q if q.kind == NUMBER else questions.question(1, 1)
-    with pytest.raises(questions.AnswerError) as info:
-        questions.check(q, typed)
+    with pytest.raises(answers.AnswerError) as info:
+        answers.check(q, typed)
     message = str(info.value)
     assert "\n" not in message and len(message) < 160, message
     assert "Type a number" in message
@@ -295,23 +296,24 @@ def test_bad_typed_values_give_one_short_line(typed):
 def test_choices_must_be_one_of_the_answers():
     q = by_topic(8, "overfit")[0]
     for bad in (None, "", "Run Z", "x" * 10_000):
-        with pytest.raises(questions.AnswerError) as info:
-            questions.check(q, bad)
+        with pytest.raises(answers.AnswerError) as info:
+            answers.check(q, bad)
         assert len(str(info.value)) < 160
 
 
 def test_feedback_gives_the_why_when_right_and_the_method_when_wrong():
     q = questions.question(2, next(s for s in SEEDS if questions.question(2, s).topic == "output_size"
                                    and facts(questions.question(2, s))["padding"] == "valid"))
-    right = questions.check(q, str(q.answer))
+    right = answers.check(q, str(q.answer))
     assert right.correct and right.message.startswith("**Right.**") and q.why in right.message
-    wrong = questions.check(q, str(q.answer + 3))
+    wrong = answers.check(q, str(q.answer + 3))
     assert not wrong.correct and f"you answered {q.answer + 3}" in wrong.message
     assert "⌊(" in wrong.message and f"**{q.answer}**" in wrong.message
 
 
-def test_the_module_imports_neither_streamlit_nor_tensorflow():
-    code = ("import sys, cnnviz.questions as q; q.question_set(1); "
+def test_the_lesson_imports_neither_streamlit_nor_tensorflow():
+    code = ("import sys, cnnviz.lesson.questions as q, cnnviz.lesson.answers as a; "
+            "a.check(q.question(1, 1), '1'); "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules, 'streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]

@@ -5,11 +5,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from cnnviz import questions
+from cnnviz.lesson import question_types, questions, steps
 from conftest import main_text, screenshot, settle
 
 pytestmark = pytest.mark.browser
-N = len(questions.STEPS)
+N = len(steps.STEPS)
 
 
 def url_params(page) -> dict[str, str]:
@@ -24,10 +24,10 @@ def alerts(page, text: str):
     return page.locator("[data-testid=stMain] [data-testid=stAlert]").filter(has_text=text)
 
 
-def give(page, q: questions.Question, value) -> None:
+def give(page, q: question_types.Question, value) -> None:
     """Type or pick an answer and press Check, as a student does."""
     main = page.locator("[data-testid=stMain]")
-    if q.kind == questions.CHOICE:
+    if q.kind == question_types.CHOICE:
         main.locator("[data-testid=stRadio] label").filter(has_text=value).click()
         main.get_by_role("button", name="Check").click()
     else:
@@ -47,27 +47,27 @@ def test_a_student_answers_and_walks_the_whole_lesson(app_url, page):
 
     # the first question, answered right: a short why, and the progress counts it
     q = questions.question(1, seed)
-    give(page, q, questions._fmt(q.answer))
+    give(page, q, question_types.fmt(q.answer))
     assert alerts(page, "Right.").count() == 1
     assert "Answered 1 of 8; right at the first try: 1." in main_text(page)
 
     for step in range(1, N + 1):
         q = questions.question(step, seed)
         text = main_text(page)
-        assert f"Step {step} of {N}" in text and questions.STEPS[step - 1].title in text
+        assert f"Step {step} of {N}" in text and steps.STEPS[step - 1].title in text
         if step == 2:                               # a wrong answer: the method, not just the number
-            wrong = (next(c for c in q.choices if c != q.answer) if q.kind == questions.CHOICE
+            wrong = (next(c for c in q.choices if c != q.answer) if q.kind == question_types.CHOICE
                      else q.answer + 5)
-            give(page, q, wrong if q.kind == questions.CHOICE else questions._fmt(wrong))
+            give(page, q, wrong if q.kind == question_types.CHOICE else question_types.fmt(wrong))
             assert alerts(page, "Not quite").count() == 1
         elif step == 3:                             # a bad typed value: one line, nothing counted
-            if q.kind == questions.NUMBER:
+            if q.kind == question_types.NUMBER:
                 give(page, q, "abc")
                 error = alerts(page, "not a number")
                 line = error.locator("[data-testid=stMarkdownContainer]").inner_text().strip()
                 assert error.count() == 1 and "\n" not in line and line.startswith("Your answer holds 'abc'")
         elif step > 1:
-            give(page, q, q.answer if q.kind == questions.CHOICE else questions._fmt(q.answer))
+            give(page, q, q.answer if q.kind == question_types.CHOICE else question_types.fmt(q.answer))
             assert alerts(page, "Right.").count() == 1
         if step > 1:
             assert url_params(page) == {"seed": str(seed), "step": str(step)}

@@ -7,12 +7,12 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import questions
+from cnnviz.lesson import question_types, questions, steps
 from cnnviz.ui import page_list
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/lesson.py"
-N = len(questions.STEPS)
+N = len(steps.STEPS)
 
 
 def open_lesson(query: dict[str, str] | None = None) -> AppTest:
@@ -34,7 +34,7 @@ def step_and_seed(at: AppTest) -> tuple[int, int]:
     return at.session_state["lesson_step"], at.session_state["lesson_seed"]
 
 
-def current_question(at: AppTest) -> questions.Question:
+def current_question(at: AppTest) -> question_types.Question:
     step, seed = step_and_seed(at)
     return questions.question(step, seed)
 
@@ -48,7 +48,7 @@ def answer(at: AppTest, value) -> AppTest:
     step, seed = step_and_seed(at)
     q = current_question(at)
     key = f"lesson_answer_{seed}_{step}"
-    if q.kind == questions.CHOICE:
+    if q.kind == question_types.CHOICE:
         at.radio(key=key).set_value(value)
     else:
         at.text_input(key=key).set_value(value)
@@ -57,14 +57,14 @@ def answer(at: AppTest, value) -> AppTest:
     return at
 
 
-def wrong_answer(q: questions.Question):
-    if q.kind == questions.CHOICE:
+def wrong_answer(q: question_types.Question):
+    if q.kind == question_types.CHOICE:
         return next(c for c in q.choices if c != q.answer)
     return str(q.answer + 7)
 
 
-def right_answer(q: questions.Question):
-    return q.answer if q.kind == questions.CHOICE else questions._fmt(q.answer)
+def right_answer(q: question_types.Question):
+    return q.answer if q.kind == question_types.CHOICE else question_types.fmt(q.answer)
 
 
 def page_links(at: AppTest) -> list:
@@ -82,7 +82,7 @@ def test_the_lesson_opens_at_step_1_with_a_question_set_of_its_own():
     assert at.main.get("popover")[0].proto.popover.label == f"Your question set: {seed}"
     assert at.get("progress")[0].proto.text.startswith(f"**Step 1 of {N}**")
     assert questions.question(1, seed).text in shown(at)
-    assert questions.STEPS[0].text in shown(at)
+    assert steps.STEPS[0].text in shown(at)
     assert at.button(key="lesson_previous").disabled and not at.button(key="lesson_next").disabled
     other = open_lesson()
     # seeds are drawn at random: two visitors share one 1 time in 9,000, so a third gets a try
@@ -131,7 +131,7 @@ def test_previous_goes_back_and_keeps_the_answer_given():
 @pytest.mark.parametrize("typed", ["abc", "1e999", "", "   ", "x" * 10_000, "nan", "1/0"])
 def test_bad_typed_values_give_one_line_and_no_traceback(typed):
     at = open_lesson({"seed": "11", "step": "6"})
-    assert current_question(at).kind == questions.NUMBER
+    assert current_question(at).kind == question_types.NUMBER
     answer(at, typed)
     assert len(at.error) == 1 and "\n" not in at.error[0].value and len(at.error[0].value) < 160
     assert not at.success and not at.warning                    # not counted as an answer
@@ -141,7 +141,7 @@ def test_bad_typed_values_give_one_line_and_no_traceback(typed):
 
 
 def test_a_choice_question_without_a_choice_says_so():
-    seed = next(s for s in range(500) if questions.question(8, s).kind == questions.CHOICE)
+    seed = next(s for s in range(500) if questions.question(8, s).kind == question_types.CHOICE)
     at = open_lesson({"seed": str(seed), "step": "8"})
     at.button(key=f"FormSubmitter:lesson_form_{seed}_8-Check").click().run()
     assert not at.exception and [e.value for e in at.error] == ["Pick one of the answers first."]
@@ -203,7 +203,7 @@ def test_another_question_set_can_be_opened_by_number_or_drawn():
 def test_every_step_links_to_its_page_with_settings_the_page_accepts():
     at = open_lesson({"seed": "5"})
     pages = {p.url_path: p.path for p in [page_list.HOME, *page_list.LESSON]}
-    for step, info in enumerate(questions.STEPS, start=1):
+    for step, info in enumerate(steps.STEPS, start=1):
         found = [el for el in page_links(at) if el.proto.label.startswith("Open ")]
         assert len(found) == 1
         target = found[0].proto

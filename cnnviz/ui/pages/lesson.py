@@ -1,6 +1,6 @@
 """Guided lesson: the lesson's steps in order, each with one thing to try and a question.
 
-The questions come from cnnviz.questions (seeded, checked there); this page only shows them and
+The steps and questions come from cnnviz.lesson (seeded, checked there); this page only shows them and
 keeps track of the answers. The step and the question set live in the address bar
 (?step=3&seed=4821), so a student can come back to the same questions.
 """
@@ -11,13 +11,13 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import questions
+from cnnviz.lesson import answers, question_types, questions, steps
 from cnnviz.ui import figures, page_list, share, url_state
 from cnnviz.ui.figures import training as training_figures
 
 STEP_KEY, SEED_KEY, RESULTS_KEY = "lesson_step", "lesson_seed", "lesson_results"
 PROBLEM_KEY = "lesson_problem"     # (seed, step, one line) of an answer that could not be judged
-N = len(questions.STEPS)
+N = len(steps.STEPS)
 PARAMS = [
     url_state.integer("step", STEP_KEY, 1, N, 1),
     url_state.integer("seed", SEED_KEY, 0, questions.SEED_MAX, None),   # None: draw one
@@ -52,11 +52,11 @@ def open_set(new_seed: int) -> None:
     state[STEP_KEY] = 1
 
 
-def submit(q: questions.Question, answer_key: str) -> None:
+def submit(q: question_types.Question, answer_key: str) -> None:
     """The Check button (a callback, so the progress above the question already counts it)."""
     try:
-        feedback = questions.check(q, state.get(answer_key))
-    except questions.AnswerError as exc:
+        feedback = answers.check(q, state.get(answer_key))
+    except answers.AnswerError as exc:
         state[PROBLEM_KEY] = (q.seed, q.step, str(exc))
         return
     record = results.get((q.seed, q.step))
@@ -75,7 +75,7 @@ def status(s: int) -> str | None:
 
 
 def badge(s: int) -> str:
-    title = f"{s} · {questions.STEPS[s - 1].title}"
+    title = f"{s} · {steps.STEPS[s - 1].title}"
     marks = {"right": ":green-badge[:material/check: {}]", "corrected": ":orange-badge[:material/replay: {}]",
              "wrong": ":red-badge[:material/close: {}]",
              None: ":primary-badge[:material/arrow_right: {}]" if s == step else ":gray-badge[{}]"}
@@ -85,7 +85,7 @@ def badge(s: int) -> str:
 
 head, seed_box = st.columns([3, 1], vertical_alignment="bottom")
 with head:
-    st.progress(step / N, text=f"**Step {step} of {N}** · {questions.STEPS[step - 1].title}")
+    st.progress(step / N, text=f"**Step {step} of {N}** · {steps.STEPS[step - 1].title}")
 with seed_box, st.container(horizontal=True, horizontal_alignment="right"):
     with st.popover(f"Your question set: {seed}", icon=":material/casino:"):
         st.caption("Your questions are drawn from this number: keep it (or the link) to come back "
@@ -106,7 +106,7 @@ if done:
 
 # --------------------------------------------------------------------------- pictures for a question
 
-def grid_html(grids: questions.Grids) -> str:
+def grid_html(grids: question_types.Grids) -> str:
     """Small grids of numbers as HTML tables, cells tinted like the feature maps (red +, blue −)."""
     parts = []
     for g in grids.grids:
@@ -143,24 +143,24 @@ def grid_html(grids: questions.Grids) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def feature_map_pictures(visual: questions.FeatureMaps, side: int):
+def feature_map_pictures(visual: question_types.FeatureMaps, side: int):
     """The sample and its feature maps as crisp RGB pictures (computed once per question)."""
     gray, maps = questions.feature_maps(visual)
     picture = np.asarray(figures.picture_image(gray, side))
     return picture, [(label, figures.map_picture(values, side)[0]) for label, values in maps]
 
 
-def show_visual(q: questions.Question) -> None:
+def show_visual(q: question_types.Question) -> None:
     visual = q.visual
-    if isinstance(visual, questions.Grids):
+    if isinstance(visual, question_types.Grids):
         st.html(grid_html(visual))
-    elif isinstance(visual, questions.FeatureMaps):
+    elif isinstance(visual, question_types.FeatureMaps):
         picture, maps = feature_map_pictures(visual, share.scaled(MAP_SIDE))
         columns = st.columns(len(maps) + 1, gap="medium")     # one row, whatever the width
         columns[0].image(picture, caption="the picture", width="stretch")
         for column, (label, rgb) in zip(columns[1:], maps):
             column.image(rgb, caption=label, width="stretch")
-    elif isinstance(visual, questions.Curves):
+    elif isinstance(visual, question_types.Curves):
         st.markdown(":blue[**―** training loss] &nbsp; :red[**―** validation loss]")
         top = max(max(run.train + run.validation) for run in visual.runs)
         columns = st.columns(len(visual.runs), gap="medium")
@@ -179,7 +179,7 @@ def show_visual(q: questions.Question) -> None:
 
 # --------------------------------------------------------------------------- the step
 
-info = questions.STEPS[step - 1]
+info = steps.STEPS[step - 1]
 q = questions.question(step, seed)
 text_col, try_col = st.columns([3, 2], gap="large")
 
@@ -203,7 +203,7 @@ with st.container(border=True):
     answer_key = f"lesson_answer_{seed}_{step}"
     with st.form(f"lesson_form_{seed}_{step}", border=False), \
             st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        if q.kind == questions.CHOICE:
+        if q.kind == question_types.CHOICE:
             st.radio("Your answer", q.choices, index=None, horizontal=True, key=answer_key)
         else:
             st.text_input("Your answer", key=answer_key, placeholder=q.hint, max_chars=64,
