@@ -261,7 +261,8 @@ def test_separable_bias_and_a_shared_depthwise_kernel():
     np.testing.assert_allclose(got, np.asarray(layer(image[None]))[0], **TOL)
 
 
-@pytest.mark.parametrize("k,c,f", [(1, 1, 1), (3, 3, 8), (3, 16, 32), (5, 8, 4), (7, 2, 64)])
+@pytest.mark.parametrize("k,c,f", [(1, 1, 1), (3, 3, 8), (3, 16, 32), (5, 8, 4), (7, 2, 64),
+                                   (7, 1024, 1024)])   # the largest /more-convolutions allows
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_separable_param_counts_equal_keras_count_params(k, c, f, use_bias):
     counts = kernels.separable_param_counts(k, c, f, use_bias=use_bias)

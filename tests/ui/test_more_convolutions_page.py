@@ -44,14 +44,28 @@ def test_3d_sizes_on_three_axes():
     assert "`height: ⌊(24 − 3) / 2⌋ + 1 = 11`" in text
 
 
-@pytest.mark.parametrize("k, c, f", [(3, 64, 128), (5, 3, 1), (1, 1024, 1024)])
+def count_rows(at: AppTest) -> list[list[str]]:
+    table = text_with(at, "count_params()")
+    return [[cell.strip() for cell in r.split("|")] for r in table.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("k, c, f", [(3, 64, 128), (5, 3, 1), (1, 240, 1024)])
 def test_separable_counts_are_keras_own(k, c, f):
     at = open_page(k=str(k), c=str(c), f=str(f))
-    table = text_with(at, "count_params()")
     counts = kernels.separable_param_counts(k, c, f)
-    rows = [r.split("|") for r in table.splitlines()[2:]]
-    assert rows[0][2].strip() == rows[0][4].strip() == f"{counts['conv2d']:,}"
-    assert rows[1][2].strip() == rows[1][4].strip() == f"{counts['separable']:,}"
+    rows = count_rows(at)
+    assert rows[0][2] == rows[0][4] == f"{counts['conv2d']:,}"
+    assert rows[1][2] == rows[1][4] == f"{counts['separable']:,}"
+
+
+@pytest.mark.parametrize("k, c, f", [(7, 1024, 1024), (1, 245, 1024)])
+def test_large_layers_are_counted_by_formula_without_keras(k, c, f):
+    at = open_page(k=str(k), c=str(c), f=str(f))
+    counts = kernels.separable_param_counts(k, c, f)
+    rows = count_rows(at)
+    assert rows[0][2] == f"{counts['conv2d']:,}" and rows[1][2] == f"{counts['separable']:,}"
+    assert rows[0][4] == rows[1][4] == "not asked"
+    assert any("Keras is asked here only for layers up to 250,000 weights" in c.value for c in at.caption)
 
 
 def test_bad_link_values_fall_back():

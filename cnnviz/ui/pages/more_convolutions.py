@@ -148,9 +148,18 @@ DEPTHWISE = np.stack([kernels.PRESETS["Sobel x"], kernels.PRESETS["Sobel y"],
 POINTWISE = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, -0.5]], np.float32)
 
 
+# The server asks Keras only about layers this small (a visitor chooses k, C and F, up to 51 M
+# weights, 200 MB); the formula covers the rest, and tests compare it with Keras up to that size.
+KERAS_CHECK_MAX_WEIGHTS = 250_000
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def keras_counts(k: int, c: int, f: int) -> tuple[int, int]:
-    """count_params() of SeparableConv2D(f, k) and Conv2D(f, k) on c channels, from Keras itself."""
+def keras_counts(k: int, c: int, f: int) -> tuple[int, int] | None:
+    """count_params() of SeparableConv2D(f, k) and Conv2D(f, k) on c channels, from Keras itself,
+    or None when Conv2D(f, k) would hold more than KERAS_CHECK_MAX_WEIGHTS weights."""
+    if kernels.separable_param_counts(k, c, f)["conv2d"] > KERAS_CHECK_MAX_WEIGHTS:
+        return None
+    preload.import_tensorflow()
     import keras
     sep = keras.layers.SeparableConv2D(f, k)
     full = keras.layers.Conv2D(f, k)
@@ -184,13 +193,17 @@ def separable_section() -> None:
     f = int(c3.number_input("Filters (output channels)", 1, 1024, key="mc_f"))
     counts = kernels.separable_param_counts(k, c, f)
     with st.spinner("Asking Keras…"):
-        preload.import_tensorflow()
-        sep_keras, full_keras = keras_counts(k, c, f)
+        asked = keras_counts(k, c, f)
+    full_keras, sep_keras = ("not asked", "not asked") if asked is None else (f"{n:,}" for n in asked[::-1])
     st.markdown(
         "| | weights | formula | Keras's count_params() |\n|---|---:|---|---:|\n"
-        f"| Conv2D({f}, {k}) | {counts['conv2d']:,} | k·k·C·F + F = {k}·{k}·{c}·{f} + {f} | {full_keras:,} |\n"
+        f"| Conv2D({f}, {k}) | {counts['conv2d']:,} | k·k·C·F + F = {k}·{k}·{c}·{f} + {f} | {full_keras} |\n"
         f"| SeparableConv2D({f}, {k}) | {counts['separable']:,} | k·k·C + C·F + F = {k}·{k}·{c} + {c}·{f} + {f} "
-        f"| {sep_keras:,} |")
+        f"| {sep_keras} |")
+    if asked is None:
+        st.caption(f"Keras is asked here only for layers up to {KERAS_CHECK_MAX_WEIGHTS:,} weights, as it "
+                   "builds them in this server's memory; tests compare the formula with Keras up to this page's "
+                   "largest layer.")
     st.caption(f"The separable layer needs {formats.percent(counts['ratio'])} of the weights "
                f"(about 1/F + 1/k² = {1 / f + 1 / (k * k):.3f} of them, biases aside).")
 

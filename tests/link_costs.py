@@ -1,0 +1,96 @@
+"""What one link costs the web process: a page run by Streamlit's AppTest from a link, measured
+in this process (peak and kept RSS from /proc, wall time). Used by tests/ui/test_link_costs.py
+and benchmarks/bench_link_costs.py.
+
+    warm_up(app)                       # imports, the preload thread, the page's first run
+    cost = link_cost(app, page, {"k": "7", "c": "1024", "f": "1024"})
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+from dataclasses import dataclass
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PAGE_SIZE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass(frozen=True)
+class Cost:
+    seconds: float
+    peak_mb: float      # highest RSS during the run, above the RSS before it
+    kept_mb: float      # RSS after the run, above the RSS before it
+    problems: tuple     # the page's exceptions (there should be none)
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.2f} s, peak +{self.peak_mb:.0f} MB, kept +{self.kept_mb:.0f} MB"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE_SIZE_MB
+
+
+def _reset_peak() -> bool:
+    """Start VmHWM (the peak RSS) again from the current RSS; False where Linux does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _app_test(app: pathlib.Path):
+    from streamlit.testing.v1 import AppTest
+    return AppTest.from_file(str(app), default_timeout=300)
+
+
+def _open(app: pathlib.Path, page: str, query: dict):
+    """An AppTest that has run app.py once (Home) and is about to switch to page with query."""
+    at = _app_test(app)
+    at.run()
+    at.query_params.update(query)
+    at.switch_page(page)
+    return at
+
+
+def warm_up(app: pathlib.Path, page: str) -> None:
+    """Run `page` once from a plain link and wait for the TensorFlow preload, so that what
+    link_cost measures is the link, not imports or the first network's loading."""
+    import sys
+    at = _open(app, page, {})
+    at.run()
+    assert not at.exception, [e.stack_trace for e in at.exception]
+    preload = sys.modules.get("cnnviz.ui.preload")
+    if preload is not None:
+        preload.start_tensorflow_import().join()
+
+
+def link_cost(app: pathlib.Path, page: str, query: dict) -> Cost:
+    """Open `page` from a link holding `query` in a new session, with st.cache_data emptied first
+    (so the link pays for everything it asks for, even if a test before asked the same)."""
+    import gc
+
+    import streamlit as st
+    at = _open(app, page, query)
+    st.cache_data.clear()
+    gc.collect()
+    before = rss_mb()
+    exact_peak = _reset_peak()
+    start = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - start
+    after = rss_mb()
+    peak = _peak_mb() if exact_peak else after
+    return Cost(seconds, peak - before, after - before,
+                tuple(e.message for e in at.exception))
