@@ -26,6 +26,7 @@ import multiprocessing.connection
 import os
 import pathlib
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -138,7 +139,8 @@ class _Worker:
     pause: object
     ready: bool = False
     job: "_Job | None" = None
-    memory_killed: bool = False
+    killed_because: str | None = None   # the supervisor ended it: the message that says why
+    peak_rss_mb: float = 0.0            # the most memory it was seen using while on a job
     retired: bool = False           # ended on purpose: never given a job, not a failed start
 
 
@@ -180,6 +182,36 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+#: A worker killed by SIGKILL that was seen using this share of its memory limit most likely
+#: met the limit (a container's or the kernel's out-of-memory killer) before the supervisor did.
+NEAR_MEMORY_LIMIT = 0.75
+
+
+def exit_text(exitcode: int | None) -> str:
+    """'exit code 3', or 'the signal SIGTERM' for a process ended by a signal."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"the signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"the signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def ended_message(exitcode: int | None, peak_rss_mb: float, max_memory_mb: int) -> str:
+    """What is known about a worker that ended during a job without cnnviz ending it."""
+    used = f"it had used up to {peak_rss_mb:,.0f} MB of the {max_memory_mb:,} MB allowed"
+    if exitcode == -signal.SIGKILL:
+        if peak_rss_mb >= NEAR_MEMORY_LIMIT * max_memory_mb:
+            return (f"The training process was killed (SIGKILL) while close to its memory limit "
+                    f"({used}), so most likely it ran out of memory. Try fewer or smaller layers, "
+                    "or a smaller batch.")
+        return (f"The training process was killed from outside cnnviz (SIGKILL); {used}, "
+                "so the memory limit is not the likely cause.")
+    if exitcode is not None and exitcode < 0:
+        return f"The training process was ended by {exit_text(exitcode)}."
+    return f"The training process stopped unexpectedly ({exit_text(exitcode)})."
 
 
 class Trainer:
@@ -411,15 +443,19 @@ class Trainer:
 
     def _check_workers(self) -> None:
         now = time.monotonic()
+        limits = self.limits
         for w in list(self._workers):
             if w.process.is_alive():
-                if w.job is not None and _rss_mb(w.process.pid) > self.limits.max_memory_mb:
-                    w.memory_killed = True
-                    w.process.kill()
-                elif w.job is not None and w.job.stop_asked and now - w.job.stop_asked > 30:
-                    w.process.kill()   # it did not stop: end it the hard way
-                elif w.job is not None and now - w.job.run.submitted > self.limits.max_seconds + 600:
-                    w.process.kill()
+                if w.job is None:
+                    continue
+                w.peak_rss_mb = max(w.peak_rss_mb, _rss_mb(w.process.pid))
+                if w.peak_rss_mb > limits.max_memory_mb:
+                    self._kill(w, f"Training used more than this server's {limits.max_memory_mb:,} MB "
+                                  "of memory and was ended. Try fewer or smaller layers, or a smaller batch.")
+                elif w.job.stop_asked and now - w.job.stop_asked > 30:
+                    self._kill(w, "Training did not stop within 30 s of being asked and was ended.")
+                elif now - w.job.run.submitted > limits.max_seconds + 600:
+                    self._kill(w, "Training ran far past this server's time limit and was ended.")
                 continue
             w.process.join(timeout=0)
             self._workers.remove(w)
@@ -428,20 +464,18 @@ class Trainer:
                 continue
             job = w.job
             if job is not None and job.run.active:
-                if w.memory_killed:
-                    text = (f"Training used more than this server's {self.limits.max_memory_mb:,} MB of "
-                            "memory and was ended. Try fewer or smaller layers, or a smaller batch.")
-                elif w.process.exitcode in (-9, 137):
-                    text = ("The training process was ended by the system (most likely it ran out of "
-                            "memory). Try fewer or smaller layers, or a smaller batch.")
-                else:
-                    text = f"The training process stopped unexpectedly (exit code {w.process.exitcode})."
-                self._end(job, "failed", text)
+                self._end(job, "failed", w.killed_because or ended_message(
+                    w.process.exitcode, w.peak_rss_mb, limits.max_memory_mb))
             elif job is None and not w.ready:
                 self._warm_failures += 1
                 if self._warm_failures >= 3:
                     self.broken = ("Training is not available on this server: its worker process "
-                                   f"could not start (exit code {w.process.exitcode}).")
+                                   f"could not start ({exit_text(w.process.exitcode)}).")
+
+    @staticmethod
+    def _kill(w: _Worker, because: str) -> None:
+        w.killed_because = because
+        w.process.kill()
 
     def _expire(self) -> None:
         now = time.monotonic()
