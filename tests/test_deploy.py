@@ -1,6 +1,6 @@
 """deploy/run_balanced.sh for real: two `streamlit run app.py` processes behind HAProxy on loopback.
 
-Health through the balancer, stickiness (a visitor stays on one process: its page, websocket and
+Health through the balancer, /_stcore/metrics refused there, stickiness (a visitor stays on one process: its page, websocket and
 media), both processes get visitors, a session keeps its state across reruns and survives the loss
 of the other process, and SIGTERM tears everything down. Skipped without haproxy, except under
 CNNVIZ_STRICT=1 (CI), where a missing haproxy fails.
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -88,6 +89,20 @@ def test_health_through_the_balancer(balanced):
     status, headers, body = _get(balanced["url"] + "/_stcore/health")
     assert status == 200 and body.strip() == b"ok"
     assert headers.get("X-Cnnviz-Backend") in balanced["backends"]
+
+
+def test_streamlit_metrics_are_refused_through_the_balancer(balanced):
+    """/_stcore/metrics (cache names, session counts) answers on a process's own port only."""
+    port, _ = next(iter(balanced["backends"].values()))
+    status, _, body = _get(f"http://127.0.0.1:{port}/_stcore/metrics")
+    assert status == 200 and b"session_events" in body    # the process itself does answer
+    for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/metrics?x=1",
+                 "/%5Fstcore%2F%6Detrics", "/_STCORE/METRICS"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(balanced["url"] + path)
+        assert refused.value.code == 403, path
+        assert b"session_events" not in refused.value.read(), path
+    assert _get(balanced["url"] + "/_stcore/health")[0] == 200   # the rest of /_stcore still works
 
 
 def test_a_visitor_sticks_to_one_process_and_both_get_visitors(balanced):
