@@ -2,29 +2,47 @@
 
 The work waits a moment first: it holds the interpreter for several seconds
 and should not slow down the first page a visitor sees.
+
+import_tensorflow() is the one gate through which the app imports TensorFlow. It is enforced: from
+the moment this module is imported, a script run (a page) that imports TensorFlow or Keras
+without having passed the gate gets an ImportError that says so, instead of a rare race.
 """
 import gc
+import importlib.abc
+import sys
 import threading
 import time
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.ui import lifecycle, memory
 
 DELAY_SECONDS = 3.0
+GATED = ("tensorflow", "keras")   # importing either imports TensorFlow's whole module graph
 _IMPORTING = threading.Lock()
+_inside = threading.local()       # .active: this thread is inside import_tensorflow()
 
 
 def import_tensorflow() -> None:
     """Import TensorFlow and cnnviz's TensorFlow modules once per process, one thread at a time.
 
-    Pages call this before they need TensorFlow; the preload thread does too. Two threads that
-    import TensorFlow's module graph at once can each wait on a module the other holds; Python
-    then hands one of them a half-initialised module, and TensorFlow registers its ops twice
-    ("Registering two gradient with name 'ReduceDataset'", seen when a crowd opened a fresh
-    server). One lock around the whole import rules that out; after the first call it costs nothing.
+    Pages call this before they import anything that imports TensorFlow; the preload thread does
+    too. Two threads that import TensorFlow's module graph at once can each wait on a module the
+    other holds; Python then hands one of them a half-initialised module, and TensorFlow registers
+    its ops twice ("Registering two gradient with name 'ReduceDataset'", seen when a crowd opened
+    a fresh server). One lock around the whole import rules that out; after the first call it
+    costs nothing.
     """
     with _IMPORTING:
+        _inside.active = True
+        try:
+            _import_under_lock()
+        finally:
+            _inside.active = False
+
+
+def _import_under_lock() -> None:
         # TensorFlow imports pandas; Plotly on a page's thread uses pandas if it finds it in
         # sys.modules, whole or half-imported ("partially initialized module 'pandas' has no
         # attribute 'Series'", seen when a crowd opened a fresh server), so charts.py imports it
@@ -32,6 +50,33 @@ def import_tensorflow() -> None:
         # visitor's run: that cost 0.3 s.
         import pandas  # noqa: F401
         from cnnviz.ui import model_cache  # noqa: F401  (imports TensorFlow, Keras and cnnviz.probe)
+
+
+class _Gatekeeper(importlib.abc.MetaPathFinder):
+    """Refuses the first import of TensorFlow or Keras to a script run outside import_tensorflow().
+
+    Asked only while neither is in sys.modules, so it costs nothing once TensorFlow is loaded.
+    Threads that are not script runs (the preload thread, tests, the command line) are let through.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if (name in GATED and not getattr(_inside, "active", False)
+                and get_script_run_ctx(suppress_warning=True) is not None):
+            raise ImportError(f"{name} was imported by a page before cnnviz.ui.preload."
+                              "import_tensorflow(): call it first, then import what needs "
+                              "TensorFlow (see cnnviz/ui/preload.py)", name=name)
+        return None
+
+
+def _install_gatekeeper() -> None:
+    """One gatekeeper per process: a re-imported preload.py replaces the old module's, which
+    would read the old module's _inside."""
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__qualname__ != _Gatekeeper.__qualname__
+                        or type(f).__module__ != __name__]
+    sys.meta_path.insert(0, _Gatekeeper())
+
+
+_install_gatekeeper()
 
 
 def _load_later():

@@ -8,14 +8,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, images, model_input
-from cnnviz.ui import (evidence_view, explain_views, figures, formats, preload, share, tensor_shapes,
-                       training_service, url_state, widgets)
+from cnnviz.ui import figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
-    preload.import_tensorflow()
+    preload.import_tensorflow()   # the gate: what needs TensorFlow is imported below it
     from cnnviz import probe
-    from cnnviz.ui import model_cache
+    from cnnviz.ui import evidence_view, explain_views, model_cache
     from cnnviz.ui.layer_views import VIEWS, maps, vectors
     from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
     from cnnviz.ui.layer_views.explanations import layer_text

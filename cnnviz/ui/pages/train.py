@@ -6,9 +6,14 @@ import pathlib
 
 import streamlit as st
 
-from cnnviz import builder, data, live, models
-from cnnviz.ui import formats, layer_editor, preload, share, training_service, training_views, url_state
+from cnnviz import data, live
+from cnnviz.ui import formats, preload, share, training_service, training_views, url_state
 from cnnviz.ui.figures import training as charts
+
+with st.spinner("Loading TensorFlow (once per server)…"):
+    preload.import_tensorflow()   # the gate: what needs TensorFlow is imported below it
+    from cnnviz import builder, models
+    from cnnviz.ui import layer_editor
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]
 BATCH_SIZES = [16, 32, 64, 128, 256]
@@ -244,8 +249,6 @@ share.intro("Build a convolutional network from the layers of the lesson, train 
             "and watch it learn: the loss falls, the first layer's filters turn from noise into "
             "detectors, and the answers on test pictures go from guesses to mostly right. Then open "
             "your network in the network explorer.")
-with st.spinner("Loading TensorFlow (once per server)…"):
-    preload.import_tensorflow()
 dataset = data_section()
 if linked and st.session_state.get("train_net") != layer_editor.link_text():
     problem = layer_editor.apply_link(st.session_state["train_net"], models.INPUT_SHAPES[dataset],
