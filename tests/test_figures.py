@@ -221,45 +221,101 @@ def test_display_bytes_keeps_small_pictures_png_and_shrinks_large_ones_to_jpeg()
 
 # --------------------------------------------------------------------------- charts
 
+RNG = np.random.default_rng(5)
+MAP = RNG.standard_normal((6, 6))
+LARGE_MAP = RNG.random((12, 12))
+BIG_MAP = RNG.standard_normal((30, 20))
+X = np.linspace(-3, 3, 13)
+SIGNAL, OUTPUT = np.arange(5.0), np.arange(5.0) * 2 - 1
+TAPS = np.array([-1, 0, 1])
+
+
 def _every_chart():
-    rng = np.random.default_rng(5)
-    x = np.linspace(-3, 3, 13)
-    curves = [{"label": "tanh", "colour": "#1f77b4", "f": np.tanh(x), "df": 1 - np.tanh(x) ** 2,
-               "saturated": np.abs(x) > 2, "extra": [("line", x / 3, "dot")]},
-              {"label": "relu", "colour": "#ff7f0e", "f": np.maximum(x, 0), "df": None}]
+    curves = [{"label": "tanh", "colour": "#1f77b4", "f": np.tanh(X), "df": 1 - np.tanh(X) ** 2,
+               "saturated": np.abs(X) > 2, "extra": [("line", X / 3, "dot")]},
+              {"label": "relu", "colour": "#ff7f0e", "f": np.maximum(X, 0), "df": None}]
     return {
-        "map_heatmap": charts.map_heatmap(rng.standard_normal((6, 6)), "m", marks=np.array([[0, 1]]),
-                                          grid=(2, 2)),
-        "map_heatmap_large": charts.map_heatmap(rng.random((12, 12)), text=False),
-        "vector_bars": charts.vector_bars(np.arange(4.0), "v", labels=list("abcd"), highlight=1,
+        "map_heatmap": charts.map_heatmap(MAP, "m", marks=np.array([[0, 1], [4, 2]]), grid=(2, 2)),
+        "map_heatmap_large": charts.map_heatmap(LARGE_MAP, text=False),
+        "vector_bars": charts.vector_bars(np.arange(4.0) - 1.5, "v", labels=list("abcd"), highlight=1,
                                           customdata=np.arange(8).reshape(4, 2)),
-        "activation_figure": charts.activation_figure(x, curves, x0=0.5),
+        "activation_figure": charts.activation_figure(X, curves, x0=0.5),
         "gradient_norms_figure": charts.gradient_norms_figure({"a": [1e-6, 0.0, 1.0]}, {"a": "red"}),
-        "conv1d_figure": charts.conv1d_figure(np.arange(5.0), np.arange(5.0), np.array([-1, 0, 1]),
-                                              [0.5, 1.0, 0.5], 0),
-        "feature_map_figure": charts.feature_map_figure(rng.standard_normal((30, 20)), max_side=10,
-                                                        title="f")[0],
+        "conv1d_figure": charts.conv1d_figure(SIGNAL, OUTPUT, TAPS, [0.5, 1.0, 0.25], 0),
+        "feature_map_figure": charts.feature_map_figure(BIG_MAP, max_side=10, title="f")[0],
     }
 
 
+def _shown(fig) -> list[dict]:
+    """Each trace's x, y, z, text and customdata as plain float arrays (None where absent)."""
+    def values(v):
+        if v is None:
+            return None
+        cells = np.asarray(v, dtype=object)
+        return cells if any(isinstance(c, str) for c in cells.ravel()) else np.asarray(v, dtype=float)
+    return [{k: values(getattr(t, k, None)) for k in ("x", "y", "z", "text", "customdata")}
+            for t in fig.data]
+
+
+def _cells(v) -> np.ndarray:
+    return np.asarray([[f"{a:.2f}" for a in row] for row in np.asarray(v, np.float32).tolist()], object)
+
+
+# What each chart must draw: its own input numbers, trace by trace.
+EXPECTED = {
+    "map_heatmap": lambda: [{"z": MAP.astype(np.float32), "text": _cells(MAP)},
+                            {"x": [1, 2], "y": [0, 4]},                  # marks: (row, col) -> (x, y)
+                            {"x": [-0.5, 5.5, np.nan] * 2 + [1.5, 1.5, np.nan, 3.5, 3.5, np.nan],
+                             "y": [1.5, 1.5, np.nan, 3.5, 3.5, np.nan] + [-0.5, 5.5, np.nan] * 2}],
+    "map_heatmap_large": lambda: [{"z": LARGE_MAP.astype(np.float32), "text": None}],
+    "vector_bars": lambda: [{"x": np.array(list("abcd"), object), "y": np.arange(4.0) - 1.5,
+                             "customdata": np.arange(8).reshape(4, 2)}],
+    "activation_figure": lambda: [{"x": X, "y": np.tanh(X)}, {"x": X, "y": 1 - np.tanh(X) ** 2},
+                                  {"x": X, "y": np.where(np.abs(X) > 2, np.tanh(X), np.nan)},
+                                  {"x": X, "y": X / 3}, {"x": X, "y": np.maximum(X, 0)}],
+    "gradient_norms_figure": lambda: [{"x": [1, 2, 3], "y": [1e-6, np.nan, 1.0]}],   # 0: not drawn on log
+    "conv1d_figure": lambda: [{"x": np.arange(5), "y": SIGNAL},
+                              {"x": [0, 1], "y": SIGNAL[[0, 1]],
+                               "text": np.array(["×1", "×0.25"], object)},       # taps inside
+                              {"x": [-1], "y": [0.0], "text": np.array(["0"], object)},   # padding
+                              {"x": np.arange(5), "y": OUTPUT}, {"x": [0], "y": [OUTPUT[0]]}],
+    "feature_map_figure": lambda: [{"z": BIG_MAP.astype(np.float32)[::3, ::3], "x": np.arange(0, 20, 3),
+                                    "y": np.arange(0, 30, 3)}],
+}
+
+
 @pytest.mark.parametrize("name", list(_every_chart()))
-def test_every_chart_is_valid_plotly(name):
+def test_every_chart_is_valid_plotly_and_draws_its_numbers(name):
+    """The builders skip Plotly's validation; validating the spec here catches a bad property, and
+    each trace must carry the numbers the chart was built from."""
     import plotly.graph_objects as go
 
     fig = _every_chart()[name]
     go.Figure(fig.to_dict())                             # raises on any invalid property
+    shown, expected = _shown(fig), EXPECTED[name]()
+    assert len(shown) == len(expected), [t.type for t in fig.data]
+    for i, (got, want) in enumerate(zip(shown, expected)):
+        for key, value in want.items():
+            if value is None:
+                assert got[key] is None, (i, key)
+            elif np.asarray(value).dtype == object:
+                assert got[key].tolist() == np.asarray(value).tolist(), (i, key)
+            else:
+                np.testing.assert_allclose(got[key], value, rtol=1e-6, err_msg=f"trace {i}: {key}")
 
 
 def test_chart_contents():
     figs = _every_chart()
     heat = figs["map_heatmap"].data
-    assert heat[0].type == "heatmap" and heat[0].zmin == -heat[0].zmax and heat[0].text is not None
+    m = float(np.abs(MAP).max())
+    assert heat[0].type == "heatmap" and (heat[0].zmin, heat[0].zmax) == pytest.approx((-m, m))
     assert [t.type for t in heat] == ["heatmap", "scatter", "scatter"]
-    assert figs["map_heatmap_large"].data[0].text is None
     assert list(figs["vector_bars"].data[0].marker.color) == ["#4c78a8", "#ff8c00", "#4c78a8", "#4c78a8"]
-    assert len(figs["activation_figure"].data) == 5         # tanh f, f', saturated, extra; relu f
-    conv = figs["conv1d_figure"].data
-    assert any(t.name == "padding (zeros)" for t in conv)
+    assert [t.name for t in figs["activation_figure"].data] == [
+        "tanh", "tanh′ (slope)", "tanh: saturated", "line", "relu"]
+    assert figs["activation_figure"].layout.shapes[0].x0 == 0.5
+    assert [t.name for t in figs["conv1d_figure"].data] == [
+        "input", "inputs that y[0] sees", "padding (zeros)", "output", "y[0]"]
     fig, step = charts.feature_map_figure(np.ones((30, 20)), max_side=10)
     assert step == 3 and fig.data[0].z.shape == (10, 7)
 
