@@ -1,6 +1,7 @@
 """The network explorer page (/network) driven by streamlit.testing.v1.AppTest."""
 from __future__ import annotations
 
+import json
 import pathlib
 
 import numpy as np
@@ -42,21 +43,35 @@ def layer_name(text: str) -> str:
     return text.split(" · ")[1].split(" — ")[0]
 
 
+def chart_data(at, key: str) -> list[dict]:
+    """The traces of the Plotly chart with this widget key, as the browser receives them."""
+    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
+    return json.loads(chart.proto.spec)["data"]
+
+
 def prediction(at) -> str:
     texts = [s.value for s in at.subheader if s.value.startswith("Prediction:")]
     assert len(texts) == 1, [s.value for s in at.subheader]
     return texts[0]
 
 
-def test_page_loads_and_shows_a_prediction(at):
+def test_page_loads_and_shows_the_networks_own_prediction(at):
+    """The default sample, a 3 from MNIST's test set, is recognised as 3 with the probability the
+    saved model itself gives it, and the bar chart holds the model's ten probabilities."""
+    from cnnviz import models, samples
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
-    text = prediction(at)
-    body = text.removeprefix("Prediction: ")
-    label, p = body.rsplit(" (", 1)
-    assert p.endswith("%)") and 0 <= float(p[:-2]) <= 100
     assert at.title[0].value.endswith("Network explorer")
     assert by_key(at.selectbox, "net_layer").value == "conv1"
+    assert by_key(at.selectbox, "net_model").value == "mnist"
+    pic = samples.load_sample(samples.DEFAULT_SAMPLE)
+    assert samples.SAMPLES[samples.DEFAULT_SAMPLE].label == "3"
+    probs = np.asarray(models.load_pretrained("mnist")(pic.pixels[None, :, :, None], training=False))[0]
+    assert int(probs.argmax()) == 3
+    assert prediction(at) == f"Prediction: 3 ({100 * probs[3]:.1f}%)"
+    shown = chart_data(at, "net_probs")[0]
+    assert shown["x"] == models.PRETRAINED["mnist"]["class_names"]
+    np.testing.assert_allclose(shown["y"], probs, rtol=1e-5, atol=1e-7)
 
 
 def test_step_through_every_layer_and_back(at):
@@ -168,15 +183,23 @@ def test_mosaic_layout_scales_and_highlight():
         figures.mosaic(maps, scale="nope")
 
 
-def test_network_figures_are_valid_plotly():
-    import plotly.graph_objects as go
-    from cnnviz.ui import figures
-    v = np.random.default_rng(0).normal(size=(5, 5)).astype(np.float32)
-    for fig in (figures.map_heatmap(v, "t", marks=np.array([[0, 1], [2, 3]])),
-                figures.map_heatmap(np.abs(v), text=False),
-                figures.vector_bars(np.arange(10.0), "p", labels=list("abcdefghij"), highlight=3),
-                figures.vector_bars(np.arange(6.0), customdata=np.arange(18).reshape(6, 3))):
-        go.Figure(fig.to_dict())                           # raises on any invalid property
+def test_the_channel_chart_shows_the_layers_own_numbers(at):
+    """The heatmap of a chosen channel holds what Keras computes for that layer on this input,
+    and its caption summarises the same numbers."""
+    import keras
+
+    from cnnviz import models, samples
+    by_key(at.selectbox, "net_layer").set_value("relu2").run()
+    by_key(at.radio, "net_scale").set_value("map").run()
+    by_key(at.slider, "net_channel").set_value(5).run()
+    assert not at.exception, at.exception
+    model = models.load_pretrained("mnist")
+    x = samples.load_sample(samples.DEFAULT_SAMPLE).pixels[None, :, :, None]
+    expected = np.asarray(keras.Model(model.inputs, model.get_layer("relu2").output)([x]))[0, ..., 5]
+    heat = chart_data(at, "net_map_heat")[0]
+    np.testing.assert_allclose(np.array(heat["z"], np.float32), expected, rtol=1e-4, atol=1e-5)
+    assert any(c.value.startswith(f"min {expected.min():.3f} · max {expected.max():.3f} · ")
+               for c in at.caption)
 
 
 def test_rgb_filter_mosaic():
