@@ -683,15 +683,6 @@ def load_keras_file(data: bytes, filename: str = "model.keras"):
     return for_explorer(model)
 
 
-def _ends_in_softmax(layer) -> bool:
-    import keras
-
-    if isinstance(layer, keras.layers.Softmax):
-        return True
-    fn = getattr(layer, "activation", None)
-    return getattr(fn, "__name__", "") == "softmax"
-
-
 def _activation_values(model) -> int:
     """How many numbers all the layers produce for one picture (nested models included)."""
     import keras
@@ -718,6 +709,8 @@ def _activation_values(model) -> int:
 
 def for_explorer(model):
     """Check a loaded model suits the explorer; return it as a functional model with its Input first.
+    from cnnviz import class_score, model_graph
+
 
     A Sequential model is rebuilt as a functional one (fresh copies of its layers with the same
     weights); a Softmax layer named "probabilities" is added when the output is plain scores.
@@ -749,22 +742,11 @@ def for_explorer(model):
                              f"more than the {MAX_ACTIVATION_VALUES:,} the explorer can show",
                              ACCEPT_SHAPE)
 
-    if isinstance(model, keras.Sequential):
-        names = {layer.name for layer in model.layers}
-        input_name = next(n for n in ("input", "image", "input_image", "cnnviz_input") if n not in names)
-        inputs = keras.Input(shape, name=input_name)
-        x = inputs
-        for layer in model.layers:
-            copy = type(layer).from_config(layer.get_config())
-            x = copy(x)
-            copy.set_weights(layer.get_weights())
-        last = model.layers[-1]
-        model = keras.Model(inputs, x, name=model.name)
-    else:
-        if not isinstance(model.layers[0], keras.layers.InputLayer):
-            raise ModelFileError("the model's first layer is not its input", ACCEPT_SHAPE)
-        last = model.layers[-1]
-    if not _ends_in_softmax(last):
+    if not isinstance(model, keras.Sequential) and not isinstance(model.layers[0], keras.layers.InputLayer):
+        raise ModelFileError("the model's first layer is not its input", ACCEPT_SHAPE)
+    model = model_graph.as_functional(model)
+    last = model.layers[-1]
+    if not class_score.ends_in_softmax(last):
         names = {layer.name for layer in model.layers}
         soft = next(n for n in ("probabilities", "softmax", "cnnviz_softmax") if n not in names)
         model = keras.Model(model.input, keras.layers.Softmax(name=soft)(model.output),

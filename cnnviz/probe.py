@@ -8,8 +8,9 @@
 
 All numbers come from the model itself: one compiled graph call returns every
 layer's output, and gradients come from ``tf.GradientTape``. The class score
-that gradients are taken of is the pre-softmax logit (the "logits" layer when
-the model has one, else the model's output).
+that gradients are taken of is the class's logit, the input of the softmax
+(cnnviz.class_score says how it is found for each kind of model). A Sequential
+model is accepted like a functional one.
 
 The "why" methods built on the Probe (saliency, Grad-CAM, integrated gradients, occlusion,
 contributions, feature visualisation) live in cnnviz.attributions; their old names here
@@ -29,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnviz import images
+from cnnviz import class_score, images, model_graph
 
 KINDS = ("input", "conv", "batchnorm", "activation", "pool", "flatten", "dense", "dropout",
          "softmax", "other")
@@ -161,14 +162,6 @@ def _read_only(info: dict) -> types.MappingProxyType:
     return types.MappingProxyType(info)
 
 
-def _producer(layer) -> str | None:
-    try:
-        history = layer.input._keras_history
-    except (AttributeError, ValueError):
-        return None
-    return history.operation.name if history else None
-
-
 class Probe:
     """Every layer's output for one image in one compiled graph call; gradients likewise.
 
@@ -178,22 +171,22 @@ class Probe:
 
     #: How many results (backward passes, SmoothGrad maps) Probe.remember keeps.
     MEMO = 12
-    #: Images per gradient call for SmoothGrad (a fixed shape: XLA compiles once per shape).
-    CHUNK = 10
 
     def __init__(self, model: keras.Model, jit_compile: bool = True, jit_gradients: bool = False):
+        model = model_graph.as_functional(model)
         if len(model.inputs) != 1:
             raise ValueError(f"Probe needs a model with one input; {model.name} has {len(model.inputs)}.")
         self.model = model
         self.input_shape: tuple[int, ...] = tuple(int(d) for d in model.inputs[0].shape[1:])
         layers = list(model.layers)
         if not layers or not isinstance(layers[0], keras.layers.InputLayer):
-            raise ValueError("Probe needs a functional model whose first layer is its Input.")
+            raise ValueError("Probe needs a model whose first layer is its Input.")
+        producers = model_graph.producers(model)
         specs = []
         for i, layer in enumerate(layers):
             kind = layer_kind(layer)
             specs.append(LayerSpec(
-                index=i, name=layer.name, kind=kind, input_name=_producer(layer),
+                index=i, name=layer.name, kind=kind, input_name=producers[layer.name],
                 output_shape=tuple(int(d) for d in layer.output.shape[1:]),
                 params=int(layer.count_params()), layer=layer,
                 info=_read_only(_layer_info(layer, kind))))
@@ -201,21 +194,23 @@ class Probe:
         self.index = {s.name: s.index for s in specs}
         self._multi = keras.Model(model.inputs, [layer.output for layer in layers[1:]],
                                   name=f"{model.name}_probe")
-        self.score_layer: str = "logits" if "logits" in self.index else layers[-1].name
-        self._score_pos = self.index[self.score_layer] - 1  # position among the graph's outputs
+        #: The class score every gradient here is of: the logit (see cnnviz.class_score).
+        self.class_score = class_score.find(model)
+        #: The layer the pages call the class scores (a Dense(..., softmax) itself, whose
+        #: pre-activation is the logits, or the layer whose output is the logits).
+        self.score_layer: str = self.class_score.layer
+        #: The last layer the score is computed from: layers after it get zero gradients.
+        self.score_index: int = self.index[self.class_score.source]
         # The forward pass is XLA-compiled (about 1 s once per model): faster than a plain
         # graph, and its compiled code survives keras.backend.clear_session(), which empties
         # TensorFlow's kernel cache (cnnviz.ui.model_cache explains why that matters). The
         # gradient graphs are plain tf.functions unless jit_gradients: XLA-compiling them
         # takes 5-10 s per model and shape, too long for a first visit.
-        batch_spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
         one_spec = tf.TensorSpec((1, *self.input_shape), tf.float32)
         class_spec = tf.TensorSpec((), tf.int32)
         self.jit_compile = bool(jit_compile)
         self._forward = tf.function(self._forward_impl, input_signature=[one_spec],
                                     jit_compile=self.jit_compile)
-        self._input_grad = tf.function(self._input_grad_impl, input_signature=[batch_spec, class_spec],
-                                       jit_compile=bool(jit_gradients))
         self._all_grads = tf.function(self._all_grads_impl, input_signature=[one_spec, class_spec],
                                       jit_compile=bool(jit_gradients))
         self._memo: collections.OrderedDict = collections.OrderedDict()
@@ -225,18 +220,15 @@ class Probe:
     def _forward_impl(self, x):
         return self._multi([x], training=False)
 
-    def _input_grad_impl(self, x, c):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            outs = self._multi([x], training=False)
-            score = tf.reduce_sum(outs[self._score_pos][:, c])  # samples are independent
-        return tape.gradient(score, x)
+    def _logits(self, x, outs):
+        """The logits from the input and every layer's output (as _multi returns them)."""
+        return self.class_score.logits(x if self.score_index == 0 else outs[self.score_index - 1])
 
     def _all_grads_impl(self, x, c):
         with tf.GradientTape() as tape:
             tape.watch(x)
             outs = self._multi([x], training=False)
-            score = outs[self._score_pos][0, c]
+            score = self._logits(x, outs)[0, c]
         grads = tape.gradient(score, [x, *outs], unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return outs, grads
 
@@ -255,7 +247,7 @@ class Probe:
 
     def check_class(self, class_index) -> int:
         """class_index as an int; ValueError unless it is one of the model's classes."""
-        n = self.specs[self.index[self.score_layer]].output_shape[-1]
+        n = int(self.model.outputs[0].shape[-1])
         c = int(class_index)
         if not 0 <= c < n:
             raise ValueError(f"class_index must be 0..{n - 1}, got {class_index}.")
@@ -265,6 +257,14 @@ class Probe:
         if name not in self.index:
             raise KeyError(f"No layer {name!r} in {self.model.name}; layers: {', '.join(self.index)}.")
         return self.specs[self.index[name]]
+
+    def check_scored(self, name: str) -> LayerSpec:
+        """The layer's spec; ValueError when the class score does not depend on its output."""
+        spec = self.spec(name)
+        if spec.index > self.score_index:
+            raise ValueError(f"{name} comes after the logits ({self.class_score.where}); the class "
+                             "score does not depend on it.")
+        return spec
 
     def path(self, name: str) -> list[LayerSpec]:
         """The layers from the input to `name`, input first, following each layer's input."""
@@ -286,27 +286,6 @@ class Probe:
     def probabilities(self, x) -> np.ndarray:
         """The model's output for one image (what model(x, training=False) returns)."""
         return self._forward(tf.constant(self.check_input(x)))[-1].numpy()[0]
-
-    def input_gradient(self, x_batch: np.ndarray, class_index: int) -> np.ndarray:
-        """d logit[class] / d input for a batch of images (N, H, W, C).
-
-        One image goes through as it is; more go in chunks of CHUNK (the last padded), so a
-        compiled graph sees only two shapes and memory stays bounded.
-        """
-        c = tf.constant(self.check_class(class_index), tf.int32)
-        xb = np.asarray(x_batch, dtype=np.float32)
-        if xb.ndim != len(self.input_shape) + 1 or xb.shape[1:] != self.input_shape:
-            raise ValueError(f"expected a batch of shape N × {images.shape_text(self.input_shape)}, got {xb.shape}.")
-        if len(xb) == 1:
-            return self._input_grad(tf.constant(xb), c).numpy()
-        out = []
-        for i in range(0, len(xb), self.CHUNK):
-            part = xb[i:i + self.CHUNK]
-            n = len(part)
-            if n < self.CHUNK:
-                part = np.concatenate([part, np.zeros((self.CHUNK - n, *self.input_shape), np.float32)])
-            out.append(self._input_grad(tf.constant(part), c).numpy()[:n])
-        return np.concatenate(out)
 
     def remember(self, key, compute):
         """compute(), remembered under key among the last MEMO results (thread-safe). Arrays
@@ -334,7 +313,7 @@ class Probe:
     def forward_backward(self, x, class_index: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(every layer's output, d logit[class] / d every layer's output), both in model order
         without the batch axis, from one graph call. The input layer's gradient is the
-        saliency gradient. Layers after the score layer get zero gradients.
+        saliency gradient. Layers after score_index get zero gradients.
 
         Remembered (see remember) by the image's bytes and the class, so Grad-CAM, saliency
         and layer gradients of one picture share one backward pass. Arrays are read-only.
@@ -351,7 +330,7 @@ class Probe:
     def gradients(self, x, class_index: int) -> dict[str, np.ndarray]:
         """d logit[class] / d (every layer's output), one backward pass; name -> array (no batch).
 
-        Layers after the score layer (the softmax) get zeros: the logit does not depend on them.
+        Layers after score_index (the softmax) get zeros: the logit does not depend on them.
         """
         _, grads = self.forward_backward(x, class_index)
         return {s.name: g for s, g in zip(self.specs, grads)}
@@ -385,8 +364,7 @@ def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:
     """d logit[class] / d (layer's output), same shape as the layer's output (no batch axis)."""
     p = get_probe(model)
     spec = p.spec(layer_name)
-    if spec.index > p.index[p.score_layer]:
-        raise ValueError(f"{layer_name} comes after {p.score_layer}; the class score does not depend on it.")
+    p.check_scored(layer_name)
     return p.gradients(x, class_index)[layer_name]
 
 

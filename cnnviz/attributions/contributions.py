@@ -1,6 +1,6 @@
 """Contributions: how much each unit of a layer pushes one class's score up or down.
 
-At the layer that feeds the logits layer the split is exact: logit = sum_i a_i w_i + b, so each
+At the layer that feeds the Dense layer making the logits the split is exact: logit = sum_i a_i w_i + b, so each
 unit's push is activation x weight (the linear case of every attribution method). At other
 layers it is gradient x activation, the first-order estimate of the same split.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import keras
 import numpy as np
 
 from cnnviz import probe
@@ -32,7 +33,7 @@ _IDENTITY_AT_INFERENCE = ("dropout",)
 class Contributions:
     """How the units of one layer push the score of one class, largest first.
 
-    exact=True: the layer feeds the score layer directly (dropout does nothing when
+    exact=True: the layer feeds the logits' Dense layer directly (dropout does nothing when
     predicting), so contribution = activation x weight and
     contributions.sum() + bias == logit. exact=False: gradient x activation, a
     first-order estimate (bias and logit are then None).
@@ -48,53 +49,55 @@ class Contributions:
     exact: bool
 
 
-def _feeds_score_directly(p: probe.Probe, name: str) -> bool:
-    """True when `name`'s output reaches the score layer unchanged at inference."""
-    s = p.spec(p.score_layer)
-    src = s.input_name
-    while src is not None:
-        if src == name:
-            return True
-        spec = p.spec(src)
-        if spec.kind not in _IDENTITY_AT_INFERENCE:
-            return False
-        src = spec.input_name
-    return False
+def _logit_dense(p: probe.Probe):
+    """(the Dense layer whose kernel and bias make the logits, the layer it reads) when the
+    logits are an affine function of one layer's output, else (None, None): a Dense(...,
+    softmax) output (its pre-activation is the logits) or a linear Dense whose output is them."""
+    score = p.class_score
+    if score.head is not None:
+        return score.head, score.source
+    spec = p.spec(score.source)
+    if spec.kind == "dense" and spec.info.get("activation", "linear") == "linear":
+        return spec.layer, spec.input_name
+    return None, None
+
+
+def _exact_chain(p: probe.Probe, feeding: str | None) -> list[str]:
+    """`feeding` and the layers it passes through unchanged at inference (dropout), back to the
+    first one that computes something: the split is exact at each of them."""
+    chain = []
+    while feeding is not None:
+        chain.append(feeding)
+        if p.spec(feeding).kind not in _IDENTITY_AT_INFERENCE:
+            break
+        feeding = p.spec(feeding).input_name
+    return chain
 
 
 def contributions(model, x, class_index: int, layer_name: str | None = None,
                   activations: Sequence[probe.LayerActivation] | None = None) -> Contributions:
-    """Each unit's push on the class's logit, sorted from most positive.
+    """Each unit's push on the class's logit (cnnviz.class_score), sorted from most positive.
 
-    layer_name None: the layer that feeds the logits layer (e.g. relu_dense1), where the
-    split is exact (activation x weight, plus the bias, sums to the logit). Other layers:
-    gradient x activation, an estimate. `activations` (Probe.run's result) avoids a rerun.
+    layer_name None: the layer that feeds the Dense layer making the logits (e.g. relu_dense1),
+    where the split is exact (activation x weight, plus the bias, sums to the logit). Other
+    layers: gradient x activation, an estimate. `activations` (Probe.run's result) avoids a rerun.
     """
     p = probe.get_probe(model)
     c = p.check_class(class_index)
-    score = p.spec(p.score_layer)
+    dense, feeding = _logit_dense(p)
+    exact = _exact_chain(p, feeding)
     if layer_name is None:
-        layer_name = score.input_name
-        while layer_name is not None and p.spec(layer_name).kind in _IDENTITY_AT_INFERENCE:
-            layer_name = p.spec(layer_name).input_name
-    if layer_name is None:
-        raise ValueError("The score layer has no input layer to split.")
-    spec = p.spec(layer_name)
+        layer_name = exact[-1] if exact else p.class_score.source
+    spec = p.check_scored(layer_name)
     acts = activations if activations is not None else p.run(x)
     a = np.asarray(acts[spec.index].output, dtype=np.float32).reshape(-1)
-    logits_out = np.asarray(acts[score.index].output, dtype=np.float32)
-    if score.kind == "dense" and _feeds_score_directly(p, layer_name):
-        w = score.info["kernel"][:, c]
+    if layer_name in exact:
+        w = np.asarray(keras.ops.convert_to_numpy(dense.kernel), np.float32)[:, c]
         contrib = a * w
-        bias = float(score.info["bias"][c]) if score.info["bias"] is not None else 0.0
-        logit = float(logits_out[c])
-        if score.info.get("activation", "linear") != "linear":
-            # a Dense(n, softmax) output (the builder's): its output is a probability; the
-            # split adds up to the score before the softmax, which the network computes too
-            logit = float(logits(p, x)[c])
+        bias = float(keras.ops.convert_to_numpy(dense.bias)[c]) if dense.use_bias else 0.0
         order = np.argsort(-contrib, kind="stable")
         return Contributions(layer_name, c, order, a[order], w[order], contrib[order], bias,
-                             logit, True)
+                             float(logits(p, x)[c]), True)
     g = probe.layer_gradients(p, x, c, layer_name).reshape(-1)
     contrib = a * g
     order = np.argsort(-contrib, kind="stable")

@@ -35,11 +35,9 @@ def grad_cam_coarse(model, x, class_index: int, layer_name: str | None = None) -
     w_k = mean over positions of d logit[class] / d A_k (Selvaraju et al. 2017, eq. 1-2)."""
     p = probe.get_probe(model)
     name = layer_name or default_cam_layer(p)
-    spec = p.spec(name)
+    spec = p.check_scored(name)
     if len(spec.output_shape) != 3:
         raise ValueError(f"Grad-CAM needs a layer with an H x W x C output; {name} has {spec.output_shape}.")
-    if spec.index > p.index[p.score_layer]:
-        raise ValueError(f"{name} comes after {p.score_layer}.")
     acts, grads = p.forward_backward(x, class_index)
     a, g = acts[spec.index], grads[spec.index]
     weights = g.mean(axis=(0, 1))

@@ -31,9 +31,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnviz import probe
+from cnnviz import class_score, probe
 from cnnviz.attributions._geometry import gaussian_kernel
-from cnnviz.attributions._scores import _is_softmax_fn
 
 #: Most ascent steps one picture may take (bounded work per request).
 MAX_STEPS = 1000
@@ -64,19 +63,17 @@ class _Ascent:
         if spec.kind == "input":
             raise ValueError(f"{layer_name} is the input; pick a layer after it.")
         layer = spec.layer
-        self._kernel = self._bias = None
+        self._logits = None
         target = layer.output
         self.description = f"mean of a channel of {layer_name}" if len(spec.output_shape) == 3 \
             else f"a unit of {layer_name}"
-        if spec.kind == "softmax" and isinstance(layer, (keras.layers.Softmax, keras.layers.Activation)):
-            target = layer.input        # probabilities can rise by lowering the others: use logits
-            self.description = f"a unit of {spec.input_name} (the logits before {layer_name})"
-        elif isinstance(layer, keras.layers.Dense) and _is_softmax_fn(layer.activation):
-            target = layer.input        # finished below without the softmax
-            self._kernel = layer.kernel
-            self._bias = layer.bias if layer.use_bias else None
-            self.description = f"a unit of {layer_name} before its softmax"
-        self.units = int(target.shape[-1]) if self._kernel is None else int(layer.units)
+        score = p.class_score
+        if spec.index == len(p.specs) - 1 and class_score.ends_in_softmax(layer):
+            # probabilities can rise by lowering the others: climb the class's logit instead
+            self._logits = score.logits
+            target = p.specs[p.score_index].layer.output
+            self.description = f"a class's logit ({score.where})"
+        self.units = int(layer.output.shape[-1]) if self._logits else int(target.shape[-1])
         self.spatial = len(target.shape) == 4
         outputs = [target]
         if spec.kind == "activation" and target is layer.output and spec.input_name is not None \
@@ -110,10 +107,8 @@ class _Ascent:
         if not isinstance(outs, (list, tuple)):     # a one-output model returns the tensor
             outs = [outs]
         out = outs[0]
-        if self._kernel is not None:
-            out = tf.matmul(out, tf.convert_to_tensor(self._kernel))
-            if self._bias is not None:
-                out = out + tf.convert_to_tensor(self._bias)
+        if self._logits is not None:
+            out = self._logits(out)
         value = self._unit(out, units)
         climb = value + LEAK * self._unit(outs[1], units) if self._leaky else value
         return value, climb

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz import probe
+from cnnviz.attributions._scores import get_scorer
 
 MAX_SMOOTHGRAD_SAMPLES = 50
 """Most noisy copies one SmoothGrad map may average (the page offers 5-50): at most
-MAX_SMOOTHGRAD_SAMPLES / Probe.CHUNK compiled gradient calls per request."""
+MAX_SMOOTHGRAD_SAMPLES / Scorer.CHUNK compiled gradient calls per request."""
 
 
 def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: float = 0.15,
@@ -48,6 +49,6 @@ def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: flo
         span = float(xb.max() - xb.min()) or 1.0
         rng = np.random.default_rng(seed)
         noisy = xb + rng.normal(0.0, noise * span, size=(n, *xb.shape[1:])).astype(np.float32)
-        return np.abs(p.input_gradient(noisy, c)).max(axis=-1).mean(axis=0)
+        return np.abs(get_scorer(p).logit_gradient(noisy, c)[0]).max(axis=-1).mean(axis=0)
 
     return p.remember(("smoothgrad", p.digest(xb), c, n, float(noise), int(seed)), compute)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, models, probe, resources
+from cnnviz import attributions, data, models, probe, resources
 
 
 def _leave_keras_alone_after_each_run() -> None:
@@ -70,8 +70,7 @@ def _warm(p: probe.Probe) -> None:
     x = np.zeros(p.input_shape, np.float32)
     p.run(x)
     p.gradients(x, 0)
-    p.input_gradient(x[None], 0)
-    p.input_gradient(np.repeat(x[None], p.CHUNK, axis=0), 0)
+    attributions.saliency(p, x, 0, smoothgrad_samples=2)
 
 
 @st.cache_resource(show_spinner="Loading the network (once per server)…", max_entries=8)

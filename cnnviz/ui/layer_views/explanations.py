@@ -45,6 +45,10 @@ TEXT = {
     "logits": "**Class scores (logits).** The last dense layer gives one score per class. The "
               "units of the layer before vote: each one's value times its weight for a class is "
               "its push for that class. The largest score wins.",
+    "logits_softmax": "**Class scores, then probabilities.** The last dense layer gives one score "
+                      "per class (its logits) and turns them into probabilities with a softmax. "
+                      "The units of the layer before vote: each one's value times its weight for a "
+                      "class is its push for that class's logit. The largest score wins.",
     "softmax": "**Softmax.** Turns the scores into probabilities: e^score divided by the sum of "
                "e^score over all classes. They are all positive and add up to 1; the order of the "
                "classes stays the same.",
@@ -72,7 +76,10 @@ def layer_text(act: LayerActivation, network: Probe) -> str:
         return TEXT["dropout"].format(rate=f"{info['rate']:g}", pct=f"{info['rate']:.0%}")
     if act.kind == "dense":
         base = TEXT["dense"].format(nin=info["kernel"].shape[0], units=info["units"], params=act.params)
-        return (TEXT["logits"] + " " + base.split("** ", 1)[1]) if act.name == network.score_layer else base
+        if act.name != network.score_layer:
+            return base
+        head = TEXT["logits_softmax"] if network.class_score.head is not None else TEXT["logits"]
+        return head + " " + base.split("** ", 1)[1]
     if act.kind == "activation" and info.get("function") != "relu":
         return f"**Activation ({info.get('function')}).** Applies the same function to every number."
     return TEXT.get(act.kind, TEXT["other"]).format(cls=info.get("class", "Layer"))
