@@ -1,33 +1,8 @@
-"""cnnviz: a Streamlit app that shows what happens inside a convolutional neural network."""
-import streamlit as st
+"""cnnviz's Streamlit app for a checkout: `streamlit run app.py`.
 
-from cnnviz import settings
-from cnnviz.ui import figures, index_page, page_list, preload, routes, share, url_state, widgets
+The app itself is cnnviz/ui/app.py, inside the package, so that an installed copy has it too
+(`cnnviz app` runs it there); this file runs that same script on every rerun.
+"""
+import runpy
 
-st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
-try:
-    settings.mode()
-except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
-    st.error(str(e))
-    st.stop()
-preload.start_tensorflow_import()
-routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
-index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
-url_state.begin_run()
-if url_state.restore([widgets.IMAGE, share.PRESENT], "app"):   # a shared link
-    widgets.follow_link()
-
-# Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
-home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.HOME.icon,
-               url_path=page_list.HOME.url_path, default=True)
-navigation = st.navigation([
-    home,
-    *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.LESSON),
-    routes.home_alias(home),   # /home opens Home, which lives at /
-], position="top" if share.presenting() else "sidebar")
-share.apply_presentation_style()
-widgets.image_source()
-try:
-    navigation.run()
-finally:
-    url_state.publish()   # fragments publish on their own (url_state.fragment)
+runpy.run_module("cnnviz.ui.app", run_name="__main__")

@@ -1,9 +1,11 @@
 """The app's pages, in the lesson's order: one list for the navigation (app.py) and Home's cards."""
 from __future__ import annotations
 
+import pathlib
 from dataclasses import dataclass
 
-FOLDER = "cnnviz/ui/pages/"
+# Absolute, so the pages resolve from either main script: the checkout's app.py or cnnviz/ui/app.py.
+FOLDER = pathlib.Path(__file__).resolve().parent / "pages"
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class PageInfo:
 
     @property
     def path(self) -> str:
-        return FOLDER + self.file
+        return str(FOLDER / self.file)
 
 
 HOME = PageInfo("home.py", "Home", ":material/home:", "index")
