@@ -290,7 +290,7 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
 def spatial_layers(network: probe.Probe) -> list[str]:
     """The layers with maps before the class scores (Grad-CAM can look at any of them)."""
     return [s.name for s in network.specs if len(s.output_shape) == 3 and s.kind != "input"
-            and s.index < network.index[network.score_layer]]
+            and s.index <= network.score_index]
 
 
 def choose_class(names: list[str], pred: int, probs: np.ndarray) -> int:
@@ -355,15 +355,15 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
     class_name = loaded.card["class_names"][cls]
     st.markdown("##### The gradient inside the network")
     g_layers = [s.name for s in network.specs
-                if s.kind != "input" and s.index <= network.index[network.score_layer]]
+                if s.kind != "input" and s.index <= network.score_index]
     first = g_layers.index(spatial[0]) if spatial else 0
     left, right = st.columns([1, 2.7], gap="large")
     with left:
         follow_link("net_grad", f"net_grad_layer:{loaded.name}", g_layers, "gradient layer")
         gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
-                          help="Pick any layer up to the class scores.")
+                          help="Pick any layer up to the logits.")
         st.session_state["net_grad"] = None if gl == g_layers[first] else gl
-        st.markdown(f"How much the “{class_name}” score would change per unit change of each "
+        st.markdown(f"How much the “{class_name}” logit would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
                     f"it; white: no effect (often a ReLU that is switched off).")
     g = probe.layer_gradients(network, x, cls, gl)
@@ -381,9 +381,9 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
 def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: np.ndarray) -> None:
     names = loaded.card["class_names"]
     st.markdown("Which pixels made the network say this? Four ways to ask. Saliency, Grad-CAM and "
-                "integrated gradients follow the gradient of a class score (the logit, before "
-                "softmax): how much would the score change if a pixel or a map value changed a "
-                "little. Occlusion simply hides part of the picture and runs the network again.")
+                "integrated gradients follow the gradient of the class's logit (its score before "
+                "the softmax): how much would the logit change if a pixel or a map value changed "
+                "a little. Occlusion simply hides part of the picture and runs the network again.")
     spatial = spatial_layers(loaded.probe)
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -393,6 +393,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     with c3:
         cam_layer = choose_cam_layer(loaded, spatial)
     size = 300
+        st.caption(f"Every map here explains {loaded.probe.class_score.describe(f'“{names[cls]}”')}.")
     i1, i2, i3 = st.columns(3)
     with i1:
         png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
