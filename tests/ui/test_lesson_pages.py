@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import pooling
 
+from shown_charts import chart_traces
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = "cnnviz/ui/pages/"
 
@@ -76,10 +78,12 @@ def test_activations_vanishing_gradient_section_follows_depth():
 
 def test_activations_narrow_range_shows_error_and_keeps_the_rest():
     at = open_page("activations")
+    metrics = {m.label: m.value for m in at.metric}
+    assert "range after" in " ".join(metrics)
     at.slider(key="act_range").set_value((1.0, 1.0)).run()
     assert not at.exception
     assert any("too narrow" in e.value for e in at.error)
-    assert at.metric  # the other sections still render
+    assert {m.label: m.value for m in at.metric} == metrics   # the other sections: the same numbers
 
 
 # --------------------------------------------------------------------------- /pooling
@@ -207,25 +211,55 @@ def test_conv1d_bad_typed_values_show_error_and_keep_state():
 
 # --------------------------------------------------------------------------- figure builders
 
-def test_lesson_figures_are_valid_plotly_and_images():
-    import plotly.graph_objects as go
+def test_the_activation_chart_draws_each_function_and_its_slope():
+    from cnnviz import activations
+    at = open_page("activations")
+    at.multiselect(key="act_chosen").set_value(["relu", "sigmoid"]).run()
+    traces = {t["name"]: t for t in chart_traces(at, "act_curves")}
+    x = np.linspace(-6.0, 6.0, 401)                       # the default x range
+    for name, f, df in (("ReLU", np.maximum(x, 0), (x > 0).astype(float)),
+                        ("sigmoid", 1 / (1 + np.exp(-x)), np.exp(-x) / (1 + np.exp(-x)) ** 2)):
+        np.testing.assert_allclose(traces[name]["x"], x)
+        np.testing.assert_allclose(traces[name]["y"], f, atol=1e-12)
+        slope = traces[name + "′ (slope)"]["y"]
+        np.testing.assert_allclose(slope[x != 0], df[x != 0], rtol=1e-6, atol=1e-12)
+    sigmoid_slope = traces["sigmoid′ (slope)"]["y"]
+    saturated = traces["sigmoid: saturated"]["y"]           # drawn exactly where the slope is tiny
+    flat = sigmoid_slope < activations.SATURATION_THRESHOLD
+    assert flat.any() and np.isnan(saturated[~flat]).all() and not np.isnan(saturated[flat]).any()
 
-    from cnnviz import activations, kernels
+
+def test_the_conv1d_chart_draws_the_typed_signal_and_its_causal_convolution():
+    at = open_page("conv1d")
+    at.selectbox(key="c1d_signal_kind").set_value("type your own").run()
+    at.text_input(key="c1d_signal_text").input("1, 2, 3, 4, 5, 6").run()
+    at.selectbox(key="c1d_kernel_kind").set_value("type your own").run()
+    at.text_input(key="c1d_kernel_text").input("1/2, 1/2").run()
+    at.slider(key="c1d_t").set_value(0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    traces = {t["name"]: t for t in chart_traces(at, "c1d_plot")}
+    np.testing.assert_allclose(traces["input"]["y"], [1, 2, 3, 4, 5, 6])
+    # causal: y[t] = x[t-1]/2 + x[t]/2, with x[-1] a padding zero
+    np.testing.assert_allclose(traces["output"]["y"], [0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
+    np.testing.assert_allclose(traces["padding (zeros)"]["x"], [-1])
+    np.testing.assert_allclose(traces["inputs that y[0] sees"]["x"], [0])
+    np.testing.assert_allclose(traces["y[0]"]["y"], [0.5])
+
+
+def test_the_pooling_picture_marks_the_winners():
     from cnnviz.ui import figures
-
-    x = np.linspace(-5, 5, 41)
-    f, df = activations.FUNCTIONS["sigmoid"]
-    curves = [{"label": "sigmoid", "colour": "#1f77b4", "f": f(x), "df": df(x),
-               "saturated": activations.saturated(df(x)), "extra": [("s", f(x), "dot")]}]
-    for fig in (figures.activation_figure(x, curves, x0=1.0),
-                figures.gradient_norms_figure({"sigmoid": np.array([1e-9, 1e-3, 0.5])}),
-                figures.conv1d_figure(np.arange(6.0), kernels.convolve1d(np.arange(6.0), [1, 1, 1], padding="causal"),
-                                      np.array([-2, -1, 0]), [1, 1, 1], 0)):
-        go.Figure(fig.to_dict())   # raises if any property is invalid
 
     m = np.random.default_rng(0).normal(size=(9, 7)).astype(np.float32)
     r = pooling.pool2d(m, 2, 2, "same", "max")
     img = figures.pooling_image(m, -3.0, 3.0, "diverging", 90, r.winners, (0, 0, 1, 1))
     assert img.size == (70, 90)
     arr = np.asarray(img)
-    assert (arr == 255).all(axis=2).any()   # white winner dots / frame drawn
+    f = 10                                                 # 90 px / 9 rows
+    winners = r.winners.reshape(-1, 2)
+    assert len(winners) == 5 * 4                           # one per window of the 'same' output
+    for row, col in winners:                               # a white dot at each winner's centre
+        assert tuple(arr[row * f + f // 2, col * f + f // 2]) == (255, 255, 255), (row, col)
+    won = np.zeros(m.shape, bool)
+    won[tuple(winners.T)] = True
+    row, col = np.argwhere(~won)[0]                        # a cell that won nothing has its colour
+    assert tuple(arr[row * f + f // 2, col * f + f // 2]) == tuple(figures.colorize(m[row, col], "diverging", -3.0, 3.0))

@@ -1,13 +1,14 @@
 """The network explorer page (/network) driven by streamlit.testing.v1.AppTest."""
 from __future__ import annotations
 
-import json
 import pathlib
 
 import numpy as np
 import pytest
 
 from streamlit.testing.v1 import AppTest
+
+from shown_charts import chart_traces
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/network.py"
@@ -43,12 +44,6 @@ def layer_name(text: str) -> str:
     return text.split(" · ")[1].split(" — ")[0]
 
 
-def chart_data(at, key: str) -> list[dict]:
-    """The traces of the Plotly chart with this widget key, as the browser receives them."""
-    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
-    return json.loads(chart.proto.spec)["data"]
-
-
 def prediction(at) -> str:
     texts = [s.value for s in at.subheader if s.value.startswith("Prediction:")]
     assert len(texts) == 1, [s.value for s in at.subheader]
@@ -69,7 +64,7 @@ def test_page_loads_and_shows_the_networks_own_prediction(at):
     probs = np.asarray(models.load_pretrained("mnist")(pic.pixels[None, :, :, None], training=False))[0]
     assert int(probs.argmax()) == 3
     assert prediction(at) == f"Prediction: 3 ({100 * probs[3]:.1f}%)"
-    shown = chart_data(at, "net_probs")[0]
+    shown = chart_traces(at, "net_probs")[0]
     assert shown["x"] == models.PRETRAINED["mnist"]["class_names"]
     np.testing.assert_allclose(shown["y"], probs, rtol=1e-5, atol=1e-7)
 
@@ -196,7 +191,7 @@ def test_the_channel_chart_shows_the_layers_own_numbers(at):
     model = models.load_pretrained("mnist")
     x = samples.load_sample(samples.DEFAULT_SAMPLE).pixels[None, :, :, None]
     expected = np.asarray(keras.Model(model.inputs, model.get_layer("relu2").output)([x]))[0, ..., 5]
-    heat = chart_data(at, "net_map_heat")[0]
+    heat = chart_traces(at, "net_map_heat")[0]
     np.testing.assert_allclose(np.array(heat["z"], np.float32), expected, rtol=1e-4, atol=1e-5)
     assert any(c.value.startswith(f"min {expected.min():.3f} · max {expected.max():.3f} · ")
                for c in at.caption)
