@@ -16,6 +16,7 @@ from cnnviz import images, kernels
 from cnnviz.ui import widgets
 
 from kernel_cells import cells, type_cell
+from shown_charts import chart_traces
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/convolution.py"
@@ -240,19 +241,27 @@ assert not leaked, leaked
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
 
 
-def test_convolution_figures_are_valid_plotly_and_mark_the_right_cells():
-    """The figure builders skip Plotly's validation for speed; validate them here once."""
-    import plotly.graph_objects as go
+def test_the_hover_chart_holds_the_feature_map(disc):
+    at = _open(disc)
+    at.toggle(key="conv_hover_chart").set_value(True).run()
+    assert not at.exception
+    heat = chart_traces(at, "conv_heatmap")[0]
+    expected = kernels.convolve(disc.pixels, kernels.PRESETS["Sobel x"])
+    np.testing.assert_allclose(heat["z"], expected, atol=1e-6)
+    np.testing.assert_array_equal(heat["x"], np.arange(expected.shape[1]))
 
+
+def test_convolution_figures_mark_the_right_cells():
     from cnnviz.ui import figures
 
     rng = np.random.default_rng(0)
     img = rng.random((9, 11))
     win = kernels.window(img, kernels.PRESETS["sharpen"], 0, 0, padding="same")
     assert not win.in_image.all()
-    go.Figure(figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)[0].to_dict())
-    fig, step = figures.feature_map_figure(rng.standard_normal((600, 300)), max_side=256)
-    assert step == 3 and fig.data[0].z.shape == (200, 100) and fig.data[0].x[1] == 3
+    big = rng.standard_normal((600, 300))
+    fig, step = figures.feature_map_figure(big, max_side=256)
+    assert step == 3 and fig.data[0].x[1] == 3
+    np.testing.assert_array_equal(fig.data[0].z, big[::3, ::3].astype(np.float32))
 
     pads = ((1, 1), (1, 1))
     pic, f = figures.receptive_field_image(img, win.rows, win.cols, pads, size=130)
