@@ -18,7 +18,6 @@ away) is stopped; a crashed worker turns into a one-line message, never a broken
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import itertools
 import multiprocessing
@@ -27,15 +26,14 @@ import os
 import pathlib
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
 import traceback
-import types
 from dataclasses import dataclass, field
 
 from cnnviz import live_worker
+from cnnviz.compat import multiprocessing_internals
 
 #: Kernel snapshots kept per run; beyond that every other one is dropped (first and last stay).
 MAX_SNAPSHOTS = 61
@@ -152,25 +150,6 @@ class _Job:
     seen: float
     worker: _Worker | None = None
     stop_asked: float | None = None
-
-
-@contextlib.contextmanager
-def _plain_main():
-    """Start spawned processes without re-running the parent's __main__ in them.
-
-    spawn re-imports the parent's main script in the child; under ``streamlit run`` that is
-    app.py, which builds the navigation and fails outside a session. A bare __main__ (no file,
-    no spec) for the moment of start() leaves the child nothing to re-run; the worker needs
-    only cnnviz.live. Streamlit sets sys.modules["__main__"] when a script run begins and never
-    reads it back, so a run starting meanwhile is not disturbed.
-    """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
 
 
 def _rss_mb(pid: int) -> float:
@@ -379,7 +358,7 @@ class Trainer:
             stop, pause = self._ctx.Event(), self._ctx.Event()
             process = self._ctx.Process(target=live_worker.worker_main, args=(child, stop, pause, self.limits),
                                         name="cnnviz-training-worker", daemon=True)
-            with _plain_main():
+            with multiprocessing_internals.plain_main():   # app.py is not re-run in the worker
                 process.start()
             child.close()
             self._workers.append(_Worker(process, parent, stop, pause))

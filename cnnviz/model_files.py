@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnviz import settings
+from cnnviz.compat import keras_internals
 
 # ----------------------------------------------------------------------------- limits
 
@@ -88,8 +89,6 @@ ALLOWED_LAYERS = frozenset("""
 """Keras's own plain layers: they compute from their settings and weights, nothing else."""
 
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
-MODEL_MODULES = frozenset({"keras", "keras.models", "keras.src.models", "keras.src.models.model",
-                           "keras.src.models.functional", "keras.src.models.sequential"})
 
 # Other objects a plain layer's settings may hold: family (the keras.<family> module) -> classes.
 ALLOWED_OBJECTS = {
@@ -327,7 +326,7 @@ class _Walk:
         if reg is not None:
             raise ModelFileError(f"{where} is a custom model class ({_quote(reg)}) that needs its "
                                  f"own Python code", ACCEPT_LAYERS)
-        if cls not in MODEL_CLASSES or module not in MODEL_MODULES:
+        if cls not in MODEL_CLASSES or module not in keras_internals.MODEL_MODULES:
             raise ModelFileError(f"{where} is a {_quote(cls)} from the module {_quote(module)}, not "
                                  f"a Keras Sequential or functional model", ACCEPT_LAYERS)
         config = obj.get("config")
@@ -377,8 +376,7 @@ class _Walk:
                                  f"Python code to run", ACCEPT_LAYERS)
         if cls in REFUSED_LAYERS:
             raise ModelFileError(f"{label} is {REFUSED_LAYERS[cls]}", ACCEPT_LAYERS)
-        if not (module == "keras.layers" or (isinstance(module, str)
-                                             and module.startswith("keras.src.layers."))):
+        if not keras_internals.is_layers_module(module):
             raise ModelFileError(f"{label} ({_quote(cls)}) comes from the Python module "
                                  f"{_quote(module)}, not from keras.layers", ACCEPT_LAYERS)
         if cls not in ALLOWED_LAYERS:
@@ -439,11 +437,7 @@ class _Walk:
             raise ModelFileError(f"{where} contains the custom object {_quote(reg)}, which needs its "
                                  f"own Python code", ACCEPT_LAYERS)
         for family, classes in ALLOWED_OBJECTS.items():
-            in_family = isinstance(module, str) and (
-                module in (f"keras.{family}", f"keras.src.{family}")
-                or module.startswith(f"keras.src.{family}.")
-                or (family == "dtype_policies" and module == "keras"))
-            if in_family and cls in classes:
+            if keras_internals.is_family_module(module, family) and cls in classes:
                 return
         if cls in ALLOWED_LAYERS or cls in REFUSED_LAYERS or cls in MODEL_CLASSES:
             raise ModelFileError(f"{where} has a layer ({_quote(cls)}) inside its settings; "

@@ -286,8 +286,8 @@ def _jpeg_coefficient_bytes(img: Image.Image, data: bytes) -> int:
     decoded from a buffer of all its DCT coefficients: 2 bytes for each of every component's
     samples, at full size. A single-scan (baseline) JPEG needs no such buffer: 0.
     """
-    layers = [(max(1, h), max(1, v)) for _, h, v, _ in getattr(img, "layer", [])]
-    if not layers or not (img.info.get("progressive") or _first_scan_components(data) < len(layers)):
+    layers, first_scan = _jpeg_layout(data)
+    if not layers or not (img.info.get("progressive") or first_scan < len(layers)):
         return 0
     width, height = img.size
     h_max, v_max = max(h for h, _ in layers), max(v for _, v in layers)
@@ -315,8 +315,17 @@ def _check_jpeg_scans(data: bytes, coefficient_bytes: int, size: tuple[int, int]
                     f"decode quickly here (at most {max(1, JPEG_SCAN_BLOCKS // blocks):,} at this size).")
 
 
-def _first_scan_components(data: bytes) -> int:
-    """How many colour components the first scan (SOS) of a JPEG holds; a large number if unknown."""
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}   # SOF0-SOF15: not DHT, JPG, DAC
+
+
+def _jpeg_layout(data: bytes) -> tuple[list[tuple[int, int]], int]:
+    """A JPEG's colour components as their sampling factors (h, v), from its first frame header
+    (SOF), and how many components its first scan (SOS) holds (255 if unknown).
+
+    Read from the file's own bytes: Pillow keeps the sampling factors only in an undocumented
+    attribute (JpegImageFile.layer).
+    """
+    layers: list[tuple[int, int]] = []
     pos = 2
     while pos + 4 < len(data):
         if data[pos] != 0xFF:
@@ -325,10 +334,15 @@ def _first_scan_components(data: bytes) -> int:
         if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD8:
             pos += 1 if marker == 0xFF else 2
             continue
+        body = pos + 4     # after the marker and the segment's length
         if marker == 0xDA:
-            return data[pos + 4]
+            return layers, data[body]
+        if marker in _JPEG_FRAMES and not layers and body + 6 <= len(data):
+            count = data[body + 5]        # after precision (1 byte), height and width (2 each)
+            factors = data[body + 6:body + 6 + 3 * count][1::3]     # id, h << 4 | v, table: each
+            layers = [(max(1, f >> 4), max(1, f & 15)) for f in factors]
         pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-    return 255
+    return layers, 255
 
 
 def _check_budget(img: Image.Image, data: bytes, target: tuple[int, int], extra: int,

@@ -12,35 +12,25 @@ proxy. Home (`/`, where there is nothing to search), unknown paths and any value
 already are left alone.
 
 Why a patch: Streamlit 1.67 has no setting to add to its page; `st.App` middleware could, but it
-makes app.py an ASGI module with another server mode (see routes.py). The patch wraps
+makes app.py an ASGI module with another server mode (see cnnviz/compat/starlette_internals.py;
+the script itself is in cnnviz/compat/streamlit_internals.py). The patch wraps
 `starlette.staticfiles.StaticFiles.__call__` for Streamlit's static folder only and rewrites only
 its HTML answers (index.html, a few kB). Like the route patch it is installed by the first
 script run, so a fresh server's very first page is served as Streamlit serves it.
 """
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
-from cnnviz.ui import page_list, routes, static_files
+from cnnviz.compat import starlette_internals, streamlit_internals
+from cnnviz.ui import page_list, routes
 
 _GUARD = "_cnnviz_server_address"
-_SCRIPT = """<script>(() => {
-  const pages = %s, path = location.pathname.replace(/\\/+$/, "");
-  const page = path.slice(path.lastIndexOf("/") + 1);
-  if (!pages.includes(page)) return;
-  window.__streamlit = Object.assign(
-    {BACKEND_BASE_URL: location.origin + path.slice(0, path.length - page.length)}, window.__streamlit);
-})();</script>"""
-
-
-def script(url_paths: list[str]) -> bytes:
-    return (_SCRIPT % json.dumps(url_paths)).encode()
 
 
 def with_script(html: bytes, tag: bytes) -> bytes:
-    """`html` with `tag` (from script()) first in its <head> (unchanged if it has none)."""
+    """`html` with `tag` (streamlit_internals.server_address_script) first in its <head>
+    (unchanged if it has none)."""
     return html.replace(b"<head>", b"<head>" + tag, 1)
 
 
@@ -51,11 +41,11 @@ def page_paths() -> list[str]:
 @st.cache_resource(show_spinner=False)
 def add_server_address() -> bool:
     """Once per process: Streamlit's index.html tells the browser where the server is."""
-    tag = script(page_paths())   # the same for every request
+    tag = streamlit_internals.server_address_script(page_paths())   # the same for every request
 
-    def make(original, is_streamlit_static):
+    def make(original):
         async def call(self, scope, receive, send):
-            if scope.get("method") != "GET" or not is_streamlit_static(self):
+            if scope.get("method") != "GET" or not streamlit_internals.serves_static_folder(self):
                 return await original(self, scope, receive, send)
             held = {}
 
@@ -80,5 +70,5 @@ def add_server_address() -> bool:
             return await original(self, scope, receive, send_with_script)
         return call
 
-    static_files.patch("__call__", _GUARD, make)
+    starlette_internals.patch_static_files("__call__", _GUARD, make)
     return True

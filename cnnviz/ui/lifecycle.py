@@ -23,13 +23,14 @@ Any other way out of the process (an error at startup, tests, notebooks) is left
 """
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import os
 import signal
 import sys
 import threading
+
+from cnnviz.compat import streamlit_internals
 
 GRACE_SECONDS = 3.0
 """How long Streamlit's own shutdown may take before the process ends anyway (goal: 5 s)."""
@@ -56,7 +57,7 @@ def install() -> bool:
         if threading.current_thread() is threading.main_thread():
             _chain_handlers()
         else:
-            loop = _server_event_loop()
+            loop = streamlit_internals.server_event_loop()
             if loop is None:
                 return False
             loop.call_soon_threadsafe(_chain_handlers)
@@ -68,20 +69,6 @@ def install() -> bool:
 def stopping() -> bool:
     """True once a shutdown signal has arrived."""
     return _stopping.is_set()
-
-
-def _server_event_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop of the running Streamlit server, or None."""
-    from streamlit import runtime
-
-    if not runtime.exists():
-        return None
-    try:
-        # Streamlit keeps its loop in the Runtime's (private) async objects; no public getter.
-        loop = runtime.get_instance()._get_async_objs().eventloop
-    except Exception:   # noqa: BLE001 - another Streamlit version, a mocked runtime: do nothing
-        return None
-    return loop if isinstance(loop, asyncio.AbstractEventLoop) and not loop.is_closed() else None
 
 
 def _chain_handlers() -> None:

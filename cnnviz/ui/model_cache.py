@@ -5,7 +5,6 @@ Importing this module imports TensorFlow (through cnnviz.probe).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,31 +12,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import attributions, data, models, probe, resources
+from cnnviz.compat import keras_internals, streamlit_internals
 
 
-def _leave_keras_alone_after_each_run() -> None:
-    """Replace Streamlit's after-run cleanup with the same cleanup minus its Keras step.
-
-    After every script run Streamlit's runner calls `_clean_problem_modules()`
-    (streamlit/runtime/scriptrunner/script_runner.py), which calls keras.backend.clear_session()
-    for apps that build a new Keras model on every run, and closes matplotlib's figures. Ours are
-    built once per process and cached; with TensorFlow, clear_session costs a full garbage
-    collection and empties TensorFlow's kernel cache, so the next run's first model call took
-    50-300 ms instead of 3 ms (measured here). Streamlit has no setting for this, so the runner
-    module's function is swapped for one that only closes matplotlib's figures. Keras itself is
-    not touched: clear_session from anywhere else (training, notebooks, tests) works as ever.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    def clean_after_run_but_keras() -> None:
-        pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None:
-            pyplot.close("all")
-
-    script_runner._clean_problem_modules = clean_after_run_but_keras
-
-
-_leave_keras_alone_after_each_run()
+# Streamlit's runner would call keras.backend.clear_session() after every run; the models here
+# are built once per process (see streamlit_internals).
+streamlit_internals.keep_keras_session_after_runs()
+keras_internals.check()   # at start-up: what model_files accepts is what this Keras writes
 
 
 @dataclass(frozen=True)

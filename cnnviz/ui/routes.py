@@ -13,11 +13,9 @@
   redirects such a page request to `/page-not-found`, a one-segment path that is no page, where
   Streamlit shows its own "Page not found" notice over Home, exactly as for `/nope`.
 
-Why a patch: Streamlit 1.67 has no setting for this. Its one hook for routes, `st.App`, would
-turn app.py into an ASGI module that uvicorn imports (another server mode, with uvicorn's own
-signal handling, which ends the process with SIGTERM's status 143), far more than this needs.
-The patch wraps `starlette.staticfiles.StaticFiles.get_response`, acts only for Streamlit's
-own static folder and only where Streamlit would answer `index.html` for a page request at a
+Why a patch: Streamlit 1.67 has no setting for this, and its one hook for routes, `st.App`, is
+far more than this needs (see cnnviz/compat/starlette_internals.py). The patch wraps
+`starlette.staticfiles.StaticFiles.get_response`, acts only for Streamlit's own static folder and only where Streamlit would answer `index.html` for a page request at a
 path of several segments; everything else reaches Streamlit unchanged. It is installed by the
 first script run, so on a freshly started server the very first request, if it is such a path,
 still gets the blank page (any visit to any page before it installs the redirect).
@@ -26,7 +24,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.ui import static_files
+from cnnviz.compat import starlette_internals, streamlit_internals
 
 NOT_FOUND = "page-not-found"
 """Where a deep unknown path is sent: a one-segment path that is no page, so Streamlit says so."""
@@ -70,18 +68,18 @@ def send_deep_unknown_paths_to_not_found() -> bool:
     from starlette.exceptions import HTTPException
     from starlette.responses import RedirectResponse
 
-    def make(original, is_streamlit_static):
+    def make(original):
         async def get_response(self, path, scope):
             try:
                 return await original(self, path, scope)
             except HTTPException as exc:
                 target = None
-                if exc.status_code == 404 and is_streamlit_static(self):
+                if exc.status_code == 404 and streamlit_internals.serves_static_folder(self):
                     target = redirect_target(path, scope)
                 if target is None:
                     raise
                 return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-cache"})
         return get_response
 
-    static_files.patch("get_response", _GUARD, make)
+    starlette_internals.patch_static_files("get_response", _GUARD, make)
     return True

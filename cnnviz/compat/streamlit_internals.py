@@ -1,0 +1,121 @@
+"""What cnnviz relies on inside Streamlit 1.67, none of it public; checked when imported.
+
+- keep_keras_session_after_runs: after every script run Streamlit's runner calls
+  `script_runner._clean_problem_modules()`, which calls keras.backend.clear_session() (for apps
+  that build a new Keras model on every run) and closes matplotlib's figures. cnnviz's models are
+  built once per process and cached; with TensorFlow, clear_session costs a full garbage
+  collection and empties TensorFlow's kernel cache, so the next run's first model call took
+  50-300 ms instead of 3 ms (measured here). Streamlit has no setting for this, so the runner
+  module's function is swapped for one that only closes matplotlib's figures. Keras itself is
+  not touched: clear_session from anywhere else (training, notebooks, tests) works as ever.
+- server_event_loop: the running server's asyncio loop, kept in the Runtime's private
+  `_get_async_objs()` (no public getter); lifecycle.py sets signal handlers through it.
+- serves_static_folder, server_address_script: Streamlit serves its frontend from its static
+  folder with a Starlette `StaticFiles` subclass (patched through starlette_internals), and its
+  frontend reads `window.__streamlit.BACKEND_BASE_URL` (the setting hosts use when they embed
+  Streamlit) to find the server without searching for it (index_page.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+
+from starlette.staticfiles import StaticFiles
+from streamlit import file_util, runtime
+from streamlit.runtime.runtime import AsyncObjects, Runtime
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.web.server.starlette import starlette_static_routes
+
+from cnnviz.compat import Library
+
+WRITTEN_FOR = "1.67"
+_FRONTEND_SETTING = (b"window.__streamlit", b"BACKEND_BASE_URL")
+_ENTRY_SCRIPT = re.compile(rb'<script type="module"[^>]*src="\./(static/js/index\.[^"]+\.js)"')
+
+
+def check(runner=script_runner, runtime_class=Runtime, async_objects=AsyncObjects,
+          static=None, version: str | None = None) -> Library:
+    """Raise InternalsChanged when something this module relies on is missing (the defaults are
+    the installed Streamlit's own modules and folder)."""
+    streamlit = Library.found("streamlit", WRITTEN_FOR, "streamlit_internals", version)
+    run_script = getattr(getattr(runner, "ScriptRunner", None), "_run_script", None)
+    streamlit.require(callable(getattr(runner, "_clean_problem_modules", None))
+                      and "_clean_problem_modules" in getattr(getattr(run_script, "__code__", None), "co_names", ()),
+                      "script_runner._clean_problem_modules called by ScriptRunner._run_script")
+    streamlit.require(callable(getattr(runtime_class, "_get_async_objs", None))
+                      and "eventloop" in getattr(async_objects, "_fields", ()),
+                      "Runtime._get_async_objs().eventloop")
+    static = static or file_util.get_static_dir()
+    handler = starlette_static_routes.create_streamlit_static_handler(static, None)
+    streamlit.require(isinstance(handler, StaticFiles) and _same_folder(handler.directory, static),
+                      "Starlette StaticFiles handler for its static folder")
+    index = os.path.join(static, "index.html")
+    entry = _ENTRY_SCRIPT.search(_read(index))
+    script = _read(os.path.join(static, entry.group(1).decode())) if entry else b""
+    streamlit.require(all(name in script for name in _FRONTEND_SETTING),
+                      "frontend that reads window.__streamlit.BACKEND_BASE_URL (in index.html's script)")
+    return streamlit
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def keep_keras_session_after_runs() -> None:
+    """Replace Streamlit's after-run cleanup with the same cleanup minus its Keras step."""
+
+    def clean_after_run_but_keras() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+
+    script_runner._clean_problem_modules = clean_after_run_but_keras
+
+
+def server_event_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the running Streamlit server, or None (no server, e.g. under AppTest)."""
+    if not runtime.exists():
+        return None
+    try:
+        loop = runtime.get_instance()._get_async_objs().eventloop
+    except RuntimeError:    # the Runtime has not started yet
+        return None
+    return loop if isinstance(loop, asyncio.AbstractEventLoop) and not loop.is_closed() else None
+
+
+def _same_folder(a, b) -> bool:
+    return os.path.realpath(str(a)) == os.path.realpath(str(b))
+
+
+def serves_static_folder(handler) -> bool:
+    """True for the StaticFiles handler that serves Streamlit's own static folder (its frontend)."""
+    return os.path.realpath(str(getattr(handler, "directory", ""))) == _STATIC_DIR
+
+
+_STATIC_DIR = os.path.realpath(file_util.get_static_dir())
+
+
+_SCRIPT = """<script>(() => {
+  const pages = %s, path = location.pathname.replace(/\\/+$/, "");
+  const page = path.slice(path.lastIndexOf("/") + 1);
+  if (!pages.includes(page)) return;
+  window.__streamlit = Object.assign(
+    {BACKEND_BASE_URL: location.origin + path.slice(0, path.length - page.length)}, window.__streamlit);
+})();</script>"""
+
+
+def server_address_script(url_paths: list[str]) -> bytes:
+    """A <script> that sets window.__streamlit.BACKEND_BASE_URL on the pages at `url_paths`:
+    the address minus its last segment, so it holds behind any path prefix or proxy; any value
+    a host set already wins."""
+    return (_SCRIPT % json.dumps(url_paths)).encode()
+
+
+check()
