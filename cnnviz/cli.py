@@ -1,11 +1,14 @@
-"""Command line: python -m cnnviz train | evaluate."""
+"""Command line: python -m cnnviz train | evaluate | app."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import shlex
+import subprocess
 import sys
+import tomllib
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,11 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--dataset", required=True, choices=DATASETS)
     e.add_argument("--data", help="an .npz file or a directory holding <dataset>.npz")
     e.add_argument("--limit", type=int, help="evaluate on the first N test images only")
+    sub.add_parser("app", help="run the app: `streamlit run` on the installed cnnviz/ui/app.py with "
+                               "cnnviz's Streamlit settings; what follows `app` goes to `streamlit "
+                               "run` (e.g. --server.port 8502)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["app"]:   # the rest is Streamlit's: argparse would refuse its --section.option
+        return _app(argv[1:])
     args = _parser().parse_args(argv)
     from cnnviz.data import DataError
     try:
@@ -75,3 +83,23 @@ def _evaluate(args) -> int:
         xte, yte = xte[: args.limit], yte[: args.limit]
     print(json.dumps(model_cards.evaluate(model, xte, yte, names), indent=1))
     return 0
+
+
+def streamlit_flags() -> list[str]:
+    """cnnviz's Streamlit settings (the checkout's .streamlit/config.toml) as `streamlit run` flags.
+
+    `streamlit run` reads config.toml only beside the main script and in the working folder, and
+    an installed app is run from anywhere.
+    """
+    from cnnviz import resources
+    config = tomllib.loads(resources.streamlit_config_file().read_text())
+    return [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+            for section, options in config.items() for key, value in options.items()]
+
+
+def _app(options: list[str]) -> int:
+    app = pathlib.Path(__file__).resolve().parent / "ui" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_flags(), *options]
+    if os.name == "posix":
+        os.execv(sys.executable, command)   # Streamlit itself gets the signals (see ui/lifecycle.py)
+    return subprocess.call(command)

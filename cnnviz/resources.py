@@ -11,10 +11,11 @@ import functools
 import importlib.resources
 import pathlib
 
-__all__ = ["MissingDataError", "pretrained_dir", "samples_dir"]
+__all__ = ["MissingDataError", "pretrained_dir", "samples_dir", "streamlit_config_file"]
 
-# The checkout's folder, used when the package is imported from a source tree.
+# The checkout's folders, used when the package is imported from a source tree.
 _CHECKOUT_DIR = pathlib.Path(__file__).resolve().parent.parent / "pretrained"
+_CHECKOUT_STREAMLIT = pathlib.Path(__file__).resolve().parent.parent / ".streamlit"
 
 
 class MissingDataError(FileNotFoundError):
@@ -48,3 +49,17 @@ def samples_dir() -> pathlib.Path:
             "Restore pretrained/samples/ from the repository (or rebuild it with "
             "scripts/make_samples.py) and reinstall cnnviz if it is installed.")
     return folder
+
+
+def streamlit_config_file() -> pathlib.Path:
+    """The app's Streamlit settings: the installed package's ``cnnviz/streamlit_config/config.toml``
+    (copied from the checkout's ``.streamlit/`` by ``pip install .``) or the checkout's own."""
+    installed = importlib.resources.files("cnnviz") / "streamlit_config" / "config.toml"
+    if isinstance(installed, pathlib.Path) and installed.is_file():
+        return installed
+    checkout = _CHECKOUT_STREAMLIT / "config.toml"
+    if checkout.is_file():
+        return checkout
+    raise MissingDataError(
+        f"cnnviz's Streamlit settings are missing: looked for {installed} (installed package) and "
+        f"{checkout} (source checkout). Reinstall cnnviz from a full checkout with `pip install .`.")
