@@ -2,8 +2,7 @@
 in this process (peak and kept RSS from /proc, wall time). Used by tests/ui/test_link_costs.py
 and benchmarks/bench_link_costs.py.
 
-    warm_up(app)                       # imports, the preload thread, the page's first run
-    cost = link_cost(app, page, {"k": "7", "c": "1024", "f": "1024"})
+    cost = link_cost(app, "cnnviz/ui/pages/more_convolutions.py", {"k": "7", "c": "1024", "f": "1024"})
 """
 from __future__ import annotations
 
@@ -19,12 +18,15 @@ PAGE_SIZE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 @dataclass(frozen=True)
 class Cost:
     seconds: float
+    cpu_seconds: float     # this process's CPU time over the run (every thread): what a busy
+                           # machine's other processes do not inflate
+    plain_seconds: float   # the plain view's run just before, for comparison
     peak_mb: float      # highest RSS during the run, above the RSS before it
     kept_mb: float      # RSS after the run, above the RSS before it
     problems: tuple     # the page's exceptions (there should be none)
 
     def __str__(self) -> str:
-        return f"{self.seconds:.2f} s, peak +{self.peak_mb:.0f} MB, kept +{self.kept_mb:.0f} MB"
+        return f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU; plain view {self.plain_seconds:.2f} s), peak +{self.peak_mb:.0f} MB, kept +{self.kept_mb:.0f} MB"
 
 
 def rss_mb() -> float:
@@ -64,33 +66,40 @@ def _open(app: pathlib.Path, page: str, query: dict):
     return at
 
 
-def warm_up(app: pathlib.Path, page: str) -> None:
-    """Run `page` once from a plain link and wait for the TensorFlow preload, so that what
-    link_cost measures is the link, not imports or the first network's loading."""
-    import sys
-    at = _open(app, page, {})
+def _run(app: pathlib.Path, page: str, query: dict):
+    at = _open(app, page, query)
     at.run()
     assert not at.exception, [e.stack_trace for e in at.exception]
+    return at
+
+
+def link_cost(app: pathlib.Path, page: str, query: dict, plain: dict | None = None) -> Cost:
+    """What opening `page` from a link holding `query` costs above its plain view (`plain`, e.g.
+    the same network and picture with every other setting at its default), in a new session.
+
+    Before it: one run of the plain view (imports, the TensorFlow preload), st.cache_data
+    emptied (so a link pays for what it asks even if a test before asked the same), and the plain
+    view again, which refills the caches any view of the page shares (a model, a test set).
+    """
+    import gc
+    import sys
+
+    import streamlit as st
+    _run(app, page, plain or {})
     preload = sys.modules.get("cnnviz.ui.preload")
     if preload is not None:
         preload.start_tensorflow_import().join()
-
-
-def link_cost(app: pathlib.Path, page: str, query: dict) -> Cost:
-    """Open `page` from a link holding `query` in a new session, with st.cache_data emptied first
-    (so the link pays for everything it asks for, even if a test before asked the same)."""
-    import gc
-
-    import streamlit as st
-    at = _open(app, page, query)
     st.cache_data.clear()
+    start = time.perf_counter()
+    _run(app, page, plain or {})
+    plain_seconds = time.perf_counter() - start
+    at = _open(app, page, {**(plain or {}), **query})
     gc.collect()
     before = rss_mb()
     exact_peak = _reset_peak()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     at.run()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     after = rss_mb()
     peak = _peak_mb() if exact_peak else after
-    return Cost(seconds, peak - before, after - before,
-                tuple(e.message for e in at.exception))
+    return Cost(seconds, cpu, plain_seconds, peak - before, after - before, tuple(e.message for e in at.exception))
