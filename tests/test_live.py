@@ -32,6 +32,27 @@ def wait(trainer, job_id, owner="me", until=lambda run: not run.active, timeout=
     raise AssertionError(f"timed out; the job is {run.state}: {run.message}")
 
 
+def wait_until_steady(trainer, job_id, steady=1.0, timeout=60.0) -> int:
+    """The job's step once it has not moved for `steady` seconds (a tiny network trains hundreds
+    of steps a second, so only a pause holds it that long); fails after `timeout`."""
+    end = time.monotonic() + timeout
+    step, since = trainer.view(job_id, "me").step, time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.05)
+        now = trainer.view(job_id, "me").step
+        if now != step:
+            step, since = now, time.monotonic()
+        elif time.monotonic() - since >= steady:
+            return step
+    raise AssertionError(f"the step never held still for {steady} s in {timeout} s (it is {step})")
+
+
+def exists(trainer, job_id) -> bool:
+    """Whether the trainer still has the job, without looking at it (view() counts as a visit)."""
+    with trainer._lock:
+        return job_id in trainer._jobs
+
+
 @contextlib.contextmanager
 def trainer_with(**limits):
     """A Trainer of its own with these limits, closed (its workers ended) afterwards."""
@@ -111,10 +132,8 @@ def test_pause_holds_training_until_resume(data_dir):
         job = t.submit(settings(data_dir, epochs=5), "me")
         wait(t, job, until=lambda r: r.step >= 10)
         t.pause(job, "me", True)
-        time.sleep(0.5)
-        held = t.view(job, "me").step
-        time.sleep(1.0)
-        assert t.view(job, "me").step == held and t.view(job, "me").state == "paused"
+        held = wait_until_steady(t, job)      # fails if training never halts while paused
+        assert t.view(job, "me").state == "paused"
         t.pause(job, "me", False)
         wait(t, job, until=lambda r: r.step > held + 5)
         t.stop(job, "me")
@@ -167,8 +186,13 @@ def test_a_refused_network_fails_with_one_line(data_dir):
 
 def test_a_job_nobody_looks_at_is_stopped_and_forgotten(data_dir):
     with trainer_with(idle_seconds=1.0, max_steps=5000) as t:
+        last_seen = time.monotonic()                                   # submit() is a visit
         job = t.submit(settings(data_dir, epochs=5), "me")
-        time.sleep(3.0)
+        end = last_seen + 60
+        while exists(t, job) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not exists(t, job), "a job nobody looked at for 60 s is still there"
+        assert time.monotonic() - last_seen >= 1.0                     # not before idle_seconds
         assert t.view(job, "me") is None
         with t._lock:
             assert all(w.job is None for w in t._workers)
