@@ -14,6 +14,8 @@ Reference:
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from cnnviz import probe
@@ -23,6 +25,18 @@ from cnnviz.attributions._scores import get_scorer
 MAX_WINDOWS = 4096
 #: Occluded pictures built and sent through the model at a time (bounded memory).
 BATCH = 64
+#: The explorer's square and step choices (2 to 8 and 1 to 4 pixels) were made for 32 x 32
+#: pictures: about this many windows at the finest setting. On a larger input they grow.
+REFERENCE_WINDOWS = 32 * 32
+
+
+def unit_for(shape, windows: int = REFERENCE_WINDOWS) -> int:
+    """How many pixels one pixel of a square or step setting stands for on an input of shape
+    H x W (x C): 1 up to `windows` pixels, then sqrt(H W / windows) rounded up, so a square of 2
+    units moved by 1 unit makes at most about `windows` windows (never more than MAX_WINDOWS for
+    windows <= 1,024: each axis has at most H / unit + 1 starts)."""
+    h, w = int(shape[0]), int(shape[1])
+    return max(1, math.ceil(math.sqrt(h * w / max(1, int(windows)))))
 
 
 def window_starts(side: int, patch: int, stride: int) -> list[int]:
@@ -32,6 +46,15 @@ def window_starts(side: int, patch: int, stride: int) -> list[int]:
     if starts[-1] != side - patch:
         starts.append(side - patch)
     return starts
+
+
+def window_count(shape, patch: int, stride: int) -> int:
+    """How many windows a patch moved by stride makes on an input H x W (x C) (0 for a patch
+    larger than the shorter side), without the checks of windows()."""
+    h, w, patch, stride = int(shape[0]), int(shape[1]), int(patch), max(1, int(stride))
+    if not 1 <= patch <= min(h, w):
+        return 0
+    return len(window_starts(h, patch, stride)) * len(window_starts(w, patch, stride))
 
 
 def windows(shape, patch: int = 4, stride: int = 2) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, evidence, model_cards
+from cnnviz import data, evidence, images, model_cards
 from cnnviz.ui import figures, formats, share
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.figures import training as charts
@@ -21,6 +21,24 @@ def test_set(dataset: str):
     except data.DataError as e:
         st.info(f"No test images to show: {e}")
         return None
+
+
+def test_set_for(loaded):
+    """test_set of the network's dataset, or None with one line saying why there is none: its
+    card names no dataset, or the network takes pictures of another shape than the dataset's."""
+    dataset = loaded.card.get("dataset")
+    if not dataset:
+        st.caption("This model's file does not say which data it learned from, so there is no test "
+                   "set to judge it on.")
+        return None
+    shape = data.IMAGE_SHAPES.get(dataset)
+    wanted = tuple(loaded.probe.input_shape)
+    if shape is not None and (shape if len(shape) == 3 else (*shape, 1)) != wanted:
+        st.caption(f"This network takes {images.shape_text(wanted)} pictures and the "
+                   f"{data.TABLE[dataset].title} test images are {images.shape_text(shape)}, so they "
+                   "cannot judge it.")
+        return None
+    return test_set(dataset)
 
 
 def _gallery(results, found, indices, caption: str, key: str) -> None:
@@ -95,11 +113,7 @@ def per_class_section(results, found, model_name: str) -> None:
 def test_set_evidence(loaded) -> None:
     """The section's body for a loaded network (pretrained, or trained in this session)."""
     card = loaded.card
-    if not card.get("dataset"):
-        st.caption("This model's file does not say which data it learned from, so there is no test "
-                   "set to judge it on.")
-        return
-    found = test_set(card["dataset"])
+    found = test_set_for(loaded)
     if found is None:
         return
     n = len(found.y_test)

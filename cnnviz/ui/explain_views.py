@@ -6,15 +6,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import attributions, evidence, images, model_cards
-from cnnviz.attributions.maximise import objective
-from cnnviz.attributions.occlusion import windows
+from cnnviz import attributions, evidence, images, model_cards, work_budget
+from cnnviz.attributions.occlusion import REFERENCE_WINDOWS, unit_for, window_count
+from cnnviz.attributions.integrated_gradients import MAX_PATH_VALUES, MIN_STEPS
+from cnnviz.attributions.maximise import DEFAULTS as MAXIMISE, objective
 from cnnviz.ui import evidence_view, figures, share
 from cnnviz.ui.figures.pictures import load_font
 from cnnviz.ui.layer_views.common import png_image
 
 BASELINES = {"black": "a black picture", "blur": "a blurred copy of the picture"}
 IG_STEPS = 128   # completeness within 1 % on the shipped models (64 steps: up to ~3 %)
+SQUARES, STEPS = [2, 3, 4, 6, 8], [1, 2, 3, 4]   # occlusion, in units of unit_for pixels
+GRID_CHANNELS = 16
 GUIDE = (
     "**How to read them**\n\n"
     "- **Saliency**: where a tiny change of a pixel moves the score most. Quick, but speckled "
@@ -37,31 +40,62 @@ def _signed_picture(values: np.ndarray, size: int):
     return figures.picture_image(values, size, cmap="diverging", lo=-top, hi=top)
 
 
+def _per_picture(network) -> int:
+    return work_budget.values_per_picture(network.specs)
+
+
+def smoothgrad_copies(network) -> int:
+    """The most noisy copies SmoothGrad may average for this network (a multiple of 5, 5 to 50)."""
+    most = work_budget.fit(attributions.MAX_SMOOTHGRAD_SAMPLES, _per_picture(network))
+    return max(5, most // 5 * 5)
+
+
+def ig_steps(network, x: np.ndarray) -> int:
+    """IG_STEPS, or fewer where the network's size or the path's gradients would cost more."""
+    return max(MIN_STEPS, min(work_budget.fit(IG_STEPS, _per_picture(network)), MAX_PATH_VALUES // x.size))
+
+
 def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
     baseline = st.segmented_control("Baseline", list(BASELINES), key="net_ig_baseline", required=True,
                                     format_func=str.capitalize,
                                     help="What the picture is compared with: the path of pictures "
                                          "runs from this baseline to yours.")
-    attr, gap = attributions.integrated_gradients(network, x, cls, baseline=baseline, steps=IG_STEPS,
+    steps = ig_steps(network, x)
+    attr, gap = attributions.integrated_gradients(network, x, cls, baseline=baseline, steps=steps,
                                                   return_delta=True)
     total = float(attr.sum())
     change = total - gap
+    fewer = (f" {steps} steps along the path (not {IG_STEPS}: a network this size costs more "
+             "per step)." if steps < IG_STEPS else "")
     png_image(_signed_picture(attr, size), width="stretch",
               caption=f"Integrated gradients from {BASELINES[baseline]}: red pixels raise the "
                       f"“{class_name}” logit, blue lower it. The map adds up to {total:.3f}; "
                       f"logit(picture) − logit(baseline) = {change:.3f}"
-                      + (f" (off by {abs(gap) / abs(change):.2%})." if change else "."))
+                      + (f" (off by {abs(gap) / abs(change):.2%})." if change else ".") + fewer)
+
+
+def occlusion_unit(network, shape) -> int:
+    """Pixels per unit of the square and step settings: more on large inputs and big networks,
+    so the network never runs on many more covered copies than the shipped ones do."""
+    windows = work_budget.fit(REFERENCE_WINDOWS, _per_picture(network), least=16)
+    return unit_for(shape, windows)
 
 
 def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
     side = min(x.shape[:2])
+    unit = occlusion_unit(network, x.shape)
     a, b = st.columns(2)
-    patch = a.select_slider("Square", [2, 3, 4, 6, 8], value=4, key="net_occ_patch",
-                            format_func=lambda n: f"{n} × {n}", help="The grey square that hides part "
-                            "of the picture.")
-    stride = b.select_slider("Step", [1, 2, 3, 4], value=min(2, patch), key="net_occ_stride",
+    patch = a.select_slider("Square", SQUARES, value=4, key="net_occ_patch",
+                            format_func=lambda n: f"{n * unit} × {n * unit}", help="The grey square that "
+                            "hides part of the picture.")
+    stride = b.select_slider("Step", STEPS, value=min(2, patch), key="net_occ_stride",
+                             format_func=lambda n: f"{n * unit}",
                              help="How far the square moves each time.")
-    stride = min(stride, patch)
+    patch, stride = patch * unit, min(stride, patch) * unit
+    if unit > 1:
+        st.caption(f"Square and step scaled to this {images.shape_text(x.shape)} input: each is "
+                   f"{unit} × the setting made for 32 × 32 pictures, so the network runs on at most "
+                   f"{window_count(x.shape, SQUARES[0] * unit, STEPS[0] * unit):,} covered copies.")
     if patch > side:
         st.caption("The square is larger than the picture.")
         return
@@ -69,7 +103,7 @@ def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: i
     png_image(_signed_picture(drop, size), width="stretch",
               caption=f"Occlusion: red where hiding a {patch} × {patch} square lowers the “{class_name}” "
                       f"probability (largest drop {float(drop.max()):.1%}), blue where it raises it. "
-                      f"The network ran on {len(windows(x.shape, patch, stride))} "
+                      f"The network ran on {window_count(x.shape, patch, stride):,} "
                       f"covered copies.")
 
 
@@ -89,8 +123,12 @@ def more_ways(network, x: np.ndarray, cls: int, class_name: str, size: int) -> N
 def _grid(pictures: np.ndarray, width: int):
     """Pictures N x H x W x C in [0, 1] as one mosaic with the channel number above each."""
     from PIL import Image, ImageDraw
-    n, h, w = pictures.shape[:3]
+    n = len(pictures)
     cols = min(8, n)
+    k = work_budget.shrink_factor(pictures.shape[1], pictures.shape[2], cols, width)
+    if k > 1:                                      # a large input: no wider than shown
+        pictures = np.stack([work_budget.shrink(pic, k) for pic in pictures])
+    h, w = pictures.shape[1:3]
     rows = -(-n // cols)
     f = max(1, (width - 4 * (cols + 1)) // (cols * w))
     label = 14
@@ -105,38 +143,49 @@ def _grid(pictures: np.ndarray, width: int):
     return canvas
 
 
+def maximise_plan(network, channels: int) -> tuple[int, int]:
+    """(ascent steps for one picture, channels drawn together in the grid): the defaults, or
+    fewer for a network whose pictures cost more than the shipped ones'."""
+    per_picture = _per_picture(network)
+    steps = MAXIMISE["steps"]
+    single = min(steps, work_budget.fit(steps * GRID_CHANNELS, per_picture, least=16))
+    return single, min(channels, work_budget.fit(GRID_CHANNELS, per_picture))
+
+
 def excites_most(loaded, layer: str, channel: int, channels: int) -> None:
     network = loaded.probe
+    steps, shown = maximise_plan(network, channels)
+    fewer = (f" {steps} steps, not {MAXIMISE['steps']}: a network this size costs more per step."
+             if steps < MAXIMISE["steps"] else "")
     st.markdown(f"**The picture that excites channel {channel} most**, found by changing a noise "
                 "picture step by step to raise the channel's mean (with small random shifts and "
-                "blurring so it stays smooth).")
+                "blurring so it stays smooth)." + fewer)
     with st.spinner("Drawing it (once per network and channel)…"):
-        pic = attributions.maximise(network, layer, channel)
+        pic = attributions.maximise(network, layer, channel, steps=steps)
     png_image(figures.picture_image(pic, share.scaled(260)),
               caption=f"{layer}, channel {channel}: mean value "
                       f"{objective(network, layer, channel, pic):.3f} on this "
                       f"picture (noise: {objective(network, layer, channel, np.full_like(pic, 0.5)):.3f} "
                       "on plain grey)")
     grid_key = f"net_max_grid:{loaded.name}:{layer}"
-    shown = min(channels, 16)
     if st.session_state.get(grid_key):
         with st.spinner(f"Drawing {shown} channels…"):
-            grid = attributions.maximise_grid(network, layer, list(range(shown)))
+            grid = attributions.maximise_grid(network, layer, list(range(shown)), steps=steps)
         png_image(_grid(grid, share.scaled(520)), caption=f"{layer}: the first {shown} channels, each "
                   "its own most exciting picture")
     else:
         st.button(f"Draw the first {shown} channels of {layer}", key=f"net_max_grid_go:{loaded.name}:{layer}",
                   on_click=lambda: st.session_state.__setitem__(grid_key, True))
+    if shown < min(channels, GRID_CHANNELS):
+        st.caption(f"{shown} channels at a time, not {min(channels, GRID_CHANNELS)}: a network this "
+                   "size costs more per picture.")
 
 
 def top_test_images(loaded, layer: str, channel: int) -> None:
     card = loaded.card
     st.markdown(f"**The test images that excite channel {channel} most**, each with the patch "
                 "under its strongest response (the part of the picture that position sees).")
-    if not card.get("dataset"):
-        st.caption("This model's file does not say which data it learned from.")
-        return
-    found = evidence_view.test_set(card["dataset"])
+    found = evidence_view.test_set_for(loaded)
     if found is None:
         return
     run_key = f"net_top_on:{loaded.name}:{layer}"

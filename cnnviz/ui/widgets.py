@@ -71,11 +71,12 @@ def current_feature_map() -> tuple[np.ndarray, str] | None:
 # --------------------------------------------------------------------------- a slider whose range changes
 
 def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: str | None = None,
-                   only_one: str | None = None) -> int:
+                   only_one: str | None = None, **options) -> int:
     """An integer slider whose range depends on the picture or settings (a position, a channel).
 
     Its remembered (or linked) value is moved into [lo, hi] first; `default` is used when there
     is none. With a single possible value no slider is drawn, just `only_one` as a caption.
+    options: more of st.slider's (step, disabled).
     """
     value = st.session_state.get(key, default)
     try:
@@ -87,7 +88,7 @@ def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: s
         if only_one:
             st.caption(only_one)
         return lo
-    return st.slider(label, lo, hi, key=key, help=help)
+    return st.slider(label, lo, hi, key=key, help=help, **options)
 
 
 # --------------------------------------------------------------------------- links

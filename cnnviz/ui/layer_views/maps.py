@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnnviz import work_budget
 from cnnviz.ui import export, figures, share
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
 
@@ -13,20 +14,30 @@ def map_cmap(out: np.ndarray) -> str:
     return "diverging" if float(out.min()) < 0 else "viridis"
 
 
+def fitted_mosaic(maps: np.ndarray, width: int, **options):
+    """figures.mosaic of H x W x C maps, block-averaged first when their tiles side by side would
+    be wider than `width` (a large input's maps); (picture, a sentence saying so or "")."""
+    h, w, c = maps.shape
+    k = work_budget.shrink_factor(h, w, figures.mosaic_layout(c)[1], width)
+    note = (f" Each map drawn at 1/{k} of its {h} × {w} size (every {k} × {k} block averaged) "
+            "to fit the page." if k > 1 else "")
+    return figures.mosaic(work_budget.shrink(maps, k), width=width, **options), note
+
+
 def mosaic_view(layer: ShownLayer) -> None:
     """Every channel of the layer as one image, with downloads of the picture and the maps."""
     act, scale, ch = layer.act, layer.scale, layer.channel
     out = act.output
     c = out.shape[-1]
     cmap = map_cmap(out)
-    picture = figures.mosaic(out, scale=scale, cmap=cmap, highlight=ch if c > 1 else None,
-                             width=share.scaled(640 if c > 3 else 420), labels=c > 1)
+    picture, note = fitted_mosaic(out, share.scaled(640 if c > 3 else 420), scale=scale, cmap=cmap,
+                                  highlight=ch if c > 1 else None, labels=c > 1)
     png_image(picture,
               caption=(f"All {c} channels, " if c > 1 else "The only channel, ")
                       + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
                       + (f"; orange frame: channel {ch}" if c > 1 else "")
                       + (". Blue < 0 < red, white = 0." if cmap == "diverging"
-                         else ". Dark = 0, yellow = largest."))
+                         else ". Dark = 0, yellow = largest.") + note)
     stem = export.file_stem(layer.network_label, act.name)
     with share.secondary("net_export"), st.container(horizontal=True, gap="small"):
         export.download("This picture (PNG)", lambda: export.png(picture), f"{stem}-mosaic.png",

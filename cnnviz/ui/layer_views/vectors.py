@@ -10,6 +10,19 @@ from cnnviz.ui import figures
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
 PUSHING_KINDS = ("flatten", "dense", "activation", "dropout")
+#: Most numbers drawn as bars (a large input's flatten layer holds 100,000s: megabytes of chart).
+MAX_BARS = 4096
+
+
+def fitted_bars(values: np.ndarray, title: str, **options):
+    """figures.vector_bars of at most the first MAX_BARS numbers; the title says when it is fewer."""
+    v = np.asarray(values).reshape(-1)
+    if v.size > MAX_BARS:
+        title = f"{title} (the first {MAX_BARS:,} of {v.size:,})"
+        v = v[:MAX_BARS]
+        if options.get("customdata") is not None:
+            options["customdata"] = options["customdata"][:MAX_BARS]
+    return figures.vector_bars(v, title, **options)
 
 
 def vector_view(layer: ShownLayer) -> None:
@@ -19,9 +32,10 @@ def vector_view(layer: ShownLayer) -> None:
     v = act.output.reshape(-1)
     if act.kind == "flatten":
         shp = network.spec(act.input_name).output_shape
-        rr, cc, kk = np.unravel_index(np.arange(v.size), shp) if len(shp) == 3 else (None, None, None)
+        shown = np.arange(min(v.size, MAX_BARS))
+        rr, cc, kk = np.unravel_index(shown, shp) if len(shp) == 3 else (None, None, None)
         custom = np.stack([rr, cc, kk], axis=1) if rr is not None else None
-        fig = figures.vector_bars(v, f"{act.name}: {v.size} numbers", height=300, customdata=custom,
+        fig = fitted_bars(v, f"{act.name}: {v.size} numbers", height=300, customdata=custom,
                                   hover="position %{x}<br>= row %{customdata[0]}, column "
                                         "%{customdata[1]}, channel %{customdata[2]}<br>"
                                         "value %{y:.4f}<extra></extra>" if custom is not None else
@@ -32,7 +46,7 @@ def vector_view(layer: ShownLayer) -> None:
                                             height=320, hover="%{x}<br>%{y:.4f}<extra></extra>"),
                         config=CONFIG, key="net_vec")
     else:
-        st.plotly_chart(figures.vector_bars(v, f"{act.name}: {v.size} units", height=300),
+        st.plotly_chart(fitted_bars(v, f"{act.name}: {v.size} units", height=300),
                         config=CONFIG, key="net_vec")
     st.caption(f"min {v.min():.3f} · max {v.max():.3f} · {np.mean(v == 0):.0%} zeros")
 

@@ -305,12 +305,16 @@ def choose_class(names: list[str], pred: int, probs: np.ndarray) -> int:
     return cls
 
 
-def smoothgrad_controls() -> tuple[int, float]:
+def smoothgrad_controls(network: probe.Probe) -> tuple[int, float]:
     """How many noisy copies SmoothGrad averages (0: a plain gradient) and how much noise."""
     smooth = st.toggle("SmoothGrad (average over noisy copies)", True, key="net_smooth",
                        help="Plain gradients are speckled. SmoothGrad adds random noise to the "
                             "picture many times and averages the maps: the shared part stays.")
-    samples = st.slider("Noisy copies", 5, 50, 20, 5, key="net_smooth_n", disabled=not smooth)
+    most = explain_views.smoothgrad_copies(network)
+    samples = widgets.clamped_slider("Noisy copies", "net_smooth_n", 5, most, 20, step=5,
+                                     disabled=not smooth, only_one=f"{most} noisy copies.")
+    if most < 50:
+        st.caption(f"At most {most} copies (not 50): a network this size costs more per copy.")
     noise = st.slider("Noise (fraction of the pixel range)", 0.05, 0.5, 0.15, 0.05,
                       key="net_smooth_noise", disabled=not smooth)
     return (samples if smooth else 0), noise
@@ -369,11 +373,12 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
     g = probe.layer_gradients(network, x, cls, gl)
     with right:
         if g.ndim == 3:
-            png_image(figures.mosaic(g, scale="layer", cmap="diverging", width=640),
-                      caption=f"∂ score(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
-                              f"(largest |value| {np.abs(g).max():.2e})")
+            picture, note = maps.fitted_mosaic(g, 640, scale="layer", cmap="diverging")
+            png_image(picture,
+                      caption=f"∂ logit(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
+                              f"(largest |value| {np.abs(g).max():.2e}).{note}")
         else:
-            st.plotly_chart(figures.vector_bars(g, f"∂ score / ∂ {gl}", height=280), config=CONFIG,
+            st.plotly_chart(vectors.fitted_bars(g, f"∂ logit / ∂ {gl}", height=280), config=CONFIG,
                             key="net_grad_vec")
 
 
@@ -388,12 +393,12 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     c1, c2, c3 = st.columns(3)
     with c1:
         cls = choose_class(names, pred, probs)
+        st.caption(f"Every map here explains {loaded.probe.class_score.describe(f'“{names[cls]}”')}.")
     with c2:
-        copies, noise = smoothgrad_controls()
+        copies, noise = smoothgrad_controls(loaded.probe)
     with c3:
         cam_layer = choose_cam_layer(loaded, spatial)
     size = 300
-        st.caption(f"Every map here explains {loaded.probe.class_score.describe(f'“{names[cls]}”')}.")
     i1, i2, i3 = st.columns(3)
     with i1:
         png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
