@@ -5,7 +5,7 @@ Pure NumPy. ``pool2d`` matches keras.layers.MaxPooling2D and AveragePooling2D
 
 * the stride defaults to the pool size, as in Keras;
 * "same" padding puts the extra padded cell at the bottom/right, as TensorFlow does
-  (``kernels.pad_amounts``); padded cells never win a max (they act as -inf) and are
+  (``conv_arithmetic.pad_amounts``); padded cells never win a max (they act as -inf) and are
   *not counted* in an average (TensorFlow divides by the number of real cells);
 * L2 pooling (no Keras layer) is sqrt(sum of squares) of the real cells in the window.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz import kernels
+from cnnviz import conv_arithmetic, conv_inputs
 
 MODES = ("max", "avg", "l2")
 MAX_SHIFT = 8
@@ -50,13 +50,13 @@ class PoolResult:
 
 
 def _as_map(x) -> np.ndarray:
-    return kernels.finite_grid(x, "the map to pool", "H×W or H×W×C")
+    return conv_inputs.finite_grid(x, "the map to pool", "H×W or H×W×C")
 
 
 def output_shape(shape, size, stride=None, padding: str = "valid") -> tuple[int, int]:
-    """(oh, ow) of pooling an input of shape (H, W[, C]); kernels.output_size per axis."""
-    size = kernels.check_int_pair("pool size", size)
-    stride = size if stride is None else kernels.check_int_pair("stride", stride)
+    """(oh, ow) of pooling an input of shape (H, W[, C]); conv_arithmetic.output_size per axis."""
+    size = conv_arithmetic.check_int_pair("pool size", size)
+    stride = size if stride is None else conv_arithmetic.check_int_pair("stride", stride)
     if padding not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
     h, w = int(shape[0]), int(shape[1])
@@ -64,8 +64,8 @@ def output_shape(shape, size, stride=None, padding: str = "valid") -> tuple[int,
         raise ValueError(f"The {size[0]}×{size[1]} pooling window does not fit inside this {h}×{w} "
                          f"map. Choose a window of at most {min(h, w)}×{min(h, w)}, or 'same' "
                          "padding, which pads the map so every window fits.")
-    return (kernels.output_size(h, size[0], stride[0], padding),
-            kernels.output_size(w, size[1], stride[1], padding))
+    return (conv_arithmetic.output_size(h, size[0], stride[0], padding),
+            conv_arithmetic.output_size(w, size[1], stride[1], padding))
 
 
 def pool2d(x, size=2, stride=None, padding: str = "valid", mode: str = "max") -> PoolResult:
@@ -77,12 +77,12 @@ def pool2d(x, size=2, stride=None, padding: str = "valid", mode: str = "max") ->
     arr = _as_map(x)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
-    size = kernels.check_int_pair("pool size", size)
-    stride = size if stride is None else kernels.check_int_pair("stride", stride)
+    size = conv_arithmetic.check_int_pair("pool size", size)
+    stride = size if stride is None else conv_arithmetic.check_int_pair("stride", stride)
     oh, ow = output_shape(arr.shape, size, stride, padding)
     h, w = arr.shape[:2]
-    pads = (kernels.pad_amounts(h, size[0], stride[0], padding),
-            kernels.pad_amounts(w, size[1], stride[1], padding))
+    pads = (conv_arithmetic.pad_amounts(h, size[0], stride[0], padding),
+            conv_arithmetic.pad_amounts(w, size[1], stride[1], padding))
     x3 = arr if arr.ndim == 3 else arr[..., None]
     real = np.ones((h, w), dtype=bool)
     if padding == "same":

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import pytest
 
-from cnnviz import kernels
+from cnnviz import conv1d, conv_arithmetic, kernel_text, kernels
 
 keras = pytest.importorskip("keras")
 
@@ -59,8 +59,8 @@ def test_convolve_equals_keras_conv2d(k, stride, dilation, padding, channels):
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, **TOL)
     # The shape formula agrees too.
-    assert got.shape == (kernels.output_size(H, k, stride, padding, dilation),
-                         kernels.output_size(W, k, stride, padding, dilation))
+    assert got.shape == (conv_arithmetic.output_size(H, k, stride, padding, dilation),
+                         conv_arithmetic.output_size(W, k, stride, padding, dilation))
 
 
 @pytest.mark.parametrize("padding", PADDINGS)
@@ -143,8 +143,8 @@ def test_non_square_kernels_and_stride_with_dilation_match_a_naive_loop(kshape, 
     rng = np.random.default_rng(_case_seed("naive", kshape, stride, dilation, padding))
     image = rng.random((13, 11))
     kernel = rng.uniform(-1, 1, kshape)
-    pads = (kernels.pad_amounts(13, kshape[0], stride, padding, dilation),
-            kernels.pad_amounts(11, kshape[1], stride, padding, dilation))
+    pads = (conv_arithmetic.pad_amounts(13, kshape[0], stride, padding, dilation),
+            conv_arithmetic.pad_amounts(11, kshape[1], stride, padding, dilation))
     got = kernels.convolve(image, kernel, stride, padding, dilation)
     np.testing.assert_allclose(got, _naive(image, kernel, stride, pads, dilation), **TOL)
 
@@ -183,10 +183,10 @@ def test_output_size_equals_keras_output_shapes():
             expected = None
         if expected is None or min(expected) <= 0:
             with pytest.raises(ValueError, match="empty"):
-                kernels.output_size(n, k, s, padding, d)
+                conv_arithmetic.output_size(n, k, s, padding, d)
             continue
-        assert kernels.output_size(n, k, s, padding, d) == expected[0], (n, k, s, d, padding)
-        assert kernels.output_size(n + 1, k, s, padding, d) == expected[1], (n, k, s, d, padding)
+        assert conv_arithmetic.output_size(n, k, s, padding, d) == expected[0], (n, k, s, d, padding)
+        assert conv_arithmetic.output_size(n + 1, k, s, padding, d) == expected[1], (n, k, s, d, padding)
 
 
 def test_output_size_formula_for_explicit_padding():
@@ -194,19 +194,19 @@ def test_output_size_formula_for_explicit_padding():
         size = math.floor((n + 2 * p - k - (k - 1) * (d - 1)) / s) + 1
         if n + 2 * p < (k - 1) * d + 1:
             with pytest.raises(ValueError):
-                kernels.output_size(n, k, s, p, d)
+                conv_arithmetic.output_size(n, k, s, p, d)
         else:
-            assert kernels.output_size(n, k, s, p, d) == size
+            assert conv_arithmetic.output_size(n, k, s, p, d) == size
 
 
 def test_same_padding_is_asymmetric_like_tensorflow():
-    assert kernels.pad_amounts(10, 4, padding="same") == (1, 2)   # extra zero at the bottom/right
-    assert kernels.pad_amounts(10, 3, stride=2, padding="same") == (0, 1)
-    assert kernels.pad_amounts(7, 3, stride=2, padding="same") == (1, 1)
-    assert kernels.pad_amounts(5, 3, dilation=2, padding="same") == (2, 2)
-    assert kernels.pad_amounts(5, 3, padding=2) == (2, 2)
-    assert kernels.pad_amounts(5, 3, dilation=2, padding="causal") == (4, 0)
-    assert kernels.pad_amounts(5, 3) == (0, 0)
+    assert conv_arithmetic.pad_amounts(10, 4, padding="same") == (1, 2)   # extra zero at the bottom/right
+    assert conv_arithmetic.pad_amounts(10, 3, stride=2, padding="same") == (0, 1)
+    assert conv_arithmetic.pad_amounts(7, 3, stride=2, padding="same") == (1, 1)
+    assert conv_arithmetic.pad_amounts(5, 3, dilation=2, padding="same") == (2, 2)
+    assert conv_arithmetic.pad_amounts(5, 3, padding=2) == (2, 2)
+    assert conv_arithmetic.pad_amounts(5, 3, dilation=2, padding="causal") == (4, 0)
+    assert conv_arithmetic.pad_amounts(5, 3) == (0, 0)
 
 
 # ----------------------------------------------------------------------------- the step-through
@@ -263,11 +263,11 @@ def test_presets_have_descriptions_and_sensible_sums():
 
 def test_parse_kernel_accepts_numbers_text_numbers_and_fractions():
     import pandas as pd
-    k = kernels.parse_kernel([[1, "2", " -0.5 "], ["1/4", 0.0, "−3"], [1e6, -1e6, "1e-3"]])
+    k = kernel_text.parse_kernel([[1, "2", " -0.5 "], ["1/4", 0.0, "−3"], [1e6, -1e6, "1e-3"]])
     np.testing.assert_allclose(k, [[1, 2, -0.5], [0.25, 0, -3], [1e6, -1e6, 1e-3]])
     df = pd.DataFrame(np.eye(3))
-    np.testing.assert_array_equal(kernels.parse_kernel(df), np.eye(3))
-    assert kernels.parse_kernel([[5]]).shape == (1, 1)
+    np.testing.assert_array_equal(kernel_text.parse_kernel(df), np.eye(3))
+    assert kernel_text.parse_kernel([[5]]).shape == (1, 1)
 
 
 @pytest.mark.parametrize("bad,fragment", [
@@ -280,7 +280,7 @@ def test_parse_kernel_names_the_bad_cell(bad, fragment):
     grid = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
     grid[1][2] = bad
     with pytest.raises(ValueError) as info:
-        kernels.parse_kernel(grid)
+        kernel_text.parse_kernel(grid)
     msg = str(info.value)
     assert "row 2, column 3" in msg and fragment.lower() in msg.lower()
     assert "Use numbers" in msg
@@ -288,20 +288,20 @@ def test_parse_kernel_names_the_bad_cell(bad, fragment):
 
 def test_parse_kernel_rejects_bad_grids():
     with pytest.raises(ValueError, match="empty"):
-        kernels.parse_kernel([])
+        kernel_text.parse_kernel([])
     with pytest.raises(ValueError, match="same number of cells"):
-        kernels.parse_kernel([[1, 2], [3]])
+        kernel_text.parse_kernel([[1, 2], [3]])
     with pytest.raises(ValueError, match="largest"):
-        kernels.parse_kernel(np.zeros((8, 8)))
+        kernel_text.parse_kernel(np.zeros((8, 8)))
 
 
 def test_normalise():
-    np.testing.assert_allclose(kernels.normalise([[1, 2], [3, 4]]).sum(), 1.0)
-    np.testing.assert_allclose(kernels.normalise(kernels.PRESETS["box blur"] * 9), kernels.PRESETS["box blur"])
+    np.testing.assert_allclose(kernel_text.normalise([[1, 2], [3, 4]]).sum(), 1.0)
+    np.testing.assert_allclose(kernel_text.normalise(kernels.PRESETS["box blur"] * 9), kernels.PRESETS["box blur"])
     with pytest.raises(ValueError, match="add up to"):
-        kernels.normalise(kernels.PRESETS["Sobel x"])
+        kernel_text.normalise(kernels.PRESETS["Sobel x"])
     with pytest.raises(ValueError, match="add up to"):
-        kernels.normalise(np.zeros((3, 3)))
+        kernel_text.normalise(np.zeros((3, 3)))
 
 
 # ----------------------------------------------------------------------------- Conv1D
@@ -319,21 +319,21 @@ def test_convolve1d_equals_keras_conv1d(k, stride, dilation, padding, channels):
     layer.build((1, n, channels))
     layer.set_weights([kernel[..., None], np.array([0.5], np.float32)])
     expected = np.asarray(layer(signal[None]))[0, :, 0]
-    got = kernels.convolve1d(signal if channels > 1 else signal[:, 0],
+    got = conv1d.convolve1d(signal if channels > 1 else signal[:, 0],
                              kernel if channels > 1 else kernel[:, 0],
                              stride, padding, dilation, bias=0.5)
     assert got.shape == expected.shape
-    assert got.shape[0] == kernels.output_size(n, k, stride, padding, dilation)
+    assert got.shape[0] == conv_arithmetic.output_size(n, k, stride, padding, dilation)
     np.testing.assert_allclose(got, expected, **TOL)
     # The receptive field helper reproduces every output value.
-    idx = kernels.receptive_field_1d(n, k, stride, padding, dilation)
+    idx = conv1d.receptive_field_1d(n, k, stride, padding, dilation)
     x = signal if channels > 1 else signal[:, :1]
     taps = np.where(((idx >= 0) & (idx < n))[..., None], x[np.clip(idx, 0, n - 1)], 0.0)
     np.testing.assert_allclose((taps * kernel[None]).sum(axis=(1, 2)) + 0.5, expected, **TOL)
 
 
 def test_causal_outputs_never_see_the_future():
-    idx = kernels.receptive_field_1d(10, 3, padding="causal", dilation=2)
+    idx = conv1d.receptive_field_1d(10, 3, padding="causal", dilation=2)
     assert np.all(idx <= np.arange(10)[:, None])
     assert list(idx[0]) == [-4, -2, 0]
 

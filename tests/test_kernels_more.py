@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_kernels import _case_seed
 
-from cnnviz import kernels
+from cnnviz import conv3d, conv_arithmetic, kernels, separable, transposed
 
 keras = pytest.importorskip("keras")
 
@@ -49,11 +49,11 @@ def test_conv_transpose2d_equals_keras_conv2dtranspose(k, stride, dilation, padd
     expected = np.asarray(layer(image[None]))[0, ..., 0]
     got_image = image[..., 0] if channels == "gray" else image
     got_kernel = kernel[..., 0] if channels == "gray" else kernel
-    got = kernels.conv_transpose2d(got_image, got_kernel, stride, padding, bias, dilation=dilation)
+    got = transposed.conv_transpose2d(got_image, got_kernel, stride, padding, bias, dilation=dilation)
     assert got.dtype == np.float32
     assert got.shape == expected.shape
-    assert got.shape == (kernels.conv_transpose_output_size(h, k, stride, padding, dilation),
-                         kernels.conv_transpose_output_size(w, k, stride, padding, dilation))
+    assert got.shape == (transposed.conv_transpose_output_size(h, k, stride, padding, dilation),
+                         transposed.conv_transpose_output_size(w, k, stride, padding, dilation))
     np.testing.assert_allclose(got, expected, **TOL)
 
 
@@ -62,8 +62,8 @@ def test_conv_transpose_output_size_equals_keras_output_shapes():
                                                      ("valid", "same")):
         layer = keras.layers.Conv2DTranspose(1, k, strides=s, padding=padding, dilation_rate=d)
         expected = layer.compute_output_shape((1, n, n + 1, 1))[1:3]
-        got = (kernels.conv_transpose_output_size(n, k, s, padding, d),
-               kernels.conv_transpose_output_size(n + 1, k, s, padding, d))
+        got = (transposed.conv_transpose_output_size(n, k, s, padding, d),
+               transposed.conv_transpose_output_size(n + 1, k, s, padding, d))
         assert got == tuple(expected), (n, k, s, d, padding)
         # The textbook formulas (dilation 1): valid (n-1)·s + k when k ≥ s, same n·s.
         if d == 1 and padding == "valid" and k >= s:
@@ -76,7 +76,7 @@ def test_a_stride_longer_than_the_kernel_leaves_zero_gaps_in_valid_and_same():
     # k=1, s=3: each input value becomes one pixel followed by two gaps (only the bias there).
     img = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
     for padding in ("valid", "same"):
-        out = kernels.conv_transpose2d(img, [[2.0]], 3, padding, bias=0.5)
+        out = transposed.conv_transpose2d(img, [[2.0]], 3, padding, bias=0.5)
         assert out.shape == (6, 9)
         np.testing.assert_array_equal(out[::3, ::3], 2 * img + 0.5)
         mask = np.ones_like(out, dtype=bool)
@@ -89,18 +89,18 @@ def test_each_input_pixel_stamps_the_unflipped_kernel():
     kernel = np.arange(1, 10, dtype=np.float32).reshape(3, 3)
     img = np.zeros((4, 5), np.float32)
     img[2, 1] = 2.0
-    out = kernels.conv_transpose2d(img, kernel, stride=2)
+    out = transposed.conv_transpose2d(img, kernel, stride=2)
     expected = np.zeros_like(out)
     expected[4:7, 2:5] = 2 * kernel
     np.testing.assert_array_equal(out, expected)
     # "same" crops max(k - s, 0) // 2 = 0 here, 1 for k=4, s=1 (extra cut at the bottom/right).
-    assert kernels.conv_transpose_crop(3, 2, "same") == 0
-    assert kernels.conv_transpose_crop(4, 1, "same") == 1
-    assert kernels.conv_transpose_crop(5, 2, "same") == 1
-    assert kernels.conv_transpose_crop(5, 1, "same", dilation=2) == 4
-    assert kernels.conv_transpose_crop(5, 2, "valid") == 0
-    same = kernels.conv_transpose2d(img, np.pad(kernel, ((0, 1), (0, 1))), 1, "same")
-    full = kernels.conv_transpose2d(img, np.pad(kernel, ((0, 1), (0, 1))), 1, "valid")
+    assert transposed.conv_transpose_crop(3, 2, "same") == 0
+    assert transposed.conv_transpose_crop(4, 1, "same") == 1
+    assert transposed.conv_transpose_crop(5, 2, "same") == 1
+    assert transposed.conv_transpose_crop(5, 1, "same", dilation=2) == 4
+    assert transposed.conv_transpose_crop(5, 2, "valid") == 0
+    same = transposed.conv_transpose2d(img, np.pad(kernel, ((0, 1), (0, 1))), 1, "same")
+    full = transposed.conv_transpose2d(img, np.pad(kernel, ((0, 1), (0, 1))), 1, "valid")
     np.testing.assert_array_equal(same, full[1:1 + 4, 1:1 + 5])
 
 
@@ -113,7 +113,7 @@ def test_transposed_convolution_is_the_transpose_of_convolve(k, stride, dilation
     rng = np.random.default_rng(_case_seed("adjoint", k, stride, dilation, padding))
     x = rng.standard_normal((5, 4, 2))
     kernel = rng.standard_normal((k, k, 2))
-    up = kernels.conv_transpose2d(x, kernel, stride, padding, dilation=dilation)
+    up = transposed.conv_transpose2d(x, kernel, stride, padding, dilation=dilation)
     y = rng.standard_normal(up.shape)
     # The transpose of "stamp each channel and sum" is "filter the map with each channel's kernel".
     down = kernels.convolve(np.repeat(y[..., None], 2, axis=2), kernel, stride, padding, dilation,
@@ -128,14 +128,14 @@ def test_transposed_convolution_is_the_transpose_of_convolve(k, stride, dilation
 def test_stamp_counts_show_the_checkerboard_exactly_when_k_is_not_a_multiple_of_s(padding):
     n = 16
     for k, s in itertools.product(range(1, 7), range(1, 5)):
-        counts = kernels.stamp_counts((n, n + 1), k, s, padding)
-        assert counts.shape == (kernels.conv_transpose_output_size(n, k, s, padding),
-                                kernels.conv_transpose_output_size(n + 1, k, s, padding))
+        counts = transposed.stamp_counts((n, n + 1), k, s, padding)
+        assert counts.shape == (transposed.conv_transpose_output_size(n, k, s, padding),
+                                transposed.conv_transpose_output_size(n + 1, k, s, padding))
         m = k + s                                          # away from the border's partial stamps
         interior = counts[m:-m, m:-m]
         assert min(interior.shape) >= s
         uneven = len(np.unique(interior)) > 1
-        assert uneven == kernels.checkerboard(k, s) == (k % s != 0), (k, s, padding)
+        assert uneven == transposed.checkerboard(k, s) == (k % s != 0), (k, s, padding)
         if not uneven:
             assert np.all(interior == (k // s) ** 2)
         else:
@@ -144,13 +144,13 @@ def test_stamp_counts_show_the_checkerboard_exactly_when_k_is_not_a_multiple_of_
 
 
 def test_checkerboard_examples():
-    counts = kernels.stamp_counts(6, 3, 2)                  # k=3, s=2: 1, 2, 4 alternate inside
+    counts = transposed.stamp_counts(6, 3, 2)                  # k=3, s=2: 1, 2, 4 alternate inside
     assert counts.shape == (13, 13)
     np.testing.assert_array_equal(counts[2:5, 2:5], [[4, 2, 4], [2, 1, 2], [4, 2, 4]])
-    assert kernels.checkerboard(3, 2) and not kernels.checkerboard(4, 2)
-    counts = kernels.stamp_counts(6, 4, 2)                  # k=4, s=2: every interior pixel gets 4
+    assert transposed.checkerboard(3, 2) and not transposed.checkerboard(4, 2)
+    counts = transposed.stamp_counts(6, 4, 2)                  # k=4, s=2: every interior pixel gets 4
     assert np.all(counts[2:-2, 2:-2] == 4)
-    assert kernels.checkerboard(1, 2) and not kernels.checkerboard(3, 1)
+    assert transposed.checkerboard(1, 2) and not transposed.checkerboard(3, 1)
 
 
 @pytest.mark.parametrize("k,stride,padding", [(3, 2, "valid"), (3, 2, "same"), (4, 2, "same"),
@@ -159,9 +159,9 @@ def test_stamp_counts_are_keras_on_a_flat_image_with_a_flat_kernel(k, stride, pa
     layer = keras.layers.Conv2DTranspose(1, k, strides=stride, padding=padding, use_bias=False,
                                          kernel_initializer="ones")
     expected = np.asarray(layer(np.ones((1, 5, 7, 1), np.float32)))[0, ..., 0]
-    counts = kernels.stamp_counts((5, 7), k, stride, padding)
+    counts = transposed.stamp_counts((5, 7), k, stride, padding)
     np.testing.assert_array_equal(counts, expected)
-    np.testing.assert_array_equal(counts, kernels.conv_transpose2d(np.ones((5, 7)), np.ones((k, k)),
+    np.testing.assert_array_equal(counts, transposed.conv_transpose2d(np.ones((5, 7)), np.ones((k, k)),
                                                                    stride, padding))
 
 
@@ -179,15 +179,15 @@ def test_convolve3d_equals_keras_conv3d(k, stride, dilation, padding):
     x, keras_padding = _keras_padding(volume[None, ..., None], padding)
     if keras_padding == "valid" and (k - 1) * dilation + 1 > min(x.shape[1:4]):
         with pytest.raises(ValueError, match="empty"):
-            kernels.convolve3d(volume, kernel, stride, padding, dilation, bias)
+            conv3d.convolve3d(volume, kernel, stride, padding, dilation, bias)
         return
     layer = keras.layers.Conv3D(1, k, strides=stride, padding=keras_padding, dilation_rate=dilation)
     layer.build(x.shape)
     layer.set_weights([kernel[..., None, None], np.array([bias], np.float32)])
     expected = np.asarray(layer(x))[0, ..., 0]
-    got = kernels.convolve3d(volume, kernel, stride, padding, dilation, bias)
+    got = conv3d.convolve3d(volume, kernel, stride, padding, dilation, bias)
     assert got.dtype == np.float32
-    assert got.shape == expected.shape == kernels.output_size3d(shape, k, stride, padding, dilation)
+    assert got.shape == expected.shape == conv3d.output_size3d(shape, k, stride, padding, dilation)
     np.testing.assert_allclose(got, expected, **TOL)
 
 
@@ -201,16 +201,16 @@ def test_output_size3d_equals_keras_output_shapes():
             expected = None
         if expected is None or min(expected) <= 0:
             with pytest.raises(ValueError, match="empty"):
-                kernels.output_size3d(shape, k, s, padding, d)
+                conv3d.output_size3d(shape, k, s, padding, d)
             continue
-        assert kernels.output_size3d(shape, k, s, padding, d) == tuple(expected), (shape, k, s, d, padding)
+        assert conv3d.output_size3d(shape, k, s, padding, d) == tuple(expected), (shape, k, s, d, padding)
 
 
 def test_convolve3d_is_a_sum_of_2d_convolutions_over_the_kernel_depth():
     rng = np.random.default_rng(3)
     volume = rng.random((6, 7, 8))
     kernel = rng.uniform(-1, 1, (3, 3, 3))
-    got = kernels.convolve3d(volume, kernel, stride=2)
+    got = conv3d.convolve3d(volume, kernel, stride=2)
     for z in range(got.shape[0]):
         slices = sum(kernels.convolve(volume[2 * z + a], kernel[a], stride=2) for a in range(3))
         np.testing.assert_allclose(got[z], slices, **TOL)
@@ -231,20 +231,20 @@ def test_separable_convolve_equals_keras_separableconv2d(k, stride, dilation, pa
     x, keras_padding = _keras_padding(image[None], padding)
     if keras_padding == "valid" and (k - 1) * dilation + 1 > min(x.shape[1:3]):
         with pytest.raises(ValueError, match="empty"):
-            kernels.separable_convolve(image, depthwise, pointwise, stride, padding, dilation)
+            separable.separable_convolve(image, depthwise, pointwise, stride, padding, dilation)
         return
     layer = keras.layers.SeparableConv2D(filters, k, strides=stride, padding=keras_padding,
                                          dilation_rate=dilation, use_bias=False)
     layer.build(x.shape)
     layer.set_weights([depthwise[..., None], pointwise[None, None]])
     expected = np.asarray(layer(x))[0]
-    got = kernels.separable_convolve(image if channels > 1 else image[..., 0],
+    got = separable.separable_convolve(image if channels > 1 else image[..., 0],
                                      depthwise if channels > 1 else depthwise[..., 0],
                                      pointwise, stride, padding, dilation)
     assert got.dtype == np.float32
     assert got.shape == expected.shape
-    assert got.shape == (kernels.output_size(h, k, stride, padding, dilation),
-                         kernels.output_size(w, k, stride, padding, dilation), filters)
+    assert got.shape == (conv_arithmetic.output_size(h, k, stride, padding, dilation),
+                         conv_arithmetic.output_size(w, k, stride, padding, dilation), filters)
     np.testing.assert_allclose(got, expected, **TOL)
 
 
@@ -257,7 +257,7 @@ def test_separable_bias_and_a_shared_depthwise_kernel():
     layer = keras.layers.SeparableConv2D(2, 3, padding="same", use_bias=True)
     layer.build((1, 9, 8, 3))
     layer.set_weights([np.repeat(shared[:, :, None, None], 3, axis=2), pointwise[None, None], bias])
-    got = kernels.separable_convolve(image, shared, pointwise, padding="same", bias=bias)
+    got = separable.separable_convolve(image, shared, pointwise, padding="same", bias=bias)
     np.testing.assert_allclose(got, np.asarray(layer(image[None]))[0], **TOL)
 
 
@@ -265,16 +265,16 @@ def test_separable_bias_and_a_shared_depthwise_kernel():
                                    (7, 1024, 1024)])   # the largest /more-convolutions allows
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_separable_param_counts_equal_keras_count_params(k, c, f, use_bias):
-    counts = kernels.separable_param_counts(k, c, f, use_bias=use_bias)
+    counts = separable.separable_param_counts(k, c, f, use_bias=use_bias)
     shape = (None, 9, 9, c)
-    separable = keras.layers.SeparableConv2D(f, k, use_bias=use_bias)
-    separable.build(shape)
+    separable_layer = keras.layers.SeparableConv2D(f, k, use_bias=use_bias)
+    separable_layer.build(shape)
     full = keras.layers.Conv2D(f, k, use_bias=use_bias)
     full.build(shape)
-    assert counts["separable"] == separable.count_params()
+    assert counts["separable"] == separable_layer.count_params()
     assert counts["conv2d"] == full.count_params()
-    assert counts["depthwise"] == separable.depthwise_kernel.numpy().size
-    assert counts["pointwise"] == separable.pointwise_kernel.numpy().size
+    assert counts["depthwise"] == separable_layer.depthwise_kernel.numpy().size
+    assert counts["pointwise"] == separable_layer.pointwise_kernel.numpy().size
     assert counts["separable"] == counts["depthwise"] + counts["pointwise"] + counts["bias"]
     assert counts["ratio"] == pytest.approx(counts["separable"] / counts["conv2d"])
 
@@ -286,44 +286,44 @@ def test_bad_arguments_are_refused_with_readable_messages():
     pw = np.ones((3, 4))
     cases = [
         # bad padding
-        (lambda: kernels.conv_transpose2d(img, np.ones((3, 3)), padding="full"), "padding"),
-        (lambda: kernels.conv_transpose2d(img, np.ones((3, 3)), padding=1), "'valid' or 'same'"),
-        (lambda: kernels.conv_transpose_output_size(5, 3, 2, "causal"), "padding"),
-        (lambda: kernels.stamp_counts(5, 3, 2, "full"), "padding"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), padding="full"), "padding"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 3)), pw, padding="full"), "padding"),
+        (lambda: transposed.conv_transpose2d(img, np.ones((3, 3)), padding="full"), "padding"),
+        (lambda: transposed.conv_transpose2d(img, np.ones((3, 3)), padding=1), "'valid' or 'same'"),
+        (lambda: transposed.conv_transpose_output_size(5, 3, 2, "causal"), "padding"),
+        (lambda: transposed.stamp_counts(5, 3, 2, "full"), "padding"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), padding="full"), "padding"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 3)), pw, padding="full"), "padding"),
         # kernel larger than the input with "valid"
-        (lambda: kernels.convolve3d(np.zeros((4, 9, 9)), np.ones((5, 5, 5))), "empty"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), dilation=3), "empty"),
-        (lambda: kernels.separable_convolve(np.zeros((4, 8, 3)), np.ones((5, 5, 3)), pw), "empty"),
-        (lambda: kernels.output_size3d((2, 9, 9), 3), "empty"),
+        (lambda: conv3d.convolve3d(np.zeros((4, 9, 9)), np.ones((5, 5, 5))), "empty"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), dilation=3), "empty"),
+        (lambda: separable.separable_convolve(np.zeros((4, 8, 3)), np.ones((5, 5, 3)), pw), "empty"),
+        (lambda: conv3d.output_size3d((2, 9, 9), 3), "empty"),
         # non-square kernels
-        (lambda: kernels.conv_transpose2d(img, np.ones((3, 2))), "square"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 2))), "square"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 2, 3)), pw), "square"),
+        (lambda: transposed.conv_transpose2d(img, np.ones((3, 2))), "square"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 2))), "square"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 2, 3)), pw), "square"),
         # wrong kernel depth / shape
-        (lambda: kernels.conv_transpose2d(rgb, np.ones((3, 3, 2))), "channels"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 2)), pw), "channels"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 3)), np.ones((2, 4))), "channels"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 3)), np.ones(3)), "C×F"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3))), "k×k×k"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5)), np.ones((3, 3, 3))), "D×H×W"),
-        (lambda: kernels.conv_transpose2d(np.zeros((2, 2, 2, 2)), np.ones((1, 1))), "H×W"),
-        (lambda: kernels.output_size3d((5, 5), 3), "D, H, W"),
+        (lambda: transposed.conv_transpose2d(rgb, np.ones((3, 3, 2))), "channels"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 2)), pw), "channels"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 3)), np.ones((2, 4))), "channels"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 3)), np.ones(3)), "C×F"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3))), "k×k×k"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5)), np.ones((3, 3, 3))), "D×H×W"),
+        (lambda: transposed.conv_transpose2d(np.zeros((2, 2, 2, 2)), np.ones((1, 1))), "H×W"),
+        (lambda: conv3d.output_size3d((5, 5), 3), "D, H, W"),
         # other numbers
-        (lambda: kernels.conv_transpose2d(img, np.ones((3, 3)), stride=0), "stride"),
-        (lambda: kernels.conv_transpose2d(img, np.full((3, 3), np.nan)), "finite"),
-        (lambda: kernels.conv_transpose2d(img, np.ones((3, 3)), bias=[1, 2]), "bias"),
-        (lambda: kernels.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), stride=1.5), "stride"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 3)), np.full((3, 4), np.inf)), "finite"),
-        (lambda: kernels.separable_convolve(rgb, np.ones((3, 3, 3)), pw, bias=[1, 2]), "bias"),
-        (lambda: kernels.separable_param_counts(0, 3, 4), "kernel size"),
-        (lambda: kernels.checkerboard(3, 0), "stride"),
-        (lambda: kernels.stamp_counts((5, 0), 3), "input size"),
+        (lambda: transposed.conv_transpose2d(img, np.ones((3, 3)), stride=0), "stride"),
+        (lambda: transposed.conv_transpose2d(img, np.full((3, 3), np.nan)), "finite"),
+        (lambda: transposed.conv_transpose2d(img, np.ones((3, 3)), bias=[1, 2]), "bias"),
+        (lambda: conv3d.convolve3d(np.zeros((5, 5, 5)), np.ones((3, 3, 3)), stride=1.5), "stride"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 3)), np.full((3, 4), np.inf)), "finite"),
+        (lambda: separable.separable_convolve(rgb, np.ones((3, 3, 3)), pw, bias=[1, 2]), "bias"),
+        (lambda: separable.separable_param_counts(0, 3, 4), "kernel size"),
+        (lambda: transposed.checkerboard(3, 0), "stride"),
+        (lambda: transposed.stamp_counts((5, 0), 3), "input size"),
         # bounded sizes: a big stride on a big image would make a huge output
-        (lambda: kernels.conv_transpose2d(np.zeros((2048, 2048)), np.ones((1, 1)), stride=4), "largest"),
-        (lambda: kernels.stamp_counts(100_000, 3, 2), "largest"),
-        (lambda: kernels.convolve3d(np.zeros((64, 64, 64)), np.ones((31, 31, 31)), padding="same"),
+        (lambda: transposed.conv_transpose2d(np.zeros((2048, 2048)), np.ones((1, 1)), stride=4), "largest"),
+        (lambda: transposed.stamp_counts(100_000, 3, 2), "largest"),
+        (lambda: conv3d.convolve3d(np.zeros((64, 64, 64)), np.ones((31, 31, 31)), padding="same"),
          "multiply-adds"),
     ]
     for call, fragment in cases:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz import kernels
+from cnnviz import conv_arithmetic
 
 
 def _interp_axis(src: np.ndarray, n_in: int):
@@ -67,7 +67,7 @@ def receptive_field_grid(model, layer_name: str) -> tuple[tuple[float, float], t
         for ax in range(2):
             k_eff = dilation[ax] * (size[ax] - 1) + 1
             same = info.get("padding") == "same"
-            pad = kernels.pad_amounts(n_in[ax], k_eff, strides[ax], "same")[0] if same else 0
+            pad = conv_arithmetic.pad_amounts(n_in[ax], k_eff, strides[ax], "same")[0] if same else 0
             start[ax] += ((k_eff - 1) / 2 - pad) * jump[ax]
             jump[ax] *= strides[ax]
     return (start[0], start[1]), (jump[0], jump[1])

@@ -5,6 +5,6 @@
 - answers: judging what a student typed (`check`, `parse_answer`, `AnswerError`)
 - question_types: what a question is made of, and how its numbers are written
 - numbers_and_convolution, layers, networks: the question makers of steps 1-2, 3-5 and 6-8;
-  their answers come from the same core functions the pages use (kernels.output_size,
+  their answers come from the same core functions the pages use (conv_arithmetic.output_size,
   kernels.convolve, pooling.pool2d, activations, ...), and the tests check them against Keras.
 """

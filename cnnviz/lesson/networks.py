@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from cnnviz import kernels, pooling
+from cnnviz import conv_arithmetic, pooling
 from cnnviz.lesson.question_types import CHOICE, NUMBER, WHOLE, Curves, Run, fmt
 
 
@@ -58,7 +58,7 @@ def flatten_size(input_shape: tuple[int, int, int], layers) -> tuple[list[tuple[
     for layer in layers:
         if layer[0] == "conv":
             _, f, k, padding = layer
-            h, w, c = kernels.output_size(h, k, 1, padding), kernels.output_size(w, k, 1, padding), f
+            h, w, c = conv_arithmetic.output_size(h, k, 1, padding), conv_arithmetic.output_size(w, k, 1, padding), f
         else:
             h, w = pooling.output_shape((h, w), layer[1], None, "valid")
         shapes.append((h, w, c))
@@ -133,8 +133,8 @@ def _conv_params(rng: random.Random) -> dict:
 
 def steps_per_epoch(n: int, batch: int) -> int:
     """Weight updates in one epoch: one per batch, the last batch taking what is left."""
-    n = kernels.check_int("number of pictures", n, 1)
-    batch = kernels.check_int("batch size", batch, 1)
+    n = conv_arithmetic.check_int("number of pictures", n, 1)
+    batch = conv_arithmetic.check_int("batch size", batch, 1)
     return -(-n // batch)
 
 

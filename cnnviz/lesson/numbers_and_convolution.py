@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from cnnviz import kernels, samples
+from cnnviz import conv_arithmetic, kernels, samples
 from cnnviz.lesson.question_types import (CHOICE, DECIMAL, NUMBER, WHOLE, FeatureMaps, Grid, Grids, fmt,
                                            grid, signed)
 
@@ -60,7 +60,7 @@ def _output_size(rng: random.Random) -> dict:
     k = rng.choice([3, 5, 7])
     s = rng.choice([1, 2, 2, 3])
     padding = rng.choice(["valid", "same"] if s > 1 else ["valid", "valid", "same"])
-    answer = kernels.output_size(n, k, s, padding)
+    answer = conv_arithmetic.output_size(n, k, s, padding)
     if padding == "valid":
         exact = (n - k) / s
         floor = "" if exact.is_integer() else f" = ⌊{exact:.4g}⌋ + 1"

@@ -1,6 +1,6 @@
 """The kernel editor: a preset picker, an editable grid of weights, a bias and "normalise".
 
-Typed cells are validated by cnnviz.kernels.parse_kernel; a bad cell gives one st.error line
+Typed cells are validated by cnnviz.kernel_text.parse_kernel; a bad cell gives one st.error line
 and the last valid kernel stays in use. State lives in st.session_state under `<key>_...`:
 
     <key>_preset   the preset selectbox          <key>_size   the size selectbox (1..7)
@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 import streamlit as st
 
-from cnnviz import kernels
+from cnnviz import kernel_text, kernels
 from cnnviz.ui import share, url_state
 from cnnviz.ui.kernel_grid import kernel_grid
 
@@ -70,7 +70,7 @@ def resize_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
 def _parse_cells(text: str) -> list[list[str]]:
     """'1,0,-1;2,0,-2;1,0,-1' (rows split by ';') -> the grid's cells, checked like typed ones."""
     rows = [[c.strip() for c in row.split(",")] for row in text.split(";")]
-    kernel = kernels.parse_kernel(rows)          # ValueError names the bad cell
+    kernel = kernel_text.parse_kernel(rows)          # ValueError names the bad cell
     if kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"the kernel is {kernel.shape[0]}×{kernel.shape[1]}, but the editor "
                          "holds square kernels")
@@ -84,7 +84,7 @@ def link_params(key: str, default: str) -> list[url_state.Param]:
                          what="preset kernel"),
         url_state.Param("cells", f"{key}_link_cells", None, _parse_cells,
                         encode=lambda rows: ";".join(",".join(r) for r in rows)),
-        url_state.number("bias", f"{key}_bias", -kernels.MAX_ABS_VALUE, kernels.MAX_ABS_VALUE, 0.0),
+        url_state.number("bias", f"{key}_bias", -kernel_text.MAX_ABS_VALUE, kernel_text.MAX_ABS_VALUE, 0.0),
     ]
 
 
@@ -94,14 +94,14 @@ def _follow_link(key: str, default: str) -> None:
     _on_preset(key)
     cells = state.get(f"{key}_link_cells")
     if cells:
-        _set_grid(key, kernels.parse_kernel(cells))
+        _set_grid(key, kernel_text.parse_kernel(cells))
         state[f"{key}_size"] = len(cells)
         state[f"{key}_edited"] = True
 
 
 def _set_grid(key: str, kernel: np.ndarray) -> None:
     st.session_state[f"{key}_base"] = format_cells(kernel)
-    st.session_state[f"{key}_good"] = kernels.parse_kernel(st.session_state[f"{key}_base"])
+    st.session_state[f"{key}_good"] = kernel_text.parse_kernel(st.session_state[f"{key}_base"])
     st.session_state[f"{key}_ver"] = st.session_state.get(f"{key}_ver", 0) + 1
     st.session_state.pop(f"{key}_msg", None)
 
@@ -123,7 +123,7 @@ def _on_size(key: str) -> None:
 
 def _on_normalise(key: str) -> None:
     try:
-        kernel = kernels.normalise(st.session_state[f"{key}_good"])
+        kernel = kernel_text.normalise(st.session_state[f"{key}_good"])
     except ValueError as exc:
         st.session_state[f"{key}_msg"] = str(exc)
         return
@@ -141,7 +141,7 @@ def _checked(typed, size: int) -> np.ndarray:
     if not (isinstance(typed, list) and len(typed) == size
             and all(isinstance(row, list) and len(row) == size for row in typed)):
         raise ValueError(f"The grid that came back is not {size} × {size}.")
-    return kernels.parse_kernel(typed)
+    return kernel_text.parse_kernel(typed)
 
 
 def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = False) -> KernelChoice:
@@ -165,11 +165,11 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
 
     with share.secondary(f"{key}_size_bias"):
         c_size, c_bias = st.columns(2)
-        c_size.selectbox("Kernel size", list(range(1, kernels.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",
+        c_size.selectbox("Kernel size", list(range(1, kernel_text.MAX_KERNEL_SIZE + 1)), key=f"{key}_size",
                          format_func=lambda k: f"{k} × {k}", on_change=_on_size, args=(key,),
                          help="Grows or shrinks the grid around its centre (new cells are 0).")
         bias = c_bias.number_input("Bias (added to every sum)", key=f"{key}_bias", step=0.1,
-                                   min_value=-kernels.MAX_ABS_VALUE, max_value=kernels.MAX_ABS_VALUE,
+                                   min_value=-kernel_text.MAX_ABS_VALUE, max_value=kernel_text.MAX_ABS_VALUE,
                                    format="%.3f")
 
     base = state[f"{key}_base"]

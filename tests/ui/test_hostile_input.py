@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import images, kernels, pooling, typed
+from cnnviz import images, kernel_text, pooling, typed
 from cnnviz.ui import widgets
 from kernel_cells import send_grid, type_cell
 
@@ -49,7 +49,7 @@ def test_a_too_large_cell_is_shown_as_typed_with_the_limit():
     message = at.error[0].value
     assert "1000001" in message and "1,000,000" in message and "1e+06" not in message
     with pytest.raises(ValueError, match="1,000,001"):
-        kernels.parse_kernel([[1_000_001.0]])
+        kernel_text.parse_kernel([[1_000_001.0]])
 
 
 def test_a_huge_conv1d_token_is_refused_before_parsing():

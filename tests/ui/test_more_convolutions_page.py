@@ -6,7 +6,7 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import kernels
+from cnnviz import separable, transposed
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/more_convolutions.py"
@@ -34,7 +34,7 @@ def test_transposed_size_and_checkerboard_follow_the_controls():
     assert "= 18`" in text_with(at, "**Output size** (valid)")            # (8 - 1)·2 + 4
     assert not at.warning and at.success[0].value.startswith("No checkerboard")
     at.radio(key="mc_t_padding").set_value("same").run()
-    assert f"= {kernels.conv_transpose_output_size(8, 4, 2, 'same')}`" in text_with(at, "**Output size** (same)")
+    assert f"= {transposed.conv_transpose_output_size(8, 4, 2, 'same')}`" in text_with(at, "**Output size** (same)")
 
 
 def test_3d_sizes_on_three_axes():
@@ -52,7 +52,7 @@ def count_rows(at: AppTest) -> list[list[str]]:
 @pytest.mark.parametrize("k, c, f", [(3, 64, 128), (5, 3, 1), (1, 240, 1024)])
 def test_separable_counts_are_keras_own(k, c, f):
     at = open_page(k=str(k), c=str(c), f=str(f))
-    counts = kernels.separable_param_counts(k, c, f)
+    counts = separable.separable_param_counts(k, c, f)
     rows = count_rows(at)
     assert rows[0][2] == rows[0][4] == f"{counts['conv2d']:,}"
     assert rows[1][2] == rows[1][4] == f"{counts['separable']:,}"
@@ -61,7 +61,7 @@ def test_separable_counts_are_keras_own(k, c, f):
 @pytest.mark.parametrize("k, c, f", [(7, 1024, 1024), (1, 245, 1024)])
 def test_large_layers_are_counted_by_formula_without_keras(k, c, f):
     at = open_page(k=str(k), c=str(c), f=str(f))
-    counts = kernels.separable_param_counts(k, c, f)
+    counts = separable.separable_param_counts(k, c, f)
     rows = count_rows(at)
     assert rows[0][2] == f"{counts['conv2d']:,}" and rows[1][2] == f"{counts['separable']:,}"
     assert rows[0][4] == rows[1][4] == "not asked"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import kernels, typed
+from cnnviz import conv1d, kernel_text, typed
 from cnnviz.ui import export, figures, share, tensor_shapes, url_state, widgets
 
 MAX_SIGNAL = 200
@@ -89,7 +89,7 @@ with c_ker:
     preset = st.selectbox("Kernel", list(KERNELS), key="c1d_kernel_kind")
     if KERNELS[preset] is None:
         typed_kernel = st.text_input("Kernel values", "1, 2, 1", key="c1d_kernel_text",
-                                     help=f"1 to {kernels.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4")
+                                     help=f"1 to {kernel_text.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4")
 c_pad, c_stride, c_dil = st.columns([2, 1, 1])
 padding = c_pad.radio("Padding", ["valid", "same", "causal"], index=2, horizontal=True, key="c1d_padding")
 c_pad.caption(PADDING_HELP[padding])
@@ -106,15 +106,15 @@ def current_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if KERNELS[preset] is None:
         if len(typed_kernel) > MAX_TEXT:
             raise ValueError(f"The kernel is {len(typed_kernel):,} characters long: type 1 to "
-                             f"{kernels.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4.")
-        kernel = kernels.parse_kernel([[p for p in re.split(r"[,\s;]+", typed_kernel.strip()) if p]])[0]
+                             f"{kernel_text.MAX_KERNEL_SIZE} numbers, e.g. 1/4, 1/2, 1/4.")
+        kernel = kernel_text.parse_kernel([[p for p in re.split(r"[,\s;]+", typed_kernel.strip()) if p]])[0]
     else:
         kernel = np.array(KERNELS[preset], dtype=np.float64)
     if stride > 1 and dilation > 1:
         raise ValueError("Keras's Conv1D does not allow stride > 1 together with dilation > 1: "
                          "set one of them back to 1.")
-    output = kernels.convolve1d(signal, kernel, stride, padding, dilation)
-    taps = kernels.receptive_field_1d(signal.size, kernel.size, stride, padding, dilation)
+    output = conv1d.convolve1d(signal, kernel, stride, padding, dilation)
+    taps = conv1d.receptive_field_1d(signal.size, kernel.size, stride, padding, dilation)
     return signal, kernel, output, taps
 
 
@@ -127,8 +127,8 @@ except ValueError as exc:
     if setup is None:   # nothing worked yet in this session: fall back to the defaults
         signal0 = make_signal("noisy sine", 24)
         kernel0 = np.array(KERNELS["smoothing [1, 1, 1] / 3"])
-        setup = (signal0, kernel0, kernels.convolve1d(signal0, kernel0, 1, "causal"),
-                 kernels.receptive_field_1d(24, 3, 1, "causal"))
+        setup = (signal0, kernel0, conv1d.convolve1d(signal0, kernel0, 1, "causal"),
+                 conv1d.receptive_field_1d(24, 3, 1, "causal"))
 
 
 # --------------------------------------------------------------------------- picture + numbers

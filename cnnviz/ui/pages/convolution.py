@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import images, kernels
+from cnnviz import conv_arithmetic, images, kernels
 from cnnviz.ui import export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
@@ -61,7 +61,7 @@ def _check_slide(slide: Slide, shape, kshape) -> None:
         raise ValueError("Keras's Conv2D does not allow a stride above 1 together with a dilation "
                          "above 1: set one of them back to 1.")
     for n, k in zip(shape[:2], kshape):
-        kernels.output_size(n, k, slide.stride, slide.padding, slide.dilation)
+        conv_arithmetic.output_size(n, k, slide.stride, slide.padding, slide.dilation)
 
 
 def _memo(name: str, source, params: tuple, compute):
@@ -183,8 +183,8 @@ widgets.set_feature_map(out2d, f"{choice.name} on {picture.name}" + (
 kh, kw = kernel.shape
 h, w = x.shape[:2]
 oh, ow = out.shape[:2]
-pads_h = kernels.pad_amounts(h, kh, slide.stride, slide.padding, slide.dilation)
-pads_w = kernels.pad_amounts(w, kw, slide.stride, slide.padding, slide.dilation)
+pads_h = conv_arithmetic.pad_amounts(h, kh, slide.stride, slide.padding, slide.dilation)
+pads_w = conv_arithmetic.pad_amounts(w, kw, slide.stride, slide.padding, slide.dilation)
 with right:
     st.subheader("3 · The feature map")
     channels_text = " × 3 channels" if depthwise else ""
@@ -325,7 +325,7 @@ def _sum_table(win, expected, mode: str, channel: int | None, row: int, col: int
 
 def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_shape) -> None:
     """The input with its padding and the window's taps; a click picks the output there."""
-    pads = tuple(kernels.pad_amounts(n, k, slide.stride, slide.padding, slide.dilation)
+    pads = tuple(conv_arithmetic.pad_amounts(n, k, slide.stride, slide.padding, slide.dilation)
                  for n, k in zip(x.shape[:2], kernel.shape))
     st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if any(sum(pads, ())) else ""))
     base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))

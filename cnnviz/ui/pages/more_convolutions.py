@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import kernels, model_input
+from cnnviz import conv3d, kernels, model_input, separable, transposed
 from cnnviz.ui import figures, formats, preload, share, url_state, widgets
 
 SIDE = 8          # the transposed convolution's input: the picture shrunk to 8 x 8
@@ -56,9 +56,9 @@ def transposed_section() -> None:
     kernel = T_KERNELS[name]
     k = kernel.shape[0]
     x = grey_picture(SIDE)
-    out = kernels.conv_transpose2d(x, kernel, stride, padding)
-    counts = kernels.stamp_counts(x.shape, k, stride, padding)
-    size = kernels.conv_transpose_output_size(SIDE, k, stride, padding)
+    out = transposed.conv_transpose2d(x, kernel, stride, padding)
+    counts = transposed.stamp_counts(x.shape, k, stride, padding)
+    size = transposed.conv_transpose_output_size(SIDE, k, stride, padding)
     a, b, c = st.columns(3, gap="medium")
     with a:
         st.image(map_image(x, 240), caption=f"Input: your picture shrunk to {SIDE} × {SIDE}")
@@ -71,7 +71,7 @@ def transposed_section() -> None:
                if padding == "valid" else f"n·s = {SIDE}·{stride} = {size}")
     st.markdown(f"**Output size** ({padding}): `{formula}`; Keras's `Conv2DTranspose` gives the "
                 "same (tested).")
-    if kernels.checkerboard(k, stride):
+    if transposed.checkerboard(k, stride):
         st.warning(f"Checkerboard: the kernel size {k} is not a multiple of the stride {stride}, so some "
                    "output pixels get more stamps than their neighbours (the right picture). Images "
                    "made this way show a faint grid; a kernel size divisible by the stride avoids it.",
@@ -84,7 +84,7 @@ def transposed_section() -> None:
         row = r.slider("Input row", 0, SIDE - 1, SIDE // 2, key="mc_t_row")
         column = col.slider("Input column", 0, SIDE - 1, SIDE // 2, key="mc_t_col")
         value = float(x[row, column])
-        crop = kernels.conv_transpose_crop(k, stride, padding)
+        crop = transposed.conv_transpose_crop(k, stride, padding)
         top, left = row * stride - crop, column * stride - crop
         stamp = value * kernel
         st.markdown(f"Input value **{value:.3f}** at ({row}, {column}) stamps `{value:.3f} × kernel` "
@@ -123,12 +123,12 @@ def volume_section() -> None:
     still = grey_picture(VOLUME_SIDE)
     volume = np.stack([np.roll(still, t, axis=1) for t in range(FRAMES)])
     kernel = volume_kernel(kind)
-    out = kernels.convolve3d(volume, kernel, stride, padding)
+    out = conv3d.convolve3d(volume, kernel, stride, padding)
     st.image(frames_image(volume, 700), caption=f"Input: {FRAMES} frames of {VOLUME_SIDE} × {VOLUME_SIDE} "
              "(frame number above each)")
     st.image(frames_image(out, 700), caption=f"Output: {out.shape[0]} frames of {out.shape[1]} × "
              f"{out.shape[2]}" + (" (blue < 0 < red: edges that moved)" if kind == "motion" else ""))
-    sizes = kernels.output_size3d(volume.shape, 3, stride, padding)
+    sizes = conv3d.output_size3d(volume.shape, 3, stride, padding)
     lines = [f"{axis}: " + (f"⌊({n} − 3) / {stride}⌋ + 1 = {o}" if padding == "valid" else f"⌈{n} / {stride}⌉ = {o}")
              for axis, n, o in zip(("depth (frames)", "height", "width"), volume.shape, sizes)]
     st.markdown("**Output size**, the same rule as in 2D on each of the three axes:  \n"
@@ -157,7 +157,7 @@ KERAS_CHECK_MAX_WEIGHTS = 250_000
 def keras_counts(k: int, c: int, f: int) -> tuple[int, int] | None:
     """count_params() of SeparableConv2D(f, k) and Conv2D(f, k) on c channels, from Keras itself,
     or None when Conv2D(f, k) would hold more than KERAS_CHECK_MAX_WEIGHTS weights."""
-    if kernels.separable_param_counts(k, c, f)["conv2d"] > KERAS_CHECK_MAX_WEIGHTS:
+    if separable.separable_param_counts(k, c, f)["conv2d"] > KERAS_CHECK_MAX_WEIGHTS:
         return None
     preload.import_tensorflow()
     import keras
@@ -178,7 +178,7 @@ def separable_section() -> None:
     pic = widgets.current_picture()
     x, _ = model_input.fit_input(pic.pixels, SEPARABLE_SIDE, SEPARABLE_SIDE, 3)
     depth = kernels.convolve(x, DEPTHWISE, 1, "same", depthwise=True)
-    out = kernels.separable_convolve(x, DEPTHWISE, POINTWISE, padding="same")
+    out = separable.separable_convolve(x, DEPTHWISE, POINTWISE, padding="same")
     a, b = st.columns(2, gap="large")
     with a:
         st.image(figures.mosaic(depth, cmap="diverging", width=share.scaled(420)),
@@ -191,7 +191,7 @@ def separable_section() -> None:
     k = int(c1.number_input("Kernel size k", 1, 7, key="mc_k"))
     c = int(c2.number_input("Input channels", 1, 1024, key="mc_c"))
     f = int(c3.number_input("Filters (output channels)", 1, 1024, key="mc_f"))
-    counts = kernels.separable_param_counts(k, c, f)
+    counts = separable.separable_param_counts(k, c, f)
     with st.spinner("Asking Keras…"):
         asked = keras_counts(k, c, f)
     full_keras, sep_keras = ("not asked", "not asked") if asked is None else (f"{n:,}" for n in asked[::-1])
