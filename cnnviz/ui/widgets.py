@@ -8,13 +8,12 @@ picture are the same on every page.
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import data, images, samples, uploads
+from cnnviz import data, decoding, images, samples, uploads
 from cnnviz.ui import url_state
 
 PICTURE_KEY = "cnnviz_picture"
@@ -33,8 +32,6 @@ ORIGIN_KEY = "cnnviz_picture_origin"    # what the current picture was made from
 ERROR_KEY = "cnnviz_input_error"        # (origin, message) of the last input that failed
 LINKED_SAMPLE_KEY = "cnnviz_linked_sample"  # the sample in the address bar (None: not a sample)
 
-DECODE_SLOTS = threading.BoundedSemaphore(2)   # uploads decoded at once (each within images' budget)
-DECODE_WAIT_SECONDS = 10
 CANVAS_SIZE = 240  # the sidebar is about 240 px wide inside
 THUMBNAIL = 112
 
@@ -125,22 +122,6 @@ def thumbnail(pixels: np.ndarray, size: int = THUMBNAIL) -> Image.Image:
     return img.resize(new, resample)
 
 
-class ServerBusy(images.ImageError):
-    """Too many pictures are being decoded at this moment: try again (not the file's fault)."""
-
-
-def _decode(data: bytes, name: str, source: str) -> images.Picture:
-    """uploads.load_image, at most two at a time in this process (DECODE_SLOTS), so a crowd of
-    uploads cannot add up to more memory than the server has."""
-    if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_SECONDS):
-        raise ServerBusy("The server is busy reading other people's pictures. Please try again "
-                         "in a few seconds.")
-    try:
-        return uploads.load_image(data, name=name, source=source)
-    finally:
-        DECODE_SLOTS.release()
-
-
 def _use(origin: tuple, load) -> None:
     """Set the picture from load() unless `origin` is already current or already failed."""
     if st.session_state.get(ORIGIN_KEY) == origin:
@@ -150,7 +131,7 @@ def _use(origin: tuple, load) -> None:
         return
     try:
         picture = load()
-    except ServerBusy as e:            # not remembered as failed: the next rerun tries again
+    except decoding.Busy as e:         # not remembered as failed: the next rerun tries again
         st.error(str(e), icon=":material/hourglass_top:")
         return
     except images.ImageError as e:
@@ -184,14 +165,14 @@ def _upload_control() -> None:
         help=f"{uploads.ACCEPTED}. Large images are scaled down so the longest side is 512 pixels.")
     if file is not None:
         _use(("upload", file.file_id),
-             lambda: _decode(file.getvalue(), f"upload: {file.name}", "upload"))
+             lambda: decoding.decode(file.getvalue(), f"upload: {file.name}", "upload"))
         _show_error(("upload", file.file_id))
 
 
 def _camera_control() -> None:
     shot = st.camera_input("Take a photo", key=CAMERA_KEY)
     if shot is not None:
-        _use(("camera", shot.file_id), lambda: _decode(shot.getvalue(), "camera photo", "camera"))
+        _use(("camera", shot.file_id), lambda: decoding.decode(shot.getvalue(), "camera photo", "camera"))
         _show_error(("camera", shot.file_id))
 
 

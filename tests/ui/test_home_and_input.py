@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import images, samples, uploads
+from cnnviz import decoding, images, samples
 from cnnviz.ui import widgets
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "app.py")
@@ -84,8 +84,8 @@ def test_choosing_a_colour_sample_shows_channels(at):
 
 def test_upload_changes_the_picture_once(at, monkeypatch):
     calls = []
-    real = uploads.load_image
-    monkeypatch.setattr(uploads, "load_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = decoding.decode_in_child
+    monkeypatch.setattr(decoding, "decode_in_child", lambda *a, **k: calls.append(1) or real(*a, **k))
     source(at, "Upload")
     assert picture(at).name == "sample: Handwritten 3"           # nothing uploaded yet
     rgb = np.zeros((40, 60, 3), np.uint8)
@@ -201,12 +201,11 @@ def test_figures_for_the_home_page():
         figures.pixel_values_image(np.zeros((2, 2, 3)))
 
 
-def test_uploads_wait_for_a_free_decoding_slot(at, monkeypatch):
+def test_uploads_wait_for_a_free_decoding_slot(at):
     """When every decoding slot is taken, an upload says the server is busy, costs nothing, and
     is read on the next rerun once a slot is free."""
-    monkeypatch.setattr(widgets, "DECODE_WAIT_SECONDS", 0.05)
     source(at, "Upload")
-    held = [widgets.DECODE_SLOTS.acquire(timeout=1) for _ in range(2)]
+    held = [decoding.slots.acquire(blocking=False) for _ in range(decoding.SLOTS)]
     try:
         assert all(held)
         at.file_uploader(key=widgets.UPLOAD_KEY).set_value(
@@ -217,6 +216,6 @@ def test_uploads_wait_for_a_free_decoding_slot(at, monkeypatch):
     finally:
         for ok in held:
             if ok:
-                widgets.DECODE_SLOTS.release()
+                decoding.slots.release()
     at.run()
     assert picture(at).name == "upload: busy.png" and not at.error
