@@ -428,7 +428,7 @@ def _keras_layer(spec, name: str, seed: int | None):
     return getattr(layers, kind(spec))(name=name)   # BatchNormalization, Flatten, GlobalAveragePooling2D
 
 
-def _layer_names(specs) -> list[str]:
+def layer_names(specs) -> list[str]:
     """conv2d_1, conv2d_2, max_pooling2d_1, ...: Keras-like names numbered per kind from 1."""
     counts: dict[str, int] = {}
     names = []
@@ -453,7 +453,7 @@ def build(specs, input_shape, n_classes: int, seed: int | None = None,
     specs = [*specs, Dense(n_classes, "softmax")]
     model = keras.Sequential(name="built_cnn")
     model.add(keras.Input(shape=tuple(input_shape)))
-    names = _layer_names(specs[:-1]) + ["output"]
+    names = layer_names(specs[:-1]) + ["output"]
     for i, (spec, name) in enumerate(zip(specs, names), start=1):
         try:
             model.add(_keras_layer(spec, name, None if seed is None else seed + i))

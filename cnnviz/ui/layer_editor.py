@@ -4,18 +4,18 @@ Each layer has a stable id, so its widgets keep their values when it moves. The 
 from the ranges and choices that cnnviz.builder declares for each field, so nothing out of range
 can be typed. What the widgets cannot rule out (a Dense before Flatten, a map shrinking to 0,
 strides with dilation, too many parameters) builder.check() finds by arithmetic; the shapes
-and parameter counts shown are then Keras's own (builder.validate), and the last valid network
-is the one trained and shown as code.
+and parameter counts shown come from the same arithmetic (layer_summary, tested against Keras's
+model.summary(); the server builds no model as a visitor edits), and the last valid network is
+the one trained and shown as code.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnviz import builder
+from cnnviz import builder, layer_summary
 
 LAYERS_KEY = "train_layers"          # [{"uid": int, "spec": dict}, ...]
 NEXT_UID_KEY = "train_next_uid"
@@ -176,19 +176,17 @@ def _load_preset() -> None:
     set_layers(preset_dicts(st.session_state[PRESET_KEY]))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def keras_summary(specs_json: str, input_shape: tuple, n_classes: int):
-    """Keras's own shapes and counts for a list that passed check() (memoised: a build costs ~50 ms)."""
-    specs = [builder.from_dict(d) for d in json.loads(specs_json)]
-    summary = builder.validate(specs, input_shape, n_classes)
-    return summary.rows, summary.total_params
+def summary(spec_dicts, input_shape, n_classes: int) -> tuple[tuple, int]:
+    """model.summary()'s rows and total by arithmetic (layer_summary: nothing is built here, tests
+    compare it with Keras); BuildError for a list that check() refuses."""
+    result = layer_summary.summarise([builder.from_dict(d) for d in spec_dicts], tuple(input_shape), n_classes)
+    return result.rows, result.total_params
 
 
 def check_layers(spec_dicts, input_shape, n_classes: int) -> Checked:
     specs = [builder.from_dict(d) for d in spec_dicts]
     try:
-        builder.check(specs, input_shape, n_classes)
-        rows, total = keras_summary(json.dumps(spec_dicts, sort_keys=True), tuple(input_shape), n_classes)
+        rows, total = summary(spec_dicts, input_shape, n_classes)
     except builder.BuildError as e:
         return Checked(specs, None, None, e)
     return Checked(specs, rows, total, None)

@@ -63,13 +63,13 @@ def network_section(dataset: str) -> layer_editor.Checked:
                 "The layers on the left have a problem, so this is the last network that worked.")
         with summary:
             if specs:
-                rows, total = layer_editor.keras_summary(json.dumps(valid, sort_keys=True), tuple(shape),
-                                                          n_classes)
+                rows, total = layer_editor.summary(valid, shape, n_classes)
                 if note:
                     st.warning(note, icon=":material/history:")
                 st.markdown(layer_editor.summary_table(rows, total))
-                st.caption("Shapes and counts from Keras itself: the network is built as you edit. "
-                           "`None` is the batch axis (any number of pictures).")
+                st.caption("Shapes and counts by Keras's rules, worked out as you edit (tests compare "
+                           "them with Keras's own model.summary()). `None` is the batch axis (any "
+                           "number of pictures).")
         with code:
             if specs:
                 if note:
