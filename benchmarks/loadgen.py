@@ -246,6 +246,23 @@ class _Cache:
         self.messages = {h: v for h, v in self.messages.items() if self.runs - v[1] <= max_age}
 
 
+def _http_put_file(url: str, cookies: dict[str, str], name: str, data: bytes, timeout: float = 60.0) -> int:
+    """PUT one file as multipart/form-data (field "file"), as st.file_uploader does; the status."""
+    boundary = f"cnnviz{random.getrandbits(64):016x}"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url, data=body, method="PUT", headers={
+        "User-Agent": "cnnviz-loadgen", "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": cookies.get("_streamlit_xsrf", "")})
+    if cookies:
+        req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 def _http_get(url: str, cookies: dict[str, str], timeout: float = 30.0) -> tuple[int, dict[str, str], int]:
     req = urllib.request.Request(url, headers={"User-Agent": "cnnviz-loadgen"})
     if cookies:
@@ -302,6 +319,8 @@ class StreamlitSession:
         self._navigation_seen = False
         self._fragment_run = False              # the run under way reruns one fragment only
         self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds, for st.fragment(run_every=...)
+        self.file_states: dict[str, WidgetState] = {}   # uploader id -> its files, sent with every rerun
+        self._file_urls: asyncio.Future | None = None
 
     # ----- connection
 
@@ -411,6 +430,9 @@ class StreamlitSession:
             self._handle_delta(msg)
         elif kind == "script_finished":
             self._finished(msg.script_finished)
+        elif kind == "file_urls_response":
+            if self._file_urls is not None and not self._file_urls.done():
+                self._file_urls.set_result(msg.file_urls_response)
 
     def _learn_pages(self, app_pages) -> None:
         for p in app_pages:
@@ -505,6 +527,8 @@ class StreamlitSession:
             w = self.widgets.get(wid)
             if w is not None and w.kind in VALUE_KINDS:
                 cs.widget_states.widgets.append(w.to_proto(value))
+        for ws in self.file_states.values():
+            cs.widget_states.widgets.append(ws)
         if trigger is not None:
             cs.widget_states.widgets.append(trigger.to_proto(None, trigger=True))
         self._seen_ids = set()
@@ -577,6 +601,31 @@ class StreamlitSession:
     async def click(self, w: Widget) -> RunResult:
         return await self._rerun(f"click {w.key or w.label}", page_hash=self.page_hash, trigger=w,
                                  fragment_id=w.fragment_id)
+
+    async def send_file(self, w: Widget, name: str, data: bytes) -> None:
+        """Upload a file for st.file_uploader `w` as the browser does: ask for its URLs, PUT it;
+        the uploader's state goes with the next rerun (see upload)."""
+        self._file_urls = asyncio.get_running_loop().create_future()
+        msg = BackMsg()
+        msg.file_urls_request.request_id = f"r{random.getrandbits(32):08x}"
+        msg.file_urls_request.file_names.append(name)
+        msg.file_urls_request.session_id = self.session_id
+        await self.ws.send(msg.SerializeToString())
+        urls = (await asyncio.wait_for(self._file_urls, 30)).file_urls[0]
+        status = await asyncio.to_thread(_http_put_file, self.base + urls.upload_url, self.cookies, name, data)
+        if status not in (200, 204):
+            raise SessionError(f"PUT {urls.upload_url}: HTTP {status}")
+        ws = WidgetState(id=w.id)
+        info = ws.file_uploader_state_value.uploaded_file_info.add()
+        info.file_id, info.name, info.size = urls.file_id, name, len(data)
+        info.file_urls.CopyFrom(urls)
+        self.file_states[w.id] = ws
+
+    async def upload(self, w: Widget, name: str, data: bytes) -> RunResult:
+        """send_file, then the rerun that hands the file to the script (its latency: the time to
+        whatever the page says about the file)."""
+        await self.send_file(w, name, data)
+        return await self._rerun(f"upload {name}", page_hash=self.page_hash, fragment_id=w.fragment_id)
 
     async def goto(self, path: str) -> RunResult:
         path = path.strip("/")
