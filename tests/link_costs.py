@@ -24,6 +24,7 @@ class Cost:
     peak_mb: float      # highest RSS during the run, above the RSS before it
     kept_mb: float      # RSS after the run, above the RSS before it
     problems: tuple     # the page's exceptions (there should be none)
+    app_test: object = None   # the AppTest after the measured run, to read what the page said
 
     def __str__(self) -> str:
         return f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU; plain view {self.plain_seconds:.2f} s), peak +{self.peak_mb:.0f} MB, kept +{self.kept_mb:.0f} MB"
@@ -41,6 +42,12 @@ def widest_network() -> list:
     assert len(builder.to_link(specs)) <= builder.MAX_LINK_CHARS
     assert sum(p for _, p in builder.check(specs, (32, 32, 3), 10)) > 1_700_000
     return specs
+
+
+def widest_link() -> str:
+    """widest_network() as /train's link text (?net=...)."""
+    from cnnviz import builder
+    return builder.to_link(widest_network())
 
 
 def rss_mb() -> float:
@@ -116,4 +123,4 @@ def link_cost(app: pathlib.Path, page: str, query: dict, plain: dict | None = No
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     after = rss_mb()
     peak = _peak_mb() if exact_peak else after
-    return Cost(seconds, cpu, plain_seconds, peak - before, after - before, tuple(e.message for e in at.exception))
+    return Cost(seconds, cpu, plain_seconds, peak - before, after - before, tuple(e.message for e in at.exception), at)

@@ -57,6 +57,15 @@ def window_count(shape, patch: int, stride: int) -> int:
     return len(window_starts(h, patch, stride)) * len(window_starts(w, patch, stride))
 
 
+def step_within(shape, patch: int, stride: int, most: int, unit: int = 1) -> int:
+    """The smallest step >= stride, a multiple of unit and at most patch (wider steps leave
+    pixels uncovered), whose windows number at most `most`; patch where none does."""
+    step = max(1, int(stride))
+    while step < patch and window_count(shape, patch, step) > most:
+        step = min(int(patch), step + max(1, int(unit)))
+    return step
+
+
 def windows(shape, patch: int = 4, stride: int = 2) -> list[tuple[int, int]]:
     """The (top, left) corners of every occluding window for an image of shape H x W (x C),
     row by row; ValueError (one line) for settings that are refused (see occlusion)."""

@@ -1,0 +1,69 @@
+"""No link makes the web process allocate much or work long: each page opened (Streamlit AppTest)
+from the most expensive link its settings allow, against its plain view (same picture, network
+or dataset, other settings at their defaults), stays within +50 MB of RSS at its peak and 1 s.
+
+Time is the smaller of wall time and this process's CPU time: on an idle machine wall time is the
+honest figure; on a loaded one (other engineers' tests, CI neighbours) the CPU time is, as other
+processes inflate wall time but not it. Numbers: benchmarks/bench_link_costs.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from link_costs import ROOT, link_cost, widest_link
+
+APP = ROOT / "app.py"
+MAX_MB, MAX_SECONDS = 50, 1.0
+ALL_ACTIVATIONS = "relu,sigmoid,tanh,softplus,leaky-relu,elu,gelu,silu"
+KERNEL_7X7 = ";".join([",".join(["1"] * 7)] * 7)
+SHAPES = {"image": "shapes"}             # the largest picture a link can name (128 x 128)
+CIFAR = {"image": "cifar-cat"}           # the largest colour one (32 x 32 x 3)
+
+
+# (page, plain view, the worst link's settings on top of it)
+WORST = {
+    "home": ("home.py", SHAPES, {"zoom": "16", "top": "4096", "left": "4096"}),
+    "convolution": ("convolution.py", SHAPES,
+                    {"cells": KERNEL_7X7, "dilation": "4", "padding": "explicit", "p": "10",
+                     "row": "4096", "col": "4096", "bias": "1000000"}),
+    "convolution-colour": ("convolution.py", CIFAR,
+                           {"cells": KERNEL_7X7, "dilation": "4", "padding": "explicit", "p": "10",
+                            "colour": "depthwise", "channel": "blue"}),
+    # the plain view traces every activation's function once per process (a bounded, one-off cost)
+    "activations": ("activations.py", {**SHAPES, "functions": ALL_ACTIVATIONS, "compare": ALL_ACTIVATIONS},
+                    {"range": "-20,20", "x0": "-20", "depth": "30", "width": "128", "seed": "10000",
+                     "init": "random-normal", "map_fn": "gelu"}),
+    "pooling": ("pooling.py", SHAPES,
+                {"mode": "l2", "size": "4", "stride_is_size": "0", "stride": "1", "padding": "same",
+                 "row": "4096", "col": "4096", "shift": "3", "dropout": "0.9", "mask": "1000000"}),
+    "conv1d": ("conv1d.py", {},
+               {"signal": "type-your-own", "values": ",".join(["9"] * 100), "kernel": "own",
+                "weights": ",".join(["1"] * 40), "padding": "same", "dilation": "4", "t": "10000"}),
+    "lesson": ("lesson.py", {"seed": "1"}, {"step": "8", "seed": "99999"}),
+    "more-convolutions": ("more_convolutions.py", CIFAR,
+                          {"k": "7", "c": "1024", "f": "1024", "t_kernel": "bilinear-4-4", "t_stride": "3",
+                           "v_kernel": "blur", "v_padding": "same"}),
+    "network": ("network.py", {**CIFAR, "net": "cifar10"},
+                {"class": "3", "copies": "50", "noise": "0.5", "square": "2", "step": "1",
+                 "baseline": "blur", "layer": "conv6", "channel": "127", "cam": "conv1",
+                 "gradient": "image", "dropout_training": "1"}),
+    "train": ("train.py", {"data": "cifar10"}, {"net": widest_link(), "epochs": "20"}),
+}
+
+# what the cheap page says about the cap the link ran into
+SAYS = {
+    "more-convolutions": "Keras is asked here only for layers up to 250,000 weights",
+    "network": "more than the 400 one view may, so the step is 2",
+}
+
+
+@pytest.mark.parametrize("name", list(WORST))
+def test_the_worst_link_of_each_page_is_cheap(name):
+    page, plain, worst = WORST[name]
+    cost = link_cost(APP, f"cnnviz/ui/pages/{page}", worst, plain)
+    assert not cost.problems, cost.problems
+    assert cost.peak_mb <= MAX_MB, f"/{name}: {cost}"
+    assert min(cost.seconds, cost.cpu_seconds) <= MAX_SECONDS, f"/{name}: {cost}"
+    if name in SAYS:
+        shown = [e.value for e in cost.app_test.caption] + [e.value for e in cost.app_test.markdown]
+        assert any(SAYS[name] in text for text in shown), SAYS[name]
