@@ -38,14 +38,14 @@ def bare_fit(data_dir: str, epochs: int, threads: int) -> float:
     import numpy as np
     import tensorflow as tf
 
-    from cnnviz import builder, data, model_cards, train
+    from cnnviz import architectures, builder, data, model_cards, train
     (xtr, ytr), _, _ = data.load_dataset("mnist", data_dir)
     keras.utils.set_random_seed(0)
     tf.config.experimental.enable_op_determinism()
     order = np.random.default_rng(0).permutation(len(xtr))
     n_val = int(len(order) * 0.1)
     x, y = model_cards.to_model_input(xtr[order[n_val:]]), ytr[order[n_val:]]
-    model = builder.build(builder.PRESETS[PRESET], (28, 28, 1), 10, seed=0)
+    model = builder.build(architectures.PRESETS[PRESET], (28, 28, 1), 10, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(LR), loss=keras.losses.SparseCategoricalCrossentropy(),
                   metrics=["accuracy"])
     started = time.time()
@@ -62,8 +62,8 @@ def bare_round(data_dir: str, epochs: int, threads: int) -> float:
 
 
 def live_round(trainer, data_dir: str, epochs: int) -> tuple[float, float, float | None, float]:
-    from cnnviz import builder, live
-    layers = tuple(builder.to_dict(s) for s in builder.PRESETS[PRESET])
+    from cnnviz import architectures, layer_specs, live
+    layers = tuple(layer_specs.to_dict(s) for s in architectures.PRESETS[PRESET])
     settings = live.JobSettings("mnist", layers, optimizer=OPTIMIZER, learning_rate=LR, batch_size=BATCH,
                                 epochs=epochs, data=data_dir, test_each_epoch=True)
     while trainer.warm_workers() == 0:
@@ -89,8 +89,8 @@ def live_round(trainer, data_dir: str, epochs: int) -> tuple[float, float, float
 
 def stop_latency(trainer, data_dir: str) -> float:
     """Seconds from Stop until the last training step: a long job, stopped once it runs."""
-    from cnnviz import builder, live
-    layers = tuple(builder.to_dict(s) for s in builder.PRESETS[PRESET])
+    from cnnviz import architectures, layer_specs, live
+    layers = tuple(layer_specs.to_dict(s) for s in architectures.PRESETS[PRESET])
     while trainer.warm_workers() == 0:
         time.sleep(0.2)
     job = trainer.submit(live.JobSettings("mnist", layers, epochs=10, data=data_dir), "bench")

@@ -75,13 +75,19 @@ def output_size(n: int, k: int, stride: int = 1, padding="valid", dilation: int 
     k = check_int("kernel size", k, 1)
     stride = check_int("stride", stride, 1)
     dilation = check_int("dilation", dilation, 1)
-    before, after = pad_amounts(n, k, stride, padding, dilation)
-    eff = (k - 1) * dilation + 1
-    padded = n + before + after
-    if padded < eff:
+    count = window_count(n, k, stride, padding, dilation)
+    if count < 1:
+        before, after = pad_amounts(n, k, stride, padding, dilation)
+        eff, padded = (k - 1) * dilation + 1, n + before + after
         what = f"{n} + {before + after} padding = {padded}" if before + after else f"{n}"
         raise ValueError(
             f"The kernel spans {eff} pixels (size {k}, dilation {dilation}) but the input is only "
             f"{what} pixels long on this side, so the output would be empty. Use a smaller kernel "
             f"or dilation, or more padding.")
-    return (padded - eff) // stride + 1
+    return count
+
+
+def window_count(n: int, k: int, stride: int = 1, padding="valid", dilation: int = 1) -> int:
+    """output_size's formula unchecked: 0 or less where the kernel spans more than the padded input."""
+    before, after = pad_amounts(n, k, stride, padding, dilation)
+    return (n + before + after - ((k - 1) * dilation + 1)) // stride + 1

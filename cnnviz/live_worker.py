@@ -51,8 +51,8 @@ def worker_main(conn, stop, pause, limits: Limits) -> None:
     try:
         _run_job(settings, pathlib.Path(out_dir), conn, stop, pause, limits)
     except Exception as e:  # any failure becomes one line on the page
-        from cnnviz import builder, data
-        if isinstance(e, (data.DataError, builder.BuildError)):
+        from cnnviz import data, layer_specs
+        if isinstance(e, (data.DataError, layer_specs.BuildError)):
             text = str(e)
         else:
             text = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"

@@ -12,67 +12,56 @@ import pathlib
 import keras
 from keras import layers
 
-from cnnviz import data, resources
+from cnnviz import architectures, builder, data, layer_specs, resources
 
 #: The folder of the shipped models (name.keras) and their model cards (name.json).
 PRETRAINED_DIR = resources.pretrained_dir()
 
 
-def _conv_block(x, n: int, filters: int, batchnorm: bool):
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batchnorm, name=f"conv{n}")(x)
-    if batchnorm:
-        x = layers.BatchNormalization(name=f"bn{n}")(x)
-    return layers.ReLU(name=f"relu{n}")(x)
-
-
-def _head(x, units: int, n_classes: int, dropout: float):
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(dropout, name="dropout1")(x)
-    x = layers.Dense(units, name="dense1")(x)
-    x = layers.ReLU(name="relu_dense1")(x)
-    x = layers.Dropout(dropout, name="dropout2")(x)
+def _named(name: str, specs, input_shape, n_classes: int) -> keras.Model:
+    """The functional model of an architecture with the explorer's layer names and a separate
+    logits layer: conv1, bn1, relu1, ..., pool1, ..., flatten, dropout1, dense1, relu_dense1,
+    dropout2, then logits and softmax. ReLU activations are ReLU layers."""
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    count = {"conv": 0, "pool": 0, "dropout": 0, "dense": 0}
+    for spec in specs:
+        if isinstance(spec, layer_specs.Activation):
+            if spec.activation != "relu":
+                raise ValueError(f"{name}: only ReLU activations have an explorer name, not {spec.activation}")
+            x = layers.ReLU(name=f"relu_dense{count['dense']}" if count["dense"] else f"relu{count['conv']}")(x)
+            continue
+        if isinstance(spec, layer_specs.BatchNormalization):
+            layer_name = f"bn{count['conv']}"
+        elif isinstance(spec, layer_specs.Flatten):
+            layer_name = "flatten"
+        else:
+            key = {layer_specs.Conv2D: "conv", layer_specs.MaxPooling2D: "pool", layer_specs.Dropout: "dropout",
+                   layer_specs.Dense: "dense"}[type(spec)]
+            count[key] += 1
+            layer_name = f"{key}{count[key]}"
+        x = builder.keras_layer(spec, layer_name, seed=None)(x)
     x = layers.Dense(n_classes, name="logits")(x)
-    return layers.Softmax(name="softmax")(x)
+    return keras.Model(inputs, layers.Softmax(name="softmax")(x), name=name)
 
 
 def digits_cnn(input_shape=(28, 28, 1), n_classes: int = 10) -> keras.Model:
     """Two conv-conv-pool blocks (32 and 64 channels), a 128-unit dense layer.
 
-    For 28x28 grayscale digits or clothes: 7x7x64 features after two poolings.
+    For 28x28 grayscale digits or clothes: 7x7x64 features after two poolings, then a 3x3
+    convolution without padding (7x7 -> 5x5) keeps the dense layer small.
     """
-    inputs = keras.Input(input_shape, name="image")
-    x = _conv_block(inputs, 1, 32, True)
-    x = _conv_block(x, 2, 32, True)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = _conv_block(x, 3, 64, True)
-    x = _conv_block(x, 4, 64, True)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    x = layers.Conv2D(64, 3, name="conv5")(x)  # 7x7 -> 5x5, keeps the dense layer small
-    x = layers.ReLU(name="relu5")(x)
-    return keras.Model(inputs, _head(x, 128, n_classes, 0.3), name="digits_cnn")
-
-
-def _vgg(name: str, widths, input_shape, n_classes: int) -> keras.Model:
-    """VGG-style: one conv-conv-pool block with batch norm per width."""
-    inputs = keras.Input(input_shape, name="image")
-    x = inputs
-    n = 1
-    for block, filters in enumerate(widths, start=1):
-        for _ in range(2):
-            x = _conv_block(x, n, filters, True)
-            n += 1
-        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
-    return keras.Model(inputs, _head(x, 128, n_classes, 0.3), name=name)
+    return _named("digits_cnn", architectures.PRESETS["digits_cnn"], input_shape, n_classes)
 
 
 def small_vgg(input_shape=(32, 32, 3), n_classes: int = 10) -> keras.Model:
     """Three conv-conv-pool blocks of 32, 64 and 64 channels: quick to train, underfits CIFAR-10."""
-    return _vgg("small_vgg", (32, 64, 64), input_shape, n_classes)
+    return _named("small_vgg", architectures.PRESETS["small_vgg"], input_shape, n_classes)
 
 
 def wide_vgg(input_shape=(32, 32, 3), n_classes: int = 10) -> keras.Model:
     """Three conv-conv-pool blocks of 32, 64 and 128 channels: the shipped CIFAR-10 network."""
-    return _vgg("wide_vgg", (32, 64, 128), input_shape, n_classes)
+    return _named("wide_vgg", architectures.PRESETS["wide_vgg"], input_shape, n_classes)
 
 
 ARCHITECTURES = {"digits_cnn": digits_cnn, "small_vgg": small_vgg, "wide_vgg": wide_vgg}

@@ -159,18 +159,18 @@ def _load(cfg: TrainConfig):
 
 def _model(cfg: TrainConfig) -> tuple[keras.Model, str]:
     """The network to train and the name its card gives it."""
-    from cnnviz import builder
+    from cnnviz import architectures, builder, layer_specs
     shape, n_classes = models.INPUT_SHAPES[cfg.dataset], len(data_mod.CLASS_NAMES[cfg.dataset])
     if cfg.layers is not None:
-        specs = [builder.from_dict(d) for d in cfg.layers]
+        specs = [layer_specs.from_dict(d) for d in cfg.layers]
         return builder.build(specs, shape, n_classes, seed=cfg.seed), "built in cnnviz"
     arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
     if arch in models.ARCHITECTURES:   # the named networks first: their layers are named conv1, bn1, ...
         return models.build(arch, cfg.dataset), arch
-    if arch in builder.PRESETS:
-        return builder.build(builder.PRESETS[arch], shape, n_classes, seed=cfg.seed), arch
+    if arch in architectures.PRESETS:
+        return builder.build(architectures.PRESETS[arch], shape, n_classes, seed=cfg.seed), arch
     raise ValueError(f"Unknown architecture {arch!r}; choose one of "
-                     f"{', '.join(dict.fromkeys([*models.ARCHITECTURES, *builder.PRESETS]))}.")
+                     f"{', '.join(dict.fromkeys([*models.ARCHITECTURES, *architectures.PRESETS]))}.")
 
 
 def _optimizer(cfg: TrainConfig, total_steps: int):

@@ -34,13 +34,14 @@ def widest_network() -> list:
     """The most expensive /train network a link can carry (builder specs): 38 layers (the
     builder's 40 less room for the output), thirteen 3 x 3 convolutions of 128 filters on the
     full 32 x 32 map, 1.78 M parameters (the limit is 2 M)."""
-    from cnnviz import builder
-    specs = [builder.Conv2D(128, 3, padding="same")]
+    from cnnviz import layer_specs, spec_check, spec_links
+    specs = [layer_specs.Conv2D(128, 3, padding="same")]
     for _ in range(12):
-        specs += [builder.BatchNormalization(), builder.Conv2D(128, 3, padding="same"), builder.Activation()]
-    specs.append(builder.GlobalAveragePooling2D())
-    assert len(builder.to_link(specs)) <= builder.MAX_LINK_CHARS
-    assert sum(p for _, p in builder.check(specs, (32, 32, 3), 10)) > 1_700_000
+        specs += [layer_specs.BatchNormalization(), layer_specs.Conv2D(128, 3, padding="same"),
+                  layer_specs.Activation()]
+    specs.append(layer_specs.GlobalAveragePooling2D())
+    assert len(spec_links.to_link(specs)) <= spec_links.MAX_LINK_CHARS
+    assert sum(p for _, p in spec_check.check(specs, (32, 32, 3), 10)) > 1_700_000
     return specs
 
 

@@ -9,9 +9,9 @@ import keras
 import pytest
 from keras import layers
 
-from cnnviz import builder, models
-from cnnviz.builder import (Activation, AveragePooling2D, BatchNormalization, BuildError, Conv2D, Dense,
-                            Dropout, Flatten, GlobalAveragePooling2D, MaxPooling2D)
+from cnnviz import architectures, builder, layer_specs, models, spec_check, spec_code, spec_links
+from cnnviz.layer_specs import (Activation, AveragePooling2D, BatchNormalization, BuildError, Conv2D, Dense,
+                                Dropout, Flatten, GlobalAveragePooling2D, MaxPooling2D)
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,7 @@ def _fresh_keras():
 
 def _reference_layer(spec):
     """The Keras layer for ``spec``, written here independently of the builder."""
-    kw = builder.to_dict(spec)
+    kw = layer_specs.to_dict(spec)
     name = kw.pop("kind")
     if name == "Conv2D":
         reg = kw.pop("kernel_regularizer")
@@ -56,19 +56,19 @@ KIND_CASES = {
 
 
 def test_every_kind_has_a_case():
-    assert set(KIND_CASES) == set(builder.KINDS)
+    assert set(KIND_CASES) == set(layer_specs.KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(KIND_CASES))
 def test_shapes_and_params_equal_keras(name):
     specs, at = KIND_CASES[name]
-    assert builder.kind(specs[at - 1]) == name
+    assert layer_specs.kind(specs[at - 1]) == name
     summary = builder.validate(specs, (9, 9, 3), 4)
     model = builder.build(specs, (9, 9, 3), 4)
     reference = _reference_model(specs, (9, 9, 3), 4)
     assert len(summary.rows) == len(model.layers) == len(specs) + 1
     for row, layer, (ref_shape, ref_params), planned in zip(
-            summary.rows, model.layers, reference, builder.check(specs, (9, 9, 3), 4)):
+            summary.rows, model.layers, reference, spec_check.check(specs, (9, 9, 3), 4)):
         assert row.output_shape == tuple(layer.output.shape[1:]) == ref_shape == planned[0]
         assert row.params == layer.count_params() == ref_params == planned[1]
         assert row.name == layer.name
@@ -92,7 +92,7 @@ def test_hand_computed_counts():
     if (s == 1 or d == 1) and (k - 1) * d + 1 <= n])
 def test_conv_arithmetic_matches_keras(n, k, s, d, padding):
     spec = Conv2D(2, k, strides=s, padding=padding, dilation_rate=d)
-    planned = builder.check([spec, Flatten()], (n, n + 1, 2), 3)[0]
+    planned = spec_check.check([spec, Flatten()], (n, n + 1, 2), 3)[0]
     layer = layers.Conv2D(2, k, strides=s, padding=padding, dilation_rate=d)
     out = layer(keras.Input((n, n + 1, 2)))
     assert planned == (tuple(out.shape[1:]), layer.count_params())
@@ -100,7 +100,7 @@ def test_conv_arithmetic_matches_keras(n, k, s, d, padding):
 
 @pytest.mark.parametrize("n,p,s,padding", itertools.product((3, 7), (1, 2, 3), (None, 1, 2), ("valid", "same")))
 def test_pool_arithmetic_matches_keras(n, p, s, padding):
-    planned = builder.check([MaxPooling2D(p, s, padding), Flatten()], (n, n, 1), 2)[0]
+    planned = spec_check.check([MaxPooling2D(p, s, padding), Flatten()], (n, n, 1), 2)[0]
     out = layers.MaxPooling2D(p, s, padding)(keras.Input((n, n, 1)))
     assert planned[0] == tuple(out.shape[1:])
 
@@ -116,7 +116,7 @@ def _refused(specs, input_shape=(28, 28, 1), n_classes=10, **kw) -> BuildError:
         builder.validate(specs, input_shape, n_classes, **kw)
     err = info.value
     with pytest.raises(BuildError) as cheap:   # found by arithmetic, before Keras is asked
-        builder.check(specs, input_shape, n_classes, **kw)
+        spec_check.check(specs, input_shape, n_classes, **kw)
     assert (cheap.value.index, cheap.value.message) == (err.index, err.message)
     assert "\n" not in err.message and str(err) == err.message
     return err
@@ -181,12 +181,12 @@ def test_out_of_range_values_refused(spec, field):
     at = specs.index(spec) + 1
     err = _refused(specs)
     assert err.index == at
-    assert err.message.startswith(f"Layer {at} ({builder.kind(spec)}): {field} must be")
+    assert err.message.startswith(f"Layer {at} ({layer_specs.kind(spec)}): {field} must be")
 
 
 def test_whole_network_problems_refused():
     assert _refused([]).index == 0 and "no layers" in _refused([]).message
-    assert _refused([Flatten()] * (builder.MAX_LAYERS + 1)).index == 0
+    assert _refused([Flatten()] * (layer_specs.MAX_LAYERS + 1)).index == 0
     assert "input shape" in _refused([Flatten()], (28, 28)).message
     assert "input shape" in _refused([Flatten()], (28, 10 ** 6, 1)).message
     assert "classes" in _refused([Flatten()], (28, 28, 1), 1).message
@@ -213,7 +213,7 @@ def test_hostile_specs_refused_without_building(specs, only_too_big, monkeypatch
     assert len(info.value.message) < 300
     if not only_too_big:   # keras_code has no parameter limit, but refuses the rest the same way
         with pytest.raises(BuildError):
-            builder.keras_code(specs, (64, 64, 3), 10)
+            spec_code.keras_code(specs, (64, 64, 3), 10)
 
 
 ROUND_TRIP = [
@@ -222,13 +222,13 @@ ROUND_TRIP = [
      BatchNormalization(), Activation("softplus"), MaxPooling2D(3, 1, "same"),
      Conv2D(4, 2, dilation_rate=3), AveragePooling2D(2), Dropout(0.2), GlobalAveragePooling2D(),
      Dense(16, "tanh")],
-    *builder.PRESETS.values(),
+    *architectures.PRESETS.values(),
 ]
 
 
 @pytest.mark.parametrize("specs", ROUND_TRIP)
 def test_keras_code_round_trip(specs):
-    code = builder.keras_code(specs, (28, 28, 1), 10)
+    code = spec_code.keras_code(specs, (28, 28, 1), 10)
     assert code.count("model.add(") == len(specs) + 2
     assert "model = keras.Sequential()\nmodel.add(keras.Input(shape=(28, 28, 1)))\n" in code
     scope = {"keras": keras, "layers": layers}
@@ -249,11 +249,11 @@ def test_keras_code_round_trip(specs):
 
 
 def test_keras_code_writes_only_non_default_arguments():
-    code = builder.keras_code([Conv2D(32, 3), MaxPooling2D(), Flatten()], (28, 28, 1), 10)
+    code = spec_code.keras_code([Conv2D(32, 3), MaxPooling2D(), Flatten()], (28, 28, 1), 10)
     assert 'model.add(layers.Conv2D(32, (3, 3)))\n' in code
     assert 'model.add(layers.MaxPooling2D((2, 2)))\n' in code
     assert code.endswith('model.add(layers.Flatten())\nmodel.add(layers.Dense(10, activation="softmax"))\n')
-    code = builder.keras_code([Conv2D(8, 5, strides=2, padding="same", activation="relu"), Flatten()],
+    code = spec_code.keras_code([Conv2D(8, 5, strides=2, padding="same", activation="relu"), Flatten()],
                               (28, 28, 1), 10)
     assert 'layers.Conv2D(8, (5, 5), strides=(2, 2), padding="same", activation="relu")' in code
 
@@ -261,11 +261,11 @@ def test_keras_code_writes_only_non_default_arguments():
 def test_presets_match_models():
     for name, shape in (("digits_cnn", (28, 28, 1)), ("small_vgg", (32, 32, 3)), ("wide_vgg", (32, 32, 3))):
         reference = models.ARCHITECTURES[name](shape)
-        summary = builder.validate(builder.PRESETS[name], shape, 10)
+        summary = builder.validate(architectures.PRESETS[name], shape, 10)
         assert summary.total_params == reference.count_params(), name
         assert summary.trainable_params == sum(w.numpy().size for w in reference.trainable_weights)
         convs = [x for x in reference.layers if isinstance(x, layers.Conv2D)]
-        specs = [s for s in builder.PRESETS[name] if isinstance(s, Conv2D)]
+        specs = [s for s in architectures.PRESETS[name] if isinstance(s, Conv2D)]
         assert [c.filters for c in convs] == [s.filters for s in specs]
         assert [c.padding for c in convs] == [s.padding for s in specs]
         assert [c.use_bias for c in convs] == [s.use_bias for s in specs]
@@ -278,14 +278,14 @@ def test_presets_match_models():
 
 def test_presets_are_sound():
     shapes = {(28, 28, 1), (32, 32, 3)}
-    for name, specs in builder.PRESETS.items():
+    for name, specs in architectures.PRESETS.items():
         for shape in shapes:
             assert builder.validate(specs, shape, 10).total_params > 0, name
-    assert builder.validate(builder.PRESETS["lenet5"], (28, 28, 1), 10).total_params == 61_706
-    sig = builder.PRESETS["deep_sigmoid"]
+    assert builder.validate(architectures.PRESETS["lenet5"], (28, 28, 1), 10).total_params == 61_706
+    sig = architectures.PRESETS["deep_sigmoid"]
     assert sum(isinstance(s, Conv2D) for s in sig) == 8
     assert all(s.activation == "sigmoid" for s in sig if isinstance(s, Conv2D))
-    assert builder.validate(builder.PRESETS["tiny"], (28, 28, 1), 10).total_params < 20_000
+    assert builder.validate(architectures.PRESETS["tiny"], (28, 28, 1), 10).total_params < 20_000
 
 
 def test_seed_makes_weights_repeatable():
@@ -299,32 +299,32 @@ def test_seed_makes_weights_repeatable():
 
 def test_dict_round_trip():
     for spec in ROUND_TRIP[0]:
-        assert builder.from_dict(builder.to_dict(spec)) == spec
+        assert layer_specs.from_dict(layer_specs.to_dict(spec)) == spec
     with pytest.raises(ValueError, match="Unknown layer kind"):
-        builder.from_dict({"kind": "Lambda"})
+        layer_specs.from_dict({"kind": "Lambda"})
     with pytest.raises(ValueError, match="no setting"):
-        builder.from_dict({"kind": "Dense", "units": 3, "function": "os.system"})
+        layer_specs.from_dict({"kind": "Dense", "units": 3, "function": "os.system"})
 
 
 def test_every_activation_and_initializer_is_known_to_keras():
-    for name in builder.ACTIVATIONS:
+    for name in layer_specs.ACTIVATIONS:
         assert keras.activations.get(name)
-    for name in builder.INITIALIZERS:
+    for name in layer_specs.INITIALIZERS:
         assert keras.initializers.get(name)
 
 
 # --- link text ---------------------------------------------------------------------------------
 
 def test_link_text_round_trips_every_preset_and_every_kind():
-    for name, specs in builder.PRESETS.items():
-        assert list(builder.from_link(builder.to_link(specs))) == list(specs), name
+    for name, specs in architectures.PRESETS.items():
+        assert list(spec_links.from_link(spec_links.to_link(specs))) == list(specs), name
     every = [Conv2D(8, 5, strides=2, padding="same", activation="elu", use_bias=False,
                     kernel_initializer="he_normal", kernel_regularizer=1e-4),
-             builder.MaxPooling2D(3, strides=1, padding="same"), builder.AveragePooling2D(2),
-             builder.BatchNormalization(), builder.Activation("tanh"), builder.Dropout(0.25),
-             builder.GlobalAveragePooling2D(), Dense(32, "relu"), builder.Dropout(0.5), Flatten()]
-    text = builder.to_link(every)
-    assert list(builder.from_link(text)) == every
+             layer_specs.MaxPooling2D(3, strides=1, padding="same"), layer_specs.AveragePooling2D(2),
+             layer_specs.BatchNormalization(), layer_specs.Activation("tanh"), layer_specs.Dropout(0.25),
+             layer_specs.GlobalAveragePooling2D(), Dense(32, "relu"), layer_specs.Dropout(0.5), Flatten()]
+    text = spec_links.to_link(every)
+    assert list(spec_links.from_link(text)) == every
     assert re.fullmatch(r"[A-Za-z0-9_.~-]+", text)   # nothing a URL would escape
 
 
@@ -335,10 +335,10 @@ def test_link_text_round_trips_every_preset_and_every_kind():
 ])
 def test_bad_link_text_is_refused_with_a_reason(text, reason):
     with pytest.raises(ValueError, match=reason):
-        builder.from_link(text)
+        spec_links.from_link(text)
 
 
 def test_link_values_out_of_range_are_left_to_check():
-    specs = builder.from_link("C~f999_F")
+    specs = spec_links.from_link("C~f999_F")
     with pytest.raises(BuildError, match="filters must be a whole number from 1 to 128"):
-        builder.check(specs, (28, 28, 1), 10)
+        spec_check.check(specs, (28, 28, 1), 10)

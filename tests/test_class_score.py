@@ -11,7 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from cnnviz import attributions, builder, class_score, probe  # noqa: E402
+from cnnviz import architectures, attributions, builder, class_score, probe  # noqa: E402
 maximise_module = importlib.import_module("cnnviz.attributions.maximise")
 
 TOL = dict(rtol=1e-4, atol=1e-5)
@@ -30,7 +30,7 @@ def _randomise(model, seed):
 
 def builder_network():
     """A /train network: builder.build's Sequential ending in Dense(n, softmax)."""
-    model = builder.build(builder.PRESETS["tiny"], (28, 28, 1), 10, seed=1)
+    model = builder.build(architectures.PRESETS["tiny"], (28, 28, 1), 10, seed=1)
     _randomise(model, 1)
     return model, "output", "head"
 

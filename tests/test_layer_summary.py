@@ -7,7 +7,7 @@ import keras
 import pytest
 from test_builder import KIND_CASES
 
-from cnnviz import builder, layer_summary
+from cnnviz import architectures, builder, layer_specs, layer_summary
 from link_costs import widest_network
 
 SHAPES = [(28, 28, 1), (32, 32, 3)]
@@ -26,9 +26,9 @@ def test_every_kind_equals_keras(name):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("name", sorted(builder.PRESETS))
+@pytest.mark.parametrize("name", sorted(architectures.PRESETS))
 def test_presets_equal_keras(name, shape):
-    specs = builder.PRESETS[name]
+    specs = architectures.PRESETS[name]
     assert layer_summary.summarise(specs, shape, 10) == builder.validate(specs, shape, 10)
 
 
@@ -40,5 +40,5 @@ def test_the_largest_linked_network_equals_keras():
 
 
 def test_refusals_are_checks():
-    with pytest.raises(builder.BuildError, match="more than the limit"):
-        layer_summary.summarise([builder.Flatten(), builder.Dense(1024)], (256, 256, 3), 10)
+    with pytest.raises(layer_specs.BuildError, match="more than the limit"):
+        layer_summary.summarise([layer_specs.Flatten(), layer_specs.Dense(1024)], (256, 256, 3), 10)

@@ -10,11 +10,11 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import builder, data, live, live_worker, model_cards
+from cnnviz import architectures, data, layer_specs, live, live_worker, model_cards
 
 pytestmark = pytest.mark.slow
 
-TINY = tuple(builder.to_dict(s) for s in builder.PRESETS["tiny"])
+TINY = tuple(layer_specs.to_dict(s) for s in architectures.PRESETS["tiny"])
 
 
 def settings(data_dir, **kw) -> live.JobSettings:

@@ -1,6 +1,7 @@
 """cnnviz.lesson: every step's question, for many seeds, against what Keras computes."""
 from __future__ import annotations
 
+import collections
 import io
 import math
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from cnnviz import builder, data, kernels, uploads
+from cnnviz import builder, data, kernels, spec_links, uploads
 from cnnviz.lesson import answers, layers, networks, question_types, questions, steps
 from cnnviz.lesson.question_types import CHOICE, NUMBER
 
@@ -69,10 +70,25 @@ def test_same_seed_same_question_and_a_well_formed_one(step):
             assert f"**{question_types.fmt(q.answer)}**" in q.explanation
 
 
+def shown_question(q: question_types.Question):
+    """What a student sees and must answer: the text, the pictures, the key."""
+    return q.text, repr(q.visual), str(q.answer)
+
+
 @pytest.mark.parametrize("step", range(1, N + 1))
-def test_different_seeds_give_different_questions(step):
-    texts = {questions.question(step, s).text for s in range(100)}
-    assert len(texts) >= 15, len(texts)
+def test_students_side_by_side_mostly_get_different_questions(step):
+    seen = collections.Counter(shown_question(questions.question(step, s)) for s in range(200))
+    assert len(seen) >= 50, len(seen)
+    assert seen.most_common(1)[0][1] <= 10, seen.most_common(1)     # no question for over 5 % of seeds
+
+
+@pytest.mark.parametrize("step", range(1, N + 1))
+def test_no_kind_of_question_always_has_the_same_answer(step):
+    keys = collections.defaultdict(set)
+    for s in range(600):
+        q = questions.question(step, s)
+        keys[q.topic].add(str(q.answer))
+    assert all(len(k) >= 3 for k in keys.values()), {t: sorted(k) for t, k in keys.items()}
 
 
 def test_question_sets_differ_between_seeds():
@@ -155,20 +171,27 @@ def test_activation_answers_equal_keras_and_tensorflow_gradients():
     for q in by_topic(3, "relu_row"):
         row = np.array(facts(q)["row"], dtype=np.float32)
         assert float(np.sum(keras.activations.relu(row))) == q.answer
-    for q in by_topic(3, "slope", limit=12):
+    slopes = by_topic(3, "slope", limit=40)
+    assert {facts(q)["function"] for q in slopes} == {"sigmoid", "tanh", "relu"}
+    for q in slopes:
         f = facts(q)
         x = tf.constant(float(f["x"]))
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = getattr(keras.activations, f["function"])(x)
         assert abs(float(tape.gradient(y, x)) - q.answer) < 1e-6
+        if f["function"] != "relu":             # the value the question gives is Keras's, rounded
+            assert abs(float(y) - f["given"]) <= 5e-5 and question_types.fmt(f["given"]) in q.text
     x = tf.constant(0.0)
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = keras.activations.sigmoid(x)
     top = float(tape.gradient(y, x))
-    for q in by_topic(3, "vanishing"):
-        assert abs(top ** facts(q)["layers"] - q.answer) < 1e-9
+    vanishing = by_topic(3, "vanishing", limit=30)
+    assert {facts(q)["ask"] for q in vanishing} == {"fraction", "factor"}
+    for q in vanishing:
+        left = top ** facts(q)["layers"]
+        assert abs((left if facts(q)["ask"] == "fraction" else 1 / left) - q.answer) < 1e-9
 
 
 def test_pooled_values_and_sizes_equal_keras_pooling():
@@ -193,14 +216,17 @@ def test_dropout_answers_equal_what_keras_dropout_does():
         f = facts(q)
         out = np.asarray(keras.layers.Dropout(f["rate"], seed=1)(ones, training=True))
         assert abs(np.mean(out == 0) * f["units"] - q.answer) < 0.01 * f["units"]
-    for q in by_topic(5, "dropout_scale", limit=4):
-        out = np.asarray(keras.layers.Dropout(facts(q)["rate"], seed=2)(ones, training=True))
+    scales = by_topic(5, "dropout_scale", limit=8)
+    assert {facts(q)["value"] == 1 for q in scales} == {True, False}     # the factor, or a kept value
+    for q in scales:
+        f = facts(q)
+        out = np.asarray(keras.layers.Dropout(f["rate"], seed=2)(ones * f["value"], training=True))
         assert abs(float(out[out != 0][0]) - q.answer) < 1e-5
         assert np.allclose(out[out != 0], out[out != 0][0])
-    for q in by_topic(5, "dropout_inference", limit=2):
+    for q in by_topic(5, "dropout_inference", limit=4):
         f = facts(q)
-        out = np.asarray(keras.layers.Dropout(f["rate"])(np.ones(f["units"], np.float32), training=False))
-        assert int(np.sum(out == 0)) == q.answer == 0 and np.all(out == 1)
+        out = np.asarray(keras.layers.Dropout(f["rate"])(np.full(64, f["value"], np.float32), training=False))
+        assert np.allclose(out, q.answer) and q.answer != 0
 
 
 def test_dense_parameter_counts_equal_keras_count_params():
@@ -225,8 +251,8 @@ def test_network_shapes_equal_keras_and_the_check_link_builds_the_same_network()
         page, params = q.check_link
         link = dict(params)
         assert page == "train"
-        specs = builder.from_link(link["net"])
-        assert builder.to_link(specs) == link["net"]             # the form the Train page writes
+        specs = spec_links.from_link(link["net"])
+        assert spec_links.to_link(specs) == link["net"]             # the form the Train page writes
         shape = data.IMAGE_SHAPES[link["data"]]
         shape = shape if len(shape) == 3 else (*shape, 1)
         assert shape == f["input"]
@@ -307,7 +333,7 @@ def test_feedback_gives_the_why_when_right_and_the_method_when_wrong():
     right = answers.check(q, str(q.answer))
     assert right.correct and right.message.startswith("**Right.**") and q.why in right.message
     wrong = answers.check(q, str(q.answer + 3))
-    assert not wrong.correct and f"you answered {q.answer + 3}" in wrong.message
+    assert not wrong.correct and f"you answered `{q.answer + 3}`." in wrong.message     # no "read as"
     assert "⌊(" in wrong.message and f"**{q.answer}**" in wrong.message
 
 
@@ -317,3 +343,141 @@ def test_the_lesson_imports_neither_streamlit_nor_tensorflow():
             "print('tensorflow' in sys.modules, 'keras' in sys.modules, 'streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+# --------------------------------------------------------------------------- how students write numbers
+
+def first(step: int, topic: str, where=lambda q: True, limit: int = 4) -> list[question_types.Question]:
+    """Up to `limit` questions of a kind that satisfy `where`, over many seeds."""
+    found = [q for q in (questions.question(step, s) for s in range(2000)) if q.topic == topic and where(q)]
+    assert found, f"no seed gives a {topic} question like that"
+    return found[:limit]
+
+
+def right(q, typed: str, read_as: str | None = None) -> answers.Feedback:
+    got = answers.check(q, typed)
+    assert got.correct, (typed, q.answer, got.message)
+    if read_as is not None:
+        assert f"`{typed}` was read as {read_as}." in got.message, got.message
+    return got
+
+
+def wrong(q, typed: str, read_as: str | None = None) -> answers.Feedback:
+    got = answers.check(q, typed)
+    assert not got.correct, (typed, q.answer)
+    said = f"you answered `{typed}`" + (f" (read as {read_as})." if read_as else "")
+    assert said in got.message, got.message
+    return got
+
+
+def test_a_comma_with_a_leading_zero_is_a_decimal_comma():
+    q = questions.question(1, 0)                                   # the issue's case: 240 / 255
+    assert q.topic == "pixel_value" and round(q.answer, 3) == 0.941
+    right(q, "0,941", "0.941")
+    for q in first(1, "pixel_value", limit=6):
+        right(q, f"{q.answer:.3g}".replace(".", ","))
+        wrong(q, "0,001", "0.001")
+    vanishing = first(3, "vanishing", lambda q: facts(q)["ask"] == "fraction" and facts(q)["layers"] == 3)[0]
+    wrong(vanishing, "0,016", "0.016")              # read as a decimal (was 16); 3 digits are asked for
+    right(vanishing, "0,0156", "0.0156")
+
+
+def test_an_ambiguous_comma_takes_the_reading_the_question_needs():
+    for q in first(5, "dropout_scale", lambda q: facts(q) == {"rate": 0.25, "value": 1.0}, limit=2):
+        right(q, "1,333", "1.333")                  # a decimal answer: 1.333, not 1333
+        right(q, "1,33", "1.33")
+    for q in first(6, "dense_params", lambda q: q.answer >= 1000, limit=4):
+        right(q, f"{int(q.answer):,}")              # a count: 8,010 is eight thousand and ten
+        assert "read as" not in answers.check(q, f"{int(q.answer):,}").message
+        wrong(q, "1,333")
+
+
+def test_mixed_numbers_are_read_as_whole_plus_fraction():
+    cases = {0.25: "1 1/3", 0.4: "1 2/3", 0.6: "2 1/2", 0.2: "1 1/4"}
+    for rate, typed in cases.items():
+        for q in first(5, "dropout_scale", lambda q: facts(q) == {"rate": rate, "value": 1.0}, limit=2):
+            right(q, typed)
+    q = first(5, "dropout_scale", lambda q: facts(q) == {"rate": 0.2, "value": 1.0})[0]
+    wrong(q, "1 1/3", "1.33333")                    # was read as 11/3
+
+
+def test_a_size_answers_a_question_about_a_side():
+    qs = first(2, "output_size", limit=5) + first(4, "pool_size", limit=5)
+    for q in qs:
+        a = int(q.answer)
+        for typed in (f"{a} x {a}", f"{a}×{a}", f"{a} X {a}", f"{a} by {a}", f"{a} {a}", f"{a}, {a}",
+                      f"{a} pixels", f"{a} px", f"{a} pixels wide"):
+            right(q, typed)
+        right(q, f"{a} × {a}", f"{a}, the width of {a} × {a}")
+        wrong(q, f"{a + 1} × {a + 1}", f"{a + 1}, the width of {a + 1} × {a + 1}")
+    for q in first(4, "pool_size", limit=3):
+        a, c = int(q.answer), facts(q)["channels"]
+        right(q, f"{a} × {a} × {c}")
+
+
+def test_two_numbers_where_one_is_asked_are_quoted_exactly():
+    q = first(6, "dense_params")[0]
+    for typed in ("20 20", "20, 20", "20 , 20"):
+        with pytest.raises(answers.AnswerError) as info:
+            answers.check(q, typed)
+        assert str(info.value).startswith(f"Your answer {typed!r} holds 2 numbers (20 and 20)"), str(info.value)
+    for q in first(1, "image_size", limit=4):               # a product is a product
+        f = facts(q)
+        right(q, " × ".join(str(f[k]) for k in ("height", "width", "channels") if f[k] > 1 or k != "channels"))
+
+
+def test_signs_brackets_percentages_and_powers():
+    negative = first(2, "window_value", lambda q: q.answer < 0, limit=4)
+    for q in negative:
+        a = int(-q.answer)
+        for typed in (f"-{a}", f"−{a}", f"- {a}", f"(-{a})", f"( − {a} )"):
+            right(q, typed)
+    for n in (2, 3, 4):
+        q = first(3, "vanishing", lambda q: facts(q) == {"layers": n, "ask": "fraction"})[0]
+        for typed in (f"0.25^{n}", f"4^-{n}", f"4^(-{n})", f"1/{4 ** n}", f"{100 * 0.25 ** n:.3g}%",
+                      f"0.25 ^ {n}", f"0.25**{n}"):
+            right(q, typed)
+        q = first(3, "vanishing", lambda q: facts(q) == {"layers": n, "ask": "factor"})[0]
+        right(q, f"4^{n}", str(4 ** n))
+    q = first(3, "vanishing", lambda q: facts(q) == {"layers": 2, "ask": "fraction"})[0]
+    right(q, "6.25%", "0.0625")
+    for bad in ("4^-", "^2", "2^^2", "(2", "9^9^9^9"):
+        with pytest.raises(answers.AnswerError) as info:
+            answers.check(q, bad)
+        assert repr(bad) in str(info.value) and "Type a number" in str(info.value)
+
+
+@pytest.mark.parametrize("step", range(1, N + 1))
+def test_every_decimal_question_states_its_precision_and_is_judged_by_it(step):
+    """One rule for every kind: whole numbers exactly; decimals to 3 significant digits, and the
+    question says so."""
+    for seed in range(120):
+        q = questions.question(step, seed)
+        if q.kind != NUMBER:
+            continue
+        a = float(q.answer)
+        if q.hint == question_types.WHOLE:
+            assert a.is_integer() and "significant digits" not in q.text
+            wrong(q, str(int(a) + 1))
+            continue
+        assert "3 significant digits" in q.text and "3 significant digits" in q.hint
+        right(q, f"{a:.3g}")
+        if a != 0:
+            unit = 10.0 ** (math.floor(math.log10(abs(a))) - 2)
+            assert answers.check(q, repr(round(a, 12) + 2 * unit)).correct is False
+            assert q.tolerance == pytest.approx(unit / 2)
+
+
+def test_two_decimals_are_not_enough_where_three_digits_are_asked_and_the_question_says_so():
+    for n in range(2, 6):
+        q = first(3, "vanishing", lambda q: facts(q) == {"layers": n, "ask": "fraction"})[0]
+        assert "3 significant digits" in q.text
+        wrong(q, f"{q.answer:.2f}")
+        right(q, f"{q.answer:.3g}")
+
+
+def test_the_steps_and_window_questions_say_how_they_count():
+    for q in by_topic(8, "steps", limit=5):
+        assert "last batch of an epoch may be smaller, and it counts as a step" in q.text
+    for q in by_topic(2, "window_value", limit=5):
+        assert "does not flip the kernel" in q.text

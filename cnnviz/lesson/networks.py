@@ -66,7 +66,7 @@ def flatten_size(input_shape: tuple[int, int, int], layers) -> tuple[list[tuple[
 
 
 def _network_link(layers) -> str:
-    """The stack in builder.to_link's form (defaults left out), then Flatten."""
+    """The stack in spec_links.to_link's form (defaults left out), then Flatten."""
     tokens = []
     for layer in layers:
         if layer[0] == "conv":

@@ -3,7 +3,7 @@
 Each layer has a stable id, so its widgets keep their values when it moves. The widgets come
 from the ranges and choices that cnnviz.builder declares for each field, so nothing out of range
 can be typed. What the widgets cannot rule out (a Dense before Flatten, a map shrinking to 0,
-strides with dilation, too many parameters) builder.check() finds by arithmetic; the shapes
+strides with dilation, too many parameters) spec_check.check() finds by arithmetic; the shapes
 and parameter counts shown come from the same arithmetic (layer_summary, tested against Keras's
 model.summary(); the server builds no model as a visitor edits), and the last valid network is
 the one trained and shown as code.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnviz import builder, layer_summary
+from cnnviz import architectures, layer_specs, layer_summary, spec_check, spec_links
 
 LAYERS_KEY = "train_layers"          # [{"uid": int, "spec": dict}, ...]
 NEXT_UID_KEY = "train_next_uid"
@@ -51,7 +51,7 @@ class Checked:
     specs: list                      # the layers as edited (spec objects)
     rows: tuple | None               # Keras's summary rows when valid (one per layer, then the output)
     total_params: int | None
-    error: builder.BuildError | None
+    error: layer_specs.BuildError | None
 
 
 def _new_uid() -> int:
@@ -65,26 +65,26 @@ def set_layers(spec_dicts) -> None:
 
 
 def preset_dicts(name: str) -> list[dict]:
-    return [builder.to_dict(s) for s in builder.PRESETS[name]]
+    return [layer_specs.to_dict(s) for s in architectures.PRESETS[name]]
 
 
 def link_text() -> str:
-    """The last valid network as link text (builder.to_link)."""
+    """The last valid network as link text (spec_links.to_link)."""
     valid = last_valid() or preset_dicts(DEFAULT_PRESET)
-    return builder.to_link([builder.from_dict(d) for d in valid])
+    return spec_links.to_link([layer_specs.from_dict(d) for d in valid])
 
 
 def apply_link(text: str, input_shape, n_classes: int) -> str | None:
     """Show the network a link carries; a line saying why not, or None when it was applied."""
     try:
-        specs = builder.from_link(text)
-        builder.check(specs, input_shape, n_classes)
-    except (ValueError, builder.BuildError) as e:
+        specs = spec_links.from_link(text)
+        spec_check.check(specs, input_shape, n_classes)
+    except (ValueError, layer_specs.BuildError) as e:
         return f"The network in this link cannot be used ({e}), so the default network is shown."
-    dicts = [builder.to_dict(s) for s in specs]
+    dicts = [layer_specs.to_dict(s) for s in specs]
     set_layers(dicts)
     st.session_state[VALID_KEY] = dicts
-    match = next((n for n in PRESET_TITLES if n in builder.PRESETS and preset_dicts(n) == dicts), None)
+    match = next((n for n in PRESET_TITLES if n in architectures.PRESETS and preset_dicts(n) == dicts), None)
     if match:
         st.session_state[PRESET_KEY] = match
     return None
@@ -142,7 +142,7 @@ def _arguments_text(spec) -> str:
             continue
         parts.append(str(value) if f.name in ("filters", "kernel_size", "units", "pool_size", "rate",
                                               "activation") else f"{f.name}={value}")
-    return f"{builder.kind(spec)}({', '.join(parts)})"
+    return f"{layer_specs.kind(spec)}({', '.join(parts)})"
 
 
 def _move(index: int, delta: int) -> None:
@@ -159,9 +159,9 @@ def _remove(index: int) -> None:
 def _add() -> None:
     layers = st.session_state[LAYERS_KEY]
     kind = st.session_state.get(ADD_KIND_KEY, "Conv2D")
-    if len(layers) >= builder.MAX_LAYERS:
+    if len(layers) >= layer_specs.MAX_LAYERS:
         return
-    new = {"uid": _new_uid(), "spec": builder.to_dict(builder.KINDS[kind]())}
+    new = {"uid": _new_uid(), "spec": layer_specs.to_dict(layer_specs.KINDS[kind]())}
     # Before Flatten / GlobalAveragePooling2D for map layers, at the end otherwise.
     spot = len(layers)
     if kind in ("Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization"):
@@ -179,21 +179,21 @@ def _load_preset() -> None:
 def summary(spec_dicts, input_shape, n_classes: int) -> tuple[tuple, int]:
     """model.summary()'s rows and total by arithmetic (layer_summary: nothing is built here, tests
     compare it with Keras); BuildError for a list that check() refuses."""
-    result = layer_summary.summarise([builder.from_dict(d) for d in spec_dicts], tuple(input_shape), n_classes)
+    result = layer_summary.summarise([layer_specs.from_dict(d) for d in spec_dicts], tuple(input_shape), n_classes)
     return result.rows, result.total_params
 
 
 def check_layers(spec_dicts, input_shape, n_classes: int) -> Checked:
-    specs = [builder.from_dict(d) for d in spec_dicts]
+    specs = [layer_specs.from_dict(d) for d in spec_dicts]
     try:
         rows, total = summary(spec_dicts, input_shape, n_classes)
-    except builder.BuildError as e:
+    except layer_specs.BuildError as e:
         return Checked(specs, None, None, e)
     return Checked(specs, rows, total, None)
 
 
 def preset_picker() -> None:
-    names = [n for n in PRESET_TITLES if n in builder.PRESETS]
+    names = [n for n in PRESET_TITLES if n in architectures.PRESETS]
     st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
     st.selectbox("Start from", names, key=PRESET_KEY, format_func=PRESET_TITLES.get, on_change=_load_preset,
                  help="Replaces the layers below with a ready-made network; edit it from there.")
@@ -204,7 +204,7 @@ def layer_list(input_shape, n_classes: int) -> Checked:
     layers = _layers()
     rows_out = []
     for i, layer in enumerate(layers):
-        spec_cls = builder.KINDS[layer["spec"]["kind"]]
+        spec_cls = layer_specs.KINDS[layer["spec"]["kind"]]
         with st.container(border=True, key=f"train_layer_{layer['uid']}"):
             cols = st.columns([2.4, 1.25, 0.5, 0.5, 0.5], vertical_alignment="center", gap="small")
             text = cols[0].empty()
@@ -224,7 +224,7 @@ def layer_list(input_shape, n_classes: int) -> Checked:
             rows_out.append(text)
     spec_dicts = [layer["spec"] for layer in layers]
     checked = check_layers(spec_dicts, input_shape, n_classes) if spec_dicts else Checked(
-        [], None, None, builder.BuildError(0, "The network has no layers: add at least one (for example Flatten)."))
+        [], None, None, layer_specs.BuildError(0, "The network has no layers: add at least one (for example Flatten)."))
     for i, (text, spec) in enumerate(zip(rows_out, checked.specs)):
         line = f"**{i + 1}.** `{_arguments_text(spec)}`"
         if checked.rows is not None:
@@ -237,10 +237,10 @@ def layer_list(input_shape, n_classes: int) -> Checked:
     if checked.error is None:
         st.session_state[VALID_KEY] = spec_dicts
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        st.selectbox("Add a layer", list(builder.KINDS), key=ADD_KIND_KEY,
+        st.selectbox("Add a layer", list(layer_specs.KINDS), key=ADD_KIND_KEY,
                      format_func=lambda k: f"{k}: {KIND_HELP[k]}")
         st.button("Add", icon=":material/add:", on_click=_add, key="tl_add",
-                  disabled=len(layers) >= builder.MAX_LAYERS)
+                  disabled=len(layers) >= layer_specs.MAX_LAYERS)
     out_row = checked.rows[-1] if checked.rows is not None else None
     st.caption(f"**{len(layers) + 1}.** `Dense({n_classes}, softmax)` → one probability per class, "
                "added by the builder" + (f" · {out_row.params:,} parameters" if out_row else ""))

@@ -9,7 +9,7 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import builder
+from cnnviz import architectures, builder
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = "cnnviz/ui/pages/train.py"
@@ -38,7 +38,7 @@ def test_default_network_summary_and_code_are_keras_own():
     at = open_train()
     assert not at.error
     rows = summary_rows(at)
-    model = builder.build(builder.PRESETS["tiny"], (28, 28, 1), 10)
+    model = builder.build(architectures.PRESETS["tiny"], (28, 28, 1), 10)
     assert [r[0] for r in rows[:-1]] == [f"{layer.name} ({type(layer).__name__})" for layer in model.layers]
     assert [r[1] for r in rows[:-1]] == [str((None, *layer.output.shape[1:])) for layer in model.layers]
     assert rows[-1][2] == f"**{model.count_params():,}**"
@@ -69,7 +69,7 @@ def test_presets_add_and_remove():
     at = open_train()
     at.selectbox(key="train_preset").set_value("lenet5").run()
     rows = summary_rows(at)
-    assert rows[-1][2] == f"**{builder.validate(builder.PRESETS['lenet5'], (28, 28, 1), 10).total_params:,}**"
+    assert rows[-1][2] == f"**{builder.validate(architectures.PRESETS['lenet5'], (28, 28, 1), 10).total_params:,}**"
     n = len(rows) - 1
     at.selectbox(key="train_add_kind").set_value("Dropout").run()
     at.button(key="tl_add").click().run()

@@ -12,7 +12,7 @@ from cnnviz.ui.figures import training as charts
 
 with st.spinner("Loading TensorFlow (once per server)…"):
     preload.import_tensorflow()   # the gate: what needs TensorFlow is imported below it
-    from cnnviz import builder, models
+    from cnnviz import architectures, layer_specs, models, spec_code, spec_links
     from cnnviz.ui import layer_editor
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]
@@ -20,8 +20,8 @@ BATCH_SIZES = [16, 32, 64, 128, 256]
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
 PARAMS = [
     url_state.choice("data", "train_dataset", list(data.DATASETS), "mnist", what="dataset"),
-    url_state.text("net", "train_net", builder.to_link(builder.PRESETS[layer_editor.DEFAULT_PRESET]),
-                   max_chars=builder.MAX_LINK_CHARS, check=builder.from_link),
+    url_state.text("net", "train_net", spec_links.to_link(architectures.PRESETS[layer_editor.DEFAULT_PRESET]),
+                   max_chars=spec_links.MAX_LINK_CHARS, check=spec_links.from_link),
     url_state.choice("optimizer", "train_optimizer", list(OPTIMIZERS), "adam", what="optimizer"),
     url_state.choice("lr", "train_lr", LEARNING_RATES, 3e-3, what="learning rate"),
     url_state.choice("batch", "train_batch", BATCH_SIZES, 128, what="batch size"),
@@ -58,7 +58,7 @@ def network_section(dataset: str) -> layer_editor.Checked:
     with right:
         valid = layer_editor.last_valid()
         summary, code = st.tabs(["Summary (as model.summary() prints it)", "Keras code"])
-        specs = [builder.from_dict(d) for d in valid] if valid else None
+        specs = [layer_specs.from_dict(d) for d in valid] if valid else None
         note = ("" if checked.error is None else
                 "The layers on the left have a problem, so this is the last network that worked.")
         with summary:
@@ -74,7 +74,7 @@ def network_section(dataset: str) -> layer_editor.Checked:
             if specs:
                 if note:
                     st.warning(note, icon=":material/history:")
-                st.code(builder.keras_code(specs, shape, n_classes), language="python")
+                st.code(spec_code.keras_code(specs, shape, n_classes), language="python")
     return checked
 
 
