@@ -47,8 +47,8 @@ def widest_network() -> list:
 
 def widest_link() -> str:
     """widest_network() as /train's link text (?net=...)."""
-    from cnnviz import builder
-    return builder.to_link(widest_network())
+    from cnnviz import spec_links
+    return spec_links.to_link(widest_network())
 
 
 def rss_mb() -> float:
