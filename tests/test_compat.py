@@ -138,3 +138,17 @@ def test_jpeg_sampling_factors_read_from_the_file_agree_with_pillows(options):
         assert 1 <= first_scan <= len(layers)
     else:
         assert first_scan == len(layers)      # a baseline JPEG: one scan of every component
+
+
+def test_in_script_run_is_true_only_on_a_page_run():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from cnnviz.compat import streamlit_internals
+        st.write(f"in a script run: {streamlit_internals.in_script_run()}")
+
+    at = AppTest.from_function(page).run()
+    assert [m.value for m in at.markdown] == ["in a script run: True"]
+    assert not streamlit_internals.in_script_run()

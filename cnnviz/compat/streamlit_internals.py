@@ -10,6 +10,8 @@
   not touched: clear_session from anywhere else (training, notebooks, tests) works as ever.
 - server_event_loop: the running server's asyncio loop, kept in the Runtime's private
   `_get_async_objs()` (no public getter); lifecycle.py sets signal handlers through it.
+- in_script_run: whether this thread runs a script run (a page), from the script run context
+  Streamlit keeps per thread (`get_script_run_ctx`, not in its API reference).
 - serves_static_folder, server_address_script: Streamlit serves its frontend from its static
   folder with a Starlette `StaticFiles` subclass (patched through starlette_internals), and its
   frontend reads `window.__streamlit.BACKEND_BASE_URL` (the setting hosts use when they embed
@@ -18,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -26,7 +29,7 @@ import sys
 from starlette.staticfiles import StaticFiles
 from streamlit import file_util, runtime
 from streamlit.runtime.runtime import AsyncObjects, Runtime
-from streamlit.runtime.scriptrunner import script_runner
+from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 from streamlit.web.server.starlette import starlette_static_routes
 
 from cnnviz.compat import Library
@@ -45,6 +48,8 @@ def check(runner=script_runner, runtime_class=Runtime, async_objects=AsyncObject
     streamlit.require(callable(getattr(runner, "_clean_problem_modules", None))
                       and "_clean_problem_modules" in getattr(getattr(run_script, "__code__", None), "co_names", ()),
                       "script_runner._clean_problem_modules called by ScriptRunner._run_script")
+    streamlit.require("suppress_warning" in inspect.signature(get_script_run_ctx).parameters,
+                      "get_script_run_ctx(suppress_warning=...)")
     streamlit.require(callable(getattr(runtime_class, "_get_async_objs", None))
                       and "eventloop" in getattr(async_objects, "_fields", ()),
                       "Runtime._get_async_objs().eventloop")
@@ -77,6 +82,11 @@ def keep_keras_session_after_runs() -> None:
             pyplot.close("all")
 
     script_runner._clean_problem_modules = clean_after_run_but_keras
+
+
+def in_script_run() -> bool:
+    """True on a thread that runs a Streamlit script run (a page), False on any other thread."""
+    return get_script_run_ctx(suppress_warning=True) is not None
 
 
 def server_event_loop() -> asyncio.AbstractEventLoop | None:

@@ -14,8 +14,8 @@ import threading
 import time
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from cnnviz.compat import streamlit_internals
 from cnnviz.ui import lifecycle, memory
 
 DELAY_SECONDS = 3.0
@@ -61,7 +61,7 @@ class _Gatekeeper(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if (name in GATED and not getattr(_inside, "active", False)
-                and get_script_run_ctx(suppress_warning=True) is not None):
+                and streamlit_internals.in_script_run()):
             raise ImportError(f"{name} was imported by a page before cnnviz.ui.preload."
                               "import_tensorflow(): call it first, then import what needs "
                               "TensorFlow (see cnnviz/ui/preload.py)", name=name)

@@ -15,8 +15,9 @@
 
 Why a patch: Streamlit 1.67 has no setting for this, and its one hook for routes, `st.App`, is
 far more than this needs (see cnnviz/compat/starlette_internals.py). The patch wraps
-`starlette.staticfiles.StaticFiles.get_response`, acts only for Streamlit's own static folder and only where Streamlit would answer `index.html` for a page request at a
-path of several segments; everything else reaches Streamlit unchanged. It is installed by the
+`starlette.staticfiles.StaticFiles.get_response`, acts only for Streamlit's own static folder
+and only where Streamlit would answer `index.html` for a page request at a path of several
+segments; everything else reaches Streamlit unchanged. It is installed by the
 first script run, so on a freshly started server the very first request, if it is such a path,
 still gets the blank page (any visit to any page before it installs the redirect).
 """
