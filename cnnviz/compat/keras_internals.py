@@ -43,12 +43,15 @@ def check(serialize=None, version: str | None = None) -> Library:
 
     keras_library = Library.found("keras", WRITTEN_FOR, "keras_internals", version or keras.__version__)
     serialize = serialize or keras.saving.serialize_keras_object
-    x = keras.Input((2,))
+    # Named, so that Keras's counters for automatic names ("dense_1", ...) are left as they were.
+    x = keras.Input((2,), name="cnnviz_check_input")
+    functional = keras.Model(x, keras.layers.Dense(1, name="cnnviz_check_dense")(x), name="cnnviz_check")
+    sequential = keras.Sequential([keras.Input((2,), name="cnnviz_check_input"),
+                                   keras.layers.Dense(1, name="cnnviz_check_dense")], name="cnnviz_check")
     written = {
-        "a functional model": (keras.Model(x, keras.layers.Dense(1)(x)), MODEL_MODULES.__contains__),
-        "a Sequential model": (keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
-                               MODEL_MODULES.__contains__),
-        "a Dense layer": (keras.layers.Dense(1), is_layers_module),
+        "a functional model": (functional, MODEL_MODULES.__contains__),
+        "a Sequential model": (sequential, MODEL_MODULES.__contains__),
+        "a Dense layer": (keras.layers.Dense(1, name="cnnviz_check_dense"), is_layers_module),
         "an initializer": (keras.initializers.GlorotUniform(), lambda m: is_family_module(m, "initializers")),
         "a regularizer": (keras.regularizers.L2(), lambda m: is_family_module(m, "regularizers")),
         "a constraint": (keras.constraints.MaxNorm(), lambda m: is_family_module(m, "constraints")),
