@@ -31,44 +31,67 @@ def _relu_row(rng: random.Random) -> dict:
         why="ReLU passes positive values unchanged and turns the rest into 0.")
 
 
+SLOPE_POINTS = {"sigmoid": (0, 0, 0.5, -0.5, 1, -1, 1.5, -1.5, 2, -2, 3, -3),
+                "tanh": (0, 0.5, -0.5, 1, -1, 1.5, -1.5, 2, -2)}
+
+
 def _slope(rng: random.Random) -> dict:
-    fn, x = rng.choice([("sigmoid", 0), ("sigmoid", 0), ("tanh", 0),
-                        ("relu", rng.randint(1, 9)), ("relu", -rng.randint(1, 9))])
+    fn = rng.choice(["sigmoid", "sigmoid", "tanh", "relu", "relu"])
+    if fn == "relu":
+        x = rng.choice([-1, 1]) * rng.randint(1, 9)
+    else:
+        x = rng.choice(SLOPE_POINTS[fn])
+    value = float(activations.get(fn)[0](np.array(float(x))))
     answer = float(activations.get(fn)[1](np.array(float(x)))) + 0.0
     label = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU"}[fn]
     shown = fmt(x).replace("-", "−")
+    given = round(value, 4)                 # the value the question gives, as a student would use it
+    v = fmt(given)
     method = {
-        "sigmoid": ("sigmoid′(x) = σ(x) · (1 − σ(x)), and σ(0) = 0.5, so the slope is "
-                    "0.5 · 0.5 = **0.25**. That is the steepest sigmoid ever gets: every sigmoid "
-                    "layer multiplies the gradient by 0.25 or less."),
-        "tanh": "tanh′(x) = 1 − tanh²(x), and tanh(0) = 0, so the slope is 1 − 0 = **1**.",
+        "sigmoid": (f"sigmoid′(x) = σ(x) · (1 − σ(x)), and σ({shown}) = {v}, so the slope is "
+                    f"{v} · {fmt(1 - given)} = **{fmt(answer)}**. Sigmoid is steepest at 0 "
+                    "(0.5 · 0.5 = 0.25): every sigmoid layer multiplies the gradient by 0.25 or less."),
+        "tanh": (f"tanh′(x) = 1 − tanh²(x), and tanh({shown}) = {v}, so the slope is "
+                 f"1 − {signed(given)}² = **{fmt(answer)}**. tanh is steepest at 0, where the slope is 1."),
         "relu": (f"ReLU(x) = x for positive x: a line of slope 1, so ReLU′({shown}) = **1**, and "
                  "the gradient passes through unchanged." if x > 0 else
                  f"ReLU(x) = 0 for negative x: a flat line, so ReLU′({shown}) = **0**; no "
                  "gradient flows back through this value."),
     }[fn]
-    why = {"sigmoid": "σ(0)·(1 − σ(0)) = 0.5 · 0.5 = 0.25, the largest slope sigmoid has.",
-           "tanh": "tanh is steepest at 0, where its slope is 1 − 0² = 1.",
+    why = {"sigmoid": f"σ({shown})·(1 − σ({shown})) = {fmt(answer)}; at most 0.25, at x = 0.",
+           "tanh": f"1 − tanh²({shown}) = {fmt(answer)}; at most 1, at x = 0.",
            "relu": "ReLU is a line of slope 1 on the positive side." if x > 0 else
                    "ReLU is flat (slope 0) on the negative side."}[fn]
-    return dict(text=f"What is the slope (the derivative) **{label}′({shown})**?",
-                kind=NUMBER, answer=answer, tolerance=0.005, hint=DECIMAL,
-                explanation=method, why=why, facts=(("function", fn), ("x", x)))
+    known = {"sigmoid": f" (σ({shown}) = {v})", "tanh": f" (tanh({shown}) = {v})", "relu": ""}[fn]
+    return dict(text=f"What is the slope (the derivative) **{label}′({shown})**{known}?",
+                kind=NUMBER, answer=answer, hint=DECIMAL,
+                explanation=method, why=why, facts=(("function", fn), ("x", x), ("given", given)))
 
 
 def _vanishing(rng: random.Random) -> dict:
-    n = rng.choice([2, 3, 4, 5])
+    n = rng.randint(2, 7)
+    ask = rng.choice(["fraction", "factor"])
     top = float(activations.d_sigmoid(np.array(0.0)))      # 0.25, the largest slope of sigmoid
-    answer = top ** n
+    left = top ** n
+    factor = round(1 / left)
+    product = f"0.25^{n} = {' · '.join(['0.25'] * min(n, 3))}{' · …' if n > 3 else ''}"
+    intro = ("On the way back, every sigmoid layer multiplies the gradient by its slope, which "
+             f"is at most 0.25. Through **{n} sigmoid layers**, ")
+    if ask == "fraction":
+        answer = left
+        text = intro + "at most what fraction of the gradient is left?"
+        result = f"{product} = **{answer:g}** (1/{fmt(factor)})"
+        hint = DECIMAL
+    else:
+        answer = float(factor)
+        text = intro + "by at least what factor does the gradient shrink?"
+        result = f"{product} = 1/{fmt(factor)}: it shrinks by a factor of 4^{n} = **{fmt(factor)}**"
+        hint = WHOLE
     return dict(
-        text=f"On the way back, every sigmoid layer multiplies the gradient by its slope, which "
-             f"is at most 0.25. Through **{n} sigmoid layers**, at most what fraction of the "
-             "gradient is left?",
-        kind=NUMBER, answer=answer, tolerance=0.03 * answer, hint=DECIMAL, facts=(("layers", n),),
+        text=text, kind=NUMBER, answer=answer, hint=hint, facts=(("layers", n), ("ask", ask)),
         explanation=(f"The largest slope of sigmoid is σ′(0) = 0.25, and the {n} layers multiply: "
-                     f"0.25^{n} = {' · '.join(['0.25'] * n)} = **{answer:g}** "
-                     f"(1/{4 ** n}). This is the vanishing gradient: the first layers hardly learn."),
-        why=f"0.25^{n} = 1/{4 ** n}: the gradient shrinks fast, which is why ReLU replaced sigmoid.")
+                     f"{result}. This is the vanishing gradient: the first layers hardly learn."),
+        why=f"0.25^{n} = 1/{fmt(factor)}: the gradient shrinks fast, which is why ReLU replaced sigmoid.")
 
 
 # ---- step 4: pooling
@@ -97,7 +120,7 @@ def _pool_value(rng: random.Random) -> dict:
         text=f"The 4 × 4 feature map below goes through **{name} pooling, 2 × 2 windows, "
              f"stride 2** (the thick lines show the windows). What is the **{where}** value of "
              "the pooled 2 × 2 map?",
-        kind=NUMBER, answer=answer, tolerance=0.005 if mode == "avg" else 0.0,
+        kind=NUMBER, answer=answer,
         hint=WHOLE if mode == "max" else DECIMAL, facts=(("mode", mode), ("cell", (r, c))),
         visual=Grids((Grid("feature map", grid(fmap), block=2),)),
         explanation=f"The {where} window covers {rows} and {cols}: {how}.", why=why)
@@ -117,7 +140,7 @@ def _pool_size(rng: random.Random) -> dict:
              f"**MaxPooling2D(pool_size={k}{stride_text})** (valid padding"
              + (", the stride is the window size" if s == k else "") + "). How many pixels wide "
              "is the pooled map?",
-        kind=NUMBER, answer=oh, hint=WHOLE,
+        kind=NUMBER, answer=oh, hint=WHOLE, side=True,
         facts=(("input", n), ("pool", k), ("stride", s), ("channels", channels)),
         explanation=(f"Windows of {k} moving by {s}, and only whole windows count: "
                      f"⌊({n} − {k}) / {s}⌋ + 1{floor} = **{oh}**. The map is then {oh} × {oh} × "
@@ -137,7 +160,7 @@ def _dropout_zeroed(rng: random.Random) -> dict:
     return dict(
         text=f"A Dropout layer with **rate {r:g}** receives **{n} values** during training. "
              "On average, how many of them does it set to 0 at each step?",
-        kind=NUMBER, answer=answer, tolerance=0.01, hint=WHOLE, facts=(("rate", r), ("units", n)),
+        kind=NUMBER, answer=answer, hint=WHOLE, facts=(("rate", r), ("units", n)),
         explanation=(f"Each value is dropped on its own with probability {r:g}, so on average "
                      f"{n} × {r:g} = **{fmt(answer)}** are zeroed. At any one step it can be a "
                      "few more or fewer: the mask is drawn at random every time."),
@@ -145,30 +168,42 @@ def _dropout_zeroed(rng: random.Random) -> dict:
 
 
 def _dropout_scale(rng: random.Random) -> dict:
-    r = rng.choice([0.1, 0.2, 0.25, 0.4, 0.5, 0.6, 0.75, 0.8])
-    answer = 1 / (1 - r)
+    r = rng.choice([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9])
+    scale = 1 / (1 - r)
+    v = rng.choice([None, None, 0.3, 0.6, 0.9, 1.2, 1.8, 2.4, 3])
+    rule = f"Keras scales the kept values by 1 / (1 − rate) = 1 / (1 − {r:g}) = 1 / {1 - r:g} = "
+    keeps = (f"A share {r:g} of the values becomes 0 and the rest grow by that factor, so the "
+             "expected total is what it was without dropout, and nothing needs to change at inference.")
+    if v is None:
+        return dict(
+            text=f"A Keras Dropout layer with **rate {r:g}** is training. By how much does it "
+                 "multiply the values it keeps?",
+            kind=NUMBER, answer=scale, hint=DECIMAL, facts=(("rate", r), ("value", 1.0)),
+            explanation=f"{rule}**{fmt(scale)}**. {keeps}",
+            why=f"1 / (1 − {r:g}) = {fmt(scale)} keeps the expected total of the values unchanged.")
+    answer = v * scale
     return dict(
-        text=f"A Keras Dropout layer with **rate {r:g}** is training. By how much does it "
-             "multiply the values it keeps?",
-        kind=NUMBER, answer=answer, tolerance=0.01, hint=DECIMAL, facts=(("rate", r),),
-        explanation=(f"Keras scales the kept values by 1 / (1 − rate) = 1 / (1 − {r:g}) = "
-                     f"1 / {1 - r:g} = **{fmt(answer)}**. A share {r:g} of the values becomes 0 "
-                     "and the rest grow by that factor, so the expected total is what it was "
-                     "without dropout, and nothing needs to change at inference."),
-        why=f"1 / (1 − {r:g}) = {fmt(answer)} keeps the expected total of the values unchanged.")
+        text=f"A Keras Dropout layer with **rate {r:g}** is training. A value of **{fmt(v)}** goes "
+             "in and is kept (not dropped). What comes out?",
+        kind=NUMBER, answer=answer, hint=DECIMAL, facts=(("rate", r), ("value", v)),
+        explanation=f"{rule}{fmt(scale)}, so {fmt(v)} becomes {fmt(v)} × {fmt(scale)} = **{fmt(answer)}**. {keeps}",
+        why=f"{fmt(v)} / (1 − {r:g}) = {fmt(answer)}: kept values grow so the expected total stays the same.")
 
 
 def _dropout_inference(rng: random.Random) -> dict:
-    r = rng.choice([0.2, 0.25, 0.3, 0.5])
-    n = rng.choice([16, 32, 64, 128])
+    r = rng.choice([0.2, 0.25, 0.3, 0.4, 0.5])
+    v = rng.choice([0.4, 0.6, 0.8, 1.2, 1.5, 2, 2.4, 3, 3.5, 4.2, 5, 6])
+    trained = v / (1 - r)
     return dict(
-        text=f"A network with a **Dropout({r:g})** layer of {n} values has finished training and "
-             "is now used to predict (inference, `training=False`). How many of the "
-             f"{n} values does the dropout layer set to 0?",
-        kind=NUMBER, answer=0, hint=WHOLE, facts=(("rate", r), ("units", n)),
-        explanation=("Dropout only acts while training. At inference Keras's Dropout layer "
-                     "passes every value through unchanged, so **0** values are dropped and "
-                     "nothing is scaled: the same picture always gets the same answer."),
+        text=f"A network with a **Dropout({r:g})** layer has finished training and is now used to "
+             f"predict (inference, `training=False`). A value of **{fmt(v)}** goes into the dropout "
+             "layer. What comes out?",
+        kind=NUMBER, answer=float(v), hint=DECIMAL, facts=(("rate", r), ("value", v)),
+        explanation=("Dropout only acts while training: there it zeroes a share "
+                     f"{r:g} of the values and scales the others by 1 / (1 − {r:g}), so a kept "
+                     f"{fmt(v)} became {fmt(trained)}. At inference Keras's Dropout layer passes "
+                     f"every value through unchanged: **{fmt(v)}** comes out, nothing is dropped "
+                     "or scaled, and the same picture always gets the same answer."),
         why="Dropout is switched off at inference: every value passes unchanged.")
 
 

@@ -154,7 +154,8 @@ def _steps(rng: random.Random) -> dict:
     return dict(
         text=f"Training uses **{fmt(n)}** pictures" + (f" ({what})" if what else "")
              + f" in batches of **{b}**. How many "
-             f"steps (weight updates) does the optimizer make in {span}?",
+             f"steps (weight updates) does the optimizer make in {span}? As in Keras, the last "
+             "batch of an epoch may be smaller, and it counts as a step too.",
         kind=NUMBER, answer=answer, hint=WHOLE, facts=(("pictures", n), ("batch", b), ("epochs", epochs)),
         explanation=("One step per batch, and the last batch of an epoch takes whatever is "
                      f"left, even if it is smaller: {ceil} steps per epoch"

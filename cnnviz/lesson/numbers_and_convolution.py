@@ -15,7 +15,8 @@ from cnnviz.lesson.question_types import (CHOICE, DECIMAL, NUMBER, WHOLE, Featur
 def _image_size(rng: random.Random) -> dict:
     colour = rng.random() < 0.6
     h, w = rng.choice([(28, 28), (32, 32), (64, 64), (96, 96), (100, 150), (120, 80),
-                       (224, 224), (480, 480), (48, 64), (256, 256)])
+                       (224, 224), (480, 480), (48, 64), (256, 256), (16, 16), (40, 30), (60, 80),
+                       (72, 72), (128, 128), (150, 200), (200, 100), (300, 400), (36, 48), (50, 50)])
     c = 3 if colour else 1
     what = "colour photo" if colour else "grey picture"
     shape = f"{h} × {w} × {c}" if colour else f"{h} × {w}"
@@ -38,7 +39,7 @@ def _pixel_value(rng: random.Random) -> dict:
     return dict(
         text=f"A pixel has the value **{v}** (0 is black, 255 is white). The network gets pixel "
              "values divided by 255. What value does it get for this pixel?",
-        kind=NUMBER, answer=answer, tolerance=0.005, hint=DECIMAL, facts=(("pixel", v),),
+        kind=NUMBER, answer=answer, hint=DECIMAL, facts=(("pixel", v),),
         explanation=f"Divide by 255: {v} / 255 = **{fmt(answer)}**. Black stays 0, white becomes 1.",
         why=f"{v} / 255 = {fmt(answer)}: the values now run from 0 (black) to 1 (white).")
 
@@ -78,7 +79,7 @@ def _output_size(rng: random.Random) -> dict:
     return dict(
         text=f"An input of **{n} × {n}** pixels is convolved with a **{k} × {k}** kernel, "
              f"stride **{s}**, **{padding}** padding. How many pixels wide is the feature map?",
-        kind=NUMBER, answer=answer, hint=WHOLE, explanation=explanation, why=why,
+        kind=NUMBER, answer=answer, hint=WHOLE, explanation=explanation, why=why, side=True,
         facts=(("input", n), ("kernel", k), ("stride", s), ("padding", padding)))
 
 
@@ -112,8 +113,9 @@ def _window_value(rng: random.Random) -> dict:
     answer = round(answer, 6) + 0.0
     terms = [f"{signed(p)}·{signed(w)}" for p, w in zip(patch.ravel(), kernel.ravel()) if w != 0]
     return dict(
-        text=f"The **{name}** kernel lies on the 3 × 3 patch of pixels below. What value does "
-             "the convolution write into the feature map at this position?",
+        text=f"The **{name}** kernel lies on the 3 × 3 patch of pixels below, as it is: a CNN "
+             "does not flip the kernel (each weight meets the pixel at the same place). What value "
+             "does the convolution write into the feature map at this position?",
         kind=NUMBER, answer=answer, hint=WHOLE, facts=(("kernel", name),),
         visual=Grids((Grid("pixels under the kernel", grid(patch)), Grid(f"kernel: {name}", grid(kernel)))),
         explanation=("Multiply each pixel by the weight at the same place and add everything "

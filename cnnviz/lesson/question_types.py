@@ -1,13 +1,17 @@
 """What a question is made of (its text, answer and pictures), and how its numbers are written."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 NUMBER, CHOICE = "number", "choice"
+SIGNIFICANT = 3                 # decimal answers are judged to this many significant digits
 WHOLE = "a whole number"
-DECIMAL = "a number, e.g. 0.25 or 1/4"
+DECIMAL = f"a number to {SIGNIFICANT} significant digits (0.0196, 1.33) or a fraction (1/3)"
+PRECISION = (f"Give it to {SIGNIFICANT} significant digits (such as 0.0196 or 1.33), "
+             "or as a fraction such as 1/3.")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Question:
     explanation: str           # the method, worked through to the answer (shown when wrong)
     why: str                   # one short line (shown when right)
     choices: tuple[str, ...] = ()
-    tolerance: float = 0.0     # |typed − answer| ≤ tolerance counts as right
+    tolerance: float = 0.0     # |typed − answer| ≤ tolerance counts as right (see with_precision)
     hint: str = ""             # what to type ("a whole number", ...)
     visual: Grids | FeatureMaps | Curves | None = None
     topic: str = ""            # which kind of question ("output_size", "which_sobel", ...)
@@ -60,6 +64,29 @@ class Question:
     facts: tuple[tuple[str, object], ...] = ()
     #: (url_path, URL parameters) of a page where the student can check the answer, or None.
     check_link: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    side: bool = False         # the answer is the side of a square map: a typed "20 × 20" means 20
+
+
+def tolerance(answer: float, hint: str) -> float:
+    """How far a typed answer may be from the key: whole numbers exactly; decimal numbers
+    rounded to SIGNIFICANT digits, so half a unit in the last of those digits."""
+    answer = abs(float(answer))
+    if hint == WHOLE or answer == 0:
+        return 0.0
+    exponent = math.floor(math.log10(answer))
+    if 10.0 ** (exponent + 1) <= answer:                # log10 rounding just below a power of ten
+        exponent += 1
+    return 0.5 * 10.0 ** (exponent - SIGNIFICANT + 1)
+
+
+def with_precision(fields: dict) -> dict:
+    """A number question's fields with its tolerance, and its text saying the precision wanted,
+    by one rule for every kind of question."""
+    if fields["kind"] != NUMBER:
+        return fields
+    hint = fields.get("hint", WHOLE)
+    text = fields["text"] + (f" {PRECISION}" if hint == DECIMAL else "")
+    return {**fields, "text": text, "tolerance": tolerance(fields["answer"], hint)}
 
 
 def fmt(x: float) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from cnnviz import images, kernels, samples
 from cnnviz.lesson import layers, networks
 from cnnviz.lesson import numbers_and_convolution as nc
-from cnnviz.lesson.question_types import FeatureMaps, Question
+from cnnviz.lesson.question_types import FeatureMaps, Question, with_precision
 from cnnviz.lesson.steps import STEPS
 
 SEED_MAX = 99_999            # seeds a link may carry: 0 … SEED_MAX
@@ -40,7 +40,8 @@ def question(step: int, seed: int) -> Question:
     seed = _check_seed(seed)
     rng = random.Random(f"cnnviz-lesson/{STEPS[step - 1].key}/{seed}")
     generator = rng.choice(GENERATORS[step - 1])
-    return Question(step=int(step), seed=seed, topic=generator.__name__.lstrip("_"), **generator(rng))
+    return Question(step=int(step), seed=seed, topic=generator.__name__.lstrip("_"),
+                    **with_precision(generator(rng)))
 
 
 def question_set(seed: int) -> list[Question]:
