@@ -366,7 +366,8 @@ def _read_keras_cache(name: str, where: pathlib.Path, images: tuple[str, ...] = 
 class DataSource:
     """Which copy of a dataset is used, in one line for people (no images read)."""
     full: bool                      # the whole dataset (False: the starter subset)
-    description: str                # e.g. "MNIST: all 60,000 training and 10,000 test images (from ...)"
+    description: str                # e.g. "MNIST: all 60,000 training and 10,000 test images (from
+                                    # mnist.npz in CNNVIZ_DATA)"; never a server path (pages show it)
     class_names: list[str]
 
 
@@ -403,35 +404,72 @@ def _result(name: str, parts: dict, full: bool, description: str):
     return DataSource(**source)
 
 
+def _without_paths(text: str, places: dict[str, str]) -> str:
+    """`text` with each server path in `places` replaced by what it is for people ("mnist.npz",
+    "CNNVIZ_DATA", "Keras's cache"): a web page names sources, never where they lie on the server."""
+    for where in sorted(places, key=len, reverse=True):
+        if os.sep in where:                 # a bare relative name ("data") is no server path
+            text = text.replace(where, places[where])
+    return text
+
+
+def _places(name: str, path: str | None, env: str | None, keras_dir: str | None) -> dict[str, str]:
+    places = {}
+    if path is not None:
+        places[path] = pathlib.Path(path).name
+    if env is not None:
+        places[env] = "CNNVIZ_DATA"
+    if keras_dir is not None:
+        places[keras_dir] = "Keras's cache"
+    try:
+        places[str(_starter_file(name).parent)] = "pretrained/starter"
+    except resources.MissingDataError:
+        pass
+    return places
+
+
 @functools.lru_cache(maxsize=9)
 def _resolve(name: str, path: str | None, env: str | None, keras_dir: str | None, images: tuple[str, ...]):
+    """The data for `name`, described without server paths (see _without_paths)."""
+    places = _places(name, path, env, keras_dir)
+    try:
+        return _resolve_at(name, path, env, keras_dir, images, places)
+    except DataError as e:
+        raise DataError(_without_paths(str(e), places)) from e
+
+
+def _resolve_at(name: str, path: str | None, env: str | None, keras_dir: str | None,
+                images: tuple[str, ...], places: dict[str, str]):
     title = TABLE[name].title
 
     def counts(parts) -> str:
         return f"{len(parts['train'][1]):,} training and {len(parts['test'][1]):,} test images"
+
+    def reason(e: DataError) -> str:
+        return _without_paths(_reason(e, name), places)
 
     why = None                      # why the full set was not used, when one was configured
     try:
         file = _find_npz(name, path)
         if file is not None:
             parts = _read_npz_splits(name, file, images)
-            return _result(name, parts, True, f"{title}: all {counts(parts)} (from {file})")
+            where = "" if path is not None else " in CNNVIZ_DATA"
+            return _result(name, parts, True, f"{title}: all {counts(parts)} (from {file.name}{where})")
     except DataError as e:
-        where = f"at {path}" if path is not None else f"in CNNVIZ_DATA ({env})"
-        why = f"The full set {where} was not used: {_reason(e, name)}"
+        where = f"at {pathlib.Path(path).name}" if path is not None else "in CNNVIZ_DATA"
+        why = f"The full set {where} was not used: {reason(e)}"
     cached = _keras_cache(name, pathlib.Path(keras_dir) if keras_dir else None)
     if cached is not None:
         try:
             parts = _read_keras_cache(name, cached, images)
             return _result(name, parts, True, ". ".join(filter(None, (
-                f"{title}: all {counts(parts)} (from Keras's cache, {cached})", why))))
+                f"{title}: all {counts(parts)} (from Keras's cache)", why))))
         except DataError as e:
-            why = " ".join(filter(None, (why, f"Keras's cached copy in {cached} was not used: "
-                                              f"{_reason(e, name)}")))
+            why = " ".join(filter(None, (why, f"Keras's cached copy was not used: {reason(e)}")))
     try:
         parts = _read_npz_splits(name, _starter_npz(name), images, how=_restore_starter())
     except DataError as e:
-        tried = why or (f"CNNVIZ_DATA is not set and Keras's cache ({keras_dir or 'none'}) has no {name}.")
+        tried = why or (f"CNNVIZ_DATA is not set and Keras's cache has no {name}.")
         raise DataError(f"No {title} data to train on: {tried} The starter subset shipped with cnnviz "
                         f"is not usable either: {e} Or set CNNVIZ_DATA to a folder holding {name}.npz "
                         f"(keys {', '.join(KEYS)}).") from e

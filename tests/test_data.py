@@ -180,14 +180,16 @@ def test_training_uses_the_full_set_in_cnnviz_data(offline, monkeypatch, data_di
     for name in data.DATASETS:
         got = data.load_for_training(name)
         assert got.full and len(got.x_test) == 10000 and got.class_names == data.CLASS_NAMES[name]
-        assert got.description.startswith(f"{data.TABLE[name].title}: all ") and str(data_dir) in got.description
+        assert got.description.startswith(f"{data.TABLE[name].title}: all ")
+        assert got.description.endswith(f"(from {name}.npz in CNNVIZ_DATA)")    # no server path
+        assert str(data_dir) not in got.description
         assert got.y_train.dtype == np.int64 and not got.x_train.flags.writeable
     if SHARED_DATA.is_dir():        # its CIFAR-10 is cifar10_jpeg.npz only: decoded here
         monkeypatch.setenv("CNNVIZ_DATA", str(SHARED_DATA))
         got = data.load_for_training("cifar10")
         assert got.full and got.x_train.shape == (50000, 32, 32, 3)
         assert got.description == ("CIFAR-10: all 50,000 training and 10,000 test images "
-                                   f"(from {SHARED_DATA / 'cifar10_jpeg.npz'})")
+                                   "(from cifar10_jpeg.npz in CNNVIZ_DATA)")
 
 
 def test_training_falls_back_to_the_starter_and_says_why(offline, monkeypatch):
@@ -198,13 +200,14 @@ def test_training_falls_back_to_the_starter_and_says_why(offline, monkeypatch):
     assert not got.full and len(got.x_train) == 5000 and "\n" not in got.description
     assert got.description == (
         "MNIST starter subset shipped with cnnviz: 5,000 training and 1,000 test images. "
-        f"The full set in CNNVIZ_DATA ({empty}) was not used: No mnist data at {empty / 'mnist.npz'}. "
+        "The full set in CNNVIZ_DATA was not used: No mnist data at CNNVIZ_DATA/mnist.npz. "
         "For the full set, set CNNVIZ_DATA to a folder holding mnist.npz.")
     _write(empty / "fashion_mnist.npz", **{**_good(), "y_train": np.arange(20)})   # labels out of range
     got = data.load_for_training("fashion_mnist")
     assert not got.full and "was not used: y_train labels must lie in 0..9" in got.description
     got = data.load_for_training("cifar10", empty / "nowhere.npz")      # an explicit wrong path
-    assert not got.full and f"The full set at {empty / 'nowhere.npz'} was not used" in got.description
+    assert not got.full and "The full set at nowhere.npz was not used: No cifar10 data at nowhere.npz." \
+        in got.description and str(offline) not in got.description
 
 
 def test_training_without_any_configuration_uses_the_starter(offline):
@@ -253,8 +256,7 @@ def test_training_reads_keras_cache_without_keras(offline, monkeypatch):
 
     got = data.load_for_training("mnist")
     assert got.full and np.array_equal(got.x_train, good["x_train"])
-    assert got.description == (f"MNIST: all 30 training and 5 test images (from Keras's cache, "
-                               f"{datasets / 'mnist.npz'})")
+    assert got.description == "MNIST: all 30 training and 5 test images (from Keras's cache)"
     got = data.load_for_training("fashion_mnist")
     assert got.full and np.array_equal(got.x_test, good["x_test"]) and np.array_equal(got.y_test, good["y_test"])
     got = data.load_for_training("cifar10")
@@ -271,7 +273,8 @@ def test_training_reads_keras_cache_without_keras(offline, monkeypatch):
     for name, reason in (("cifar10", "refusing to load builtins.print"), ("mnist", "not a readable .npz")):
         got = data.load_for_training(name)
         assert not got.full and got.description.startswith(f"{data.TABLE[name].title} starter subset")
-        assert f"Keras's cached copy in {datasets}" in got.description and reason in got.description
+        assert "Keras's cached copy was not used" in got.description and reason in got.description
+        assert str(datasets) not in got.description
         assert "\n" not in got.description
 
 
@@ -294,6 +297,7 @@ def test_no_starter_is_one_clear_error(offline, monkeypatch):
     message = str(e.value)
     assert "\n" not in message and message.startswith("No MNIST data to train on: CNNVIZ_DATA is not set")
     assert "starter subset is missing" in message and "CNNVIZ_DATA to a folder holding mnist.npz" in message
+    assert "pretrained/starter/mnist.npz does not exist" in message and str(offline) not in message
 
     broken = offline / "broken"
     broken.mkdir()
