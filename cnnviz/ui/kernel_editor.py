@@ -19,6 +19,7 @@ import streamlit as st
 
 from cnnviz import kernel_text, kernels
 from cnnviz.ui import share, url_state
+from cnnviz.ui.plain_text import plain
 from cnnviz.ui.kernel_grid import kernel_grid
 
 CUSTOM = "custom"
@@ -180,7 +181,7 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
         kernel = _checked(typed, size)
     except ValueError as exc:
         kernel = state[f"{key}_good"]
-        st.error(f"{exc} Still using the last valid kernel.", icon="⚠️")
+        st.error(plain(f"{exc} Still using the last valid kernel."), icon="⚠️")
     else:
         if not np.array_equal(kernel, state[f"{key}_good"]):
             state[f"{key}_edited"] = True
@@ -194,7 +195,7 @@ def kernel_editor(key: str = "kernel", default: str = "Sobel x", linked: bool = 
     c_reset.button(f"Reset to “{origin}”", key=f"{key}_reset", on_click=_on_reset, args=(key,),
                    width="stretch")
     if f"{key}_msg" in state:
-        st.error(state.pop(f"{key}_msg"), icon="⚠️")
+        st.error(plain(state.pop(f"{key}_msg")), icon="⚠️")
 
     total = float(kernel.sum())
     st.caption(f"Weights add up to {total:.4g}.")

@@ -12,12 +12,11 @@ Importing this module does not import TensorFlow.
 """
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from cnnviz import settings
 from cnnviz.ui import preload
+from cnnviz.ui.plain_text import plain
 
 UPLOADER_KEY = "own_model_file"
 STATE_KEY = "_own_model"
@@ -30,11 +29,6 @@ CAPTION = ("Open a model you trained yourself with Keras 3 (saved with `model.sa
            "output of class scores.")
 PUBLIC_CAPTION = ("Opening your own model file is switched off on this public demo. On your own "
                   "computer, start cnnviz with `CNNVIZ_MODE=local` to explore a model you trained.")
-
-
-def _md_escape(text: str) -> str:
-    """Show text from a file literally in Streamlit markdown."""
-    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
 
 
 def _state() -> dict:
@@ -51,7 +45,7 @@ def own_model_picker(show_public_note: bool = True):
     try:
         public = settings.is_public()
     except settings.SettingsError as e:
-        st.error(_md_escape(str(e)))
+        st.error(plain(str(e)))
         return None
     if public:
         if show_public_note:
@@ -87,9 +81,9 @@ def own_model_picker(show_public_note: bool = True):
             state.update(file_id=file_id, loaded=loaded, refused_id=None, error=None)
     if state["refused_id"] == file_id and state["error"]:
         kept = " The model opened before is still used." if state["loaded"] is not None else ""
-        st.error(_md_escape(f"Your model was not opened: {state['error']}{kept}"))
+        st.error(plain(f"Your model was not opened: {state['error']}{kept}"))
     elif state["loaded"] is not None:
         m = state["loaded"].model
-        st.caption(_md_escape(f"Opened {upload.name[:60]}: {len(m.layers)} layers, "
+        st.caption(plain(f"Opened {upload.name[:60]}: {len(m.layers)} layers, "
                               f"{m.count_params():,} parameters."))
     return state["loaded"]

@@ -11,6 +11,7 @@ import contextlib
 import streamlit as st
 
 from cnnviz.ui import url_state
+from cnnviz.ui.plain_text import plain
 
 PRESENT_KEY = "cnnviz_present"
 PRESENT_SCALE = 1.35
@@ -94,4 +95,4 @@ def page_header(title: str) -> None:
                        "prepare one link per slide.")
     problems = url_state.take_problems()
     if problems:
-        st.warning(problems, icon=":material/link_off:")
+        st.warning(plain(problems), icon=":material/link_off:")

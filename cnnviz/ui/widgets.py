@@ -15,6 +15,7 @@ from PIL import Image
 
 from cnnviz import data, decoding, images, samples, uploads
 from cnnviz.ui import url_state
+from cnnviz.ui.plain_text import plain
 
 PICTURE_KEY = "cnnviz_picture"
 FEATURE_MAP_KEY = "cnnviz_feature_map"
@@ -145,7 +146,7 @@ def _use(origin: tuple, load) -> None:
 def _show_error(origin_prefix: tuple) -> None:
     failed = st.session_state.get(ERROR_KEY)
     if failed and failed[0][:len(origin_prefix)] == origin_prefix:
-        st.error(failed[1], icon=":material/error:")
+        st.error(plain(failed[1]), icon=":material/error:")
 
 
 def _sample_control() -> str | None:
@@ -221,5 +222,5 @@ def image_source() -> None:
         picture = st.session_state[PICTURE_KEY]
         if source != "Draw":
             st.image(thumbnail(picture.pixels), width=THUMBNAIL)
-        details = "; ".join(picture.notes)
-        st.caption(f"**{picture.name}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))
+        details = plain("; ".join(picture.notes))
+        st.caption(f"**{plain(picture.name)}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnviz import activations, images, kernels
 from cnnviz.ui import export, figures, preload, share, url_state, widgets
+from cnnviz.ui.plain_text import plain
 
 COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus": "#9467bd",
            "leaky_relu": "#ff7f0e", "elu": "#8c564b", "gelu": "#e377c2", "silu": "#17becf"}
@@ -150,12 +151,12 @@ def feature_map_section() -> None:
     if shared is not None:
         fmap, fmap_label = shared
         fmap = np.asarray(fmap, dtype=np.float32)
-        st.markdown(f"The feature map from the Convolution page: **{fmap_label}**.")
+        st.markdown(f"The feature map from the Convolution page: **{plain(fmap_label)}**.")
     else:
         picture = widgets.current_picture()
         fmap = default_feature_map(picture.pixels)
         st.markdown(f"No feature map from the Convolution page yet, so this one is the **Sobel x** "
-                    f"edge filter on *{picture.name}* (grayscale, 'same' padding). Make your own "
+                    f"edge filter on *{plain(picture.name)}* (grayscale, 'same' padding). Make your own "
                     "on the Convolution page and it appears here.")
     name = st.radio("Activation", NAMES, index=0, format_func=label, horizontal=True,
                     key="act_map_fn")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz import conv1d, kernel_text, typed
 from cnnviz.ui import export, figures, share, tensor_shapes, url_state, widgets
+from cnnviz.ui.plain_text import plain
 
 MAX_SIGNAL = 200
 MAX_VALUE = 1e6
@@ -122,7 +123,7 @@ try:
     setup = current_setup()
     st.session_state["c1d_last_good"] = setup
 except ValueError as exc:
-    st.error(f"{exc} Showing the last setting that worked.")
+    st.error(plain(f"{exc} Showing the last setting that worked."))
     setup = st.session_state.get("c1d_last_good")
     if setup is None:   # nothing worked yet in this session: fall back to the defaults
         signal0 = make_signal("noisy sine", 24)

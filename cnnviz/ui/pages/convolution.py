@@ -15,6 +15,7 @@ from PIL import Image
 
 from cnnviz import conv_arithmetic, images, kernels
 from cnnviz.ui import export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
+from cnnviz.ui.plain_text import plain
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
@@ -166,7 +167,7 @@ except ValueError as exc:
                 break
         except ValueError:
             continue
-    slide_message.error(f"{exc} Showing {slide.describe()} instead.", icon="⚠️")
+    slide_message.error(plain(f"{exc} Showing {slide.describe()} instead."), icon="⚠️")
 
 x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else images.to_gray(pixels))
 depthwise = mode == "depthwise"
@@ -192,7 +193,7 @@ with right:
     c_in, c_out = st.columns([0.6, 1.5], gap="small")
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
-        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=picture.name)
+        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name))
         if depthwise:
             st.markdown("**Output as colours**")
             st.image(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),

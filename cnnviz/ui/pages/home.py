@@ -7,6 +7,7 @@ from PIL import Image
 
 from cnnviz import images
 from cnnviz.ui import export, figures, page_list, share, url_state, widgets
+from cnnviz.ui.plain_text import plain
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
 PARAMS = [   # the zoomed square; its default is the busiest square of each picture
@@ -122,7 +123,7 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
 
     with left:
         st.image(figures.crop_box_image(pixels, top, left_col, size, size, size=340),
-                 caption=f"{picture.name}: the orange box is the zoomed square "
+                 caption=f"{plain(picture.name)}: the orange box is the zoomed square "
                          f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).")
         st.markdown(
             "Each number is the brightness of one pixel: **0 is black, 255 is white**"
@@ -131,7 +132,7 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
             + ". That grid of numbers is all a network ever gets. cnnviz divides the numbers by "
               "255, so the other pages work with values from 0 to 1.")
         if picture.notes:
-            st.caption(" · ".join(picture.notes))
+            st.caption(plain(" · ".join(picture.notes)))
 
 
 st.header("Your image as the computer sees it")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnnviz.lesson import answers, question_types, questions, steps
 from cnnviz.ui import figures, page_list, share, url_state
+from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as training_figures
 
 STEP_KEY, SEED_KEY, RESULTS_KEY = "lesson_step", "lesson_seed", "lesson_results"
@@ -214,7 +215,7 @@ with st.container(border=True):
     record = results.get((seed, step))
     if problem and problem[:2] == (seed, step):
         problem = problem[2]
-        st.error(problem, icon=":material/error:")
+        st.error(plain(problem), icon=":material/error:")
     elif record:
         feedback = record["last"]
         if feedback.correct:

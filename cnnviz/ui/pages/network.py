@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnviz import data, images, model_input
 from cnnviz.ui import figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
+from cnnviz.ui.plain_text import plain
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -174,8 +175,9 @@ def follow_link(key: str, widget_key: str, allowed, what: str) -> None:
         st.session_state[widget_key] = value
         return
     st.session_state[key] = None
-    st.warning(f"The link asks for {what} {url_state.quote(str(value))}, which "
-               f"{loaded_name()} does not have; showing the default instead.", icon=":material/link_off:")
+    st.warning(plain(f"The link asks for {what} {url_state.quote(str(value))}, which "
+                     f"{loaded_name()} does not have; showing the default instead."),
+               icon=":material/link_off:")
 
 
 def loaded_name() -> str:
@@ -450,7 +452,7 @@ try:
     x, steps = network_input(loaded, pic)
     acts = loaded.probe.run(x)
 except ValueError as e:
-    st.error(f"This picture cannot be given to the network: {e}")
+    st.error(f"This picture cannot be given to the network: {plain(e)}")
     st.stop()
 
 probs = acts[-1].output if acts[-1].kind == "softmax" else loaded.probe.probabilities(x)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import images, pooling
 from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz.ui.plain_text import plain
 
 MODE_LABELS = {"max": "max", "avg": "average", "l2": "L2 norm"}
 SOURCE_MAP, SOURCE_PICTURE = "the feature map from the Convolution page", "the picture in grayscale"
@@ -53,10 +54,10 @@ if source == SOURCE_MAP:
                                  key="pool_relu")
     if relu_first:
         fmap = np.maximum(fmap, 0)
-    what = f"feature map “{shared[1]}”" + (" after ReLU" if relu_first else "")
+    what = f"feature map “{plain(shared[1])}”" + (" after ReLU" if relu_first else "")
 else:
     fmap = images.to_gray(picture.pixels)
-    what = f"*{picture.name}* in grayscale"
+    what = f"*{plain(picture.name)}* in grayscale"
     if shared is None:
         c_src.caption("Pooling the sidebar picture in grayscale. Make a feature map on the "
                       "Convolution page to pool that here instead.")
@@ -75,7 +76,7 @@ h, w = fmap.shape
 try:
     result = pooling.pool2d(fmap, size, stride, padding, mode)
 except ValueError as exc:       # a window larger than the map: 'same' padding always fits
-    st.error(f"{exc} Showing 'same' padding instead.", icon="⚠️")
+    st.error(plain(f"{exc} Showing 'same' padding instead."), icon="⚠️")
     padding = "same"
     result = pooling.pool2d(fmap, size, stride, padding, mode)
 oh, ow = result.output.shape

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import data, live
 from cnnviz.ui import formats, preload, share, training_service, training_views, url_state
+from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as charts
 
 with st.spinner("Loading TensorFlow (once per server)…"):
@@ -122,7 +123,7 @@ def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
                   help="Forget this run: its curves, its network and its files.")
     error = s.pop("train_error", None)
     if error:
-        st.error(error, icon=":material/block:")
+        st.error(plain(error), icon=":material/block:")
     if checked.error is not None and layer_editor.last_valid() is not None:
         st.caption("Start trains the last network that worked (see the summary).")
     limits = training_service.trainer().limits
@@ -142,9 +143,9 @@ def watch(job_id: int) -> None:
         st.session_state["train_was_active"] = job_id
     training_views.progress(run)
     if run.state == "failed":
-        st.error(f"Training failed: {run.message}", icon=":material/error:")
+        st.error(f"Training failed: {plain(run.message)}", icon=":material/error:")
     elif run.message:
-        st.info(run.message, icon=":material/info:")
+        st.info(plain(run.message), icon=":material/info:")
     if not run.info:   # waiting, starting, or failed before training began
         return
     st.caption(f"Data: {run.info['data'].rstrip('.')}. Training on {run.info['train_images']:,} pictures, "
@@ -254,7 +255,7 @@ if linked and st.session_state.get("train_net") != layer_editor.link_text():
     problem = layer_editor.apply_link(st.session_state["train_net"], models.INPUT_SHAPES[dataset],
                                       len(data.CLASS_NAMES[dataset]))
     if problem:
-        st.warning(problem, icon=":material/link_off:")
+        st.warning(plain(problem), icon=":material/link_off:")
 checked = network_section(dataset)
 st.session_state["train_net"] = layer_editor.link_text()
 runs = training_service.keep_alive()
