@@ -73,23 +73,28 @@ def test_plain_shows_the_text_as_written_on_one_line(payload):
     assert not re.search(r"(?<!\\)(:\S|[~$])", plain(payload))    # Streamlit's directives, LaTeX
 
 
-def _page_params(page: page_list.PageInfo) -> list[str]:
+def open_page(path: str, query: dict[str, str] | None = None) -> AppTest:
+    """The app on `path` (AppTest finds every page only after a first run), opened by a link."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page(page.path)
     at.run()
+    at.query_params.update(query or {})
+    at.switch_page(path)
+    at.run()
+    return at
+
+
+def _page_params(page: page_list.PageInfo) -> list[str]:
+    at = open_page(page.path)
     assert not at.exception, at.exception
     scopes = at.session_state[url_state._ACTIVE_SCOPES]
+    assert ("home" in scopes) == (page is page_list.HOME), f"{page.file} was not opened: {list(scopes)}"
     return [p.name for params in scopes.values() for p in params]
 
 
 @pytest.mark.parametrize("page", [pytest.param(p, id=p.url_path) for p in PAGES])
 def test_link_values_and_picture_names_are_shown_as_text_on_every_page(page):
     names = _page_params(page)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for i, name in enumerate(names):
-        at.query_params[name] = PAYLOADS[i % len(PAYLOADS)]
-    at.switch_page(page.path)
-    at.run()
+    at = open_page(page.path, {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(names)})
     warning = [w.value for w in at.warning if "could not be used" in w.value]
     assert warning, "the refused link values are not reported"
     assert_plain(at, PAYLOADS[0])
@@ -102,9 +107,7 @@ def test_link_values_and_picture_names_are_shown_as_text_on_every_page(page):
 
 
 def _open(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page(str(page_list.FOLDER / f"{page}.py"))
-    at.run()
+    at = open_page(str(page_list.FOLDER / f"{page}.py"))
     assert not at.exception, at.exception
     return at
 
@@ -128,16 +131,11 @@ def test_a_typed_signal_is_shown_as_text(payload):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_typed_lesson_answer_is_shown_as_text(payload):
-    at = _open("lesson")
-    for step in range(1, 12):
+    for step in range(1, 12):     # the first step that asks for a typed answer
+        at = open_page(str(page_list.FOLDER / "lesson.py"), {"step": str(step)})
         answer = [t for t in at.text_input if t.key and t.key.startswith("lesson")]
         if answer:
             break
-        at.query_params["step"] = str(step + 1)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        at.query_params["step"] = str(step + 1)
-        at.switch_page(str(page_list.FOLDER / "lesson.py"))
-        at.run()
     assert answer, "no step of the lesson asks for a typed answer"
     answer[0].input(payload)
     at.button[[b.label for b in at.button].index("Check")].click().run()
