@@ -182,6 +182,9 @@ def test_activation_answers_equal_keras_and_tensorflow_gradients():
         assert abs(float(tape.gradient(y, x)) - q.answer) < 1e-6
         if f["function"] != "relu":             # the value the question gives is Keras's, rounded
             assert abs(float(y) - f["given"]) <= 5e-5 and question_types.fmt(f["given"]) in q.text
+            g = f["given"]                      # and a student working from it is marked right
+            route = g * (1 - g) if f["function"] == "sigmoid" else 1 - g * g
+            assert answers.check(q, f"{route:.3g}").correct and answers.check(q, f"{route:.4g}").correct
     x = tf.constant(0.0)
     with tf.GradientTape() as tape:
         tape.watch(x)

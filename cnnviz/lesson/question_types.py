@@ -9,7 +9,7 @@ import numpy as np
 NUMBER, CHOICE = "number", "choice"
 SIGNIFICANT = 3                 # decimal answers are judged to this many significant digits
 WHOLE = "a whole number"
-DECIMAL = f"a number to {SIGNIFICANT} significant digits (0.0196, 1.33) or a fraction (1/3)"
+DECIMAL = f"{SIGNIFICANT} significant digits, or a fraction"
 PRECISION = (f"Give it to {SIGNIFICANT} significant digits (such as 0.0196 or 1.33), "
              "or as a fraction such as 1/3.")
 
