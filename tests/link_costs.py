@@ -1,13 +1,25 @@
 """What one link costs the web process: a page run by Streamlit's AppTest from a link, measured
-in this process (peak and kept RSS from /proc, wall time). Used by tests/ui/test_link_costs.py
-and benchmarks/bench_link_costs.py.
+in the process that runs it (wall and CPU time; peak RSS, malloc's peak and kept RSS). Used by
+tests/ui/test_link_costs.py and benchmarks/bench_link_costs.py.
 
     cost = link_cost(app, "cnnviz/ui/pages/more_convolutions.py", {"k": "7", "c": "1024", "f": "1024"})
+    costs = in_fresh_process(ROOT, {"big": ("more_convolutions.py", {"k": "7"}, {})})
+
+in_fresh_process measures in a new Python process: TensorFlow keeps memory it has freed for
+its own reuse (a 51 M-weight layer built once leaves ~1 GB that later builds take without
+asking malloc or the kernel), so in a process where any test built something big, a page that
+builds something as big would look free.
 """
 from __future__ import annotations
 
+import ctypes
+import dataclasses
+import json
 import os
 import pathlib
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -22,12 +34,16 @@ class Cost:
                            # machine's other processes do not inflate
     plain_seconds: float   # the plain view's run just before, for comparison
     peak_mb: float      # highest RSS during the run, above the RSS before it
+    allocated_mb: float  # most bytes held by malloc (NumPy, TensorFlow) during the run, above
+                         # those held before it: unlike RSS, not hidden by memory an earlier
+                         # test freed and malloc reuses
     kept_mb: float      # RSS after the run, above the RSS before it
     problems: tuple     # the page's exceptions (there should be none)
-    app_test: object = None   # the AppTest after the measured run, to read what the page said
+    texts: tuple = ()   # the page's captions and markdown after the run: what it said
 
     def __str__(self) -> str:
-        return f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU; plain view {self.plain_seconds:.2f} s), peak +{self.peak_mb:.0f} MB, kept +{self.kept_mb:.0f} MB"
+        return (f"{self.seconds:.2f} s ({self.cpu_seconds:.2f} s CPU; plain view {self.plain_seconds:.2f} s), "
+                f"peak +{self.peak_mb:.0f} MB RSS, +{self.allocated_mb:.0f} MB allocated, kept +{self.kept_mb:.0f} MB")
 
 
 def widest_network() -> list:
@@ -74,6 +90,42 @@ def _peak_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+class _MallocInfo(ctypes.Structure):   # glibc's struct mallinfo2
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+
+def _malloc_mb() -> float:
+    """Bytes malloc hands out now, in every arena and in mmap'd blocks (0 without glibc)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = _MallocInfo
+    except (OSError, AttributeError):
+        return 0.0
+    info = libc.mallinfo2()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
+class _MallocPeak:
+    """The most _malloc_mb() seen while the block runs (sampled every 5 ms)."""
+
+    def __enter__(self):
+        self.peak = _malloc_mb()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._done.wait(0.005):
+            self.peak = max(self.peak, _malloc_mb())
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, _malloc_mb())
+
+
 def _app_test(app: pathlib.Path):
     from streamlit.testing.v1 import AppTest
     return AppTest.from_file(str(app), default_timeout=300)
@@ -117,11 +169,44 @@ def link_cost(app: pathlib.Path, page: str, query: dict, plain: dict | None = No
     plain_seconds = time.perf_counter() - start
     at = _open(app, page, {**(plain or {}), **query})
     gc.collect()
-    before = rss_mb()
+    before, held = rss_mb(), _malloc_mb()
     exact_peak = _reset_peak()
     start, cpu = time.perf_counter(), time.process_time()
-    at.run()
+    with _MallocPeak() as malloc:
+        at.run()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     after = rss_mb()
     peak = _peak_mb() if exact_peak else after
-    return Cost(seconds, cpu, plain_seconds, peak - before, after - before, tuple(e.message for e in at.exception), at)
+    return Cost(seconds, cpu, plain_seconds, peak - before, malloc.peak - held, after - before,
+                tuple(e.message for e in at.exception),
+                tuple(e.value for e in [*at.caption, *at.markdown]))
+
+
+_CHILD = """
+import json, pathlib, sys
+sys.path.insert(0, {tests!r})
+from link_costs import link_cost
+app = pathlib.Path({app!r})
+for name, (page, query, plain) in json.loads(sys.stdin.read()).items():
+    cost = link_cost(app, "cnnviz/ui/pages/" + page, query, plain)
+    print("COST " + json.dumps([name, cost.__dict__]), flush=True)
+"""
+
+
+def in_fresh_process(tree: pathlib.Path, cases: dict, timeout: float = 900) -> dict[str, Cost]:
+    """{name: Cost} of each case {name: (page file, query, plain query)}, measured one after
+    another in a new Python process running the app of checkout `tree`."""
+    code = _CHILD.format(tests=str(pathlib.Path(__file__).resolve().parent), app=str(tree / "app.py"))
+    env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, input=json.dumps(cases),
+                         capture_output=True, text=True, timeout=timeout)
+    costs = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("COST "):
+            name, fields = json.loads(line[5:])
+            costs[name] = Cost(**{f.name: tuple(fields[f.name]) if isinstance(fields[f.name], list)
+                                  else fields[f.name] for f in dataclasses.fields(Cost)})
+    if len(costs) != len(cases):
+        raise RuntimeError(f"measured {sorted(costs)} of {sorted(cases)} (exit {out.returncode}):\n"
+                           + out.stderr[-3000:])
+    return costs
