@@ -424,6 +424,9 @@ def test_two_numbers_where_one_is_asked_are_quoted_exactly():
         with pytest.raises(answers.AnswerError) as info:
             answers.check(q, typed)
         assert str(info.value).startswith(f"Your answer {typed!r} holds 2 numbers (20 and 20)"), str(info.value)
+    with pytest.raises(answers.AnswerError) as info:
+        answers.check(q, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16")
+    assert "holds 16 numbers; type one" in str(info.value) and len(str(info.value)) < 160
     for q in first(1, "image_size", limit=4):               # a product is a product
         f = facts(q)
         right(q, " × ".join(str(f[k]) for k in ("height", "width", "channels") if f[k] > 1 or k != "channels"))

@@ -39,8 +39,8 @@ def _read(text, decimal_comma: bool) -> reading.Reading:
 
 
 def _several(got: reading.Reading) -> str:
-    listed = " and ".join(reading.as_read(x) for x in got.factors)
-    return f"Your answer {typed.quote(got.typed)} holds {len(got.factors)} numbers ({listed}); type one. {ACCEPTED}"
+    listed = f" ({' and '.join(reading.as_read(x) for x in got.factors)})" if len(got.factors) <= 3 else ""
+    return f"Your answer {typed.quote(got.typed)} holds {len(got.factors)} numbers{listed}; type one. {ACCEPTED}"
 
 
 def understood(q: Question, text) -> tuple[float, str]:

@@ -76,8 +76,8 @@ def _normalise(s: str, decimal_comma: bool) -> str:
 
 
 class _Parser:
-    """expr := term (± term)*; term := unary ((×|/) unary)*; unary := ± unary | power;
-    power := atom (^ unary)?; atom := (number | ( expr )) %?"""
+    """sum := term (± term)*; term := unary ((×|/) unary)*; unary := ± unary | power;
+    power := atom (^ unary)?; atom := (number | ( sum )) %?"""
 
     def __init__(self, text: str):
         self.tokens, pos = [], 0
@@ -98,23 +98,19 @@ class _Parser:
 
     def whole(self) -> tuple[float, tuple[float, ...]]:
         """The value, and the factors when the text is a plain product (a size: 20 × 20)."""
-        start = self.i
-        value, factors = self.term()
-        if self.peek() in ("+", "-"):
-            factors = ()
-            while self.peek() in ("+", "-"):
-                sign = 1 if self.take() == "+" else -1
-                value += sign * self.term()[0]
-        if self.peek() is not None or self.i == start:
+        if not self.tokens:
+            raise ValueError
+        value, factors = self.sum()
+        if self.peek() is not None:
             raise ValueError
         return value, factors
 
-    def expr(self) -> float:
-        value = self.term()[0]
+    def sum(self) -> tuple[float, tuple[float, ...]]:
+        value, factors = self.term()
         while self.peek() in ("+", "-"):
             sign = 1 if self.take() == "+" else -1
-            value += sign * self.term()[0]
-        return value
+            value, factors = value + sign * self.term()[0], ()
+        return value, factors
 
     def term(self) -> tuple[float, tuple[float, ...]]:
         value = self.unary()
@@ -152,7 +148,7 @@ class _Parser:
     def atom(self) -> float:
         token = self.take() if self.peek() is not None else None
         if token == "(":
-            value = self.expr()
+            value = self.sum()[0]
             if self.peek() != ")":
                 raise ValueError
             self.take()
