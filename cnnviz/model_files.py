@@ -703,13 +703,13 @@ def _activation_values(model) -> int:
 
 def for_explorer(model):
     """Check a loaded model suits the explorer; return it as a functional model with its Input first.
-    from cnnviz import class_score, model_graph
-
 
     A Sequential model is rebuilt as a functional one (fresh copies of its layers with the same
     weights); a Softmax layer named "probabilities" is added when the output is plain scores.
     """
     import keras
+
+    from cnnviz import class_score, model_graph
 
     if len(model.inputs) != 1:
         raise ModelFileError(f"the model has {len(model.inputs)} inputs; the explorer gives it one "
