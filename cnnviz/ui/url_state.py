@@ -32,6 +32,7 @@ MAX_QUERY_CHARS = 4000      # a longer address is ignored as a whole
 PROBLEMS_KEY = "cnnviz_url_problems"
 _PUBLISHED = "cnnviz_url_published_"   # + scope: what publish() last wrote for the scope
 _ACTIVE_SCOPES = "cnnviz_url_scopes"   # scopes restored in this run: publish() writes them all
+_FROM_LINK = "cnnviz_url_from_link"    # {widget key: (URL name, value)} a link has just set
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Param:
     parse: Callable[[str], Any]        # URL text -> value; ValueError(reason) if unusable
     encode: Callable[[Any], str] = str
     max_chars: int = MAX_VALUE_CHARS   # a longer value is refused before it is parsed
+    lo: Any = None                     # a number's range, in links and in its widget (widget())
+    hi: Any = None
 
     def text(self, value: Any) -> str | None:
         """The URL text for value, or None when it is the default (left out of links)."""
@@ -68,7 +71,7 @@ def integer(name: str, key: str, lo: int, hi: int, default: int) -> Param:
         if not lo <= value <= hi:
             raise ValueError(f"{value} is outside {lo} to {hi}")
         return value
-    return Param(name, key, default, parse)
+    return Param(name, key, default, parse, lo=lo, hi=hi)
 
 
 def number(name: str, key: str, lo: float, hi: float, default: float) -> Param:
@@ -81,7 +84,7 @@ def number(name: str, key: str, lo: float, hi: float, default: float) -> Param:
         if not math.isfinite(value) or not lo <= value <= hi:
             raise ValueError(f"{quote(text)} is outside {lo:g} to {hi:g}")
         return value
-    return Param(name, key, default, parse, encode=lambda v: f"{v:g}")
+    return Param(name, key, default, parse, encode=lambda v: f"{v:g}", lo=lo, hi=hi)
 
 
 def number_pair(name: str, key: str, lo: float, hi: float, default: tuple[float, float]) -> Param:
@@ -96,7 +99,7 @@ def number_pair(name: str, key: str, lo: float, hi: float, default: tuple[float,
         if a >= b:
             raise ValueError(f"{quote(text)} does not go from a smaller to a larger number")
         return (a, b)
-    return Param(name, key, tuple(default), parse, encode=lambda v: f"{v[0]:g},{v[1]:g}")
+    return Param(name, key, tuple(default), parse, encode=lambda v: f"{v[0]:g},{v[1]:g}", lo=lo, hi=hi)
 
 
 def flag(name: str, key: str, default: bool) -> Param:
@@ -167,6 +170,21 @@ def identifier(name: str, key: str, default: str | None, what: str) -> Param:
     return Param(name, key, default, parse)
 
 
+def widget(params: Sequence[Param], key: str, widget_key: str | None = None) -> dict[str, Any]:
+    """The min_value, max_value and key of the widget for the number setting `key`, from its
+    Param: a link accepts exactly what the widget can show (st.slider(label, **widget(...))).
+    widget_key: the widget's own key where it differs from the setting's."""
+    p = next(p for p in params if p.key == key)
+    if p.lo is None:
+        raise ValueError(f"{p.name} is not a number setting")
+    return {"min_value": p.lo, "max_value": p.hi, "key": widget_key or key}
+
+
+def page_widget(key: str) -> dict[str, Any]:
+    """widget() for a setting of the page now running, for code that does not hold its PARAMS."""
+    return widget([p for params in st.session_state[_ACTIVE_SCOPES].values() for p in params], key)
+
+
 # --------------------------------------------------------------------------- reading and writing
 
 def _incoming(names: set[str]) -> dict[str, str]:
@@ -180,6 +198,7 @@ def _problem(message: str) -> None:
 def begin_run() -> None:
     """Start of a full run (app.py): forget the scopes of the page shown before."""
     st.session_state[_ACTIVE_SCOPES] = {}
+    st.session_state[_FROM_LINK] = {}
 
 
 def restore(params: Sequence[Param], scope: str) -> bool:
@@ -196,6 +215,7 @@ def restore(params: Sequence[Param], scope: str) -> bool:
     incoming = _incoming({p.name for p in params})
     if not incoming or incoming == state.get(_PUBLISHED + scope):
         return False
+    from_link = state.setdefault(_FROM_LINK, {})
     for p in params:
         raw = incoming.get(p.name)
         value = p.default
@@ -204,6 +224,7 @@ def restore(params: Sequence[Param], scope: str) -> bool:
                 if len(raw) > p.max_chars:
                     raise ValueError(f"{quote(raw)} is too long")
                 value = p.parse(raw)
+                from_link[p.key] = (p.name, value)
             except ValueError as exc:
                 _problem(f"{p.name} ({exc})")
         if value is None:
@@ -246,6 +267,12 @@ def publish() -> dict[str, str]:
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
     return wanted
+
+
+def take_linked(key: str) -> tuple[str, Any] | None:
+    """(URL name, value) if a link has just set the setting `key` (once), else None: for a widget
+    whose range depends on the picture, to say when the link's value does not fit it."""
+    return st.session_state.get(_FROM_LINK, {}).pop(key, None)
 
 
 def take_problems() -> str | None:

@@ -72,8 +72,9 @@ def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: s
                    only_one: str | None = None, **options) -> int:
     """An integer slider whose range depends on the picture or settings (a position, a channel).
 
-    Its remembered (or linked) value is moved into [lo, hi] first; `default` is used when there
-    is none. With a single possible value no slider is drawn, just `only_one` as a caption.
+    Its remembered (or linked) value is moved into [lo, hi] first, with a line saying so when a
+    link's value is moved; `default` is used when there is none. With a single possible value
+    no slider is drawn, just `only_one` as a caption.
     options: more of st.slider's (step, disabled).
     """
     value = st.session_state.get(key, default)
@@ -82,6 +83,10 @@ def clamped_slider(label: str, key: str, lo: int, hi: int, default: int, help: s
     except (TypeError, ValueError):
         value = default
     st.session_state[key] = int(min(max(value, lo), hi))
+    linked = url_state.take_linked(key)
+    if linked is not None and st.session_state[key] != value:
+        st.caption(plain(f"The link's {linked[0]}={value} does not fit here ({lo} to {hi}), so "
+                         f"{st.session_state[key]} is shown."))
     if hi <= lo:
         if only_one:
             st.caption(only_one)

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import probe
-from cnnviz.ui import figures
+from cnnviz.ui import figures, url_state
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
 
@@ -23,7 +23,7 @@ def dropout_view(layer: ShownLayer) -> None:
         return
     left, right = st.columns([1, 3.05], gap="medium")
     with left:
-        seed = st.number_input("Random mask number", 0, 10_000, 0, key="net_dropout_seed",
+        seed = st.number_input("Random mask number", value=0, **url_state.page_widget("net_dropout_seed"),
                                help="Each training step draws a new random mask; change the "
                                     "number to draw another.")
     scale, out = probe.dropout_sample(before, rate, int(seed))

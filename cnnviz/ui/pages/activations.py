@@ -74,8 +74,8 @@ def curves_section() -> None:
     c1, c2, c3 = st.columns([3, 2, 2])
     chosen = c1.multiselect("Functions", NAMES, default=CURVES,
                             format_func=label, key="act_chosen")
-    lo, hi = c2.slider("x range", -20.0, 20.0, (-6.0, 6.0), step=0.5, key="act_range")
-    x0 = c3.number_input("Look closely at x =", -20.0, 20.0, 2.0, step=0.5, key="act_x0")
+    lo, hi = c2.slider("x range", value=(-6.0, 6.0), step=0.5, **url_state.widget(PARAMS, "act_range"))
+    x0 = c3.number_input("Look closely at x =", value=2.0, step=0.5, **url_state.widget(PARAMS, "act_x0"))
     t1, t2, t3 = st.columns(3)
     show_df = t1.toggle("Show slopes f′(x)", value=True, key="act_show_df")
     shade = t2.toggle(f"Mark saturation (|f′| < {activations.SATURATION_THRESHOLD})", value=True,
@@ -204,11 +204,11 @@ def vanishing_section() -> None:
         "multiplying by each layer's slope f′ on the way. Slopes below 1 shrink it again and "
         "again, so the first layers get almost no signal and learn very slowly.")
     c1, c2, c3, c4 = st.columns(4)
-    depth = c1.slider("Layers (depth)", 2, 30, 20, key="vg_depth")
+    depth = c1.slider("Layers (depth)", value=20, **url_state.widget(PARAMS, "vg_depth"))
     width = c2.select_slider("Units per layer", WIDTHS, value=64, key="vg_width")
     initializer = c3.selectbox("Weight initializer", activations.INITIALIZERS, key="vg_init",
                                help="How the starting weights are drawn (Keras names).")
-    seed = c4.number_input("Seed", 0, 10_000, 0, step=1, key="vg_seed")
+    seed = c4.number_input("Seed", value=0, step=1, **url_state.widget(PARAMS, "vg_seed"))
     chosen = st.multiselect("Activations to compare", NAMES, default=EXPERIMENT, format_func=label,
                             key="vg_chosen")
     if not chosen:

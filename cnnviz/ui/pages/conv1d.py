@@ -85,7 +85,7 @@ with c_sig:
         typed_signal = st.text_input("Signal values", "0, 0, 1, 3, 1, 0, 0, 2, 2, 2, 0, 0",
                                      key="c1d_signal_text")
     else:
-        length = st.slider("Length N", 8, 64, 24, key="c1d_length")
+        length = st.slider("Length N", value=24, **url_state.widget(PARAMS, "c1d_length"))
 with c_ker:
     preset = st.selectbox("Kernel", list(KERNELS), key="c1d_kernel_kind")
     if KERNELS[preset] is None:
@@ -94,8 +94,8 @@ with c_ker:
 c_pad, c_stride, c_dil = st.columns([2, 1, 1])
 padding = c_pad.radio("Padding", ["valid", "same", "causal"], index=2, horizontal=True, key="c1d_padding")
 c_pad.caption(PADDING_HELP[padding])
-stride = c_stride.slider("Stride", 1, 4, 1, key="c1d_stride")
-dilation = c_dil.slider("Dilation", 1, 4, 1, key="c1d_dilation", help="Gaps between the kernel's taps.")
+stride = c_stride.slider("Stride", value=1, **url_state.widget(PARAMS, "c1d_stride"))
+dilation = c_dil.slider("Dilation", value=1, **url_state.widget(PARAMS, "c1d_dilation"), help="Gaps between the kernel's taps.")
 
 
 def current_setup() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -133,15 +133,15 @@ with left:
     choice = kernel_editor("conv_kernel", default="Sobel x", linked=linked)
     st.subheader("2 · How it slides")
     c_stride, c_dilation = st.columns(2)
-    c_stride.slider("Stride (jump size)", 1, 5, 1, key="conv_stride",
+    c_stride.slider("Stride (jump size)", value=1, **url_state.widget(PARAMS, "conv_stride"),
                     help="How many pixels the window moves between two outputs.")
-    c_dilation.slider("Dilation (tap spacing)", 1, 4, 1, key="conv_dilation",
+    c_dilation.slider("Dilation (tap spacing)", value=1, **url_state.widget(PARAMS, "conv_dilation"),
                       help="Dilation d spreads the taps d pixels apart, so a 3×3 kernel covers a "
                            "(2d+1)×(2d+1) area.")
     st.radio("Padding (zeros around the image)", list(PADDINGS), format_func=PADDINGS.get,
              key="conv_padding")
     if state["conv_padding"] == "explicit":
-        st.number_input("p (zeros added on every side)", 0, 10, 1, step=1, key="conv_p")
+        st.number_input("p (zeros added on every side)", value=1, step=1, **url_state.widget(PARAMS, "conv_p"))
     if is_rgb:
         st.radio("This is a colour image. Filter…", list(MODES), format_func=MODES.get, key="conv_mode",
                  index=2)

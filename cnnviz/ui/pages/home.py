@@ -10,8 +10,9 @@ from cnnviz.ui import export, figures, page_list, share, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
+ZOOM = url_state.integer("zoom", "home_crop_size", 4, 16, None)   # pixels across the square
 PARAMS = [   # the zoomed square; its default is the busiest square of each picture
-    url_state.integer("zoom", "home_crop_size", 1, 16, None),
+    ZOOM,
     url_state.integer("top", "home_crop_top", 0, 4096, None),
     url_state.integer("left", "home_crop_left", 0, 4096, None),
     url_state.choice("channel", "home_channel", list(CHANNELS), "Red", what="colour channel"),
@@ -91,8 +92,8 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         c1, c2, c3 = st.columns(3)
         smallest = min(h, w)
         with c1:
-            size = widgets.clamped_slider("Zoom: square of", "home_crop_size", min(4, smallest),
-                                          min(16, smallest), min(12, smallest),
+            size = widgets.clamped_slider("Zoom: square of", ZOOM.key, min(ZOOM.lo, smallest),
+                                          min(ZOOM.hi, smallest), min(12, smallest),
                                           "How many pixels across the zoomed square shows.")
         best_top, best_left = busiest_square(pixels, size)
         with c2:

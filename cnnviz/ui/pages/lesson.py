@@ -91,8 +91,8 @@ with seed_box, st.container(horizontal=True, horizontal_alignment="right"):
     with st.popover(f"Your question set: {seed}", icon=":material/casino:"):
         st.caption("Your questions are drawn from this number: keep it (or the link) to come back "
                    "to the same questions. Other numbers give other questions.")
-        st.number_input("Question set", 0, questions.SEED_MAX, value=seed, step=1,
-                        key=f"lesson_seed_input_{seed}")
+        st.number_input("Question set", value=seed, step=1,
+                        **url_state.widget(PARAMS, SEED_KEY, f"lesson_seed_input_{seed}"))
         with st.container(horizontal=True, gap="small"):
             st.button("Open this set", key="lesson_open_set", on_click=lambda: open_set(
                 state.get(f"lesson_seed_input_{seed}", seed)))

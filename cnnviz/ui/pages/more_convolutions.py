@@ -51,7 +51,7 @@ def transposed_section() -> None:
                 "(`keras.layers.Conv2DTranspose`).")
     c1, c2, c3 = st.columns(3)
     name = c1.selectbox("Kernel", list(T_KERNELS), key="mc_t_kernel")
-    stride = c2.slider("Stride", 1, 3, key="mc_t_stride")
+    stride = c2.slider("Stride", **url_state.widget(PARAMS, "mc_t_stride"))
     padding = c3.radio("Padding", ["valid", "same"], key="mc_t_padding", horizontal=True)
     kernel = T_KERNELS[name]
     k = kernel.shape[0]
@@ -118,7 +118,7 @@ def volume_section() -> None:
                 "one pixel per frame.")
     c1, c2, c3 = st.columns(3)
     kind = V_KERNELS[c1.selectbox("Kernel (3 × 3 × 3)", list(V_KERNELS), key="mc_v_kernel")]
-    stride = c2.slider("Stride (every axis)", 1, 2, key="mc_v_stride")
+    stride = c2.slider("Stride (every axis)", **url_state.widget(PARAMS, "mc_v_stride"))
     padding = c3.radio("Padding", ["valid", "same"], key="mc_v_padding", horizontal=True)
     still = grey_picture(VOLUME_SIDE)
     volume = np.stack([np.roll(still, t, axis=1) for t in range(FRAMES)])
@@ -188,9 +188,9 @@ def separable_section() -> None:
                  caption="Pointwise: output 0 = red map + ½ blue map; output 1 = green map − ½ blue map")
     st.markdown("**What it saves.** Choose a layer's size:")
     c1, c2, c3 = st.columns(3)
-    k = int(c1.number_input("Kernel size k", 1, 7, key="mc_k"))
-    c = int(c2.number_input("Input channels", 1, 1024, key="mc_c"))
-    f = int(c3.number_input("Filters (output channels)", 1, 1024, key="mc_f"))
+    k = int(c1.number_input("Kernel size k", **url_state.widget(PARAMS, "mc_k")))
+    c = int(c2.number_input("Input channels", **url_state.widget(PARAMS, "mc_c")))
+    f = int(c3.number_input("Filters (output channels)", **url_state.widget(PARAMS, "mc_f")))
     counts = separable.separable_param_counts(k, c, f)
     with st.spinner("Asking Keras…"):
         asked = keras_counts(k, c, f)

@@ -317,8 +317,8 @@ def smoothgrad_controls(network: probe.Probe) -> tuple[int, float]:
                                      disabled=not smooth, only_one=f"{most} noisy copies.")
     if most < 50:
         st.caption(f"At most {most} copies (not 50): a network this size costs more per copy.")
-    noise = st.slider("Noise (fraction of the pixel range)", 0.05, 0.5, 0.15, 0.05,
-                      key="net_smooth_noise", disabled=not smooth)
+    noise = st.slider("Noise (fraction of the pixel range)", value=0.15, step=0.05,
+                      **url_state.widget(PARAMS, "net_smooth_noise"), disabled=not smooth)
     return (samples if smooth else 0), noise
 
 

@@ -65,9 +65,9 @@ else:
 c1, c2, c3, c4 = st.columns(4)
 mode = c1.radio("Pooling", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True,
                 key="pool_mode")
-size = c2.slider("Pool size k (k×k window)", 1, 4, 2, key="pool_size")
+size = c2.slider("Pool size k (k×k window)", value=2, **url_state.widget(PARAMS, "pool_size"))
 same_stride = c3.checkbox("Stride = pool size (Keras default)", value=True, key="pool_same_stride")
-stride = size if same_stride else c3.slider("Stride s", 1, 4, 2, key="pool_stride")
+stride = size if same_stride else c3.slider("Stride s", value=2, **url_state.widget(PARAMS, "pool_stride"))
 padding = c4.radio("Padding", ["valid", "same"], horizontal=True, key="pool_padding",
                    help="valid: only whole windows. same: pad so the output is ⌈size ÷ stride⌉; "
                         "padded cells never win a max and are not counted in an average.")
@@ -213,7 +213,7 @@ def translation_view(p: Pooled) -> None:
                 "pooling settings above. Pooling reports *that* a feature is in a window, not exactly "
                 "where, so its output usually changes less than the map it came from.")
     c1, c2 = st.columns(2)
-    shift = c1.slider("Shift by (pixels)", 1, 3, 1, key="pool_shift")
+    shift = c1.slider("Shift by (pixels)", value=1, **url_state.widget(PARAMS, "pool_shift"))
     direction = c2.radio("Direction", ["right", "down"], horizontal=True, key="pool_dir")
     t = pooling.translation_change(p.fmap, shift, p.size, p.mode, p.stride, p.padding,
                                    axis=1 if direction == "right" else 0)
@@ -247,7 +247,8 @@ def dropout_view(p: Pooled) -> None:
         "the network cannot rely on any single unit and overfits less. The survivors are scaled by "
         "1 ÷ (1 − rate) so the total stays about the same. Here it acts on the pooled map above.")
     c1, c2, c3 = st.columns([3, 2, 1])
-    rate = c1.slider("Dropout rate (share of units dropped)", 0.0, 0.9, 0.5, step=0.05, key="drop_rate")
+    rate = c1.slider("Dropout rate (share of units dropped)", value=0.5, step=0.05,
+                     **url_state.widget(PARAMS, "drop_rate"))
     training = c2.radio("Mode", ["training", "inference"], horizontal=True, key="drop_mode") == "training"
     st.session_state.setdefault("drop_seed", 0)
     if c3.button("New random mask", key="drop_resample", disabled=not training):

@@ -102,8 +102,8 @@ def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
     cols[1].select_slider("Learning rate", LEARNING_RATES, key="train_lr", format_func=lambda v: f"{v:g}")
     cols[2].selectbox("Batch size", BATCH_SIZES, key="train_batch",
                       help="Pictures per training step; the weights change once per step.")
-    cols[3].number_input("Epochs", 1, 20, key="train_epochs", help="Passes over all training pictures.")
-    cols[4].number_input("Seed", 0, 10_000, key="train_seed",
+    cols[3].number_input("Epochs", **url_state.widget(PARAMS, "train_epochs"), help="Passes over all training pictures.")
+    cols[4].number_input("Seed", **url_state.widget(PARAMS, "train_seed"),
                          help="Same seed and settings: the same starting weights, order and curves.")
     cols[5].toggle("Augment", key="train_augment",
                    help="Shift, turn or flip the training pictures a little at random each time.")
