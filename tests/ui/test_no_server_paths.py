@@ -64,6 +64,11 @@ def test_no_page_shows_a_server_path(page, data_dir, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
     at = open_page(page)
     assert_no_server_path(at, server_paths(data_dir), page)
+    if page == "network":                  # the test set as evidence names where its images come from
+        next(b for b in at.button if b.key == "net_evidence_go" or (b.key or "").startswith("net_evidence_go:")).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("(from mnist.npz in CNNVIZ_DATA)" in c.value for c in at.caption)
+        assert_no_server_path(at, server_paths(data_dir), "network, evidence")
     if page == "train":                    # the data line names the dataset and its source
         line = next(c.value for c in at.caption if c.value.startswith("MNIST: all"))
         assert line == "MNIST: all 60,000 training and 10,000 test images (from mnist.npz in CNNVIZ_DATA)"
