@@ -6,7 +6,8 @@ page from its plain view (imports, the TensorFlow preload), empties st.cache_dat
 plain view again, then the measured link in a new session: its time, its peak RSS and malloc's
 peak (bytes allocated) and the RSS kept, each above the figure before that run.
 
-    .venv/bin/python benchmarks/bench_link_costs.py [--before REV] [--repeat N] [--plain QUERY] [PAGE?QUERY ...]
+    .venv/bin/python benchmarks/bench_link_costs.py [--before REV] [--repeat N] [--plain QUERY]
+                                                     [--together] [PAGE?QUERY ...]
 
 --before REV also runs the same links on the code of git revision REV (exported to a temporary
 folder with git archive). Without links: /more-convolutions?k=7&c=1024&f=1024.
@@ -31,9 +32,10 @@ def page_and_query(link: str) -> tuple[str, dict]:
     return (path.replace("-", "_") or "home") + ".py", dict(urllib.parse.parse_qsl(query))
 
 
-def measure(tree: pathlib.Path, link: str, plain: str) -> Cost:
-    page, query = page_and_query(link)
-    return in_fresh_process(tree, {link: (page, query, dict(urllib.parse.parse_qsl(plain)))})[link]
+def measure(tree: pathlib.Path, links: list[str], plain: str) -> dict[str, Cost]:
+    """Each link's cost, all measured one after another in one fresh process."""
+    plain_query = dict(urllib.parse.parse_qsl(plain))
+    return in_fresh_process(tree, {link: (*page_and_query(link), plain_query) for link in links})
 
 
 def export(rev: str, into: pathlib.Path) -> pathlib.Path:
@@ -47,6 +49,8 @@ def main() -> None:
     ap.add_argument("links", nargs="*", default=DEFAULT_LINKS)
     ap.add_argument("--before", help="a git revision to measure too, e.g. HEAD~3")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--together", action="store_true", help="measure the links one after another "
+                    "in one process (like tabs of one server) and add up what they keep")
     ap.add_argument("--plain", default="", help="the plain view's query the link is measured "
                     "against, e.g. net=cifar10&image=cifar-cat (default: none)")
     args = ap.parse_args()
@@ -54,13 +58,17 @@ def main() -> None:
         trees = [("now", ROOT)]
         if args.before:
             trees.insert(0, (args.before, export(args.before, pathlib.Path(tmp))))
-        for link in args.links:
+        groups = [args.links] if args.together else [[link] for link in args.links]
+        for links in groups:
             for label, tree in trees:
                 for _ in range(args.repeat):
-                    cost = measure(tree, link, args.plain)
-                    print(f"{link} [{label}]: {cost}"
-                          + (f"  errors: {cost.problems}" if cost.problems else ""), flush=True)
-
+                    costs = measure(tree, links, args.plain)
+                    for link, cost in costs.items():
+                        print(f"{link} [{label}]: {cost}"
+                              + (f"  errors: {cost.problems}" if cost.problems else ""), flush=True)
+                    if len(costs) > 1:
+                        print(f"  together [{label}]: {sum(c.seconds for c in costs.values()):.2f} s, "
+                              f"kept +{sum(c.kept_mb for c in costs.values()):.0f} MB", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -262,7 +262,10 @@ def test_separable_bias_and_a_shared_depthwise_kernel():
 
 
 @pytest.mark.parametrize("k,c,f", [(1, 1, 1), (3, 3, 8), (3, 16, 32), (5, 8, 4), (7, 2, 64),
-                                   (7, 1024, 1024)])   # the largest /more-convolutions allows
+                                   (7, 256, 256),
+                                   # the largest /more-convolutions allows: 51 M weights, ~1 GB
+                                   # that TensorFlow keeps for the rest of the process
+                                   pytest.param(7, 1024, 1024, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_separable_param_counts_equal_keras_count_params(k, c, f, use_bias):
     counts = separable.separable_param_counts(k, c, f, use_bias=use_bias)

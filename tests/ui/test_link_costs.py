@@ -6,7 +6,8 @@ freed for an earlier test would hide a page's allocation), one link after anothe
 
 Time is the smaller of wall time and this process's CPU time: on an idle machine wall time is the
 honest figure; on a loaded one (other engineers' tests, CI neighbours) the CPU time is, as other
-processes inflate wall time but not it. Numbers: benchmarks/bench_link_costs.py.
+processes inflate wall time but not it. Numbers: benchmarks/bench_link_costs.py. Marked slow:
+the fresh process loads TensorFlow and the networks, 30-40 s in all.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from link_costs import ROOT, in_fresh_process, widest_link
 
+pytestmark = pytest.mark.slow
 MAX_MB, MAX_SECONDS = 50, 1.0
 ALL_ACTIVATIONS = "relu,sigmoid,tanh,softplus,leaky-relu,elu,gelu,silu"
 KERNEL_7X7 = ";".join([",".join(["1"] * 7)] * 7)
