@@ -47,12 +47,13 @@ def _slope(rng: random.Random) -> dict:
     shown = fmt(x).replace("-", "−")
     given = round(value, 4)                 # the value the question gives, as a student would use it
     v = fmt(given)
+    approx = "=" if given == value else "≈"   # the key is Keras's slope, not the rounded value's
     method = {
         "sigmoid": (f"sigmoid′(x) = σ(x) · (1 − σ(x)), and σ({shown}) = {v}, so the slope is "
-                    f"{v} · {fmt(1 - given)} = **{fmt(answer)}**. Sigmoid is steepest at 0 "
+                    f"{v} · {fmt(1 - given)} {approx} **{fmt(answer)}**. Sigmoid is steepest at 0 "
                     "(0.5 · 0.5 = 0.25): every sigmoid layer multiplies the gradient by 0.25 or less."),
         "tanh": (f"tanh′(x) = 1 − tanh²(x), and tanh({shown}) = {v}, so the slope is "
-                 f"1 − {signed(given)}² = **{fmt(answer)}**. tanh is steepest at 0, where the slope is 1."),
+                 f"1 − {signed(given)}² {approx} **{fmt(answer)}**. tanh is steepest at 0, where the slope is 1."),
         "relu": (f"ReLU(x) = x for positive x: a line of slope 1, so ReLU′({shown}) = **1**, and "
                  "the gradient passes through unchanged." if x > 0 else
                  f"ReLU(x) = 0 for negative x: a flat line, so ReLU′({shown}) = **0**; no "
