@@ -7,7 +7,7 @@ plain view again, then the measured link in a new session: its time, its peak RS
 peak (bytes allocated) and the RSS kept, each above the figure before that run.
 
     .venv/bin/python benchmarks/bench_link_costs.py [--before REV] [--repeat N] [--plain QUERY]
-                                                     [--together] [PAGE?QUERY ...]
+                                                     [--together | --at-once] [PAGE?QUERY ...]
 
 --before REV also runs the same links on the code of git revision REV (exported to a temporary
 folder with git archive). Without links: /more-convolutions?k=7&c=1024&f=1024.
@@ -50,7 +50,9 @@ def main() -> None:
     ap.add_argument("--before", help="a git revision to measure too, e.g. HEAD~3")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--together", action="store_true", help="measure the links one after another "
-                    "in one process (like tabs of one server) and add up what they keep")
+                    "in one process and add up what they keep")
+    ap.add_argument("--at-once", action="store_true", help="open the links (of one page) at the "
+                    "same time in one process, each in its own session: tabs of one server")
     ap.add_argument("--plain", default="", help="the plain view's query the link is measured "
                     "against, e.g. net=cifar10&image=cifar-cat (default: none)")
     args = ap.parse_args()
@@ -58,6 +60,15 @@ def main() -> None:
         trees = [("now", ROOT)]
         if args.before:
             trees.insert(0, (args.before, export(args.before, pathlib.Path(tmp))))
+        if args.at_once:
+            for label, tree in trees:
+                for _ in range(args.repeat):
+                    page = page_and_query(args.links[0])[0]
+                    queries = [page_and_query(link)[1] for link in args.links]
+                    plain = dict(urllib.parse.parse_qsl(args.plain))
+                    cost = in_fresh_process(tree, {"at once": (page, queries, plain)})["at once"]
+                    print(f"{len(queries)} links to {page} at once [{label}]: {cost}", flush=True)
+            return
         groups = [args.links] if args.together else [[link] for link in args.links]
         for links in groups:
             for label, tree in trees:

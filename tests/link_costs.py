@@ -147,9 +147,11 @@ def _run(app: pathlib.Path, page: str, query: dict):
     return at
 
 
-def link_cost(app: pathlib.Path, page: str, query: dict, plain: dict | None = None) -> Cost:
+def link_cost(app: pathlib.Path, page: str, query: dict | list[dict], plain: dict | None = None) -> Cost:
     """What opening `page` from a link holding `query` costs above its plain view (`plain`, e.g.
     the same network and picture with every other setting at its default), in a new session.
+    A list of queries: each opened in its own session at the same time (tabs of one server);
+    seconds is then until the last is shown.
 
     Before it: one run of the plain view (imports, the TensorFlow preload), st.cache_data
     emptied (so a link pays for what it asks even if a test before asked the same), and the plain
@@ -167,19 +169,23 @@ def link_cost(app: pathlib.Path, page: str, query: dict, plain: dict | None = No
     start = time.perf_counter()
     _run(app, page, plain or {})
     plain_seconds = time.perf_counter() - start
-    at = _open(app, page, {**(plain or {}), **query})
+    tabs = [_open(app, page, {**(plain or {}), **q}) for q in (query if isinstance(query, list) else [query])]
     gc.collect()
     before, held = rss_mb(), _malloc_mb()
     exact_peak = _reset_peak()
     start, cpu = time.perf_counter(), time.process_time()
     with _MallocPeak() as malloc:
-        at.run()
+        runs = [threading.Thread(target=at.run) for at in tabs]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     after = rss_mb()
     peak = _peak_mb() if exact_peak else after
     return Cost(seconds, cpu, plain_seconds, peak - before, malloc.peak - held, after - before,
-                tuple(e.message for e in at.exception),
-                tuple(e.value for e in [*at.caption, *at.markdown]))
+                tuple(e.message for at in tabs for e in at.exception),
+                tuple(e.value for at in tabs for e in [*at.caption, *at.markdown]))
 
 
 _CHILD = """
