@@ -17,7 +17,7 @@ from cnnviz.layer_specs import (Activation, AveragePooling2D, BatchNormalization
 @pytest.fixture(autouse=True)
 def _fresh_keras():
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)   # names start afresh; a full gc per test cost ~1 s
 
 
 def _reference_layer(spec):
@@ -273,7 +273,7 @@ def test_presets_match_models():
                 layers.Dropout, layers.Dense)
         ref_kinds = [type(x).__name__ for x in reference.layers if isinstance(x, keep)]
         assert [r.kind for r in summary.rows if r.kind in set(ref_kinds)] == ref_kinds
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
 
 
 def test_presets_are_sound():
