@@ -26,6 +26,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-dev-shm-usage"]
 
 
+# Tests that need these fixtures start a streamlit server or a browser.
+SERVER_FIXTURES = {"app_url", "browser", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `browser` every test in tests/e2e and every test that uses a server or browser
+    fixture, so that `-m "not slow and not browser"` (the fast lane) leaves them out."""
+    e2e = ROOT / "tests" / "e2e"
+    for item in items:
+        if e2e in pathlib.Path(item.path).parents or SERVER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.browser)
+
+
 def _skip_or_fail(reason: str):
     if STRICT:
         pytest.fail(reason + " (CNNVIZ_STRICT=1)")

@@ -27,6 +27,8 @@ from conftest import ROOT, _skip_or_fail, free_port, run_async
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import loadgen  # noqa: E402
 
+pytestmark = pytest.mark.browser   # HAProxy in front of two streamlit servers
+
 SCRIPT = ROOT / "deploy" / "run_balanced.sh"
 COOKIE = "CNNVIZ_BACKEND"
 

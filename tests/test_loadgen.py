@@ -92,6 +92,7 @@ def test_two_sessions_act_for_a_few_seconds_without_errors(app_url):
     assert rep.media_fetched > 0 and rep.media_errors == 0
 
 
+@pytest.mark.browser   # starts its own streamlit server
 def test_a_crowd_opening_a_fresh_server_at_once_gets_no_errors():
     """A class opening a shared link together on a server that has just started: the pages that
     import TensorFlow race the background preload (once: pandas half-imported; then TensorFlow
@@ -110,6 +111,7 @@ def test_a_crowd_opening_a_fresh_server_at_once_gets_no_errors():
         proc.wait(10)
 
 
+@pytest.mark.browser   # starts its own streamlit server
 def test_follows_a_fragment_that_asks_to_be_rerun(tmp_path):
     """st.fragment(run_every=...) makes the browser rerun that fragment alone; the generator does
     the same, so a watching visitor costs the server what a real one does."""
