@@ -19,22 +19,24 @@ SCALED = "Square and step scaled to this"
 
 
 def small_cnn(shape: tuple[int, ...], functional: bool):
-    """Conv -> pool -> conv -> flatten -> Dense-softmax, as keras.Sequential or functional."""
+    """Conv -> batch norm -> ReLU -> pool -> conv -> ReLU -> dropout -> flatten -> class scores: a
+    keras.Sequential ending in Dense-softmax, or a functional model ending in a Softmax layer."""
     layers = keras.layers
-    stack = [layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
-             layers.MaxPooling2D(name="pool1"),
-             layers.Conv2D(6, 3, padding="same", name="conv2"), layers.ReLU(name="relu2"),
-             layers.Flatten(name="flatten"), layers.Dense(3, activation="softmax", name="scores")]
+    stack = [layers.Conv2D(4, 3, padding="same", name="conv1"), layers.BatchNormalization(name="bn1"),
+             layers.ReLU(name="relu1"), layers.MaxPooling2D(name="pool1"),
+             layers.Conv2D(6, 3, padding="same", activation="relu", name="conv2"),
+             layers.Dropout(0.25, name="drop"), layers.Flatten(name="flatten")]
     if not functional:
-        return keras.Sequential([keras.Input(shape)] + stack, name="seq")
+        return keras.Sequential([keras.Input(shape), *stack, layers.Dense(3, activation="softmax")],
+                                name="seq")
     x = inputs = keras.Input(shape)
-    for layer in stack:
+    for layer in [*stack, layers.Dense(3, name="logits"), layers.Softmax(name="probs")]:
         x = layer(x)
     return keras.Model(inputs, x, name="fn")
 
 
-CASES = [((8, 8, 1), False), ((28, 28, 1), True), ((64, 64, 3), False),
-         ((200, 200, 1), True), ((200, 200, 1), False), ((256, 256, 3), True)]
+SHAPES = [(8, 8, 1), (28, 28, 1), (64, 64, 3), (200, 200, 1), (256, 256, 3)]
+CASES = [(shape, functional) for shape in SHAPES for functional in (False, True)]
 
 
 def by_key(widgets, key):
