@@ -1,7 +1,7 @@
 """Choosing Draw on a freshly loaded /network page shows the canvas after one click, every time.
 
 Reported: on a loaded machine the canvas sometimes appeared only after a second click. Not
-reproduced here (0 of 20 loads at load average ~4, 0 of 20 with Chromium's CPU slowed 8x); one
+reproduced here (0 of 20 loads at load average ~4, 0 of 14 with Chromium's CPU slowed 8x); one
 click always sufficed, but the canvas can take 5-14 s on a slowed browser (the /network run must
 end and the component's 400 KB script load), which a shorter wait reads as a missed click. This
 test waits long enough for a slow run and fails on any load where one click is not enough.
