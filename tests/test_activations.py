@@ -104,6 +104,7 @@ def test_importing_activations_does_not_import_tensorflow():
     ("leaky_relu", 4, 16, 5, "he_uniform"),
     ("swish", 6, 16, 2, "random_normal"),
 ])
+@pytest.mark.slow
 def test_gradient_norms_match_a_keras_model(activation, depth, width, seed, initializer):
     got = A.gradient_norms(activation, depth, width, seed=seed, initializer=initializer)
     want = keras_experiment(A.ALIASES.get(activation, activation), depth, width, seed, initializer)[1]().numpy()
@@ -136,6 +137,7 @@ def _rss_mb() -> float:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
+@pytest.mark.slow
 def test_new_seeds_keep_memory_flat():
     """Nothing is kept per seed (a Keras model per seed would add ~10 MB each, no plateau)."""
     for seed in range(4):   # warm-up: TensorFlow's kernels, the traced function, allocator pools

@@ -52,6 +52,7 @@ def test_public_names():
 
 # --------------------------------------------------------------------------- saliency, SmoothGrad
 
+@pytest.mark.slow
 def test_saliency_is_abs_input_gradient(net):
     model, p, x = net
     cls = 4
@@ -66,6 +67,7 @@ def test_saliency_is_abs_input_gradient(net):
     np.testing.assert_allclose(sal, ref, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_smoothgrad_reproducible_by_seed_and_equal_to_the_definition(net):
     model, p, x = net
     n, noise, seed = 13, 0.2, 5   # 13: more than one chunk, the last one padded
@@ -178,6 +180,7 @@ def test_grad_cam_of_trained_mnist_lights_up_the_ink(data_dir):
 
 # --------------------------------------------------------------------------- contributions
 
+@pytest.mark.slow
 def test_contributions_split_the_logit_exactly(net):
     model, p, x = net
     acts = p.run(x)
@@ -300,6 +303,7 @@ def test_integrated_gradients_equal_the_trapezoid_by_hand(net):
     np.testing.assert_allclose(attr, ref, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_integrated_gradients_are_complete_on_the_shipped_models(pretrained):
     """Completeness (Sundararajan et al. 2017, prop. 1): the attributions add up to
     logit(x) - logit(baseline) within 1%, for the black and the blurred baseline, on real
@@ -382,6 +386,7 @@ def test_windows_cover_every_pixel_up_to_the_border(side, patch, stride):
     assert starts[:-1] == list(range(0, starts[-2] + 1, stride)) if len(starts) > 1 else True
 
 
+@pytest.mark.slow
 def test_occlusion_equals_the_model_on_hand_occluded_pictures(pretrained):
     """For chosen pixels: the mean over the windows covering them of p(x) - p(occluded),
     the occluded pictures built here and run through model(x, training=False)."""
@@ -435,6 +440,7 @@ def _channel_means(model, layer, x):
     return keras.Model(model.inputs, model.get_layer(layer).output)([x], training=False).numpy().mean(axis=(1, 2))
 
 
+@pytest.mark.slow
 def test_maximise_excites_its_channel(pretrained):
     """Every channel of relu2 (checked by a separate Keras model of the layer): the picture
     raises the channel's mean above the starting noise and above 16 uniformly random pictures;
@@ -454,6 +460,7 @@ def test_maximise_excites_its_channel(pretrained):
         assert max_mod.objective(model, "relu2", ch, grid[ch]) == pytest.approx(got[ch], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_maximise_a_class_raises_its_logit(pretrained):
     """layer "softmax" (or "logits"): the class's logit, above every sample picture's."""
     model, xs = pretrained
@@ -466,6 +473,7 @@ def test_maximise_a_class_raises_its_logit(pretrained):
         np.testing.assert_array_equal(img, attributions.maximise(model, "logits", cls))
 
 
+@pytest.mark.slow
 def test_maximise_is_deterministic_cached_and_bounded(net):
     model, p, x = net
     max_mod.clear_cache()
@@ -492,6 +500,7 @@ def test_maximise_is_deterministic_cached_and_bounded(net):
         attributions.maximise(model, "relu3", 0, bogus=1)
 
 
+@pytest.mark.slow
 def test_caches_do_not_keep_a_model_alive():
     """The pictures and compiled graphs are kept per model in weakly keyed caches whose
     values do not refer to the model: once nothing else holds the model (the Probe cache is
@@ -513,6 +522,7 @@ def test_caches_do_not_keep_a_model_alive():
     assert all(r() is not None for r in max_mod._CACHE.keyrefs())
 
 
+@pytest.mark.slow
 def test_maximise_dense_softmax_output_uses_its_logit():
     model = _small_head_model("dense_softmax")
     img = attributions.maximise(model, "out", 2, steps=60)

@@ -174,6 +174,7 @@ def test_grad_cam_weights_the_maps_by_the_logit_gradient(case):
     np.testing.assert_allclose(attributions.grad_cam_coarse(model, x, CLASS, layer), ref, **TOL)
 
 
+@pytest.mark.slow
 def test_contributions_split_the_logit(case):
     model, logit_layer, how, x = case
     z, _ = _reference(model, logit_layer, how)(x[None])
@@ -198,6 +199,7 @@ def test_integrated_gradients_add_up_to_the_logit_change(case):
     assert float(attr.sum()) == pytest.approx(change, rel=0.02, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_maximise_of_the_output_climbs_the_logit(case):
     model, logit_layer, how, x = case
     out = model.layers[-1].name

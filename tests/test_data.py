@@ -153,6 +153,7 @@ def test_starter_files_are_small_balanced_subsets():
         assert np.bincount(yte, minlength=10).tolist() == [n_test // 10] * 10
 
 
+@pytest.mark.slow
 def test_starter_images_are_the_full_sets_own(data_dir):
     from conftest import SHARED_DATA, _skip_or_fail
     for name in ("mnist", "fashion_mnist"):
@@ -174,6 +175,7 @@ def test_starter_images_are_the_full_sets_own(data_dir):
                 assert y[i] == big[f"y_{split}"][j]
 
 
+@pytest.mark.slow
 def test_training_uses_the_full_set_in_cnnviz_data(offline, monkeypatch, data_dir):
     from conftest import SHARED_DATA
     monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
@@ -192,6 +194,7 @@ def test_training_uses_the_full_set_in_cnnviz_data(offline, monkeypatch, data_di
                                    "(from cifar10_jpeg.npz in CNNVIZ_DATA)")
 
 
+@pytest.mark.slow
 def test_training_falls_back_to_the_starter_and_says_why(offline, monkeypatch):
     empty = offline / "empty"
     empty.mkdir()
@@ -210,6 +213,7 @@ def test_training_falls_back_to_the_starter_and_says_why(offline, monkeypatch):
         in got.description and str(offline) not in got.description
 
 
+@pytest.mark.slow
 def test_training_without_any_configuration_uses_the_starter(offline):
     got = data.load_for_training("cifar10")
     assert not got.full and got.x_train.shape == (2500, 32, 32, 3) and got.x_test.shape == (500, 32, 32, 3)
@@ -232,6 +236,7 @@ def test_broken_home_or_keras_home_is_no_crash(offline, monkeypatch, home):
     assert not data.load_for_training("fashion_mnist").full
 
 
+@pytest.mark.slow
 def test_training_reads_keras_cache_without_keras(offline, monkeypatch):
     import gzip
     import pickle
@@ -338,6 +343,7 @@ def test_jpeg_layout_and_jpeg_file_in_a_folder(tmp_path):
         data.load_dataset("cifar10", tmp_path / "bad.npz")
 
 
+@pytest.mark.slow
 def test_data_module_imports_neither_keras_nor_tensorflow():
     import subprocess
     import sys

@@ -10,6 +10,8 @@ keras = pytest.importorskip("keras")
 
 from cnnviz import data, evidence, model_cards, models, probe  # noqa: E402
 
+pytestmark = pytest.mark.slow   # evaluates the shipped MNIST network on the test set
+
 N = 1500                 # the first test images: quick, and three batches of 500
 TOL = dict(rtol=1e-5, atol=1e-6)
 

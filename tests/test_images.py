@@ -538,6 +538,7 @@ def shop_photo(item: np.ndarray, rng) -> bytes:
     return encode(page.convert("RGB"), "PNG")
 
 
+@pytest.mark.slow
 def test_fashion_input_keeps_the_fashion_network_accurate_on_uploads(data_dir):
     """Fashion test images uploaded as shop photos: through to_fashion_input the pretrained
     Fashion network is about as accurate as on the originals, and clearly more than through

@@ -57,6 +57,7 @@ def test_conv_transpose2d_equals_keras_conv2dtranspose(k, stride, dilation, padd
     np.testing.assert_allclose(got, expected, **TOL)
 
 
+@pytest.mark.slow
 def test_conv_transpose_output_size_equals_keras_output_shapes():
     for n, k, (s, d), padding in itertools.product(range(1, 10), (1, 2, 3, 4, 5), STRIDE_DILATION + [(4, 1)],
                                                      ("valid", "same")):

@@ -56,6 +56,7 @@ def assert_one_line(message: str, *words: str) -> None:
         assert word.lower() in message.lower(), message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(heavy_images.CASES))
 def test_heavy_upload_loads_small_or_is_refused_within_the_memory_budget(heavy, name):
     result = heavy_images.probe(heavy[name])

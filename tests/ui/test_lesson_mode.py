@@ -200,6 +200,7 @@ def test_another_question_set_can_be_opened_by_number_or_drawn():
     assert not at.exception and not at.error
 
 
+@pytest.mark.slow
 def test_every_step_links_to_its_page_with_settings_the_page_accepts():
     at = open_lesson({"seed": "5"})
     pages = {p.url_path: p.path for p in [page_list.HOME, *page_list.LESSON]}

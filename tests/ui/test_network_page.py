@@ -69,6 +69,7 @@ def test_page_loads_and_shows_the_networks_own_prediction(at):
     np.testing.assert_allclose(shown["y"], probs, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_step_through_every_layer_and_back(at):
     layers = [layer_name(o) for o in by_key(at.selectbox, "net_layer").options]
     by_key(at.selectbox, "net_layer").set_value(layers[0]).run()
@@ -123,6 +124,7 @@ def test_why_this_prediction_controls(at):
     assert by_key(at.toggle, "net_smooth").value and by_key(at.slider, "net_smooth_n").value == 15
 
 
+@pytest.mark.slow
 def test_each_model_is_selectable():
     at = open_page()
     names = by_key(at.selectbox, "net_model").options
@@ -140,6 +142,7 @@ def test_each_model_is_selectable():
     np.ones((3, 500), np.float32),                                      # a blank white strip
     np.eye(64, dtype=np.float32),                                       # a thin diagonal line
 ], ids=["photo", "one-pixel", "blank-strip", "diagonal"])
+@pytest.mark.slow
 def test_odd_pictures_go_to_every_model(pixels):
     from cnnviz import images
     from cnnviz.ui import widgets
@@ -246,6 +249,7 @@ def test_a_dataset_sample_picks_its_model_and_is_recognised(dataset):
     assert len(wrong) <= len(names) // 6, wrong
 
 
+@pytest.mark.slow
 def test_colour_network_layers_and_explanations():
     from cnnviz.ui import widgets
     at = open_page()
@@ -280,6 +284,7 @@ def test_streamlit_no_longer_empties_tensorflows_kernel_cache(at):
     assert global_state.GLOBAL_STATE_TRACKER is not before
 
 
+@pytest.mark.slow
 def test_layer_choice_follows_to_another_network_with_fresh_labels():
     at = open_page()
     by_key(at.selectbox, "net_layer").set_value("relu3").run()
@@ -295,6 +300,7 @@ def test_layer_choice_follows_to_another_network_with_fresh_labels():
 
 # --------------------------------------------------------------------------- the test set as evidence
 
+@pytest.mark.slow
 def test_test_set_evidence_equals_the_model_card(monkeypatch, data_dir):
     from cnnviz import models
     monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))

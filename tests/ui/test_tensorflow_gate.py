@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import ROOT
 
 WATCHED_RUN = textwrap.dedent("""
@@ -50,6 +52,7 @@ WATCHED_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow   # a fresh Python per page
 def test_every_page_imports_tensorflow_only_through_the_gate(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run([sys.executable, "-c", WATCHED_RUN, str(ROOT / "app.py")], cwd=ROOT,
