@@ -19,6 +19,7 @@ IG_STEPS = 128   # completeness within 1 % on the shipped models (64 steps: up t
 SQUARES, STEPS = [2, 3, 4, 6, 8], [1, 2, 3, 4]   # occlusion, in units of unit_for pixels
 VIEW_WINDOWS = 400   # covered copies one occlusion view runs: ~0.35 s of the CIFAR-10 network here
 GRID_CHANNELS = 16
+TOP_IMAGES = 9   # test images shown per channel
 GUIDE = (
     "**How to read them**\n\n"
     "- **Saliency**: where a tiny change of a pixel moves the score most. Quick, but speckled "
@@ -202,7 +203,7 @@ def top_test_images(loaded, layer: str, channel: int) -> None:
                   help="Runs the network up to this layer on every test image (once per server).")
         return
     with st.spinner("Running the network up to this layer on the test images…"):
-        top = evidence.top_images_for_channel(loaded.model, layer, channel, found.x_test, limit=9)
+        top = evidence.top_images_for_channel(loaded.model, layer, channel, found.x_test, limit=TOP_IMAGES)
     cols = st.columns(3)
     for i, t in enumerate(top):
         pixels = model_cards.to_model_input(found.x_test[t.index : t.index + 1])[0]
@@ -219,11 +220,22 @@ def top_test_images(loaded, layer: str, channel: int) -> None:
                f"{images.shape_text(found.x_test.shape[1:3])} test pictures from: {found.description.rstrip('.')}.")
 
 
+def spatial_layers(network) -> list[str]:
+    """The layers with maps before the class scores (Grad-CAM can look at any of them)."""
+    return [s.name for s in network.specs if len(s.output_shape) == 3 and s.kind != "input"
+            and s.index <= network.score_index]
+
+
+def default_channel_layer(layers: list[str]) -> str:
+    """The layer the channel view opens with (shared_work prepares its results)."""
+    return layers[len(layers) // 2]
+
+
 def channel_section(loaded, layers: list[str]) -> None:
     """"What does one channel look for?": a layer and channel, its best picture, its top images."""
     network = loaded.probe
     c1, c2 = st.columns([2, 1])
-    layer = c1.selectbox("Layer", layers, index=len(layers) // 2, key=f"net_chan_layer:{loaded.name}",
+    layer = c1.selectbox("Layer", layers, index=layers.index(default_channel_layer(layers)), key=f"net_chan_layer:{loaded.name}",
                          help="Early layers look for colours and edges, later ones for textures and parts.")
     channels = int(network.spec(layer).output_shape[-1])
     channel = int(c2.number_input(f"Channel (0–{channels - 1})", 0, channels - 1, 0,

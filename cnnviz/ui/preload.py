@@ -1,4 +1,5 @@
-"""Load TensorFlow and the first network in the background so the first visit to /network is quick.
+"""Load TensorFlow and the first network in the background so the first visit to /network is quick;
+then, on a real server, the other networks and the results every visitor shares (shared_work.py).
 
 The work waits a moment first: it holds the interpreter for several seconds
 and should not slow down the first page a visitor sees.
@@ -101,6 +102,12 @@ def _load_later():
     finally:
         if collecting:
             gc.enable()
+    if streamlit_internals.server_event_loop() is not None:   # a real server, not AppTest
+        from cnnviz.ui import shared_work
+
+        shared_work.warm_shared_work(lifecycle.stopping)
+        gc.collect()
+        gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)

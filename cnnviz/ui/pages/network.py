@@ -289,12 +289,6 @@ def layer_explorer(loaded: model_cache.Loaded, x: np.ndarray, acts: list, pred: 
 
 # ----------------------------------------------------------------------------- why this prediction
 
-def spatial_layers(network: probe.Probe) -> list[str]:
-    """The layers with maps before the class scores (Grad-CAM can look at any of them)."""
-    return [s.name for s in network.specs if len(s.output_shape) == 3 and s.kind != "input"
-            and s.index <= network.score_index]
-
-
 def choose_class(names: list[str], pred: int, probs: np.ndarray) -> int:
     labels = [f"{n} ({formats.percent(q)})" + (" — predicted" if i == pred else "")
               for i, (n, q) in enumerate(zip(names, probs))]
@@ -391,7 +385,7 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
                 "integrated gradients follow the gradient of the class's logit (its score before "
                 "the softmax): how much would the logit change if a pixel or a map value changed "
                 "a little. Occlusion simply hides part of the picture and runs the network again.")
-    spatial = spatial_layers(loaded.probe)
+    spatial = explain_views.spatial_layers(loaded.probe)
     c1, c2, c3 = st.columns(3)
     with c1:
         cls = choose_class(names, pred, probs)
@@ -485,7 +479,7 @@ why_prediction(loaded, x, pred, probs)
 
 st.divider()
 st.header("What does one channel look for?")
-st.fragment(explain_views.channel_section)(loaded, spatial_layers(loaded.probe))
+st.fragment(explain_views.channel_section)(loaded, explain_views.spatial_layers(loaded.probe))
 
 st.divider()
 st.header("The test set as evidence")

@@ -1,0 +1,50 @@
+"""What keeps a server quick under a class (issue P): no full garbage collection after every
+script run, and the results every visitor shares computed once, ahead of the clicks that need
+them (cnnviz.ui.shared_work), with exactly the arguments /network asks for them with."""
+from __future__ import annotations
+
+import time
+import tomllib
+
+import numpy as np
+import pytest
+
+from cnnviz import resources
+
+
+def test_no_full_garbage_collection_after_every_run():
+    settings = tomllib.loads(resources.streamlit_config_file().read_text())
+    assert settings["runner"]["postScriptGC"] is False
+
+
+@pytest.mark.slow
+def test_shared_work_fills_the_caches_the_page_reads(data_dir, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
+    from cnnviz import attributions, data, evidence
+    from cnnviz.ui import explain_views, model_cache, shared_work
+
+    loaded = model_cache.load.__wrapped__("mnist")    # a fresh network: nothing cached for it yet
+    layer = explain_views.default_channel_layer(explain_views.spatial_layers(loaded.probe))
+    steps = shared_work.shared_steps(loaded)
+    assert [what for what, _ in steps] == ["test-set answers", f"{layer}'s top test images",
+                                           f"{layer}'s most exciting pictures"]
+    results = [compute() for _, compute in steps]
+
+    # the page's own calls (evidence_view.test_set_evidence, explain_views.top_test_images and
+    # excites_most) now find these results: the same objects, at once
+    found = data.load_test_images("mnist")
+    t = time.perf_counter()
+    assert evidence.test_results(loaded.model, found.x_test, found.y_test,
+                                 loaded.card["class_names"]) is results[0]
+    assert evidence.top_images_for_channel(loaded.model, layer, 0, found.x_test,
+                                           limit=explain_views.TOP_IMAGES) == results[1]
+    channels = int(loaded.probe.spec(layer).output_shape[-1])
+    ascent_steps, shown = explain_views.maximise_plan(loaded.probe, channels)
+    one = attributions.maximise(loaded.probe, layer, 0, steps=ascent_steps)
+    assert np.array_equal(one, results[2][0])
+    assert time.perf_counter() - t < 0.5, "the page's calls recomputed what shared_work had done"
+
+
+def test_shared_work_stops_when_the_server_stops():
+    from cnnviz.ui import shared_work
+    assert shared_work.warm_shared_work(lambda: True) == []
