@@ -94,17 +94,18 @@ def feature_map(values, what: str) -> str:
     return text + "."
 
 
-def picture(pixels, what: str) -> str:
-    """An input picture: 2-D grey or H × W × C; its brightest part and how much of it is dark."""
+def picture(pixels, what: str, shape: Sequence[int] | None = None) -> str:
+    """An input picture: 2-D grey or H × W × C; its brightest part and how much of it is dark.
+    `shape`: the size to name when `pixels` is a smaller copy of the picture (a thumbnail)."""
     a = _finite(pixels)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim == 3:
         grey = a.mean(axis=2)
-        kind = f"colour picture, {size(a.shape[:2])} pixels with {a.shape[2]} channels"
+        kind = f"colour picture, {size((shape or a.shape)[:2])} pixels with {a.shape[2]} channels"
     elif a.ndim == 2:
         grey = a
-        kind = f"grey picture, {size(a.shape)} pixels"
+        kind = f"grey picture, {size((shape or a.shape)[:2])} pixels"
     else:
         raise ValueError(f"a picture has 2 or 3 dimensions, not {a.ndim}")
     lo, hi = float(grey.min()), float(grey.max())
@@ -181,8 +182,8 @@ def bars(values, labels: Sequence[str] | None, what: str) -> str:
     return text + "."
 
 
-def curve(values, what: str, steps=None) -> str:
-    """A line over steps: where it starts and ends, its lowest and highest points."""
+def curve(values, what: str, steps=None, unit: str = "step") -> str:
+    """A line over steps (or layers, `unit`): where it starts and ends, its lowest and highest points."""
     v = np.asarray(values, dtype=np.float64).ravel()
     x = np.arange(v.size) if steps is None else np.asarray(steps).ravel()
     ok = np.isfinite(v)
@@ -190,9 +191,9 @@ def curve(values, what: str, steps=None) -> str:
         return f"{what}: no values yet."
     v, x = v[ok], x[ok]
     lo, hi = int(np.argmin(v)), int(np.argmax(v))
-    return (f"{what}: {v.size} points from step {number(x[0])} to {number(x[-1])}, "
+    return (f"{what}: {v.size} points from {unit} {number(x[0])} to {number(x[-1])}, "
             f"starting at {number(v[0])} and ending at {number(v[-1])}; lowest {number(v[lo])} "
-            f"at step {number(x[lo])}, highest {number(v[hi])} at step {number(x[hi])}.")
+            f"at {unit} {number(x[lo])}, highest {number(v[hi])} at {unit} {number(x[hi])}.")
 
 
 def confusion(matrix, class_names: Sequence[str]) -> str:
@@ -217,3 +218,13 @@ def window(values, top: int, left: int, what: str) -> str:
     r, c = strongest(a)
     return (f"{what}: the {size(a.shape)} window at row {top}, column {left}, values {number(a.min())} "
             f"to {number(a.max())}, the largest at row {top + r}, column {left + c}.")
+
+
+def gallery(labels, predictions, confidences, class_names: Sequence[str], what: str = "Test images") -> str:
+    """Tiles of test pictures with the network's answers: how many are right, then each tile."""
+    labels, predictions = np.asarray(labels).ravel(), np.asarray(predictions).ravel()
+    right = int(np.sum(labels == predictions))
+    tiles = "; ".join(
+        f"{i + 1}: a {class_names[t]}, answered {'right' if t == p else class_names[p]} ({percent(c)})"
+        for i, (t, p, c) in enumerate(zip(labels, predictions, np.asarray(confidences).ravel())))
+    return f"{what}: {labels.size} pictures, {right} answered right. {tiles}."

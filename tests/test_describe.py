@@ -91,3 +91,8 @@ def test_numbers_read_aloud():
     assert describe.number(123456) == "1.23e+05"
     assert describe.number(float("nan")) == "not a number"
     assert describe.percent(0.001) == "< 1 %"
+
+
+def test_gallery_lists_each_tile_with_its_answer():
+    assert describe.gallery([4, 7], [9, 7], [0.97, 0.6], [str(i) for i in range(10)], "Mistakes") == (
+        "Mistakes: 2 pictures, 1 answered right. 1: a 4, answered 9 (97 %); 2: a 7, answered right (60 %).")

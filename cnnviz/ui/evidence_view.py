@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, evidence, images, model_cards
-from cnnviz.ui import figures, formats, share
+from cnnviz import data, describe, evidence, images, model_cards
+from cnnviz.ui import accessible, figures, formats, share
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.figures import training as charts
 
@@ -49,7 +49,8 @@ def _gallery(results, found, indices, caption: str, key: str) -> None:
     pictures = model_cards.to_model_input(found.x_test[idx])
     st.image(charts.gallery_image(pictures, results.labels[idx], results.predictions[idx],
                                   results.confidence[idx], results.class_names, tile=share.scaled(64)),
-             caption=caption)
+             caption=caption, alt=describe.gallery(results.labels[idx], results.predictions[idx],
+                                                   results.confidence[idx], results.class_names))
 
 
 def _cell_from_click(point: dict, size: tuple[int, int], geometry, k: int, key: str) -> None:
@@ -74,7 +75,10 @@ def confusion_section(results, found, model_name: str) -> None:
                                                  cell=share.scaled(50))
         clickable_picture(img, f"net_confusion:{model_name}",
                           lambda point: _cell_from_click(point, img.size, geometry, k, key),
-                          smooth=False, alt="the confusion matrix: click a cell")
+                          smooth=False, alt=describe.confusion(results.confusion, names)
+                          + f" Selected: {names[selected[0]]} answered {names[selected[1]]}.")
+        accessible.as_numbers(results.confusion, "Confusion matrix (rows: true class, columns: answer)",
+                              [str(n) for n in names], [str(n) for n in names])
     with right:
         r, c = selected
         cell = evidence.cell_examples(results, r, c, limit=GALLERY)
@@ -90,7 +94,8 @@ def per_class_section(results, found, model_name: str) -> None:
     acc = results.per_class_accuracy
     st.plotly_chart(figures.vector_bars(acc, "", labels=names, height=230, highlight=int(np.argmin(acc)),
                                         hover="%{x}: %{y:.1%} right<extra></extra>"),
-                    config=share.plotly_config("cnnviz-per-class"), key=f"net_per_class:{model_name}")
+                    config=share.plotly_config("cnnviz-per-class"), key=f"net_per_class:{model_name}",
+                    alt=describe.bars(acc, names, "Share of test images answered right, per class"))
     mistakes, per_class = st.tabs(["The surest mistakes", "One class: right and wrong"])
     with mistakes:
         _gallery(results, found, evidence.confident_mistakes(results, limit=GALLERY),

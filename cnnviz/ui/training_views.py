@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz.ui import figures, formats, share
+from cnnviz import describe
+from cnnviz.ui import accessible, figures, formats, share
 from cnnviz.ui.figures import training as charts
 
 CONFIG = share.plotly_config("cnnviz-training")
@@ -58,12 +59,12 @@ def curves(run) -> None:
     with left:
         st.markdown("**Loss** (lower is better)")
         st.plotly_chart(charts.learning_curve(run.loss, val_steps, [m[1] for m in run.measured], "loss"),
-                        config=CONFIG, key="train_loss_chart")
+                        config=CONFIG, key="train_loss_chart", alt=describe.curve(run.loss, "Training loss"))
     with right:
         st.markdown("**Accuracy** (share of pictures classified right)")
         st.plotly_chart(charts.learning_curve(run.accuracy, val_steps, [m[2] for m in run.measured],
                                               "accuracy", percent=True),
-                        config=CONFIG, key="train_acc_chart")
+                        config=CONFIG, key="train_acc_chart", alt=describe.curve(run.accuracy, "Training accuracy"))
     last = run.measured[-1] if run.measured else None
     if last is not None:
         st.caption(f"Validation at step {last[0]:,}: loss {last[1]:.4f}, accuracy {formats.percent(last[2])} on "
@@ -91,7 +92,11 @@ def filters(run) -> None:
             kernel[:, :, 0, :], cmap="diverging", labels="above", width=share.scaled(520), max_tile=96))
         how = "blue < 0 < red, one scale for all"
     st.image(img, caption=f"{name}: {kernel.shape[3]} filters of {kernel.shape[0]} × {kernel.shape[1]} "
-                          f"at step {step:,} ({how})")
+                          f"at step {step:,} ({how})",
+             alt=describe.stack(kernel.mean(axis=2), f"The {kernel.shape[3]} filters of {name} at step {step:,}", "filter"))
+    accessible.as_numbers(kernel.mean(axis=2) if kernel.shape[2] > 1 else kernel[:, :, 0, :],
+                          f"The filters of {name} at step {step:,}"
+                          + (" (the mean over the colour channels)" if kernel.shape[2] > 1 else ""))
 
 
 def gradients(run) -> None:
@@ -100,7 +105,8 @@ def gradients(run) -> None:
     layers = list(run.measured[0][3])
     steps = [m[0] for m in run.measured]
     sizes = {name: [m[3].get(name, np.nan) for m in run.measured] for name in layers}
-    st.plotly_chart(charts.gradient_history(steps, sizes), config=CONFIG, key="train_grad_chart")
+    st.plotly_chart(charts.gradient_history(steps, sizes), config=CONFIG, key="train_grad_chart",
+                    alt=" ".join(describe.curve(v, f"Gradient size at {n}", steps) for n, v in sizes.items()))
     first, last = sizes[layers[0]][-1], sizes[layers[-1]][-1]
     if first > 0 and last > 0:
         ratio = last / first
@@ -121,13 +127,16 @@ def gallery(run) -> None:
                  info["gallery_images"], labels, predictions, confidences, info["class_names"],
                  tile=share.scaled(72))),
              caption=f"{right} of {len(labels)} test pictures right at step {step:,} "
-                     "(green: right; red: wrong, with the true class below).")
+                     "(green: right; red: wrong, with the true class below).",
+             alt=describe.gallery(labels, predictions, confidences, info["class_names"], f"Test pictures at step {step:,}"))
 
 
 def results(run) -> None:
     card = run.card
     if card is None:
         return
+    accessible.announce("train_result", f"Training finished: test accuracy {formats.percent(card['test_accuracy'])}, "
+                        f"test loss {card['test_loss']:.4f}.")
     cols = st.columns(3)
     cols[0].metric("Test accuracy", formats.percent(card["test_accuracy"]),
                    help=f"On all {card['test_samples']:,} test pictures, which training never saw.")
@@ -137,8 +146,16 @@ def results(run) -> None:
     st.markdown("**Confusion matrix**: each row is the true class, each column the network's answer; "
                 "the diagonal holds the right answers.")
     st.plotly_chart(charts.confusion_figure(card["confusion_matrix"], card["class_names"]), config=CONFIG,
-                    key=f"train_confusion_{run.id}")
+                    key=f"train_confusion_{run.id}",
+                    alt=describe.confusion(card["confusion_matrix"], card["class_names"]))
+    accessible.as_numbers(np.asarray(card["confusion_matrix"]), "Confusion matrix (rows: true class, columns: answer)",
+                          card["class_names"], card["class_names"])
     worst = min(card["per_class_accuracy"].items(), key=lambda kv: kv[1])
     best = max(card["per_class_accuracy"].items(), key=lambda kv: kv[1])
     st.caption(f"Easiest class: {best[0]} ({formats.percent(best[1])} right); hardest: {worst[0]} "
                f"({formats.percent(worst[1])}).")
+
+
+def curves_text(curves: dict, what: str) -> str:
+    """The text alternative of a chart of several runs' curves: {label: (steps, values)}."""
+    return " ".join(describe.curve(values, f"{what} of {label}", steps) for label, (steps, values) in curves.items())

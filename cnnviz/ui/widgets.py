@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import data, decoding, images, samples, uploads
+from cnnviz import data, decoding, describe, images, samples, uploads
 from cnnviz.ui import url_state
 from cnnviz.ui.plain_text import plain
 
@@ -226,6 +226,8 @@ def image_source() -> None:
             _camera_control()
         picture = st.session_state[PICTURE_KEY]
         if source != "Draw":
-            st.image(thumbnail(picture.pixels), width=THUMBNAIL)
+            small = thumbnail(picture.pixels)
+            st.image(small, width=THUMBNAIL,
+                     alt=describe.picture(np.asarray(small), f"Your picture {plain(picture.name)}", picture.pixels.shape))
         details = plain("; ".join(picture.notes))
         st.caption(f"**{plain(picture.name)}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import probe
+from cnnviz import describe, probe
 from cnnviz.ui import figures, url_state
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
@@ -34,7 +34,9 @@ def dropout_view(layer: ShownLayer) -> None:
                     f"1 / (1 − {rate:g}) = **{1 / (1 - rate):.3f}**, so their total stays about "
                     f"the same on average.")
     with right:
-        st.plotly_chart(training_figure(before, out, kept), config=CONFIG, key="net_dropout_fig")
+        st.plotly_chart(training_figure(before, out, kept), config=CONFIG, key="net_dropout_fig",
+                        alt=f"A dropout mask drops {describe.percent(np.mean(~kept))} of {scale.size:,} numbers. "
+                        + describe.bars(out.reshape(-1)[:4096], None, "The numbers after dropout"))
 
 
 def training_figure(before: np.ndarray, after: np.ndarray, kept: np.ndarray):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import pooling
-from cnnviz.ui import figures
+from cnnviz import describe, pooling
+from cnnviz.ui import accessible, figures
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
 
@@ -30,10 +30,14 @@ def pool_view(layer: ShownLayer) -> None:
         st.plotly_chart(figures.map_heatmap(before, f"input ({act.input_name}), white lines: the windows",
                                             "viridis", 0.0, m, height=380, marks=marks,
                                             grid=info["strides"] if info["strides"] == info["pool_size"] else None),
-                        config=CONFIG, key="net_pool_in")
+                        config=CONFIG, key="net_pool_in",
+                        alt=describe.feature_map(before, f"Input map of channel {ch} ({act.input_name})"))
+        accessible.as_numbers(before, f"Input map of channel {ch}")
     with c2:
         st.plotly_chart(figures.map_heatmap(act.output[..., ch], f"output ({act.name})", "viridis",
-                                            0.0, m, height=380), config=CONFIG, key="net_pool_out")
+                                            0.0, m, height=380), config=CONFIG, key="net_pool_out",
+                        alt=describe.feature_map(act.output[..., ch], f"Pooled map of channel {ch} ({act.name})"))
+        accessible.as_numbers(act.output[..., ch], f"Pooled map of channel {ch}")
     if marks is not None:
         st.caption(f"Orange rings: the cell that won each window ({len(marks)} of {res.output.size} "
                    f"windows; windows that are all 0 have no real winner). Winners found by "

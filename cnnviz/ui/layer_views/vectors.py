@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import probe
+from cnnviz import describe, probe
 from cnnviz.ui import figures
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
@@ -40,14 +40,14 @@ def vector_view(layer: ShownLayer) -> None:
                                         "%{customdata[1]}, channel %{customdata[2]}<br>"
                                         "value %{y:.4f}<extra></extra>" if custom is not None else
                                         "position %{x}<br>value %{y:.4f}<extra></extra>")
-        st.plotly_chart(fig, config=CONFIG, key="net_vec")
+        st.plotly_chart(fig, config=CONFIG, key="net_vec", alt=describe.bars(v, None, f"The {v.size} numbers of {act.name}"))
     elif act.name == network.score_layer or act.kind == "softmax":
         st.plotly_chart(figures.vector_bars(v, f"{act.name}", labels=layer.class_names, highlight=layer.pred,
                                             height=320, hover="%{x}<br>%{y:.4f}<extra></extra>"),
-                        config=CONFIG, key="net_vec")
+                        config=CONFIG, key="net_vec", alt=describe.bars(v, layer.class_names, f"{act.name} per class"))
     else:
         st.plotly_chart(fitted_bars(v, f"{act.name}: {v.size} units", height=300),
-                        config=CONFIG, key="net_vec")
+                        config=CONFIG, key="net_vec", alt=describe.bars(v, None, f"The {v.size} units of {act.name}"))
     st.caption(f"min {v.min():.3f} · max {v.max():.3f} · {np.mean(v == 0):.0%} zeros")
 
 
@@ -72,7 +72,9 @@ def contributions_view(layer: ShownLayer) -> None:
     fig = figures.vector_bars(top, "", labels=[f"unit {u}" for u in con.units[:n]], height=280,
                               color="#2ca02c",
                               hover="%{x}<br>push %{y:.4f}<extra></extra>")
-    st.plotly_chart(fig, config=CONFIG, key="net_contrib")
+    st.plotly_chart(fig, config=CONFIG, key="net_contrib",
+                    alt=describe.bars(top, [f"unit {u}" for u in con.units[:n]],
+                                      f"The pushes of the {top.size} strongest units towards {names[cls]}"))
     if con.exact:
         st.caption(f"Push = the unit's value × its weight to “{names[cls]}”. All {con.contributions.size} "
                    f"pushes ({con.contributions.sum():+.3f}) plus the bias ({con.bias:+.3f}) make the "

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations, images, kernels
-from cnnviz.ui import export, figures, preload, share, url_state, widgets
+from cnnviz import activations, describe, images, kernels
+from cnnviz.ui import accessible, export, figures, preload, share, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus": "#9467bd",
@@ -110,7 +110,9 @@ def curves_section() -> None:
                      f"saturated in [{lo:g}, {hi:g}]":
                          ", ".join(f"{a:.2f} … {b:.2f}" for a, b in spans) or "nowhere"})
     st.plotly_chart(figures.activation_figure(x, curves, x0=x0, height=share.scaled(430)),
-                    key="act_curves", config=share.plotly_config("cnnviz-activations"))
+                    key="act_curves", config=share.plotly_config("cnnviz-activations"),
+                    alt=f"The curves for x from {x[0]:g} to {x[-1]:g}. " + " ".join(
+                        f"{r['function']} at x = {x0:g}: {r[f'f({x0:g})']}, slope {r[f'f′({x0:g})']}." for r in rows))
     with share.secondary("act_curves_export"):
         export.download("The curves (CSV)", lambda: export.columns_csv(columns),
                         "cnnviz-activation-curves.csv", export.CSV, "act_export_csv")
@@ -167,9 +169,14 @@ def feature_map_section() -> None:
     before_img = figures.picture_image(fmap, 360, "diverging", -vmax, vmax)
     after_img = figures.picture_image(out, 360, "diverging", -vmax, vmax)
     left.image(figures.display_bytes(before_img, 360), width=360,
-               caption=f"before: the feature map ({fmap.shape[0]}×{fmap.shape[1]})")
+               caption=f"before: the feature map ({fmap.shape[0]}×{fmap.shape[1]})",
+               alt=describe.feature_map(fmap, "The feature map before the activation"))
     right.image(figures.display_bytes(after_img, 360), width=360,
-                caption=f"after {label(name)}")
+                caption=f"after {label(name)}", alt=describe.feature_map(out, f"The feature map after {label(name)}"))
+    with left:
+        accessible.as_numbers(fmap, "The feature map before")
+    with right:
+        accessible.as_numbers(out, f"The feature map after {label(name)}")
     st.caption(f"Same colours in both: blue = −{vmax:.3g}, white = 0, red = +{vmax:.3g}.")
     neg = float(np.mean(fmap < 0))
     zeros_after = float(np.mean(out == 0))
@@ -220,7 +227,9 @@ def vanishing_section() -> None:
             norms[label(name)] = cached_norms(name, int(depth), int(width), int(seed), initializer)
     colours = {label(n): COLOURS[n] for n in chosen}
     st.plotly_chart(figures.gradient_norms_figure(norms, colours, height=share.scaled(400)),
-                    key="vg_plot", config=share.plotly_config("cnnviz-vanishing-gradients"))
+                    key="vg_plot", config=share.plotly_config("cnnviz-vanishing-gradients"),
+                    alt=" ".join(describe.curve(v, f"Gradient norm with {n}", range(1, len(v) + 1), "layer")
+                                 for n, v in norms.items()))
     table = {"layer": list(range(1, int(depth) + 1)), **{f"{n} gradient norm": v for n, v in norms.items()}}
     with share.secondary("vg_export"):
         export.download("Gradient norms (CSV)", lambda: export.columns_csv(table),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import conv1d, kernel_text, typed
+from cnnviz import conv1d, describe, kernel_text, typed
 from cnnviz.ui import export, figures, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
@@ -142,7 +142,11 @@ def output_view(signal: np.ndarray, kernel: np.ndarray, output: np.ndarray, taps
     row = taps[t]
     st.plotly_chart(figures.conv1d_figure(signal, output, row, kernel, t, int(stride),
                                           height=share.scaled(520)),
-                    key="c1d_plot", config=share.plotly_config("cnnviz-conv1d"))
+                    key="c1d_plot", config=share.plotly_config("cnnviz-conv1d"),
+                    alt=describe.curve(signal, "The signal x", unit="position") + " "
+                    + describe.curve(output, "The output y", unit="position")
+                    + f" Shown: y[{t}] = {describe.number(output[t])}, from x at positions "
+                    + ", ".join(str(int(i)) if 0 <= i < n else "padding" for i in np.atleast_1d(row)) + ".")
     with share.secondary("c1d_export"), st.container(horizontal=True, gap="small"):
         export.download("Signal x (CSV)", lambda: export.columns_csv({"i": np.arange(n), "x": signal}),
                         "cnnviz-conv1d-signal.csv", export.CSV, "c1d_export_signal")

@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import conv_arithmetic, images, kernels
-from cnnviz.ui import export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
+from cnnviz import conv_arithmetic, describe, images, kernels
+from cnnviz.ui import accessible, export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.clickable_picture import clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
@@ -193,11 +193,13 @@ with right:
     c_in, c_out = st.columns([0.6, 1.5], gap="small")
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
-        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name))
+        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name),
+                 alt=describe.picture(x, f"The input {plain(picture.name)}"))
         if depthwise:
             st.markdown("**Output as colours**")
             st.image(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),
-                     caption="the 3 filtered channels (clipped to 0…1)")
+                     caption="the 3 filtered channels (clipped to 0…1)",
+                     alt=describe.picture(np.clip(out, 0, 1), "The 3 filtered channels as colours"))
     with c_out:
         if depthwise:
             channel = st.radio("Channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
@@ -210,15 +212,18 @@ with right:
                     "through below]")
         lo, hi = figures.value_range(shown, "diverging")   # the colours map_picture uses
         st.image(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
-                       lambda: _map_bytes(shown)), width="stretch")
+                       lambda: _map_bytes(shown)), width="stretch",
+                 alt=describe.feature_map(shown, f"Output: {what}"))
         st.html(number_grids.colour_scale_html(float(lo), float(hi)))
+        accessible.as_numbers(shown, f"Output: {what}")
         with share.secondary("conv_hover"):
             if st.toggle("Interactive chart: hover for every value", key="conv_hover_chart"):
                 fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None,
                                                   share.presenting()),
                                   lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
                                                                      height=share.scaled(460)))
-                st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False})
+                st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False},
+                                alt=describe.feature_map(shown, f"Output: {what}"))
                 if step > 1:
                     st.caption(f"Large map: drawn with one row and column in every {step} "
                                f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) "
@@ -333,7 +338,9 @@ def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_sh
     img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
     eff_h, eff_w = ((k - 1) * slide.dilation + 1 for k in kernel.shape)
     geometry = (f, img.size[0], slide.stride, eff_h, eff_w, *out_shape)
-    _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1)
+    _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1,
+               alt=describe.picture(x, "The input") + f" The window covers rows {win.rows[0]} to {win.rows[-1]}, "
+               f"columns {win.cols[0]} to {win.cols[-1]}. Click to pick an output position.")
 
 
 def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, col: int) -> None:
@@ -344,7 +351,8 @@ def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, c
     base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
     img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
     _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], *shown.shape)),
-               smooth=f < 1)
+               smooth=f < 1, alt=describe.feature_map(shown, f"The output{which}")
+               + f" Outlined: row {row}, column {col}, value {describe.number(shown[row, col])}. Click to pick another.")
 
 
 def _window_grids(win, channel: int | None) -> None:
@@ -375,8 +383,8 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
     _window_grids(win, channel)
 
 
-def _clickable(img, key: str, on_click, smooth: bool) -> None:
-    clickable_picture(img, key, on_click, smooth, alt="click to pick an output position")
+def _clickable(img, key: str, on_click, smooth: bool, alt: str) -> None:
+    clickable_picture(img, key, on_click, smooth, alt=alt)
 
 
 url_state.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(

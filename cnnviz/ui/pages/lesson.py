@@ -11,8 +11,9 @@ import html
 import numpy as np
 import streamlit as st
 
+from cnnviz import describe
 from cnnviz.lesson import answers, question_types, questions, steps
-from cnnviz.ui import figures, page_list, share, url_state
+from cnnviz.ui import accessible, figures, page_list, share, url_state
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as training_figures
 
@@ -145,10 +146,13 @@ def grid_html(grids: question_types.Grids) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def feature_map_pictures(visual: question_types.FeatureMaps, side: int):
-    """The sample and its feature maps as crisp RGB pictures (computed once per question)."""
+    """The sample and its feature maps as crisp RGB pictures with their text alternatives
+    (computed once per question)."""
     gray, maps = questions.feature_maps(visual)
     picture = np.asarray(figures.picture_image(gray, side))
-    return picture, [(label, figures.map_picture(values, side)[0]) for label, values in maps]
+    return ((picture, describe.picture(gray, "The picture")),
+            [(label, figures.map_picture(values, side)[0], describe.feature_map(values, f"Feature map {label}"))
+             for label, values in maps])
 
 
 def show_visual(q: question_types.Question) -> None:
@@ -156,11 +160,11 @@ def show_visual(q: question_types.Question) -> None:
     if isinstance(visual, question_types.Grids):
         st.html(grid_html(visual))
     elif isinstance(visual, question_types.FeatureMaps):
-        picture, maps = feature_map_pictures(visual, share.scaled(MAP_SIDE))
+        (picture, alt), maps = feature_map_pictures(visual, share.scaled(MAP_SIDE))
         columns = st.columns(len(maps) + 1, gap="medium")     # one row, whatever the width
-        columns[0].image(picture, caption="the picture", width="stretch")
-        for column, (label, rgb) in zip(columns[1:], maps):
-            column.image(rgb, caption=label, width="stretch")
+        columns[0].image(picture, caption="the picture", width="stretch", alt=alt)
+        for column, (label, rgb, map_alt) in zip(columns[1:], maps):
+            column.image(rgb, caption=label, width="stretch", alt=map_alt)
     elif isinstance(visual, question_types.Curves):
         st.markdown(":blue[**―** training loss] &nbsp; :red[**―** validation loss]")
         top = max(max(run.train + run.validation) for run in visual.runs)
@@ -175,7 +179,9 @@ def show_visual(q: question_types.Question) -> None:
             with column:
                 st.markdown(f"**{run.label}**")
                 st.plotly_chart(fig, config={"displaylogo": False, "displayModeBar": False},
-                                key=f"lesson_curve_{seed}_{run.label}")
+                                key=f"lesson_curve_{seed}_{run.label}",
+                                alt=describe.curve(run.train, f"{run.label}: training loss", epochs, "epoch") + " "
+                                + describe.curve(run.validation, "Validation loss", epochs, "epoch"))
 
 
 # --------------------------------------------------------------------------- the step
@@ -220,6 +226,9 @@ with st.container(border=True):
         feedback = record["last"]
         if feedback.correct:
             st.success(feedback.message, icon=":material/check_circle:")
+            # st.warning and st.error are role="alert" already; a success is a quiet role="status"
+            # that is inserted with its text, which screen readers skip, so it is said here.
+            accessible.announce("lesson_feedback", f"Right. {feedback.message}")
         else:
             st.warning(feedback.message, icon=":material/lightbulb:")
         if q.check_link:

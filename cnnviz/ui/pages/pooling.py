@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import images, pooling
-from cnnviz.ui import export, figures, share, url_state, widgets
+from cnnviz import describe, images, pooling
+from cnnviz.ui import accessible, export, figures, share, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 MODE_LABELS = {"max": "max", "avg": "average", "l2": "L2 norm"}
@@ -157,10 +157,19 @@ def window_view(p: Pooled) -> None:
     left_col.image(figures.display_bytes(in_img, side),
                    width=side, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
                            + ("; white dots mark each window's winner (none where all values tie)"
-                              if winners is not None else ""))
+                              if winners is not None else ""),
+                   alt=describe.feature_map(fmap, "The input map") + " "
+                   + describe.window(fmap[top:bottom + 1, left:right + 1], top, left,
+                                     f"The framed window of output row {row}, column {col}"))
     right_col.image(figures.display_bytes(out_img, side),
                     width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
-                            + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"))
+                            + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"),
+                    alt=describe.feature_map(result.output, f"The {MODE_LABELS[mode]}-pooled output")
+                    + f" Framed: row {row}, column {col}, value {describe.number(result.output[row, col])}.")
+    with left_col:
+        accessible.as_numbers(fmap, "The input map")
+    with right_col:
+        accessible.as_numbers(result.output, "The pooled output")
     stem = export.file_stem(MODE_LABELS[mode], "pooled", f"{size}x{size}")
     with share.secondary("pool_export"), st.container(horizontal=True, gap="small"):
         export.download("Pooled map (PNG)", lambda: export.png(figures.pooling_image(
@@ -229,9 +238,11 @@ def translation_view(p: Pooled) -> None:
     dmax = float(max(d_map.max(), d_pool.max())) or 1.0
     a, b = st.columns(2)
     a.image(figures.display_bytes(figures.picture_image(d_map, 300, "viridis", 0.0, dmax), 300), width=300,
-            caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}")
+            caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}",
+            alt=describe.feature_map(d_map, f"How much the map changed after shifting {shift} pixels {direction}"))
     b.image(figures.display_bytes(figures.picture_image(d_pool, 300, "viridis", 0.0, dmax), 300), width=300,
-            caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)")
+            caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)",
+            alt=describe.feature_map(d_pool, "How much the pooled map changed"))
 
 
 translation_view(pooled)
@@ -261,11 +272,13 @@ def dropout_view(p: Pooled) -> None:
     lo, hi = p.colour_range(vmax)
     a, b, c = st.columns(3)
     a.image(figures.display_bytes(figures.pooling_image(x, lo, hi, p.cmap, 300), 300), width=300,
-            caption=f"input: the pooled map {oh}×{ow}")
+            caption=f"input: the pooled map {oh}×{ow}", alt=describe.feature_map(x, "Dropout's input, the pooled map"))
     b.image(figures.display_bytes(figures.picture_image(np.where(mask, 0.85, 0.0), 300), 300), width=300,
-            caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept")
+            caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept",
+            alt=f"The dropout mask, {oh} × {ow}: {int(mask.sum())} kept, {int(mask.size - mask.sum())} dropped.")
     c.image(figures.display_bytes(figures.pooling_image(out, lo, hi, p.cmap, 300), 300), width=300,
-            caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input")
+            caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input",
+            alt=describe.feature_map(out, "Dropout's output"))
     kept = int(mask.sum())
     m1, m2, m3 = st.columns(3)
     m1.metric("units kept", f"{kept} of {mask.size}", f"{kept / mask.size:.0%}", delta_color="off")

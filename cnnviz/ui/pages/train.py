@@ -234,10 +234,11 @@ def compare_section(runs: list) -> None:
     loss = {run_label(r): ([m[0] for m in r.measured], [m[1] for m in r.measured]) for r in picked}
     with left:
         st.plotly_chart(charts.compare_curves(acc, "validation accuracy", percent=True),
-                        config=training_views.CONFIG, key="train_compare_acc")
+                        config=training_views.CONFIG, key="train_compare_acc",
+                        alt=training_views.curves_text(acc, "Validation accuracy"))
     with right:
         st.plotly_chart(charts.compare_curves(loss, "validation loss"), config=training_views.CONFIG,
-                        key="train_compare_loss")
+                        key="train_compare_loss", alt=training_views.curves_text(loss, "Validation loss"))
     st.markdown(reading(picked))
 
 

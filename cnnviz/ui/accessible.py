@@ -1,0 +1,117 @@
+"""What a screen reader needs beside the pictures: their numbers as a table, and news said once.
+
+- `as_numbers` puts a map, kernel or matrix in a collapsed "as numbers" expander as a real HTML
+  table with row and column headers; a map larger than `MAX_SIDE` shows the window around its
+  strongest cell and says so.
+- `announce` speaks a result that changed after an action (a prediction, a checked answer, a
+  finished run, an error) through an ARIA live region, once: the region stays in the page across
+  reruns and its text is set only when the text differs from the one this session last heard.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import describe
+
+MAX_SIDE = 28
+
+_STYLE = """<style>
+table.cnnviz-numbers { border-collapse: collapse; font: 0.8rem "Source Code Pro", ui-monospace, monospace; }
+table.cnnviz-numbers th, table.cnnviz-numbers td { border: 1px solid #c8ccd4; padding: 1px 4px; text-align: right; }
+table.cnnviz-numbers th { background: #eef0f4; color: #1f2330; font-weight: 600; }
+table.cnnviz-numbers caption { text-align: left; caption-side: top; padding-bottom: 4px; color: #31333f; }
+div.cnnviz-numbers-scroll { overflow: auto; max-height: 32rem; }
+</style>"""
+
+
+def window_of(shape: tuple[int, int], centre: tuple[int, int], side: int = MAX_SIDE) -> tuple[slice, slice]:
+    """Rows and columns of a window of at most side × side cells holding `centre`, inside `shape`."""
+    out = []
+    for n, c in zip(shape, centre):
+        k = min(n, side)
+        start = min(max(0, c - k // 2), n - k)
+        out.append(slice(start, start + k))
+    return out[0], out[1]
+
+
+def table_html(values, caption: str, row_labels: Sequence[str] | None = None,
+               col_labels: Sequence[str] | None = None, side: int = MAX_SIDE) -> str:
+    """A 2-D array as an HTML table with <th scope> headers; larger than side × side: a window."""
+    a = np.asarray(values)
+    if a.ndim != 2:
+        raise ValueError(f"a table has 2 dimensions, not {a.ndim}")
+    rows, cols = window_of(a.shape, describe.strongest(a) if a.size else (0, 0), side)
+    if a.shape[0] > side or a.shape[1] > side:
+        caption += (f" (the map is {describe.size(a.shape)}; shown: rows {rows.start}–{rows.stop - 1}, "
+                    f"columns {cols.start}–{cols.stop - 1}, around its largest value)")
+    rl = list(row_labels) if row_labels is not None else [str(i) for i in range(a.shape[0])]
+    cl = list(col_labels) if col_labels is not None else [str(j) for j in range(a.shape[1])]
+    head = '<th scope="col">row \\ column</th>' + "".join(
+        f'<th scope="col">{html.escape(cl[j])}</th>' for j in range(cols.start, cols.stop))
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(rl[i])}</th>'
+        + "".join(f"<td>{html.escape(_cell(a[i, j]))}</td>" for j in range(cols.start, cols.stop))
+        + "</tr>" for i in range(rows.start, rows.stop))
+    return (f'{_STYLE}<div class="cnnviz-numbers-scroll"><table class="cnnviz-numbers">'
+            f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _cell(v) -> str:
+    if np.issubdtype(np.asarray(v).dtype, np.integer):
+        return f"{int(v):,}"
+    return describe.number(v)
+
+
+def as_numbers(values, what: str, row_labels: Sequence[str] | None = None,
+               col_labels: Sequence[str] | None = None) -> None:
+    """A collapsed "<what> as numbers" expander holding the values as a table (2-D, or H × W × C:
+    one table per channel, at most 8)."""
+    a = np.asarray(values)
+    with st.expander(f"{what} as numbers", expanded=False):
+        if a.ndim == 3:
+            shown = min(a.shape[2], 8)
+            note = "" if shown == a.shape[2] else f" (the first {shown} of {a.shape[2]})"
+            st.caption(f"{a.shape[2]} channels{note}, one table each.")
+            st.html("".join(table_html(a[..., c], f"{what}, channel {c}", row_labels, col_labels)
+                            for c in range(shown)))
+        else:
+            st.html(table_html(a, what, row_labels, col_labels))
+
+
+_LIVE_JS = """
+export default function (component) {
+  const { data, parentElement } = component;
+  let region = parentElement.querySelector("[role=status]");
+  if (!region) {
+    region = document.createElement("div");
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    region.style.cssText = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    parentElement.appendChild(region);
+  }
+  if (data && region.textContent !== data) region.textContent = data;
+}
+"""
+
+_live = st.components.v2.component("cnnviz_live_region", js=_LIVE_JS)
+
+
+def news(key: str, text: str) -> str:
+    """`text` if this session has not yet heard it under `key`, else "" (remembers it)."""
+    memo = f"_announced:{key}"
+    if st.session_state.get(memo) == text:
+        return ""
+    st.session_state[memo] = text
+    return text
+
+
+def announce(key: str, text: str) -> None:
+    """Say `text` to screen readers (role="status"), once: a rerun with the same text says nothing."""
+    fresh = news(key, text)
+    # The region keeps its last text when nothing is new, so a rerun neither repeats nor clears it.
+    _live(key=f"live:{key}", data=fresh or None)
