@@ -175,10 +175,10 @@ def bars(values, labels: Sequence[str] | None, what: str) -> str:
         return f"{what}: no values."
     names = list(labels) if labels is not None and len(labels) == v.size else [str(i) for i in range(v.size)]
     order = np.argsort(-v, kind="stable")
-    top = ", ".join(f"{names[i]} {number(v[i])}" for i in order[:3])
-    text = f"{what}: {v.size} bars from {number(v.min())} to {number(v.max())}; largest {top}"
+    top = ", ".join(f"{names[i]} ({number(v[i])})" for i in order[:3])
+    text = f"{what}: {v.size} bars from {number(v.min())} to {number(v.max())}; largest: {top}"
     if v.size > 3:
-        text += f"; smallest {names[order[-1]]} {number(v[order[-1]])}"
+        text += f"; smallest: {names[order[-1]]} ({number(v[order[-1]])})"
     return text + "."
 
 

@@ -72,7 +72,7 @@ def test_picture_stack_bars_curve_confusion_window():
     assert describe.stack(maps, "Layer conv", "channel") == (
         "Layer conv: 3 channels of 4 × 4, values 0 to 2; the strongest is channel 1; 2 of 3 are all 0.")
     assert describe.bars([0.1, 0.7, 0.2, 0.0], ["a", "b", "c", "d"], "Probabilities") == (
-        "Probabilities: 4 bars from 0 to 0.7; largest b 0.7, c 0.2, a 0.1; smallest d 0.")
+        "Probabilities: 4 bars from 0 to 0.7; largest: b (0.7), c (0.2), a (0.1); smallest: d (0).")
     assert describe.curve([2.3, 1.0, 0.4, 0.5], "Loss", steps=[0, 10, 20, 30]) == (
         "Loss: 4 points from step 0 to 30, starting at 2.3 and ending at 0.5; lowest 0.4 at step 20, "
         "highest 2.3 at step 0.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import attributions, evidence, images, model_cards, work_budget
+from cnnviz import attributions, describe, evidence, images, model_cards, work_budget
 from cnnviz.attributions.occlusion import REFERENCE_WINDOWS, step_within, unit_for, window_count
 from cnnviz.attributions.integrated_gradients import MAX_PATH_VALUES, MIN_STEPS
 from cnnviz.attributions.maximise import DEFAULTS as MAXIMISE, objective
@@ -73,7 +73,8 @@ def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: s
               caption=f"Integrated gradients from {BASELINES[baseline]}: red pixels raise the "
                       f"“{class_name}” logit, blue lower it. The map adds up to {total:.3f}; "
                       f"logit(picture) − logit(baseline) = {change:.3f}"
-                      + (f" (off by {abs(gap) / abs(change):.2%})." if change else ".") + fewer)
+                      + (f" (off by {abs(gap) / abs(change):.2%})." if change else ".") + fewer,
+              alt=describe.heat_map(attr, f"Integrated gradients for class {class_name}"))
 
 
 def occlusion_unit(network, shape) -> int:
@@ -112,7 +113,8 @@ def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: i
               caption=f"Occlusion: red where hiding a {patch} × {patch} square lowers the “{class_name}” "
                       f"probability (largest drop {float(drop.max()):.1%}), blue where it raises it. "
                       f"The network ran on {window_count(x.shape, patch, stride):,} "
-                      f"covered copies.")
+                      f"covered copies.",
+              alt=describe.heat_map(drop, f"Occlusion for class {class_name}"))
 
 
 def more_ways(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
@@ -174,13 +176,16 @@ def excites_most(loaded, layer: str, channel: int, channels: int) -> None:
               caption=f"{layer}, channel {channel}: mean value "
                       f"{objective(network, layer, channel, pic):.3f} on this "
                       f"picture (noise: {objective(network, layer, channel, np.full_like(pic, 0.5)):.3f} "
-                      "on plain grey)")
+                      "on plain grey)",
+              alt=describe.picture(pic, f"The picture that excites channel {channel} of {layer} most"))
     grid_key = f"net_max_grid:{loaded.name}:{layer}"
     if st.session_state.get(grid_key):
         with st.spinner(f"Drawing {shown} channels…"):
             grid = attributions.maximise_grid(network, layer, list(range(shown)), steps=steps)
         png_image(_grid(grid, share.scaled(520)), caption=f"{layer}: the first {shown} channels, each "
-                  "its own most exciting picture")
+                  "its own most exciting picture",
+                  alt=describe.stack(np.moveaxis(np.asarray(grid).mean(axis=-1), 0, -1),
+                                     f"The most exciting pictures of the first {shown} channels of {layer}", "picture"))
     else:
         st.button(f"Draw the first {shown} channels of {layer}", key=f"net_max_grid_go:{loaded.name}:{layer}",
                   on_click=lambda: st.session_state.__setitem__(grid_key, True))
@@ -215,7 +220,10 @@ def top_test_images(loaded, layer: str, channel: int) -> None:
             img = figures.picture_image(pixels, share.scaled(150))
         label = card["class_names"][int(found.y_test[t.index])]
         with cols[i % 3]:
-            png_image(img, caption=f"#{t.index} ({label}): {t.score:.2f}")
+            png_image(img, caption=f"#{t.index} ({label}): {t.score:.2f}",
+                      alt=f"Test image {t.index}, a {label}, scores {t.score:.2f}"
+                      + (f"; its strongest patch: rows {t.box[0]} to {t.box[2] - 1}, columns {t.box[1]} to {t.box[3] - 1}."
+                         if t.box is not None else "."))
     st.caption(f"Scores: the channel's largest value in {layer}'s map for that image. "
                f"{images.shape_text(found.x_test.shape[1:3])} test pictures from: {found.description.rstrip('.')}.")
 

@@ -40,6 +40,7 @@ class ShownLayer:
         return self.loaded.card["class_names"]
 
 
-def png_image(img, caption: str | None = None, width="content") -> None:
-    """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG)."""
-    st.image(figures.to_png(img), caption=caption, output_format="PNG", width=width)
+def png_image(img, caption: str | None = None, width="content", *, alt: str) -> None:
+    """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG); `alt` is
+    what a screen reader says instead (see cnnviz.describe)."""
+    st.image(figures.to_png(img), caption=caption, output_format="PNG", width=width, alt=alt)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz.ui import figures
+from cnnviz import describe
+from cnnviz.ui import accessible, figures
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
 
 
@@ -21,28 +22,36 @@ def conv_view(layer: ShownLayer) -> None:
             png_image(figures.mosaic(k.reshape(kh, kw, cout), scale="layer", cmap="diverging",
                                      highlight=ch, width=560, labels="above"),
                       caption=f"All {cout} filters ({kh} × {kw}), one colour scale; orange frame: "
-                              f"channel {ch}")
+                              f"channel {ch}",
+                      alt=describe.stack(k.reshape(kh, kw, cout), f"The {cout} learned filters", "filter"))
         with right:
             st.plotly_chart(figures.map_heatmap(k[:, :, 0, ch], f"filter {ch} weights", "diverging",
                                                 height=300, text=True),
-                            config=CONFIG, key="net_kernel_heat")
+                            config=CONFIG, key="net_kernel_heat",
+                            alt=describe.kernel(k[:, :, 0, ch], f"Weights of filter {ch}"))
+            accessible.as_numbers(k[:, :, 0, ch], f"Weights of filter {ch}")
     elif cin == 3:
         with left:
             png_image(figures.rgb_filter_mosaic(k, width=560, highlight=ch),
                       caption=f"All {cout} filters as colour pictures ({kh} × {kw}; grey = 0, each "
                               f"on its own scale): a filter answers most to patches that look like "
-                              f"it. Orange frame: channel {ch}.")
+                              f"it. Orange frame: channel {ch}.",
+                      alt=f"The {cout} learned filters as colour pictures. "
+                      + describe.stack(k[:, :, :, ch], f"Filter {ch}", "colour slice"))
         with right:
             png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging", width=360,
                                      labels="above"),
                       caption=f"Filter {ch}, one {kh} × {kw} slice per colour: 0 = red, 1 = green, "
-                              f"2 = blue")
+                              f"2 = blue",
+                      alt=describe.stack(k[:, :, :, ch], f"Filter {ch}", "colour slice"))
+            accessible.as_numbers(k[:, :, :, ch], f"Filter {ch}")
     else:
         with left:
             png_image(figures.mosaic(k[:, :, :, ch], scale="layer", cmap="diverging",
                                      width=560, labels="above"),
                       caption=f"Filter {ch} has one {kh} × {kw} slice for each of the {cin} input "
-                              f"channels (tile i is applied to input channel i); one colour scale.")
+                              f"channels (tile i is applied to input channel i); one colour scale.",
+                      alt=describe.stack(k[:, :, :, ch], f"Filter {ch}", "input-channel slice"))
         with right:
             strength = np.abs(k[:, :, :, ch]).sum(axis=(0, 1))
             top = np.argsort(-strength)[:5]

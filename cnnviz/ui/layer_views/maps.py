@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import work_budget
-from cnnviz.ui import export, figures, share
+from cnnviz import describe, work_budget
+from cnnviz.ui import accessible, export, figures, share
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
 
 
@@ -37,7 +37,9 @@ def mosaic_view(layer: ShownLayer) -> None:
                       + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
                       + (f"; orange frame: channel {ch}" if c > 1 else "")
                       + (". Blue < 0 < red, white = 0." if cmap == "diverging"
-                         else ". Dark = 0, yellow = largest.") + note)
+                         else ". Dark = 0, yellow = largest.") + note,
+              alt=describe.stack(out, f"The output of layer {act.name}", "channel")
+              + " " + describe.feature_map(out[..., ch], f"Channel {ch}"))
     stem = export.file_stem(layer.network_label, act.name)
     with share.secondary("net_export"), st.container(horizontal=True, gap="small"):
         export.download("This picture (PNG)", lambda: export.png(picture), f"{stem}-mosaic.png",
@@ -57,7 +59,9 @@ def channel_view(layer: ShownLayer) -> None:
         zmin, zmax = float(lo), float(hi)
     st.plotly_chart(figures.map_heatmap(out[..., ch], f"channel {ch} (hover for values)", cmap,
                                         zmin, zmax, height=340),
-                    config=CONFIG, key="net_map_heat")
+                    config=CONFIG, key="net_map_heat",
+                    alt=describe.feature_map(out[..., ch], f"Feature map of channel {ch} of {layer.act.name}"))
     m = out[..., ch]
+    accessible.as_numbers(m, f"Channel {ch} of {layer.act.name}")
     st.caption(f"min {m.min():.3f} · max {m.max():.3f} · mean {m.mean():.3f} · "
                f"{np.mean(m == 0):.0%} zeros")

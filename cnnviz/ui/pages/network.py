@@ -7,8 +7,8 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnnviz import data, images, model_input
-from cnnviz.ui import figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
+from cnnviz import data, describe, images, model_input
+from cnnviz.ui import accessible, figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.own_model import own_model_picker
 
@@ -337,7 +337,8 @@ def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: 
     png_image(figures.overlay_heat(x, sal_n, 0.75, size),
               caption=f"Saliency{' (SmoothGrad, ' + str(copies) + ' copies)' if copies else ''}: "
                       f"|∂ score / ∂ pixel| (brightest: the top 1%), bright = changing this "
-                      f"pixel moves the “{class_name}” score most", width="stretch")
+                      f"pixel moves the “{class_name}” score most", width="stretch",
+              alt=describe.heat_map(sal, f"Saliency for class {class_name}"))
 
 
 def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
@@ -346,7 +347,8 @@ def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: 
     png_image(figures.overlay_heat(x, cam, 0.55, size),
               caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(network.spec(cam_layer).output_shape[:2])} "
                       f"positions, each placed on the part of the picture it sees. Bright = "
-                      f"where the maps that favour “{class_name}” light up", width="stretch")
+                      f"where the maps that favour “{class_name}” light up", width="stretch",
+              alt=describe.heat_map(cam, f"Grad-CAM for class {class_name} at {cam_layer}"))
 
 
 def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial: list[str]) -> None:
@@ -372,10 +374,11 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
             picture, note = maps.fitted_mosaic(g, 640, scale="layer", cmap="diverging")
             png_image(picture,
                       caption=f"∂ logit(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
-                              f"(largest |value| {np.abs(g).max():.2e}).{note}")
+                              f"(largest |value| {np.abs(g).max():.2e}).{note}",
+                      alt=describe.stack(g, f"The gradient of the {class_name} logit in {gl}", "channel"))
         else:
             st.plotly_chart(vectors.fitted_bars(g, f"∂ logit / ∂ {gl}", height=280), config=CONFIG,
-                            key="net_grad_vec")
+                            key="net_grad_vec", alt=describe.bars(g, None, f"The gradient of the {class_name} logit in {gl}"))
 
 
 @url_state.fragment
@@ -397,7 +400,8 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     size = 300
     i1, i2, i3 = st.columns(3)
     with i1:
-        png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch")
+        png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch",
+                  alt=describe.picture(x, "What the network sees"))
     with i2:
         saliency_picture(loaded.probe, x, cls, names[cls], copies, noise, size)
     with i3:
@@ -456,18 +460,22 @@ class_names = card["class_names"]
 with top[1]:
     st.markdown("**Your picture**")
     png_image(figures.picture_image(pic.pixels, 220),
-              caption=f"{pic.name} · {images.shape_text(pic.pixels.shape)}")
+              caption=f"{pic.name} · {images.shape_text(pic.pixels.shape)}",
+              alt=describe.picture(pic.pixels, f"Your picture {pic.name}"))
 with top[2]:
     st.markdown("**The network's input**")
     png_image(figures.picture_image(x, 220),
-              caption=f"{images.shape_text(x.shape)} numbers, 0 (black) to 1 (white)")
+              caption=f"{images.shape_text(x.shape)} numbers, 0 (black) to 1 (white)",
+              alt=describe.picture(x, "The network's input"))
+    accessible.as_numbers(x[..., 0] if x.shape[-1] == 1 else x, "The network's input")
     st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                                               or "used as it is."))
 with top[3]:
     st.subheader(f"Prediction: {class_names[pred]} ({formats.percent(probs[pred])})")
     st.plotly_chart(figures.vector_bars(probs, "", labels=class_names, highlight=pred, height=250,
                                         hover="%{x}: %{y:.2%}<extra></extra>"),
-                    config=CONFIG, key="net_probs")
+                    config=CONFIG, key="net_probs", alt=describe.bars(probs, class_names, "Probability per class"))
+    accessible.announce("net_prediction", describe.prediction(probs, class_names))
 
 st.divider()
 st.header("Layer by layer")
