@@ -30,6 +30,7 @@ MARKDOWN_ELEMENTS = ("markdown", "caption", "warning", "error", "info", "success
                      "header", "subheader")
 RENDER = MarkdownIt("commonmark", {"html": True})
 PAGES = [page_list.HOME, *page_list.LESSON]
+HEAVY = ("activations", "network")   # import TensorFlow: several seconds in a fresh process
 
 
 def unsafe(source: str) -> str | None:
@@ -91,10 +92,11 @@ def _page_params(page: page_list.PageInfo) -> list[str]:
     return [p.name for params in scopes.values() for p in params]
 
 
-@pytest.mark.parametrize("page", [pytest.param(p, id=p.url_path) for p in PAGES])
-def test_link_values_and_picture_names_are_shown_as_text_on_every_page(page):
-    names = _page_params(page)
-    at = open_page(page.path, {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(names)})
+@pytest.mark.parametrize("shown_page", [
+    pytest.param(p, id=p.url_path, marks=[pytest.mark.slow] * (p.url_path in HEAVY)) for p in PAGES])
+def test_link_values_and_picture_names_are_shown_as_text_on_every_page(shown_page):
+    names = _page_params(shown_page)
+    at = open_page(shown_page.path, {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(names)})
     warning = [w.value for w in at.warning if "could not be used" in w.value]
     assert warning, "the refused link values are not reported"
     assert_plain(at, PAYLOADS[0])

@@ -18,6 +18,7 @@ from cnnviz.ui import page_list, url_state
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = [page_list.HOME, *page_list.LESSON]
+HEAVY = ("activations", "network")   # import TensorFlow: several seconds in a fresh process
 RANGE_WIDGETS = ("slider", "number_input")
 # The widget's range depends on the picture or the map: the setting's range must hold it.
 FOLLOWS_THE_PICTURE = {"home_crop_top", "home_crop_left", "conv_row", "conv_col", "pool_row",
@@ -56,11 +57,12 @@ def _find(ranges: dict, key: str):
     return next((r for k, r in ranges.items() if prefix and k.startswith(prefix)), None)
 
 
-@pytest.mark.parametrize("page", [pytest.param(p, id=p.url_path) for p in PAGES])
-def test_each_number_setting_has_its_widgets_range(page):
-    views = [open_page(page.path)] + [open_page(page.path, q) for q in REVEAL.get(page.url_path, [])]
+@pytest.mark.parametrize("shown_page", [
+    pytest.param(p, id=p.url_path, marks=[pytest.mark.slow] * (p.url_path in HEAVY)) for p in PAGES])
+def test_each_number_setting_has_its_widgets_range(shown_page):
+    views = [open_page(shown_page.path, q) for q in [{}, *REVEAL.get(shown_page.url_path, [])]]
     scopes = views[0].session_state[url_state._ACTIVE_SCOPES]
-    assert ("home" in scopes) == (page is page_list.HOME), f"{page.file} was not opened"
+    assert ("home" in scopes) == (shown_page is page_list.HOME), f"{shown_page.file} was not opened"
     params = [p for scope, ps in scopes.items() if scope != "app" for p in ps if p.lo is not None]
     assert params, "no number settings found"
     unchecked, wrong = [], []
@@ -77,7 +79,7 @@ def test_each_number_setting_has_its_widgets_range(page):
             else:
                 ok = (lo, hi) == (p.lo, p.hi)
             if not ok:
-                wrong.append(f"{p.name}: the link accepts {p.lo} to {p.hi}, the widget {lo:g} to {hi:g}")
+                wrong.append(f"{p.name}: a link takes {p.lo} to {p.hi}, the widget {lo:g} to {hi:g}")
     assert not wrong, wrong
     assert not unchecked, f"no widget found for {unchecked}: add a REVEAL link or a NO_RANGE_WIDGET reason"
 
