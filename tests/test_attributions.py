@@ -104,6 +104,7 @@ def test_saliency_rejects_bad_settings(net):
 
 # --------------------------------------------------------------------------- Grad-CAM
 
+@pytest.mark.slow
 def test_grad_cam_matches_keras_io_recipe(net):
     """keras-io's recipe at a 'same'-padded layer (where placing the cells on their receptive
     fields is exactly tf.image.resize)."""
@@ -201,6 +202,7 @@ def test_contributions_split_the_logit_exactly(net):
     np.testing.assert_array_equal(same.contributions, con.contributions)
 
 
+@pytest.mark.slow
 def test_contributions_elsewhere_are_gradient_times_activation(net):
     model, p, x = net
     con = attributions.contributions(p, x, 2, "flatten")
@@ -324,6 +326,7 @@ def test_integrated_gradients_are_complete_on_the_shipped_models(pretrained):
             assert gap == pytest.approx(float(attr.sum()) - delta, abs=1e-3 * abs(delta))
 
 
+@pytest.mark.slow
 def test_more_steps_close_the_completeness_gap(pretrained):
     model, xs = pretrained
     x = xs[0]

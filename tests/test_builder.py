@@ -226,6 +226,7 @@ ROUND_TRIP = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("specs", ROUND_TRIP)
 def test_keras_code_round_trip(specs):
     code = spec_code.keras_code(specs, (28, 28, 1), 10)
@@ -258,6 +259,7 @@ def test_keras_code_writes_only_non_default_arguments():
     assert 'layers.Conv2D(8, (5, 5), strides=(2, 2), padding="same", activation="relu")' in code
 
 
+@pytest.mark.slow
 def test_presets_match_models():
     for name, shape in (("digits_cnn", (28, 28, 1)), ("small_vgg", (32, 32, 3)), ("wide_vgg", (32, 32, 3))):
         reference = models.ARCHITECTURES[name](shape)
@@ -276,6 +278,7 @@ def test_presets_match_models():
         keras.backend.clear_session(free_memory=False)
 
 
+@pytest.mark.slow
 def test_presets_are_sound():
     shapes = {(28, 28, 1), (32, 32, 3)}
     for name, specs in architectures.PRESETS.items():

@@ -31,6 +31,7 @@ def test_environment_variable(tmp_path, monkeypatch):
     assert names[0] == "T-shirt/top"
 
 
+@pytest.mark.slow
 def test_real_datasets(data_dir):
     for name, shape in data.IMAGE_SHAPES.items():
         (xtr, ytr), (xte, yte), names = data.load_dataset(name, data_dir)

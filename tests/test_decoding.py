@@ -29,6 +29,7 @@ class NeverWaits(threading.BoundedSemaphore):
         return got
 
 
+@pytest.mark.slow
 def test_heavy_decodes_beyond_the_slots_are_told_busy_at_once(heavy, monkeypatch):
     monkeypatch.setattr(decoding, "slots", NeverWaits(decoding.SLOTS))
     entered = [threading.Event() for _ in range(decoding.SLOTS)]
@@ -92,6 +93,7 @@ def _status_mb(field: str) -> float:
     raise KeyError(field)
 
 
+@pytest.mark.slow
 def test_a_heavy_decode_leaves_the_server_process_its_memory(heavy):
     """The 9450 x 9450 16-bit PNG takes about 180 MB to decode: none of it in this process."""
     try:

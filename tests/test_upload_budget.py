@@ -69,6 +69,7 @@ def test_heavy_upload_loads_small_or_is_refused_within_the_memory_budget(heavy, 
         assert_one_line(result["error"], OUTCOME[name])
 
 
+@pytest.mark.slow
 def test_the_flagship_16_bit_png_keeps_its_values_and_notes(heavy):
     pic = uploads.load_image(heavy["png16_gray"].read_bytes())
     assert pic.pixels.shape == (512, 512)
@@ -193,6 +194,7 @@ def full_size_reference(img: Image.Image, target: tuple[int, int]) -> np.ndarray
     return np.clip(np.asarray(small), 0, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["RGBA", "P with tRNS", "I;16", "F"])
 def test_band_reduction_matches_converting_at_full_size(kind):
     grey, alpha = pattern()

@@ -10,7 +10,7 @@ from cnnviz import attributions, describe, evidence, images, model_cards, work_b
 from cnnviz.attributions.occlusion import REFERENCE_WINDOWS, step_within, unit_for, window_count
 from cnnviz.attributions.integrated_gradients import MAX_PATH_VALUES, MIN_STEPS
 from cnnviz.attributions.maximise import DEFAULTS as MAXIMISE, objective
-from cnnviz.ui import evidence_view, figures, share
+from cnnviz.ui import evidence_view, figures, result_cache, share
 from cnnviz.ui.figures.pictures import load_font
 from cnnviz.ui.layer_views.common import png_image
 
@@ -63,8 +63,8 @@ def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: s
                                     help="What the picture is compared with: the path of pictures "
                                          "runs from this baseline to yours.")
     steps = ig_steps(network, x)
-    attr, gap = attributions.integrated_gradients(network, x, cls, baseline=baseline, steps=steps,
-                                                  return_delta=True)
+    attr, gap = result_cache.shared(network, "integrated_gradients", x, (cls, baseline, steps), lambda: (
+        attributions.integrated_gradients(network, x, cls, baseline=baseline, steps=steps, return_delta=True)))
     total = float(attr.sum())
     change = total - gap
     fewer = (f" {steps} steps along the path (not {IG_STEPS}: a network this size costs more "
@@ -108,7 +108,8 @@ def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: i
     if patch > side:
         st.caption("The square is larger than the picture.")
         return
-    drop = attributions.occlusion(network, x, cls, patch=patch, stride=stride, fill=0.5)
+    drop = result_cache.shared(network, "occlusion", x, (cls, patch, stride), lambda: (
+        attributions.occlusion(network, x, cls, patch=patch, stride=stride, fill=0.5)))
     png_image(_signed_picture(drop, size), width="stretch",
               caption=f"Occlusion: red where hiding a {patch} × {patch} square lowers the “{class_name}” "
                       f"probability (largest drop {float(drop.max()):.1%}), blue where it raises it. "

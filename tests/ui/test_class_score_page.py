@@ -29,6 +29,7 @@ def open_network(monkeypatch, mode: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_the_page_names_the_logit_of_the_chosen_class(monkeypatch, tmp_path):
     at = open_network(monkeypatch, "local")
     assert explained(at) == ["Every map here explains the logit of “3”: the input of the softmax "

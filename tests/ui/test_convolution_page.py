@@ -129,6 +129,7 @@ def test_invalid_kernel_cell_shows_an_error_and_keeps_the_last_kernel(disc):
                                kernels.convolve(disc.pixels, k), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_kernel_size_normalise_and_reset(disc):
     at = _open(disc)
     at.selectbox(key="conv_kernel_preset").set_value("curve detector").run()
@@ -147,6 +148,7 @@ def test_kernel_size_normalise_and_reset(disc):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_step_through_sum_equals_the_feature_map_value(disc):
     at = _open(disc)
     for stride, padding, row, col in ((1, "valid", 10, 12), (2, "same", 0, 0), (3, "same", 4, 11)):
@@ -227,6 +229,7 @@ def test_an_uploaded_picture_changes_the_output():
     assert _shape(at) == (38, 48)
 
 
+@pytest.mark.slow
 def test_the_page_does_not_import_tensorflow():
     code = f"""
 import sys

@@ -82,6 +82,7 @@ def test_choosing_a_colour_sample_shows_channels(at):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_upload_changes_the_picture_once(at, monkeypatch):
     calls = []
     real = decoding.decode_in_child
@@ -108,6 +109,7 @@ def test_upload_changes_the_picture_once(at, monkeypatch):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_bad_upload_shows_one_line_error_and_keeps_the_picture(at):
     source(at, "Upload")
     at.file_uploader(key=widgets.UPLOAD_KEY).set_value(("ok.png", png(np.full((8, 8), 99, np.uint8)),
@@ -147,6 +149,7 @@ def test_back_to_sample_restores_the_chosen_sample(at):
     assert picture(at).name == "sample: Ankle boot"
 
 
+@pytest.mark.slow
 def test_camera_photo_and_bad_camera_data(at):
     source(at, "Camera")
     photo = io.BytesIO()
@@ -201,6 +204,7 @@ def test_figures_for_the_home_page():
         figures.pixel_values_image(np.zeros((2, 2, 3)))
 
 
+@pytest.mark.slow
 def test_uploads_wait_for_a_free_decoding_slot(at):
     """When every decoding slot is taken, an upload says the server is busy, costs nothing, and
     is read on the next rerun once a slot is free."""

@@ -35,6 +35,7 @@ def test_quote_keeps_messages_short():
     assert typed.quote("a" * 20_000) == f"'{'a' * typed.QUOTE_CHARS}…' (20,000 characters)"
 
 
+@pytest.mark.slow
 def test_a_huge_kernel_cell_is_quoted_briefly():
     at = _open("convolution")
     _edit_cell(at, "a" * 20_000)
@@ -52,6 +53,7 @@ def test_a_too_large_cell_is_shown_as_typed_with_the_limit():
         kernel_text.parse_kernel([[1_000_001.0]])
 
 
+@pytest.mark.slow
 def test_a_huge_conv1d_token_is_refused_before_parsing():
     at = _open("conv1d")
     at.selectbox(key="c1d_signal_kind").set_value("type your own").run()
@@ -64,6 +66,7 @@ def test_a_huge_conv1d_token_is_refused_before_parsing():
     assert any("too long for a number" in e.value and len(e.value) < 300 for e in at.error)
 
 
+@pytest.mark.slow
 def test_a_pooling_window_larger_than_the_map_keeps_the_page_working():
     line = images.Picture(np.linspace(0, 1, 512, dtype=np.float32)[None, :], "a 1 × 512 strip")
     at = _open("pooling", line)
@@ -93,6 +96,7 @@ def test_pooling_position_is_a_slider_clamped_to_the_map(linked_row, expected):
     assert not at.number_input                      # no typed positions on this page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("forged", [
     "1,2,3", None, 7, [[1, 2], [3, 4]],                       # not the editor's 3 × 3 grid
     [["1"] * 3] * 2 + [["1"] * 4], [["1"] * 3] * 10_000,        # ragged, far too many rows

@@ -73,6 +73,7 @@ def page_links(at: AppTest) -> list:
 
 # --------------------------------------------------------------------------- opening and walking
 
+@pytest.mark.slow
 def test_the_lesson_opens_at_step_1_with_a_question_set_of_its_own():
     at = open_lesson()
     assert not at.error and not at.warning

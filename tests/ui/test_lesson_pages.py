@@ -45,6 +45,7 @@ def md_table(at: AppTest, first_header: str) -> list[dict]:
 
 # --------------------------------------------------------------------------- /activations
 
+@pytest.mark.slow
 def test_activations_page_loads_and_controls_change_the_output():
     at = open_page("activations")
     table = md_table(at, "function")
@@ -65,6 +66,7 @@ def test_activations_page_loads_and_controls_change_the_output():
     assert "f(-3)" in md_table(at, "function")[0]
 
 
+@pytest.mark.slow
 def test_activations_vanishing_gradient_section_follows_depth():
     at = open_page("activations")
     grads = md_table(at, "activation")
@@ -94,6 +96,7 @@ def test_pooling_page_loads_and_shows_the_size_formula():
     assert "28×28 → 14×14" in text and "⌊(28 − 2) ÷ 2⌋ + 1 = **14**" in text
 
 
+@pytest.mark.slow
 def test_pooling_controls_change_the_output():
     at = open_page("pooling")
     before = markdown_with(at, "of the 4 values")
@@ -115,6 +118,7 @@ def test_pooling_controls_change_the_output():
     assert row.max == 6 and row.value <= 6
 
 
+@pytest.mark.slow
 def test_pooling_window_selection_changes_the_numbers():
     at = open_page("pooling")
     first = markdown_with(at, "of the 4 values")
@@ -148,6 +152,7 @@ def test_pooling_translation_and_dropout():
     assert before == after
 
 
+@pytest.mark.slow
 def test_pooling_page_never_imports_tensorflow():
     code = f"""
 import sys

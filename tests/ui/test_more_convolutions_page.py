@@ -37,6 +37,7 @@ def test_transposed_size_and_checkerboard_follow_the_controls():
     assert f"= {transposed.conv_transpose_output_size(8, 4, 2, 'same')}`" in text_with(at, "**Output size** (same)")
 
 
+@pytest.mark.slow
 def test_3d_sizes_on_three_axes():
     at = open_page(v_padding="valid", v_stride="2")
     text = text_with(at, "on each of the three axes")

@@ -84,6 +84,7 @@ GATEKEPT_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_page_that_imports_keras_before_the_gate_is_told_so():
     done = subprocess.run([sys.executable, "-c", GATEKEPT_RUN], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)

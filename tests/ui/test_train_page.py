@@ -65,6 +65,7 @@ def test_editing_a_layer_changes_shapes_and_a_bad_order_keeps_the_last_valid_net
     assert not at.button(key="train_start").disabled         # and it can still be trained
 
 
+@pytest.mark.slow
 def test_presets_add_and_remove():
     at = open_train()
     at.selectbox(key="train_preset").set_value("lenet5").run()
@@ -79,6 +80,7 @@ def test_presets_add_and_remove():
     assert len(summary_rows(at)) - 1 == n
 
 
+@pytest.mark.slow
 def test_bad_link_values_fall_back_with_one_line():
     at = open_train(lr="fast", epochs="999", data="imagenet")
     assert any("Some settings in this link could not be used" in w.value for w in at.warning)
@@ -86,6 +88,7 @@ def test_bad_link_values_fall_back_with_one_line():
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_a_link_carries_the_network_and_a_bad_one_says_why():
     at = open_train(net="C~f8~k5~arelu_M~k3_F_U~u20~atanh", lr="0.01")
     rows = summary_rows(at)

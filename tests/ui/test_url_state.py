@@ -177,6 +177,7 @@ def test_an_edited_kernel_travels_as_cells():
     assert link["cells"] == "1,2,1;0,0,0;-1,-2,-1" and link["bias"] == "0.5"
 
 
+@pytest.mark.slow
 def test_presentation_mode_from_the_link_hides_the_sidebar():
     at = _open("convolution.py", {"present": "1"})
     assert at.session_state["cnnviz_present"] is True

@@ -122,6 +122,7 @@ def test_a_typed_kernel_cell_is_shown_as_text(payload):
     assert_plain(at, payload.split()[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_typed_signal_is_shown_as_text(payload):
     at = _open("conv1d")

@@ -15,7 +15,7 @@ from cnnviz.ui.own_model import own_model_picker
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
     preload.import_tensorflow()   # the gate: what needs TensorFlow is imported below it
     from cnnviz import probe
-    from cnnviz.ui import evidence_view, explain_views, model_cache
+    from cnnviz.ui import evidence_view, explain_views, model_cache, result_cache
     from cnnviz.ui.layer_views import VIEWS, maps, vectors
     from cnnviz.ui.layer_views.common import CONFIG, ShownLayer, png_image
     from cnnviz.ui.layer_views.explanations import layer_text
@@ -330,7 +330,8 @@ def choose_cam_layer(loaded: model_cache.Loaded, spatial: list[str]) -> str:
 
 def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
                      copies: int, noise: float, size: int) -> None:
-    sal = probe.saliency(network, x, cls, smoothgrad_samples=copies, noise=noise, seed=0)
+    sal = result_cache.shared(network, "saliency", x, (cls, copies, noise), lambda: probe.saliency(
+        network, x, cls, smoothgrad_samples=copies, noise=noise, seed=0))
     # a few extreme pixels would leave the rest dark: the top 1% are drawn at full brightness
     smax = float(np.percentile(sal, 99))
     sal_n = np.clip(sal / smax, 0, 1) if smax > 0 else sal
@@ -343,7 +344,8 @@ def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: 
 
 def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
                      cam_layer: str, size: int) -> None:
-    cam = probe.grad_cam(network, x, cls, cam_layer)
+    cam = result_cache.shared(network, "grad_cam", x, (cls, cam_layer),
+                              lambda: probe.grad_cam(network, x, cls, cam_layer))
     png_image(figures.overlay_heat(x, cam, 0.55, size),
               caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(network.spec(cam_layer).output_shape[:2])} "
                       f"positions, each placed on the part of the picture it sees. Bright = "
@@ -368,7 +370,8 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
         st.markdown(f"How much the “{class_name}” logit would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
                     f"it; white: no effect (often a ReLU that is switched off).")
-    g = probe.layer_gradients(network, x, cls, gl)
+    g = result_cache.shared(network, "layer_gradients", x, (cls, gl),
+                            lambda: probe.layer_gradients(network, x, cls, gl))
     with right:
         if g.ndim == 3:
             picture, note = maps.fitted_mosaic(g, 640, scale="layer", cmap="diverging")
