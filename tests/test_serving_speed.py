@@ -48,3 +48,31 @@ def test_shared_work_fills_the_caches_the_page_reads(data_dir, monkeypatch):
 def test_shared_work_stops_when_the_server_stops():
     from cnnviz.ui import shared_work
     assert shared_work.warm_shared_work(lambda: True) == []
+
+
+@pytest.mark.slow
+def test_why_maps_are_computed_once_per_shipped_network_picture_and_settings():
+    from cnnviz import attributions, models, probe
+    from cnnviz.ui import model_cache, result_cache
+
+    shipped = model_cache.load("mnist").probe
+    own = probe.get_probe(models.load_pretrained("mnist"))   # the same weights, not shipped
+    assert model_cache.shipped_name(shipped) == "mnist" and model_cache.shipped_name(own) is None
+    x = np.random.default_rng(7).random((28, 28, 1), dtype=np.float32)
+    runs = []
+
+    def occlusion(network, cls, patch):
+        def compute():
+            runs.append((network, cls, patch))
+            return attributions.occlusion(network, x, cls, patch=patch, stride=2, fill=0.5)
+        return result_cache.shared(network, "occlusion", x, (cls, patch), compute)
+
+    first = occlusion(shipped, 3, 4)
+    assert np.array_equal(occlusion(shipped, 3, 4), first) and len(runs) == 1   # kept
+    assert np.array_equal(first, attributions.occlusion(shipped, x, 3, patch=4, stride=2, fill=0.5))
+    occlusion(shipped, 3, 6)
+    occlusion(shipped, 5, 4)
+    assert len(runs) == 3                                    # other settings: computed
+    occlusion(own, 3, 4)
+    occlusion(own, 3, 4)
+    assert len(runs) == 5                                    # a network that is not shipped: never kept

@@ -14,7 +14,7 @@ try:
 except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
     st.error(str(e))
     st.stop()
-preload.start_tensorflow_import()
+preload.visit()
 routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
 index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
 url_state.begin_run()
@@ -35,3 +35,4 @@ try:
     navigation.run()
 finally:
     url_state.publish()   # fragments publish on their own (url_state.fragment)
+    preload.visit()

@@ -5,6 +5,7 @@ Importing this module imports TensorFlow (through cnnviz.probe).
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +55,25 @@ def _warm(p: probe.Probe) -> None:
     attributions.saliency(p, x, 0, smoothgrad_samples=2)
 
 
+# id(probe) -> (a weak reference to it, the shipped network's name), for shipped_name
+_SHIPPED: dict[int, tuple[weakref.ref, str]] = {}
+
+
 @st.cache_resource(show_spinner="Loading the network (once per server)…", max_entries=8)
 def load(name: str) -> Loaded:
     model = models.load_pretrained(name)
     card = dict(models.PRETRAINED[name])
     p = probe.get_probe(model)
     _warm(p)
+    _SHIPPED[id(p)] = (weakref.ref(p), name)
     return Loaded(name, model, p, card)
+
+
+def shipped_name(network: probe.Probe) -> str | None:
+    """The name of the shipped network whose probe this is (load() made it), or None: a visitor's
+    own or trained network, whose name says nothing about its weights."""
+    ref, name = _SHIPPED.get(id(network), (None, None))
+    return name if ref is not None and ref() is network else None
 
 
 def load_own(model, name: str) -> Loaded:

@@ -20,6 +20,8 @@ from cnnviz.compat import streamlit_internals
 from cnnviz.ui import lifecycle, memory
 
 DELAY_SECONDS = 3.0
+QUIET_SECONDS = 1.5     # shared work waits until no full run has started or ended for this long,
+MOST_WAIT_SECONDS = 15.0  # or this long at most (a loaded server is never quiet)
 GATED = ("tensorflow", "keras")   # importing either imports TensorFlow's whole module graph
 _IMPORTING = threading.Lock()
 _inside = threading.local()       # .active: this thread is inside import_tensorflow()
@@ -105,9 +107,28 @@ def _load_later():
     if streamlit_internals.server_event_loop() is not None:   # a real server, not AppTest
         from cnnviz.ui import shared_work
 
-        shared_work.warm_shared_work(lifecycle.stopping)
+        shared_work.warm_shared_work(lifecycle.stopping, pause=_wait_for_quiet)
         gc.collect()
         gc.freeze()
+
+
+_last_run = [0.0]   # time.monotonic() when a full run last started or ended
+
+
+def visit() -> None:
+    """At the start and the end of every full run (app.py): note the time, and start the
+    background work once per process."""
+    _last_run[0] = time.monotonic()
+    start_tensorflow_import()
+
+
+def _wait_for_quiet() -> None:
+    """Before each piece of shared work: let a crowd that is opening pages go first (measured:
+    30 visitors opening a fresh server waited up to 36 s with the work running beside them)."""
+    deadline = time.monotonic() + MOST_WAIT_SECONDS
+    while (not lifecycle.stopping() and time.monotonic() < deadline
+           and time.monotonic() - _last_run[0] < QUIET_SECONDS):
+        time.sleep(0.25)
 
 
 @st.cache_resource(show_spinner=False)

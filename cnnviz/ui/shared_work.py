@@ -52,9 +52,10 @@ def shared_steps(loaded) -> list[tuple[str, Callable[[], object]]]:
     return steps
 
 
-def warm_shared_work(stopping: Callable[[], bool]) -> list[str]:
+def warm_shared_work(stopping: Callable[[], bool], pause: Callable[[], None] = lambda: None) -> list[str]:
     """Load every shipped network, then compute each one's shared results; stop early when
-    `stopping()` says the server is shutting down. Returns what was done, in order."""
+    `stopping()` says the server is shutting down. `pause()` runs before each step (preload.py
+    waits there for a quiet moment). Returns what was done, in order."""
     done: list[str] = []
     if stopping():
         return done
@@ -62,12 +63,14 @@ def warm_shared_work(stopping: Callable[[], bool]) -> list[str]:
 
     names = model_cache.available()
     for name in names:                   # every network first: choosing one is the slowest click
+        pause()
         if stopping():
             return done
         model_cache.load(name)
         done.append(f"{name}: loaded")
     for name in names:
         for what, compute in shared_steps(model_cache.load(name)):
+            pause()
             if stopping():
                 return done
             compute()
