@@ -227,7 +227,9 @@ def image_source() -> None:
         picture = st.session_state[PICTURE_KEY]
         if source != "Draw":
             small = thumbnail(picture.pixels)
+            # described from the thumbnail (cheap on a large upload), on the picture's own 0-1 scale
+            shown = np.asarray(small, np.float32) / (255.0 if picture.pixels.dtype.kind == "f" else 1.0)
             st.image(small, width=THUMBNAIL,
-                     alt=describe.picture(np.asarray(small), f"Your picture {plain(picture.name)}", picture.pixels.shape))
+                     alt=describe.picture(shown, f"Your picture {plain(picture.name)}", picture.pixels.shape))
         details = plain("; ".join(picture.notes))
         st.caption(f"**{plain(picture.name)}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))

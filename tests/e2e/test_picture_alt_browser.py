@@ -1,0 +1,43 @@
+"""In a real Chromium, every <img> of every page has a text alternative made from its numbers, the
+"as numbers" tables start collapsed, and the prediction is said through a live region."""
+import re
+
+import pytest
+
+from conftest import screenshot, settle
+
+PAGES = ["home", "lesson", "convolution", "activations", "pooling", "conv1d", "more-convolutions", "network", "train"]
+NOT_MEANINGFUL = {"", "image", "picture", "img", "chart", "0", "1"}
+
+pytestmark = pytest.mark.browser
+
+# Components draw inside shadow roots, which querySelectorAll does not enter: walk them too.
+DEEP_JS = """(selector) => { const out = []; const walk = (root) => { for (const el of root.querySelectorAll('*')) {
+    if (el.matches(selector)) out.push({alt: el.getAttribute('alt'), text: el.textContent,
+                                        src: (el.getAttribute('src') || '').slice(0, 60)});
+    if (el.shadowRoot) walk(el.shadowRoot); } }; walk(document); return out; }"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_img_says_what_it_shows(app_url, browser, path):
+    context = browser.new_context(viewport={"width": 1400, "height": 3000})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/{path}")
+        settle(page)
+        page.wait_for_timeout(1500)   # components draw their pictures after the run
+        found = page.evaluate(DEEP_JS, "img")
+        assert found, f"/{path} shows no picture"
+        for img in found:
+            alt = (img["alt"] or "").strip()
+            assert alt.lower() not in NOT_MEANINGFUL and re.search(r"\d", alt), (path, img)
+        details = page.locator("[data-testid=stExpander] details")
+        for i in range(details.count()):
+            if details.nth(i).locator("summary").inner_text().strip().endswith("as numbers"):
+                assert details.nth(i).get_attribute("open") is None, path
+        if path == "network":
+            said = [s["text"] for s in page.evaluate(DEEP_JS, "[role=status][aria-live=polite]")]
+            assert any(s.startswith("Prediction: ") and "; next " in s for s in said), said
+        screenshot(page, f"alt-{path}")
+    finally:
+        context.close()
