@@ -120,7 +120,18 @@ def test_train_on_the_page_then_open_it_in_the_network_explorer(monkeypatch, dat
         at.run()
     assert not at.exception, [e.stack_trace for e in at.exception]
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
-    assert accuracy.value.endswith("%")
+    # The page shows what the saved model scores on MNIST's whole test set.
+    import numpy as np
+
+    from cnnviz import data, model_cards
+    trainer = training_service.trainer()
+    with trainer._lock:
+        model_file = next(iter(trainer._jobs.values())).run.model_file
+    _, (x_test, y_test), _ = data.load_dataset("mnist", data_dir)
+    model = keras.models.load_model(model_file, compile=False)
+    probs = model.predict(model_cards.to_model_input(x_test), batch_size=1000, verbose=0)
+    expected = 100 * np.mean(probs.argmax(axis=1) == y_test)
+    assert accuracy.value.endswith("%") and abs(float(accuracy.value[:-1]) - expected) <= 0.05 + 1e-6
     assert any("Stopped at this server's limit of 30 steps" in i.value for i in at.info)
     assert at.button(key="train_start").disabled is False
     at.button(key="train_explore").click().run()
