@@ -111,6 +111,7 @@ def test_layer_views_and_their_controls(at):
 
 
 def test_why_this_prediction_controls(at):
+    from cnnviz import models
     cls = by_key(at.selectbox, "net_why_class")
     other = (cls.value + 1) % len(cls.options)
     cls.set_value(other).run()
@@ -121,7 +122,11 @@ def test_why_this_prediction_controls(at):
     grad = by_key(at.selectbox, "net_grad_layer")
     grad.set_value("dense1").run()
     assert not at.exception
-    assert by_key(at.toggle, "net_smooth").value and by_key(at.slider, "net_smooth_n").value == 15
+    # The saliency picture is drawn for the chosen class with the chosen number of noisy copies.
+    captions = [img.caption for element in at.get("image") for img in element.proto.imgs]
+    name = models.PRETRAINED["mnist"]["class_names"][other]
+    assert any(c.startswith("Saliency (SmoothGrad, 15 copies)") and f"“{name}” score" in c
+               for c in captions), captions
 
 
 @pytest.mark.slow
