@@ -15,6 +15,7 @@ Usage:
   python benchmarks/bench_load.py                       # starts `streamlit run app.py` itself
   python benchmarks/bench_load.py --url http://127.0.0.1:8080 --sticky-cookie CNNVIZ_BACKEND
                                                         # an existing server or balancer
+  python benchmarks/bench_load.py --balanced 2         # deploy/run_balanced.sh: 2 processes + HAProxy
   options: --sessions 20 --duration 60 --steps 10,20,30,40,60,80 --step-duration 30 --no-steps
 """
 from __future__ import annotations
@@ -23,7 +24,12 @@ import argparse
 import asyncio
 import os
 import pathlib
+import re
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -33,11 +39,64 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 GOAL_P95 = 1.0
 
 
-def _server_line(pid: int | None, cpu0: float, t0: float) -> str:
-    if pid is None:
+class Balanced:
+    """deploy/run_balanced.sh of the app's checkout: `n` processes behind HAProxy on free ports."""
+
+    def __init__(self, app: pathlib.Path, n: int, timeout: float = 180.0):
+        ports = [loadgen.free_port() for _ in range(n)]
+        self.port = loadgen.free_port()
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            ["bash", str(app.parent / "deploy" / "run_balanced.sh"), "-p", str(self.port)],
+            env={**os.environ, "CNNVIZ_BACKEND_PORTS": ",".join(map(str, ports)), "PYTHON": sys.executable,
+                 "CNNVIZ_KEEP_LOGS": "1"},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.backend_urls = [f"http://127.0.0.1:{p}" for p in ports]
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            m = re.search(r"logs in (\S+?)\)", self._text())
+            if m and "run_balanced: ready" in self._text():
+                self.logs = pathlib.Path(m.group(1))
+                rows = (self.logs / "backends").read_text().split("\n")
+                self.pids = [int(r.split()[2]) for r in rows if r.strip()]
+                return
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("run_balanced.sh did not become ready:\n" + self._text()[-3000:])
+
+    def _text(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> int:
+        """Stop the balancer and its processes; the number of tracebacks in their logs."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        logs = getattr(self, "logs", None)
+        if logs is None or not logs.is_dir():
+            return 0
+        n = sum(f.read_text(errors="replace").count("Traceback") for f in logs.glob("app*.log"))
+        if n:
+            print(f"server logs: {n} tracebacks (kept in {logs})")
+        else:
+            shutil.rmtree(logs, ignore_errors=True)
+        return n
+
+
+def _server_line(pids: list[int], cpu0: float, t0: float) -> str:
+    if not pids:
         return ""
-    busy = (loadgen.cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)
-    return f"server: {busy * 100:.0f}% of one core on average ({os.cpu_count()} cores), RSS {loadgen.rss_mb(pid):.0f} MB"
+    busy = (sum(map(loadgen.cpu_seconds, pids)) - cpu0) / (time.perf_counter() - t0)
+    rss = ", ".join(f"{loadgen.rss_mb(p):.0f}" for p in pids)
+    return (f"server{'s' if len(pids) > 1 else ''}: {busy * 100:.0f}% of one core on average "
+            f"({os.cpu_count()} cores{', all processes' if len(pids) > 1 else ''}), RSS {rss} MB")
 
 
 def _retire(proc) -> int:
@@ -51,11 +110,24 @@ def _retire(proc) -> int:
     return n
 
 
-def run(url: str, pid: int | None, sessions: int, duration: float, seed: int, sticky: str | None):
-    cpu0 = loadgen.cpu_seconds(pid) if pid else 0.0
+def run(url: str, pids: list[int], sessions: int, duration: float, seed: int, sticky: str | None):
+    cpu0 = sum(map(loadgen.cpu_seconds, pids))
     t0 = time.perf_counter()
     rep = asyncio.run(loadgen.run_crowd(url, sessions, duration, seed=seed, sticky_cookie=sticky))
-    return rep, _server_line(pid, cpu0, t0)
+    return rep, _server_line(pids, cpu0, t0)
+
+
+def _start(app: pathlib.Path, balanced: int):
+    """A fresh server (or `balanced` processes behind HAProxy): (handle, url, pids, warm-up URLs)."""
+    if balanced:
+        b = Balanced(app, balanced)
+        return b, b.url, b.pids, b.backend_urls
+    proc, url = loadgen.serve(app, app.parent)
+    return proc, url, [proc.pid], [url]
+
+
+def _stop(handle) -> int:
+    return handle.stop() if isinstance(handle, Balanced) else _retire(handle)
 
 
 def main() -> None:
@@ -73,14 +145,20 @@ def main() -> None:
     ap.add_argument("--sticky-cookie", default=None, help="a balancer's stickiness cookie, to count backends")
     ap.add_argument("--warm", default=None,
                     help="comma-separated URLs to warm up first (behind a balancer: each backend's own URL)")
+    ap.add_argument("--balanced", type=int, default=0,
+                    help="start deploy/run_balanced.sh with this many processes instead of one server")
     a = ap.parse_args()
 
     proc = None
     url = a.url
     app = pathlib.Path(a.app).resolve()
+    pids: list[int] = []
+    warm_urls = a.warm.split(",") if a.warm else None
+    if a.balanced:
+        a.sticky_cookie = a.sticky_cookie or "CNNVIZ_BACKEND"
     if url is None:
-        proc, url = loadgen.serve(app, app.parent)
-    pid = proc.pid if proc else None
+        proc, url, pids, started_warm = _start(app, a.balanced)
+        warm_urls = warm_urls or started_warm
     server_errors = 0
     try:
         print(f"load test of {url} on {os.cpu_count()} cores; load average before: "
@@ -94,15 +172,15 @@ def main() -> None:
                   + "".join(f"\n  error: {b}" for b in bad[:4]))
         t = time.perf_counter()
         warm = []
-        for w in (a.warm.split(",") if a.warm else [url]):
+        for w in (warm_urls or [url]):
             warm += asyncio.run(loadgen.warm_up(w))
         bad = [e for r in warm for e in r.errors + r.exceptions]
         print(f"warm-up (every page once, one layer step): {time.perf_counter() - t:.1f} s"
               + (f", errors: {bad}" if bad else ""))
-        if pid:
-            print(f"server RSS after warm-up: {loadgen.rss_mb(pid):.0f} MB")
+        if pids:
+            print(f"server RSS after warm-up: {', '.join(f'{loadgen.rss_mb(p):.0f}' for p in pids)} MB")
 
-        rep, server = run(url, pid, a.sessions, a.duration, a.seed, a.sticky_cookie)
+        rep, server = run(url, pids, a.sessions, a.duration, a.seed, a.sticky_cookie)
         print()
         loadgen.print_report(rep, "MAIN RUN: ")
         if server:
@@ -120,15 +198,15 @@ def main() -> None:
                 if proc is not None:
                     # a fresh, warmed server per step: runs a crowd leaves behind (a queued slow
                     # experiment keeps running after its visitor has gone) must not load the next
-                    server_errors += _retire(proc)
+                    server_errors += _stop(proc)
                     proc = None
-                    proc, url = loadgen.serve(app, app.parent)
-                    pid = proc.pid
-                    asyncio.run(loadgen.warm_up(url))
+                    proc, url, pids, warm_urls = _start(app, a.balanced)
+                    for w in warm_urls:
+                        asyncio.run(loadgen.warm_up(w))
                     time.sleep(5)
                 else:
                     time.sleep(10)
-                r, server = run(url, pid, n, a.step_duration, a.seed + n, a.sticky_cookie)
+                r, server = run(url, pids, n, a.step_duration, a.seed + n, a.sticky_cookie)
                 ok = r.p(.95) <= GOAL_P95 and not r.errors()
                 print(f"{n:>9}{len(r.finished()):>8}{r.p(.5) * 1000:>9.0f}{r.p(.95) * 1000:>9.0f}"
                       f"{len(r.errors()):>8}  {server}", flush=True)
@@ -136,13 +214,13 @@ def main() -> None:
                     held = n
                 if r.p(.95) > 3 * GOAL_P95:      # far past the goal: larger crowds only take longer
                     break
-            what = "one server" if a.url is None else url
+            what = (f"{a.balanced} processes behind HAProxy" if a.balanced else "one server") if a.url is None else url
             print(f"{what} holds {held} sessions at p95 <= {GOAL_P95:.1f} s with 0 errors "
                   f"(steps {a.steps}; the load generator shares the machine)")
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         if proc is not None:
-            server_errors += _retire(proc)
+            server_errors += _stop(proc)
         if server_errors:
             print(f"server logs: {server_errors} tracebacks in all (see the lines above)")
 
