@@ -220,3 +220,20 @@ def test_a_sequential_model_needs_its_input_shape():
     model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
     with pytest.raises(ValueError, match="no input shape yet"):
         probe.Probe(model)
+
+
+def test_a_big_network_gets_small_chunks_with_the_same_numbers():
+    """The scorer's batches hold at most MAX_CHUNK_VALUES layer values: a big network is sent
+    through a few images at a time, and the logit gradients do not depend on the chunking."""
+    scores = importlib.import_module("cnnviz.attributions._scores")
+    model, logit_layer, how = sequential_dense_softmax()
+    p = probe.Probe(model)
+    scorer = scores.Scorer(p)
+    per_image = sum(int(np.prod(s.output_shape)) for s in p.specs)
+    assert scorer.chunk == min(scorer.CHUNK, scorer.MAX_CHUNK_VALUES // per_image)
+    xb = np.random.default_rng(9).random((5, *p.input_shape)).astype(np.float32)
+    whole, _ = scorer.logit_gradient(xb, CLASS)
+    scorer.chunk = 2
+    np.testing.assert_allclose(scorer.logit_gradient(xb, CLASS)[0], whole, **TOL)
+    g, _ = _tape(model, logit_layer, how, xb, CLASS)
+    np.testing.assert_allclose(whole, g, **TOL)

@@ -17,8 +17,11 @@ from cnnviz import probe
 class Scorer:
     """Logits and probabilities of a batch, and d logit[class] / d input, for one model."""
 
-    #: Images per compiled call (a fixed shape, so a graph sees one shape only).
+    #: Most images per compiled call.
     CHUNK = 32
+    #: Most layer values (all layers' outputs, summed over the images) one call may make: a
+    #: big network gets smaller chunks, so a batch never holds more than about 256 MB of them.
+    MAX_CHUNK_VALUES = 2 ** 26
 
     def __init__(self, p: probe.Probe):
         # Nothing here refers to the model object itself (only to its layers), so that the
@@ -27,6 +30,8 @@ class Scorer:
         self.input_shape = p.input_shape
         self.n_classes = int(model.outputs[0].shape[-1])
         self.class_score = p.class_score
+        per_image = sum(int(np.prod(s.output_shape)) for s in p.specs)
+        self.chunk = max(1, min(self.CHUNK, self.MAX_CHUNK_VALUES // max(per_image, 1)))
         source = model.inputs[0] if p.score_index == 0 else p.specs[p.score_index].layer.output
         self._graph = keras.Model(model.inputs, [source, model.outputs[0]], name=f"{model.name}_scores")
         spec = tf.TensorSpec((None, *p.input_shape), tf.float32)
@@ -49,8 +54,8 @@ class Scorer:
         return tape.gradient(total, x), score
 
     def _chunks(self, xb: np.ndarray):
-        for i in range(0, len(xb), self.CHUNK):
-            yield xb[i:i + self.CHUNK]
+        for i in range(0, len(xb), self.chunk):
+            yield xb[i:i + self.chunk]
 
     def scores(self, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(logits, probabilities) of a batch N x H x W x C, each N x n_classes."""

@@ -20,7 +20,7 @@ from cnnviz.attributions._scores import get_scorer
 
 MAX_SMOOTHGRAD_SAMPLES = 50
 """Most noisy copies one SmoothGrad map may average (the page offers 5-50): at most
-MAX_SMOOTHGRAD_SAMPLES / Scorer.CHUNK compiled gradient calls per request."""
+MAX_SMOOTHGRAD_SAMPLES / Scorer.chunk compiled gradient calls per request."""
 
 
 def saliency(model, x, class_index: int, smoothgrad_samples: int = 0, noise: float = 0.15,
