@@ -25,6 +25,15 @@ ends it. Errors: exception elements in deltas, ``script_finished`` with a compil
 found, a closed websocket, a run that does not finish within the timeout, media that fail to load.
 ``st.error`` alerts are counted apart (the app may show them on purpose).
 
+The action mix (``act``), what a class following the lesson does: every 2-3 s (never before
+its previous click has finished) a visitor moves to the next page of PAGE_ORDER with probability
+0.2 (one move in five to a random page instead), picks another sample picture with probability
+0.04, and otherwise changes one widget of the page it is on: any enabled slider, select box,
+radio, checkbox, number box, segmented control, multiselect or button, chosen with the weights
+of FAVOURITES (the controls the lesson asks people to play with; every other one 1). Never
+touched (AVOID): uploads, the camera, drawing, typed text and timers (play), which a protocol
+client cannot do as a person would. Visitors start on pages spread over PAGE_ORDER.
+
 Used by benchmarks/bench_load.py, bench_soak.py and tests/test_loadgen.py; also a CLI:
     python benchmarks/loadgen.py http://127.0.0.1:8501 --sessions 5 --duration 30
 """
@@ -653,7 +662,9 @@ def _short(v) -> str:
 
 # --------------------------------------------------------------------------- the persona
 
-PAGE_ORDER = ["", "convolution", "activations", "pooling", "conv1d", "network"]
+# The lesson's pages in its order; /train is left out: its one heavy action starts a training
+# job in a worker process, measured apart (benchmarks/bench_train_server.py).
+PAGE_ORDER = ["", "lesson", "convolution", "activations", "pooling", "conv1d", "more-convolutions", "network"]
 # Keys (exact, or prefixes ending in ':' / '_') a person typically plays with on each page, with
 # weights; any other enabled widget on the page gets weight 1.
 FAVOURITES: dict[str, dict[str, float]] = {
@@ -666,6 +677,9 @@ FAVOURITES: dict[str, dict[str, float]] = {
                 "drop_rate": 2, "pool_padding": 1, "pool_source": 1},
     "conv1d": {"c1d_stride": 3, "c1d_dilation": 3, "c1d_padding": 3, "c1d_kernel_kind": 2,
                "c1d_signal_kind": 2, "c1d_t": 2},
+    "lesson": {"lesson_next": 4, "lesson_previous": 1},
+    "more-convolutions": {"mc_t_kernel": 2, "mc_t_padding": 2, "mc_t_row": 2, "mc_t_col": 2,
+                          "mc_v_kernel": 2, "mc_v_padding": 2},
     "network": {"net_next": 8, "net_prev": 2, "net_channel": 3, "net_scale": 1, "net_model": 1,
                 "net_smooth": 1, "net_layer:": 2},
 }
@@ -752,15 +766,15 @@ class LoadReport:
         by_page = defaultdict(list)
         for r in self.finished():
             by_page[r.page].append(r)
-        lines = [f"{'page':<16}{'reruns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'KB/run':>8}"]
+        lines = [f"{'page':<19}{'reruns':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'KB/run':>8}"]
         for page in sorted(by_page, key=lambda p: (p != "/", p)):
             rs = by_page[page]
-            lines.append(f"{page:<16}{len(rs):>7}{self.p(.5, rs) * 1000:>9.0f}{self.p(.95, rs) * 1000:>9.0f}"
+            lines.append(f"{page:<19}{len(rs):>7}{self.p(.5, rs) * 1000:>9.0f}{self.p(.95, rs) * 1000:>9.0f}"
                          f"{max(r.latency for r in rs) * 1000:>9.0f}"
                          f"{statistics.mean(r.bytes for r in rs) / 1024:>8.0f}")
         rs = self.finished()
         if rs:
-            lines.append(f"{'all':<16}{len(rs):>7}{self.p(.5) * 1000:>9.0f}{self.p(.95) * 1000:>9.0f}"
+            lines.append(f"{'all':<19}{len(rs):>7}{self.p(.5) * 1000:>9.0f}{self.p(.95) * 1000:>9.0f}"
                          f"{max(r.latency for r in rs) * 1000:>9.0f}"
                          f"{statistics.mean(r.bytes for r in rs) / 1024:>8.0f}")
         return "\n".join(lines)
@@ -770,7 +784,7 @@ class LoadReport:
         for r in self.finished():
             by[(r.page, re.sub(r":[0-9a-f]{6,}", ":*", re.sub(r"=.*", "", r.action)))].append(r.latency)
         rows = sorted(by.items(), key=lambda kv: -statistics.median(kv[1]))[:n]
-        return "\n".join(f"  {page:<14}{action:<30} n={len(v):<4} median {statistics.median(v) * 1000:6.0f} ms"
+        return "\n".join(f"  {page:<19}{action:<30} n={len(v):<4} median {statistics.median(v) * 1000:6.0f} ms"
                          f"  max {max(v) * 1000:6.0f} ms" for (page, action), v in rows)
 
 

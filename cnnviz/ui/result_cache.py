@@ -22,11 +22,14 @@ MAX_ENTRIES = 512   # a few MB: one entry is a map the size of the picture or of
 
 
 def shared(network, method: str, x: np.ndarray, settings: tuple, compute: Callable[[], T]) -> T:
-    """compute(), or the result kept for this network, method, picture and settings."""
+    """compute(), or the result kept for this network, method, picture and settings. A
+    computation that takes longer than half a second says so in a line where its picture goes
+    (st.spinner shows nothing for a kept result)."""
     name = model_cache.shipped_name(network)
-    if name is None:
-        return compute()
-    return _kept(method, name, x, settings, compute)
+    with st.spinner(f"Computing {method.replace('_', ' ')}…"):
+        if name is None:
+            return compute()
+        return _kept(method, name, x, settings, compute)
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
