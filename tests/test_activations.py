@@ -112,6 +112,7 @@ def test_gradient_norms_match_a_keras_model(activation, depth, width, seed, init
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=0)
 
 
+@pytest.mark.slow
 def test_gradient_norms_reproducible_and_vanishing_for_sigmoid():
     a = A.gradient_norms("sigmoid", 20, 32, seed=3)
     b = A.gradient_norms("sigmoid", 20, 32, seed=3)

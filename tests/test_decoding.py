@@ -71,6 +71,7 @@ def test_heavy_decodes_beyond_the_slots_are_told_busy_at_once(heavy, monkeypatch
     assert decoding.decode(heavy["png_palette"], name="later").pixels.shape[:2] == (512, 512)
 
 
+@pytest.mark.slow
 def test_decoding_happens_in_a_child_process_with_the_same_result(heavy, monkeypatch):
     expected = uploads.load_image(heavy["jpeg_512"], name="x.jpg")
 

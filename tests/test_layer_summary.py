@@ -32,6 +32,7 @@ def test_presets_equal_keras(name, shape):
     assert layer_summary.summarise(specs, shape, 10) == builder.validate(specs, shape, 10)
 
 
+@pytest.mark.slow
 def test_the_largest_linked_network_equals_keras():
     specs = widest_network()
     summary = layer_summary.summarise(specs, (32, 32, 3), 10)

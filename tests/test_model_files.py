@@ -402,6 +402,7 @@ def test_a_zip_bomb_declared_huge_is_refused_before_unpacking(files):
                               "for it (a zip bomb"), message
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_declared_small_is_stopped_while_reading(files):
     parts = members(files["cnn"])
     stream, crc = deflated_zeros(1024)

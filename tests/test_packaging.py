@@ -242,6 +242,7 @@ def test_every_package_the_app_imports_is_declared():
     assert not _undeclared(files, declared, {"cnnviz"})
 
 
+@pytest.mark.slow
 def test_every_package_the_tests_and_tools_import_is_declared_for_development():
     lines = [*(ROOT / "requirements-dev.txt").read_text().splitlines(),
              *(ROOT / "requirements.txt").read_text().splitlines()]

@@ -18,6 +18,7 @@ TOL = dict(rtol=1e-5, atol=1e-5)
 
 # --------------------------------------------------------------------------- run
 
+@pytest.mark.slow
 def test_every_layer_output_matches_keras(net):
     model, p, x = net
     acts = p.run(x)
@@ -87,6 +88,7 @@ def test_bad_inputs_are_refused(net):
         probe.layer_gradients(p, x, 0, "nope")
 
 
+@pytest.mark.slow
 def test_grayscale_without_channel_axis_is_accepted():
     model = models.build("digits_cnn", "mnist")
     p = probe.get_probe(model)

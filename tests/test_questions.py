@@ -268,6 +268,7 @@ def test_network_shapes_equal_keras_and_the_check_link_builds_the_same_network()
         assert layer.count_params() == q.answer
 
 
+@pytest.mark.slow
 def test_steps_per_epoch_equal_the_batches_keras_fit_runs():
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -432,6 +433,7 @@ def test_two_numbers_where_one_is_asked_are_quoted_exactly():
         right(q, " × ".join(str(f[k]) for k in ("height", "width", "channels") if f[k] > 1 or k != "channels"))
 
 
+@pytest.mark.slow
 def test_signs_brackets_percentages_and_powers():
     negative = first(2, "window_value", lambda q: q.answer < 0, limit=4)
     for q in negative:

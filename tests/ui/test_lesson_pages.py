@@ -78,6 +78,7 @@ def test_activations_vanishing_gradient_section_follows_depth():
     assert "layer 5 (last)" in md_table(at, "activation")[0]
 
 
+@pytest.mark.slow
 def test_activations_narrow_range_shows_error_and_keeps_the_rest():
     at = open_page("activations")
     metrics = {m.label: m.value for m in at.metric}
@@ -130,6 +131,7 @@ def test_pooling_window_selection_changes_the_numbers():
     assert markdown_with(at, "of the 4 values") != first
 
 
+@pytest.mark.slow
 def test_pooling_translation_and_dropout():
     at = open_page("pooling")
     one_px = metric(at, "map before pooling changed by")
