@@ -41,3 +41,33 @@ def test_every_img_says_what_it_shows(app_url, browser, path):
         screenshot(page, f"alt-{path}")
     finally:
         context.close()
+
+
+WATCH_JS = """() => { const find = (root) => { for (const el of root.querySelectorAll('*')) {
+    if (el.matches('[role=status][aria-live=polite]')) return el;
+    if (el.shadowRoot) { const f = find(el.shadowRoot); if (f) return f; } } return null; };
+  const region = find(document); window.__said = [];
+  new MutationObserver(() => window.__said.push(region.textContent))
+    .observe(region, {childList: true, characterData: true, subtree: true});
+  return region.textContent; }"""
+
+
+def test_the_prediction_is_said_once_per_change(app_url, browser):
+    """A rerun that keeps the prediction (another colour scale) says nothing; a new picture's
+    prediction is said once."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/network")
+        settle(page)
+        assert page.evaluate(WATCH_JS).startswith("Prediction: 3 with")
+        page.get_by_text("each map its own", exact=True).first.click()   # another colour scale
+        settle(page)
+        assert page.evaluate("() => window.__said") == []
+        page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+        page.get_by_role("option", name="Handwritten 8").click()
+        settle(page)
+        said = page.evaluate("() => window.__said")
+        assert len(said) == 1 and said[0].startswith("Prediction: 8 with"), said
+    finally:
+        context.close()
