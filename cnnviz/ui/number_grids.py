@@ -22,16 +22,16 @@ def _cell(text: str, rgb, title: str) -> str:
 
 def _grid(values: np.ndarray, colours: np.ndarray, row_labels, col_labels, title: str, what: str,
           texts=None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in col_labels)
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in col_labels)
     body = []
     for i, r in enumerate(row_labels):
         cells = []
         for j, c in enumerate(col_labels):
             text = texts[i][j] if texts is not None else formats.cell(float(values[i, j]))
             cells.append(_cell(text, colours[i, j], f"{what} row {r}, column {c}: {text}"))
-        body.append(f"<tr><th>{html.escape(str(r))}</th>{''.join(cells)}</tr>")
+        body.append(f'<tr><th scope="row">{html.escape(str(r))}</th>{"".join(cells)}</tr>')
     return (f'<div class="cnnviz-grid"><div class="cnnviz-grid-title">{html.escape(title)}</div>'
-            f'<table><tr><th></th>{head}</tr>{"".join(body)}</table></div>')
+            f'<table aria-label="{html.escape(title)}"><tr><th></th>{head}</tr>{"".join(body)}</table></div>')
 
 
 def window_sum_html(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, in_image: np.ndarray,

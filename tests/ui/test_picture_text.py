@@ -77,3 +77,14 @@ def test_a_large_map_shows_the_window_around_its_largest_value():
     assert "the map is 100 × 90; shown: rows 56–83, columns 0–27" in html
     assert html.count("<tr>") == 1 + 28 and '<th scope="row">70</th>' in html
     assert ">3</td>" in html
+
+
+def test_the_window_sum_grids_are_tables_with_headers():
+    import numpy as np
+
+    from cnnviz import kernels
+    from cnnviz.ui import number_grids
+    win = kernels.window(np.random.default_rng(1).random((9, 11)), kernels.PRESETS["sharpen"], 4, 5)
+    page = number_grids.window_sum_html(win.patch, win.kernel, win.products, win.in_image, win.rows, win.cols)
+    assert page.count('<th scope="col">') == page.count('<th scope="row">') == 3 * 3
+    assert page.count("<table aria-label=") == 3
