@@ -3,6 +3,7 @@ script run, and the results every visitor shares computed once, ahead of the cli
 them (cnnviz.ui.shared_work), with exactly the arguments /network asks for them with."""
 from __future__ import annotations
 
+import io
 import time
 import tomllib
 
@@ -76,3 +77,26 @@ def test_why_maps_are_computed_once_per_shipped_network_picture_and_settings():
     occlusion(own, 3, 4)
     occlusion(own, 3, 4)
     assert len(runs) == 5                                    # a network that is not shipped: never kept
+
+
+def test_encoded_pictures_are_kept_by_their_pixels():
+    from PIL import Image
+
+    from cnnviz.ui.figures import encoding
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    first = encoding.to_png(Image.fromarray(pixels))
+    t = time.perf_counter()
+    again = encoding.to_png(Image.fromarray(pixels.copy()))     # the same picture drawn again
+    assert again is first and time.perf_counter() - t < 0.01
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(first))), pixels)
+    other = pixels.copy()
+    other[0, 0] ^= 1
+    assert encoding.to_png(Image.fromarray(other)) != first
+    assert encoding.encode_picture(Image.fromarray(pixels), lossy=True)[:2] == b"\xff\xd8"   # JPEG apart
+    indices = Image.fromarray(pixels[..., 0]).convert("P")
+    recoloured = indices.copy()
+    recoloured.putpalette([255 - v for v in indices.getpalette()])
+    assert encoding.to_png(recoloured) != encoding.to_png(indices)    # same indices, other colours
+    assert encoding._kept_size[0] <= encoding.ENCODED_BYTES
