@@ -470,7 +470,6 @@ with top[2]:
     png_image(figures.picture_image(x, 220),
               caption=f"{images.shape_text(x.shape)} numbers, 0 (black) to 1 (white)",
               alt=describe.picture(x, "The network's input"))
-    accessible.as_numbers(x[..., 0] if x.shape[-1] == 1 else x, "The network's input")
     st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                                               or "used as it is."))
 with top[3]:
@@ -479,6 +478,7 @@ with top[3]:
                                         hover="%{x}: %{y:.2%}<extra></extra>"),
                     config=CONFIG, key="net_probs", alt=describe.bars(probs, class_names, "Probability per class"))
     accessible.announce("net_prediction", describe.prediction(probs, class_names))
+accessible.as_numbers(x[..., 0] if x.shape[-1] == 1 else x, "The network's input")   # full width
 
 st.divider()
 st.header("Layer by layer")
