@@ -16,6 +16,7 @@ inside the function, so ``import cnnviz.activations`` stays light.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable
 
 import numpy as np
@@ -223,9 +224,26 @@ def _compiled_norms(activation: str) -> Callable:
     return _compiled.setdefault(activation, norms)
 
 
+_last_draw = threading.local()
+
+
 def _draw_weights(initializer: str, seed: int, depth: int, width: int):
     """The kernels Keras gives Dense layer i with `initializer(seed=seed * 1000 + i)`:
-    hidden ones stacked (depth, width, width), then the head's (width, 10)."""
+    hidden ones stacked (depth, width, width), then the head's (width, 10).
+
+    A page compares several activations on the same weights, one call each: the thread's last
+    draw is kept (it goes with the thread) and handed out again for the same arguments, instead
+    of drawing up to MAX_WEIGHTS numbers again per activation."""
+    key = (initializer, seed, depth, width)
+    if getattr(_last_draw, "key", None) == key:
+        return _last_draw.value
+    _last_draw.key, _last_draw.value = None, None     # free the old draw before making a new one
+    value = _draw_fresh(initializer, seed, depth, width)
+    _last_draw.key, _last_draw.value = key, value
+    return value
+
+
+def _draw_fresh(initializer: str, seed: int, depth: int, width: int):
     import keras
     import tensorflow as tf
 

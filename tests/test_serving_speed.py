@@ -100,3 +100,14 @@ def test_encoded_pictures_are_kept_by_their_pixels():
     recoloured.putpalette([255 - v for v in indices.getpalette()])
     assert encoding.to_png(recoloured) != encoding.to_png(indices)    # same indices, other colours
     assert encoding._kept_size[0] <= encoding.ENCODED_BYTES
+
+
+def test_activations_compared_on_one_draw_of_weights():
+    from cnnviz import activations
+
+    first = activations._draw_weights("glorot_uniform", 3, 4, 16)
+    assert activations._draw_weights("glorot_uniform", 3, 4, 16) is first   # the next activation
+    other = activations._draw_weights("glorot_uniform", 4, 4, 16)
+    assert not np.array_equal(np.asarray(other[0]), np.asarray(first[0]))
+    again = activations._draw_weights("glorot_uniform", 3, 4, 16)             # drawn anew, same numbers
+    assert again is not first and np.array_equal(np.asarray(again[0]), np.asarray(first[0]))
