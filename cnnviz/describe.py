@@ -39,9 +39,30 @@ def size(shape: Sequence[int]) -> str:
     return " × ".join(str(int(s)) for s in shape)
 
 
+REGION_SIDE = 96   # a larger map's region is judged on its k x k block maxima (a 3 x 3 answer)
+
+
 def _finite(values) -> np.ndarray:
-    a = np.asarray(values, dtype=np.float64)
-    return np.where(np.isfinite(a), a, 0.0)
+    """The values as numbers with NaN and infinities as 0; no copy when there is nothing to fix
+    (a large upload is described on every rerun)."""
+    a = np.asarray(values)
+    if a.dtype.kind not in "fiu":
+        a = a.astype(np.float64)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        a = np.where(np.isfinite(a), a, 0)
+    return a
+
+
+def _block_max(a: np.ndarray) -> np.ndarray:
+    """|a| as the maxima of k x k blocks, so that neither side exceeds REGION_SIDE blocks."""
+    k = -(-max(a.shape) // REGION_SIDE)
+    if k <= 1:
+        return np.abs(a)
+    h, w = a.shape
+    a = np.abs(np.pad(a, ((0, -h % k), (0, -w % k))))
+    # rows first, then columns: each max runs along contiguous memory (one 4-D max is 7x slower)
+    a = a.reshape(a.shape[0] // k, k, a.shape[1]).max(axis=1)
+    return a.reshape(a.shape[0], a.shape[1] // k, k).max(axis=2)
 
 
 def strongest(values) -> tuple[int, int]:
@@ -56,7 +77,7 @@ def region(values) -> str:
 
     The centre of mass of the largest tenth of |values| (at least one cell), on a 3 × 3 division.
     """
-    a = np.abs(_finite(values))
+    a = _block_max(_finite(values)).astype(np.float64)
     h, w = a.shape
     if not a.any():
         return "nowhere (all zero)"
@@ -88,7 +109,7 @@ def feature_map(values, what: str) -> str:
             f"strongest at row {r}, column {c}")
     if a.min() == a.max():
         return f"{what}, {size(a.shape)}, every value {number(a.min())}."
-    zeros = float(np.mean(a == 0))
+    zeros = np.count_nonzero(a == 0) / a.size
     if zeros > 0:
         text += f"; {percent(zeros)} are 0"
     return text + "."
@@ -101,7 +122,7 @@ def picture(pixels, what: str, shape: Sequence[int] | None = None) -> str:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim == 3:
-        grey = a.mean(axis=2)
+        grey = sum(a[..., c].astype(np.float32) for c in range(a.shape[2])) / a.shape[2]
         kind = f"colour picture, {size((shape or a.shape)[:2])} pixels with {a.shape[2]} channels"
     elif a.ndim == 2:
         grey = a
@@ -109,9 +130,11 @@ def picture(pixels, what: str, shape: Sequence[int] | None = None) -> str:
     else:
         raise ValueError(f"a picture has 2 or 3 dimensions, not {a.ndim}")
     lo, hi = float(grey.min()), float(grey.max())
-    text = f"{what}: {kind}, values {number(a.min())} to {number(a.max())}"
+    planes = [a[..., c] for c in range(a.shape[2])] if a.ndim == 3 else [a]   # per plane: 5x faster
+    low, high = min(p.min() for p in planes), max(p.max() for p in planes)
+    text = f"{what}: {kind}, values {number(low)} to {number(high)}"
     if hi > lo:
-        dark = float(np.mean(grey <= lo + 0.1 * (hi - lo)))
+        dark = np.count_nonzero(grey <= lo + 0.1 * (hi - lo)) / grey.size
         text += f"; the bright part lies in the {region(grey - lo)}; {percent(dark)} is dark"
     return text + "."
 
@@ -124,7 +147,7 @@ def heat_map(values, what: str) -> str:
     if not np.abs(a).any():
         return f"{what}: {size(a.shape)}, every value 0 (nothing stands out)."
     text = f"{what}, {size(a.shape)}: the strongest pixels lie in the {region(a)}"
-    pos, neg = float(a[a > 0].sum()), float(-a[a < 0].sum())
+    pos, neg = float(np.maximum(a, 0).sum()), float(-np.minimum(a, 0).sum())
     if neg > 0 and pos > 0:
         text += f"; {percent(pos / (pos + neg))} of the weight speaks for the class, the rest against"
     r, c = np.unravel_index(int(np.argmax(np.abs(a))), a.shape)

@@ -96,3 +96,18 @@ def test_numbers_read_aloud():
 def test_gallery_lists_each_tile_with_its_answer():
     assert describe.gallery([4, 7], [9, 7], [0.97, 0.6], [str(i) for i in range(10)], "Mistakes") == (
         "Mistakes: 2 pictures, 1 answered right. 1: a 4, answered 9 (97 %); 2: a 7, answered right (60 %).")
+
+
+def test_a_large_maps_region_keeps_a_small_strong_feature():
+    big = np.zeros((1000, 1100), np.float32)
+    big[950:953, 20:23] = 1.0           # 9 pixels of 1.1 M, in the lower left
+    assert describe.region(big) == "lower left"
+    big[950:953, 20:23] = 0
+    big[10, 1090] = -4.0
+    assert describe.region(big) == "upper right"
+    assert describe.feature_map(big, "m").startswith("m, 1000 × 1100, values -4 to 0, strongest at row 0, column 0")
+    rgb = np.zeros((600, 800, 3), np.float32)
+    rgb[500:, :100, 1] = 1.0
+    assert describe.picture(rgb, "p", (1200, 1600, 3)) == (
+        "p: colour picture, 1200 × 1600 pixels with 3 channels, values 0 to 1; the bright part lies in the "
+        "lower left; 98 % is dark.")
