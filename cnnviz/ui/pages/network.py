@@ -132,7 +132,7 @@ def strip_html(specs, selected: str) -> str:
             f'<div class="cz-box" style="{style}" title="{html.escape(KIND_LABEL[s.kind])}: '
             f'{html.escape(s.name)}, output {images.shape_text(s.output_shape)}, {params}">'
             f'<div class="cz-name">{html.escape(s.name)}</div>'
-            f'<div class="cz-kind" style="color:{colour}">{KIND_LABEL[s.kind]}</div>'
+            f'<div class="cz-kind">{KIND_LABEL[s.kind]}</div>'   # text in the text colour: 4.5:1
             f'<div class="cz-shape">{images.shape_text(s.output_shape)}</div>'
             f'<div class="cz-params">{params}</div></div>')
     css = ("<style>.cz-strip{display:flex;flex-wrap:wrap;gap:6px;align-items:stretch;margin:4px 0 10px}"
