@@ -7,6 +7,8 @@
 #
 # Options: -n replicas (default 2), -p balancer port (8080), -a balancer address (127.0.0.1),
 #          -b first backend port (8601; the others follow), or CNNVIZ_BACKEND_PORTS=p1,p2,...
+#          -w 0: open the balancer without first warming each process (default -w 1: one visit
+#          to every page of each process, so TensorFlow and the first network are loaded)
 # Needs Debian's haproxy (apt-get install haproxy). Python: $PYTHON, else .venv/bin/python, else python3.
 # Ctrl-C or SIGTERM stops the balancer and every process it started, then removes its temp files
 # (CNNVIZ_KEEP_LOGS=1 keeps them). An app process that dies is reported and routed around; when
@@ -18,13 +20,15 @@ REPLICAS=2
 PORT=8080
 ADDR=127.0.0.1
 BASE=8601
-while getopts "n:p:a:b:h" opt; do
+WARM=1
+while getopts "n:p:a:b:w:h" opt; do
   case "$opt" in
     n) REPLICAS="$OPTARG" ;;
     p) PORT="$OPTARG" ;;
     a) ADDR="$OPTARG" ;;
     b) BASE="$OPTARG" ;;
-    h) sed -n '2,14p' "$0"; exit 0 ;;
+    w) WARM="$OPTARG" ;;
+    h) sed -n '2,16p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -33,6 +37,7 @@ shift $((OPTIND - 1))
 STREAMLIT_ARGS=("$@")
 
 [[ "$REPLICAS" =~ ^[1-9][0-9]?$ ]] || { echo "run_balanced: -n must be 1..99" >&2; exit 2; }
+[[ "$WARM" =~ ^[01]$ ]] || { echo "run_balanced: -w must be 0 or 1" >&2; exit 2; }
 command -v haproxy >/dev/null || { echo "run_balanced: haproxy is not installed (apt-get install haproxy)" >&2; exit 3; }
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
@@ -101,6 +106,27 @@ done
 for ((i = 0; i < REPLICAS; i++)); do
   wait_healthy "http://127.0.0.1:${PORTS[i]}/_stcore/health" "app$((i + 1))" "${PIDS[i]}"
 done
+
+# Each process warmed before the balancer takes visitors: one visit to every page (the protocol
+# client of benchmarks/loadgen.py) loads TensorFlow and the first network, so a class that opens
+# one link at once does not wait for them (30 visitors on fresh processes: up to 36 s, measured).
+if [ "$WARM" = 1 ] && [ -f "$ROOT/benchmarks/loadgen.py" ]; then
+  WARMERS=()
+  for ((i = 0; i < REPLICAS; i++)); do
+    "$PY" - "$ROOT/benchmarks" "http://127.0.0.1:${PORTS[i]}" >"$RUN/warm$((i + 1)).log" 2>&1 <<'PYEOF' &
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+import loadgen
+bad = [e for r in asyncio.run(loadgen.warm_up(sys.argv[2])) for e in r.errors + r.exceptions]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+    WARMERS+=($!)
+  done
+  for pid in "${WARMERS[@]}"; do
+    wait "$pid" || echo "run_balanced: a warm-up visit failed (see $RUN/warm*.log); serving anyway" >&2
+  done
+fi
 
 # the config: deploy/haproxy.cfg with the bind address and one server line per process
 "$PY" - "$ROOT/deploy/haproxy.cfg" "$RUN/haproxy.cfg" "$ADDR:$PORT" "$SERVERS" <<'PYEOF'

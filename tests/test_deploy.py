@@ -87,6 +87,14 @@ def balanced():
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def test_each_process_is_warm_before_the_balancer_takes_visitors(balanced):
+    """TensorFlow and the first network are loaded in every process when "ready" is printed (a
+    fresh streamlit process holds ~70 MB; with them, ~800 MB), so a class opening one link at
+    once does not wait for them."""
+    for name, (_, pid) in balanced["backends"].items():
+        assert loadgen.rss_mb(pid) > 400, f"{name} was not warmed: {loadgen.rss_mb(pid):.0f} MB"
+
+
 def test_health_through_the_balancer(balanced):
     status, headers, body = _get(balanced["url"] + "/_stcore/health")
     assert status == 200 and body.strip() == b"ok"
