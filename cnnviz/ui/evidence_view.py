@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnnviz import data, describe, evidence, images, model_cards
 from cnnviz.ui import accessible, figures, formats, share
-from cnnviz.ui.clickable_picture import clickable_picture
+from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.figures import training as charts
 
 GALLERY = 16
@@ -73,10 +73,14 @@ def confusion_section(results, found, model_name: str) -> None:
                     "Click a cell to see those test images.")
         img, geometry = charts.confusion_picture(results.confusion, names, selected=selected,
                                                  cell=share.scaled(50))
+        left_px, top_px, cell = geometry
+        keys = Cells(k, k, *selected, *img.size, top=top_px, left=left_px, pitch_y=cell, pitch_x=cell,
+                     box_h=cell, box_w=cell, name="cell", row_word="true class", col_word="answer",
+                     row_names=tuple(map(str, names)), col_names=tuple(map(str, names)))
         clickable_picture(img, f"net_confusion:{model_name}",
                           lambda point: _cell_from_click(point, img.size, geometry, k, key),
                           smooth=False, alt=describe.confusion(results.confusion, names)
-                          + f" Selected: {names[selected[0]]} answered {names[selected[1]]}.")
+                          + f" Selected: {names[selected[0]]} answered {names[selected[1]]}.", cells=keys)
         accessible.as_numbers(results.confusion, "Confusion matrix (rows: true class, columns: answer)",
                               [str(n) for n in names], [str(n) for n in names])
     with right:

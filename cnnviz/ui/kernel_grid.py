@@ -2,8 +2,10 @@
 
 An st.components.v2 component: a new visitor loads no extra bundle for it (st.data_editor's
 grid costs about half a second on a first visit). Each cell is tinted by its sign, as the
-feature map is (red > 0, blue < 0). A cell is sent when it loses focus or Enter is pressed (Enter
-moves to the next cell); the whole grid comes back as rows of text, checked in Python.
+feature map is (red > 0, blue < 0); the sign is written in the number too. A cell is sent when it
+loses focus or Enter is pressed (Enter moves to the next cell, the arrow keys to the cell beside:
+left and right once the caret is at the text's edge); the whole grid comes back as rows of text,
+checked in Python.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ _CSS = """
   background: var(--st-secondary-background-color, #f0f2f6);
   border: 1px solid var(--st-border-color, #d5dae5); border-radius: 6px;
 }
-.grid input:focus { outline: 2px solid #1c83e1; outline-offset: -1px; }
+.grid input:focus { outline: 3px solid #1c5fd4; outline-offset: 1px; }
 .grid input.pos { background: #fbe3e1; }
 .grid input.neg { background: #dfe9f7; }
 .grid input.bad { border: 2px solid #d33; }
@@ -63,11 +65,14 @@ export default function (component) {
     input.addEventListener("input", () => tint(input));
     input.addEventListener("change", send);
     input.addEventListener("keydown", (e) => {
-      if (e.key !== "Enter") return;
+      const i = inputs.indexOf(input), atStart = input.selectionEnd === 0,
+            atEnd = input.selectionStart === input.value.length;
+      const to = { Enter: (i + 1) % inputs.length, ArrowUp: r > 0 ? i - m : -1, ArrowDown: r < n - 1 ? i + m : -1,
+                   ArrowLeft: c > 0 && atStart ? i - 1 : -1, ArrowRight: c < m - 1 && atEnd ? i + 1 : -1 }[e.key];
+      if (to === undefined || to < 0) return;
       e.preventDefault();
-      const next = inputs[(inputs.indexOf(input) + 1) % inputs.length];
-      next.focus();
-      next.select();
+      inputs[to].focus();
+      inputs[to].select();
     });
     inputs.push(input);
     grid.appendChild(input);

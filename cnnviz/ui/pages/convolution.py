@@ -16,7 +16,7 @@ from PIL import Image
 from cnnviz import conv_arithmetic, describe, images, kernels
 from cnnviz.ui import accessible, export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.plain_text import plain
-from cnnviz.ui.clickable_picture import clickable_picture
+from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
 MODES = {
@@ -329,7 +329,7 @@ def _sum_table(win, expected, mode: str, channel: int | None, row: int, col: int
     st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
 
 
-def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_shape) -> None:
+def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_shape, row: int, col: int) -> None:
     """The input with its padding and the window's taps; a click picks the output there."""
     pads = tuple(conv_arithmetic.pad_amounts(n, k, slide.stride, slide.padding, slide.dilation)
                  for n, k in zip(x.shape[:2], kernel.shape))
@@ -338,9 +338,11 @@ def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_sh
     img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
     eff_h, eff_w = ((k - 1) * slide.dilation + 1 for k in kernel.shape)
     geometry = (f, img.size[0], slide.stride, eff_h, eff_w, *out_shape)
+    keys = Cells(*out_shape, row, col, *img.size, pitch_y=f * slide.stride, pitch_x=f * slide.stride,
+                 box_h=f * eff_h, box_w=f * eff_w, name="window")
     _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1,
                alt=describe.picture(x, "The input") + f" The window covers rows {win.rows[0]} to {win.rows[-1]}, "
-               f"columns {win.cols[0]} to {win.cols[-1]}. Click to pick an output position.")
+               f"columns {win.cols[0]} to {win.cols[-1]}. Click to pick an output position.", cells=keys)
 
 
 def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, col: int) -> None:
@@ -350,9 +352,11 @@ def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, c
     st.markdown(f"**Output** at row {row}, column {col}{which}")
     base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
     img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
+    keys = Cells(*shown.shape, row, col, *img.size, pitch_y=f, pitch_x=f, box_h=f, box_w=f, name="output")
     _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], *shown.shape)),
                smooth=f < 1, alt=describe.feature_map(shown, f"The output{which}")
-               + f" Outlined: row {row}, column {col}, value {describe.number(shown[row, col])}. Click to pick another.")
+               + f" Outlined: row {row}, column {col}, value {describe.number(shown[row, col])}. Click to pick another.",
+               cells=keys)
 
 
 def _window_grids(win, channel: int | None) -> None:
@@ -377,14 +381,14 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
     with c_ctrl:
         _sum_table(win, out[row, col], mode, channel, row, col)
     with c_in:
-        _window_picture(x, win, kernel, slide, out.shape[:2])
+        _window_picture(x, win, kernel, slide, out.shape[:2], row, col)
     with c_out:
         _output_picture(out, mode, channel, row, col)
     _window_grids(win, channel)
 
 
-def _clickable(img, key: str, on_click, smooth: bool, alt: str) -> None:
-    clickable_picture(img, key, on_click, smooth, alt=alt)
+def _clickable(img, key: str, on_click, smooth: bool, alt: str, cells: Cells) -> None:
+    clickable_picture(img, key, on_click, smooth, alt=alt, cells=cells)
 
 
 url_state.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(

@@ -1,0 +1,130 @@
+"""The keyboard alone, in a real Chromium: a visible focus ring on every control Tab reaches, the
+convolution window and the kernel grid moved and edited without the mouse, the guided lesson's
+eight steps walked with Tab, Enter, arrows and typed answers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from a11y_checks import focus_ring, focused, tab_to
+from cnnviz.lesson import question_types, questions, steps
+from conftest import main_text, screenshot, settle
+from test_accessibility_browser import open_page
+
+pytestmark = pytest.mark.browser
+
+
+def open_twice(page, url: str) -> None:
+    """The focus style rides in index.html from the server's first script run on (index_page.py)."""
+    open_page(page, url)
+    open_page(page, url)
+
+
+def test_tab_reaches_every_control_with_a_visible_ring(app_url, page):
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    open_twice(page, f"{app_url}/convolution")
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.textContent")
+    assert "Skip to main content" in first              # Streamlit's skip link comes first
+    unringed, seen = [], 0
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        name = page.evaluate("""() => { let e = document.activeElement;
+            while (e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+            return e.tagName + ' ' + (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 40); }""")
+        seen += 1
+        if not focus_ring(page):
+            unringed.append(name)
+        if seen in (3, 12, 30):
+            screenshot(page, f"a11y-focus-{seen}")
+    assert unringed == []
+
+
+def said(page, picture) -> str:
+    return picture.locator(".cz-said").inner_text()
+
+
+def test_the_window_and_the_kernel_grid_without_the_mouse(app_url, page):
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    open_twice(page, f"{app_url}/convolution?row=0&col=0")
+    window = page.locator(".cz-pick").first
+    tab_to(page, window)
+    assert "window at row 0, column 0" in window.get_attribute("aria-label")
+    for key in ("ArrowRight",) * 7 + ("ArrowDown",) * 4:
+        page.keyboard.press(key)
+    assert said(page, window) == "window at row 4, column 7. Enter picks it."
+    screenshot(page, "a11y-window-cursor")
+    page.keyboard.press("Enter")
+    settle(page)
+    assert "Output at row 4, column 7" in main_text(page)
+    window = page.locator(".cz-pick").first
+    assert focused(window)                                  # the focus stays for the next move
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")
+    settle(page)
+    assert "Output at row 4, column 6" in main_text(page)
+
+    output = page.locator(".cz-pick").nth(1)
+    tab_to(page, output)
+    for key in ("End", "ArrowDown", "Enter"):
+        page.keyboard.press(key)
+    settle(page)
+    assert re.search(r"Output at row 5, column 2[0-9]", main_text(page))
+
+    cell = page.locator("input[aria-label='kernel row 1, column 1']").first
+    tab_to(page, cell, back=True)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("-1/2")
+    page.keyboard.press("ArrowDown")                       # the caret moves to row 2 and sends
+    assert focused(page.locator("input[aria-label='kernel row 2, column 1']").first)
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")
+    assert focused(page.locator("input[aria-label='kernel row 2, column 2']").first)
+    settle(page)
+    assert page.locator("input[aria-label='kernel row 1, column 1']").first.input_value() == "-1/2"
+    screenshot(page, "a11y-kernel-grid-focus")
+
+
+def answer_with_keys(page, q: question_types.Question, value) -> None:
+    """Reach the answer with Tab, give it by keys, press Enter (a form) or Check."""
+    main = page.locator("[data-testid=stMain]")
+    if q.kind == question_types.CHOICE:
+        radios = main.locator("[data-testid=stRadio] input[type=radio]")
+        tab_to(page, radios.first, most=200) if not any(focused(r) for r in radios.all()) else None
+        labels = [label.inner_text().strip() for label in main.locator("[data-testid=stRadio] label").all()]
+        target = labels.index(str(value))
+        current = next((i for i, r in enumerate(radios.all()) if focused(r)), 0)
+        page.keyboard.press("Space")                        # a group may start with none chosen
+        for _ in range((target - current) % len(labels)):
+            page.keyboard.press("ArrowDown")
+        tab_to(page, main.get_by_role("button", name="Check"))
+        page.keyboard.press("Enter")
+    else:
+        tab_to(page, main.locator("[data-testid=stTextInput] input"), most=200)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(str(value))
+        page.keyboard.press("Enter")
+    settle(page)
+
+
+def test_the_lesson_with_the_keyboard_alone(app_url, page):
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    open_twice(page, f"{app_url}/lesson?step=1&seed=5")
+    n = len(steps.STEPS)
+    main = page.locator("[data-testid=stMain]")
+    for step in range(1, n + 1):
+        q = questions.question(step, 5)
+        assert f"Step {step} of {n}" in main_text(page)
+        if step == 2:   # one wrong answer on the way
+            wrong = (next(c for c in q.choices if c != q.answer) if q.kind == question_types.CHOICE
+                     else question_types.fmt(q.answer + 5))
+            answer_with_keys(page, q, wrong)
+            assert main.locator("[data-testid=stAlert]").filter(has_text="Not quite").count() == 1
+        answer_with_keys(page, q, q.answer if q.kind == question_types.CHOICE else question_types.fmt(q.answer))
+        assert main.locator("[data-testid=stAlert]").filter(has_text="Right.").count() == 1, step
+        if step < n:
+            tab_to(page, main.get_by_role("button", name="Next"))
+            page.keyboard.press("Enter")
+            settle(page)
+    assert "Answered 8 of 8" in main_text(page)
