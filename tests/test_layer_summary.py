@@ -16,7 +16,7 @@ SHAPES = [(28, 28, 1), (32, 32, 3)]
 @pytest.fixture(autouse=True)
 def _fresh_keras():
     yield
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)   # a full gc per test cost minutes
 
 
 @pytest.mark.parametrize("name", sorted(KIND_CASES))
