@@ -31,6 +31,10 @@ def test_every_img_says_what_it_shows(app_url, browser, path):
         for img in found:
             alt = (img["alt"] or "").strip()
             assert alt.lower() not in NOT_MEANINGFUL and re.search(r"\d", alt), (path, img)
+        charts = page.locator("[data-testid=stPlotlyChart]")
+        for i in range(charts.count()):   # a chart is a role="figure" named by its summary
+            label = charts.nth(i).get_attribute("aria-label") or ""
+            assert charts.nth(i).get_attribute("role") == "figure" and re.search(r"\d", label), (path, label)
         details = page.locator("[data-testid=stExpander] details")
         for i in range(details.count()):
             if details.nth(i).locator("summary").inner_text().strip().endswith("as numbers"):

@@ -88,3 +88,26 @@ def test_the_window_sum_grids_are_tables_with_headers():
     page = number_grids.window_sum_html(win.patch, win.kernel, win.products, win.in_image, win.rows, win.cols)
     assert page.count('<th scope="col">') == page.count('<th scope="row">') == 3 * 3
     assert page.count("<table aria-label=") == 3
+
+
+def test_a_finished_training_run_is_said_and_its_confusion_matrix_described():
+    def script():
+        import json
+        import pathlib
+
+        from cnnviz import live
+        from cnnviz.ui import training_views
+        root = pathlib.Path(live.__file__).resolve().parents[1]
+        card = {**json.loads((root / "pretrained" / "mnist.json").read_text()), "steps": 5000}
+        training_views.results(live.Run(id=1, settings=None, state="finished", card=card))
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    said = at.session_state["_announced:train_result"]
+    assert said.startswith("Training finished: test accuracy 99.") and "test loss 0.0" in said
+    [chart] = at.get("plotly_chart")
+    assert chart.proto.alt.startswith("Confusion matrix of 10 classes (rows: true class, columns: predicted): ")
+    assert "the most frequent mistake: " in chart.proto.alt
+    [table] = [e for e in at.expander if e.label.startswith("Confusion matrix")]
+    assert table.label.endswith("as numbers") and '<th scope="row">9</th>' in table.get("html")[0].proto.body

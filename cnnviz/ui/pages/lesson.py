@@ -129,7 +129,7 @@ def grid_html(grids: question_types.Grids) -> str:
                 cells.append(f'<td class="{" ".join(classes)}" style="background:rgb{tuple(int(x) for x in rgb)}">'
                              f"{text}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
-        parts.append(f'<figure><table class="cz-grid">{"".join(rows)}</table>'
+        parts.append(f'<figure><table class="cz-grid" aria-label="{html.escape(g.title)}">{"".join(rows)}</table>'
                      f"<figcaption>{html.escape(g.title)}</figcaption></figure>")
     size = 1.35 if share.presenting() else 1.1
     return (f'<div class="cz-grids">{"".join(parts)}</div><style>'
