@@ -188,7 +188,9 @@ def _draw_control() -> None:
     except Exception:  # the component registers only under `streamlit run`
         st.info("Drawing needs the browser app (`streamlit run app.py`).")
         return
-    st.caption("Draw in white on the black square, e.g. a digit as big as the square.")
+    st.caption("Draw in white on the black square, e.g. a digit as big as the square. "
+               "The square needs a mouse, pen or finger; with the keyboard, choose **Sample** "
+               "(a handwritten digit of each class) or **Upload** a picture instead.")
     st.space(28)  # room for the canvas's floating toolbar, which would cover the caption
     counter = st.session_state.setdefault(CANVAS_COUNTER_KEY, 0)
     width = st.session_state.get(STROKE_KEY, 18)

@@ -166,6 +166,8 @@ def test_camera_photo_and_bad_camera_data(at):
 def test_draw_source_renders_and_clear_gives_a_new_canvas(at):
     source(at, "Draw")
     assert at.sidebar.slider(key=widgets.STROKE_KEY).value == 18
+    said = " ".join(c.value for c in at.sidebar.caption)   # the keyboard's way round the canvas
+    assert "with the keyboard, choose **Sample**" in said and "**Upload**" in said
     before = at.session_state[widgets.CANVAS_COUNTER_KEY]
     at.sidebar.button[0].click().run()
     assert not at.exception
