@@ -12,6 +12,9 @@ import numpy as np
 from cnnviz.ui import figures, formats
 
 PAD_TEXT = "pad 0"
+# The corner header cell: said by screen readers, not shown (an empty header says nothing).
+_HIDDEN = ('<span style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);'
+           'white-space:nowrap">row and column</span>')
 
 
 def _cell(text: str, rgb, title: str) -> str:
@@ -31,7 +34,7 @@ def _grid(values: np.ndarray, colours: np.ndarray, row_labels, col_labels, title
             cells.append(_cell(text, colours[i, j], f"{what} row {r}, column {c}: {text}"))
         body.append(f'<tr><th scope="row">{html.escape(str(r))}</th>{"".join(cells)}</tr>')
     return (f'<div class="cnnviz-grid"><div class="cnnviz-grid-title">{html.escape(title)}</div>'
-            f'<table aria-label="{html.escape(title)}"><tr><th></th>{head}</tr>{"".join(body)}</table></div>')
+            f'<table aria-label="{html.escape(title)}"><tr><th>{_HIDDEN}</th>{head}</tr>{"".join(body)}</table></div>')
 
 
 def window_sum_html(patch: np.ndarray, kernel: np.ndarray, products: np.ndarray, in_image: np.ndarray,

@@ -289,6 +289,7 @@ def test_the_window_sum_grids_write_every_input_weight_and_product():
                                         win.cols)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     kh, kw = win.kernel.shape
+    assert "<th></th>" not in page and "row and column</span></th>" in page   # no empty header cell
     assert len(cells) == 3 * kh * kw
     patch, weights, products = (cells[i * kh * kw:(i + 1) * kh * kw] for i in range(3))
     assert patch.count(number_grids.PAD_TEXT) == int((~win.in_image).sum()) == 5
