@@ -128,3 +128,22 @@ def test_the_lesson_with_the_keyboard_alone(app_url, page):
             page.keyboard.press("Enter")
             settle(page)
     assert "Answered 8 of 8" in main_text(page)
+
+
+def test_the_confusion_matrix_without_the_mouse(app_url, page):
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    open_twice(page, f"{app_url}/network?net=mnist")
+    run = page.get_by_role("button", name="Run the network on the 1,000 test images")
+    if run.count():                       # unless the server has run it already (shared_work.py)
+        tab_to(page, run, most=300)
+        page.keyboard.press("Enter")
+    page.get_by_text("Hardest class").wait_for(timeout=90_000)
+    settle(page)
+    matrix = page.locator("[class*='st-key-net_confusion'] .cz-pick")
+    tab_to(page, matrix, most=300)
+    for key in ("ArrowUp",) * 9 + ("Home",):
+        page.keyboard.press(key)
+    assert said(page, matrix) == "cell at true class 0, answer 0. Enter picks it."
+    page.keyboard.press("Enter")
+    page.get_by_text("0 answered right").wait_for(timeout=60_000)
+    screenshot(page, "a11y-confusion-keyboard")
