@@ -39,7 +39,8 @@ def window_of(shape: tuple[int, int], centre: tuple[int, int], side: int = MAX_S
 
 
 def table_html(values, caption: str, row_labels: Sequence[str] | None = None,
-               col_labels: Sequence[str] | None = None, side: int = MAX_SIDE) -> str:
+               col_labels: Sequence[str] | None = None, side: int = MAX_SIDE,
+               corner: str = "row \\ column") -> str:
     """A 2-D array as an HTML table with <th scope> headers; larger than side × side: a window."""
     a = np.asarray(values)
     if a.ndim != 2:
@@ -50,7 +51,7 @@ def table_html(values, caption: str, row_labels: Sequence[str] | None = None,
                     f"columns {cols.start}–{cols.stop - 1}, around its largest value)")
     rl = list(row_labels) if row_labels is not None else [str(i) for i in range(a.shape[0])]
     cl = list(col_labels) if col_labels is not None else [str(j) for j in range(a.shape[1])]
-    head = '<th scope="col">row \\ column</th>' + "".join(
+    head = f'<th scope="col">{html.escape(corner)}</th>' + "".join(
         f'<th scope="col">{html.escape(cl[j])}</th>' for j in range(cols.start, cols.stop))
     body = "".join(
         f'<tr><th scope="row">{html.escape(rl[i])}</th>'
@@ -68,7 +69,7 @@ def _cell(v) -> str:
 
 
 def as_numbers(values, what: str, row_labels: Sequence[str] | None = None,
-               col_labels: Sequence[str] | None = None) -> None:
+               col_labels: Sequence[str] | None = None, corner: str = "row \\ column") -> None:
     """A collapsed "<what> as numbers" expander holding the values as a table (2-D, or H × W × C:
     one table per channel, at most 8)."""
     a = np.asarray(values)
@@ -77,10 +78,10 @@ def as_numbers(values, what: str, row_labels: Sequence[str] | None = None,
             shown = min(a.shape[2], 8)
             note = "" if shown == a.shape[2] else f" (the first {shown} of {a.shape[2]})"
             st.caption(f"{a.shape[2]} channels{note}, one table each.")
-            st.html("".join(table_html(a[..., c], f"{what}, channel {c}", row_labels, col_labels)
+            st.html("".join(table_html(a[..., c], f"{what}, channel {c}", row_labels, col_labels, corner=corner)
                             for c in range(shown)))
         else:
-            st.html(table_html(a, what, row_labels, col_labels))
+            st.html(table_html(a, what, row_labels, col_labels, corner=corner))
 
 
 _LIVE_JS = """

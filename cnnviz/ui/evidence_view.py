@@ -82,7 +82,7 @@ def confusion_section(results, found, model_name: str) -> None:
                           smooth=False, alt=describe.confusion(results.confusion, names)
                           + f" Selected: {names[selected[0]]} answered {names[selected[1]]}.", cells=keys)
         accessible.as_numbers(results.confusion, "Confusion matrix (rows: true class, columns: answer)",
-                              [str(n) for n in names], [str(n) for n in names])
+                              [str(n) for n in names], [str(n) for n in names], corner="true \\ answer")
     with right:
         r, c = selected
         cell = evidence.cell_examples(results, r, c, limit=GALLERY)
@@ -100,6 +100,8 @@ def per_class_section(results, found, model_name: str) -> None:
                                         hover="%{x}: %{y:.1%} right<extra></extra>"),
                     config=share.plotly_config("cnnviz-per-class"), key=f"net_per_class:{model_name}",
                     alt=describe.bars(acc, names, "Share of test images answered right, per class"))
+    accessible.as_numbers(np.asarray(acc)[None, :], "Share answered right per class", ["share right"], names,
+                          corner="class")
     mistakes, per_class = st.tabs(["The surest mistakes", "One class: right and wrong"])
     with mistakes:
         _gallery(results, found, evidence.confident_mistakes(results, limit=GALLERY),

@@ -149,7 +149,7 @@ def results(run) -> None:
                     key=f"train_confusion_{run.id}",
                     alt=describe.confusion(card["confusion_matrix"], card["class_names"]))
     accessible.as_numbers(np.asarray(card["confusion_matrix"]), "Confusion matrix (rows: true class, columns: answer)",
-                          card["class_names"], card["class_names"])
+                          card["class_names"], card["class_names"], corner="true \\ answer")
     worst = min(card["per_class_accuracy"].items(), key=lambda kv: kv[1])
     best = max(card["per_class_accuracy"].items(), key=lambda kv: kv[1])
     st.caption(f"Easiest class: {best[0]} ({formats.percent(best[1])} right); hardest: {worst[0]} "

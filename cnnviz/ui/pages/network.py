@@ -478,7 +478,12 @@ with top[3]:
                                         hover="%{x}: %{y:.2%}<extra></extra>"),
                     config=CONFIG, key="net_probs", alt=describe.bars(probs, class_names, "Probability per class"))
     accessible.announce("net_prediction", describe.prediction(probs, class_names))
-accessible.as_numbers(x[..., 0] if x.shape[-1] == 1 else x, "The network's input")   # full width
+numbers = st.columns(2)   # the tables open across the page, not in the pictures' narrow columns
+with numbers[0]:
+    accessible.as_numbers(x[..., 0] if x.shape[-1] == 1 else x, "The network's input")
+with numbers[1]:
+    accessible.as_numbers(np.asarray(probs)[None, :], "Probability per class", ["probability"], class_names,
+                          corner="class")
 
 st.divider()
 st.header("Layer by layer")
