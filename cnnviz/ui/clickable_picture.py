@@ -26,7 +26,7 @@ _CSS = """
 .cz-pick:focus-visible { outline: 3px solid #1c5fd4; outline-offset: 2px; }
 .cz-cursor { position: absolute; pointer-events: none; display: none; box-sizing: border-box;
              border: 3px solid #1c5fd4; box-shadow: 0 0 0 2px #fff; }
-.cz-pick:focus .cz-cursor { display: block; }
+.cz-pick:focus-visible .cz-cursor { display: block; }   /* keys, not a mouse click */
 .cz-said { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
            white-space: nowrap; }
 """

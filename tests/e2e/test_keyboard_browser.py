@@ -54,6 +54,7 @@ def test_the_window_and_the_kernel_grid_without_the_mouse(app_url, page):
     for key in ("ArrowRight",) * 7 + ("ArrowDown",) * 4:
         page.keyboard.press(key)
     assert said(page, window) == "window at row 4, column 7. Enter picks it."
+    assert window.locator(".cz-cursor").is_visible()     # the outline shows where the keys are
     screenshot(page, "a11y-window-cursor")
     page.keyboard.press("Enter")
     settle(page)
