@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnviz import class_score, images, model_graph
+from cnnviz import class_score, model_graph
 
 KINDS = ("input", "conv", "batchnorm", "activation", "pool", "flatten", "dense", "dropout",
          "softmax", "other")
@@ -363,7 +363,6 @@ def get_probe(model: keras.Model | Probe) -> Probe:
 def layer_gradients(model, x, class_index: int, layer_name: str) -> np.ndarray:
     """d logit[class] / d (layer's output), same shape as the layer's output (no batch axis)."""
     p = get_probe(model)
-    spec = p.spec(layer_name)
     p.check_scored(layer_name)
     return p.gradients(x, class_index)[layer_name]
 
