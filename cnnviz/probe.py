@@ -99,8 +99,7 @@ def layer_kind(layer) -> str:
     if isinstance(layer, keras.layers.Dense):
         return "dense"
     if isinstance(layer, keras.layers.Activation):
-        fn = getattr(layer.activation, "__name__", "")
-        return "softmax" if fn == "softmax" else "activation"
+        return "softmax" if class_score.is_softmax(layer.activation) else "activation"
     if isinstance(layer, (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU,
                           keras.layers.PReLU)):
         return "activation"
