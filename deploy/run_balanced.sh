@@ -4,12 +4,18 @@
 #   deploy/run_balanced.sh                 # 2 processes on 127.0.0.1:8601-8602, balancer on :8080
 #   deploy/run_balanced.sh -n 3 -p 9000    # 3 processes, balancer on 127.0.0.1:9000
 #   deploy/run_balanced.sh -n 2 -p 9000 -b 9101 -- --server.maxUploadSize 5   (flags for streamlit)
+#   deploy/run_balanced.sh -r 6379         # and a redis-server on 127.0.0.1:6379 for live classes
 #
 # Options: -n replicas (default 2), -p balancer port (8080), -a balancer address (127.0.0.1),
 #          -b first backend port (8601; the others follow), or CNNVIZ_BACKEND_PORTS=p1,p2,...
 #          -w 0: open the balancer without first warming each process (default -w 1: one visit
 #          to every page of each process, so TensorFlow and the first network are loaded)
-# Needs Debian's haproxy (apt-get install haproxy). Python: $PYTHON, else .venv/bin/python, else python3.
+#          -r PORT: start Debian's redis-server on 127.0.0.1:PORT (nothing saved to disk) and give
+#          every process CNNVIZ_REDIS_URL=redis://127.0.0.1:PORT/0, so a live class's room is the
+#          same on all of them. Without -r, a CNNVIZ_REDIS_URL already set (a managed Redis) is
+#          passed on as it is; with neither, each process keeps its own rooms.
+# Needs Debian's haproxy (apt-get install haproxy; with -r, redis-server). Python: $PYTHON, else
+# .venv/bin/python, else python3.
 # Ctrl-C or SIGTERM stops the balancer and every process it started, then removes its temp files
 # (CNNVIZ_KEEP_LOGS=1 keeps them). An app process that dies is reported and routed around; when
 # the balancer or the last app process is gone, everything is stopped (exit status 1).
@@ -21,14 +27,16 @@ PORT=8080
 ADDR=127.0.0.1
 BASE=8601
 WARM=1
-while getopts "n:p:a:b:w:h" opt; do
+REDIS_PORT=
+while getopts "n:p:a:b:w:r:h" opt; do
   case "$opt" in
     n) REPLICAS="$OPTARG" ;;
     p) PORT="$OPTARG" ;;
     a) ADDR="$OPTARG" ;;
     b) BASE="$OPTARG" ;;
     w) WARM="$OPTARG" ;;
-    h) sed -n '2,16p' "$0"; exit 0 ;;
+    r) REDIS_PORT="$OPTARG" ;;
+    h) sed -n '2,21p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -38,6 +46,8 @@ STREAMLIT_ARGS=("$@")
 
 [[ "$REPLICAS" =~ ^[1-9][0-9]?$ ]] || { echo "run_balanced: -n must be 1..99" >&2; exit 2; }
 [[ "$WARM" =~ ^[01]$ ]] || { echo "run_balanced: -w must be 0 or 1" >&2; exit 2; }
+[ -z "$REDIS_PORT" ] || [[ "$REDIS_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || { echo "run_balanced: -r must be a port" >&2; exit 2; }
+[ -z "$REDIS_PORT" ] || command -v redis-server >/dev/null || { echo "run_balanced: redis-server is not installed (apt-get install redis-server)" >&2; exit 3; }
 command -v haproxy >/dev/null || { echo "run_balanced: haproxy is not installed (apt-get install haproxy)" >&2; exit 3; }
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
@@ -53,6 +63,7 @@ fi
 
 RUN="$(mktemp -d "${TMPDIR:-/tmp}/cnnviz-balanced.XXXXXX")"
 PIDS=()
+REDIS_PID=
 
 cleanup() {
   local status=$?
@@ -66,6 +77,8 @@ cleanup() {
     sleep 0.1
   done
   for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # redis-server last, once no process can write to it; what it held is gone with it
+  if [ -n "$REDIS_PID" ]; then kill -TERM "$REDIS_PID" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   if [ "${CNNVIZ_KEEP_LOGS:-0}" = 1 ]; then echo "run_balanced: logs kept in $RUN"; else rm -rf "$RUN"; fi
   echo "run_balanced: stopped"
@@ -92,6 +105,29 @@ wait_healthy() {  # URL, what, pid
   echo "run_balanced: $2 did not become healthy in 120 s" >&2
   return 1
 }
+
+redis_answers() {  # port -> 0 when a redis-server there answers PING
+  "$PY" - "$1" <<'PYEOF' >/dev/null 2>&1
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as s:
+    s.sendall(b"PING\r\n")
+    sys.exit(0 if s.recv(16).startswith(b"+PONG") else 1)
+PYEOF
+}
+
+if [ -n "$REDIS_PORT" ]; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUN" \
+      --daemonize no >"$RUN/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 100); do
+    redis_answers "$REDIS_PORT" && break
+    kill -0 "$REDIS_PID" 2>/dev/null || { echo "run_balanced: redis-server exited; its log:" >&2; tail -n 20 "$RUN/redis.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  redis_answers "$REDIS_PORT" || { echo "run_balanced: redis-server did not answer PING in 10 s" >&2; exit 1; }
+  export CNNVIZ_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  echo "redis $REDIS_PORT $REDIS_PID" >"$RUN/redis"
+fi
 
 SERVERS=""
 for ((i = 0; i < REPLICAS; i++)); do
@@ -141,7 +177,7 @@ PIDS+=($!)
 wait_healthy "http://$ADDR:$PORT/_stcore/health" haproxy "$!"
 
 echo "run_balanced: ready: http://$ADDR:$PORT -> ${REPLICAS} processes on 127.0.0.1:${PORTS[*]}" \
-     "(sticky cookie CNNVIZ_BACKEND; logs in $RUN). Ctrl-C stops."
+     "(sticky cookie CNNVIZ_BACKEND; logs in $RUN)${CNNVIZ_REDIS_URL:+; classes shared through $CNNVIZ_REDIS_URL}. Ctrl-C stops."
 # Until a signal arrives. A process that dies is reported; HAProxy's health check sends its
 # visitors to the others. Everything stops when the balancer or the last process is gone.
 BACKEND_PIDS=("${PIDS[@]:0:REPLICAS}")
@@ -155,11 +191,15 @@ while true; do
     if kill -0 "${BACKEND_PIDS[i]}" 2>/dev/null; then live+=("${BACKEND_PIDS[i]}"); names+=("app$((i + 1))"); fi
   done
   [ ${#live[@]} -gt 0 ] || { echo "run_balanced: every app process exited; stopping" >&2; exit 1; }
+  if [ -n "$REDIS_PID" ] && ! kill -0 "$REDIS_PID" 2>/dev/null; then
+    echo "run_balanced: redis-server exited; live classes stop working (the lessons still serve)" >&2
+    REDIS_PID=
+  fi
   if [ ${#live[@]} -lt "$serving" ]; then
     echo "run_balanced: an app process exited; still serving with ${names[*]}" >&2
     serving=${#live[@]}
   fi
   set +e
-  wait -n "$HAPROXY_PID" "${live[@]}"
+  wait -n "$HAPROXY_PID" "${live[@]}" ${REDIS_PID:+"$REDIS_PID"}
   set -e
 done

@@ -48,16 +48,17 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def balanced():
+def start_balanced(*args: str, **env: str) -> dict:
+    """run_balanced.sh with `args` on free ports, once it says "ready": its process, URL,
+    backends {name: (port, pid)}, output() and run directory. Stop it with stop_balanced()."""
     if shutil.which("haproxy") is None:
         _skip_or_fail("haproxy is not installed (apt-get install -y haproxy)")
     ports = [free_port(), free_port()]
     front = free_port()
     log = tempfile.TemporaryFile()
     env = dict(os.environ, CNNVIZ_BACKEND_PORTS=",".join(map(str, ports)), PYTHON=sys.executable,
-               CNNVIZ_KEEP_LOGS="0")
-    proc = subprocess.Popen(["bash", str(SCRIPT), "-p", str(front)], env=env, stdout=log,
+               CNNVIZ_KEEP_LOGS="0", **env)
+    proc = subprocess.Popen(["bash", str(SCRIPT), "-p", str(front), *args], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def output() -> str:
@@ -76,15 +77,25 @@ def balanced():
         if line.strip():
             name, port, pid = line.split()
             backends[name] = (int(port), int(pid))
-    info = {"url": f"http://127.0.0.1:{front}", "proc": proc, "backends": backends, "output": output,
+    return {"url": f"http://127.0.0.1:{front}", "proc": proc, "backends": backends, "output": output,
             "run_dir": run_dir, "front": front}
-    yield info
-    if proc.poll() is None:          # the teardown test did not run: stop it here
+
+
+def stop_balanced(info: dict) -> None:
+    proc = info["proc"]
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def balanced():
+    info = start_balanced()
+    yield info
+    stop_balanced(info)              # unless the teardown test did
 
 
 def test_each_process_is_warm_before_the_balancer_takes_visitors(balanced):
@@ -201,3 +212,34 @@ def test_sigterm_stops_the_balancer_and_every_process(balanced):
         assert not _listening(port)
         assert not pathlib.Path(f"/proc/{pid}").exists() or "zombie" in pathlib.Path(f"/proc/{pid}/status").read_text()
     assert not balanced["run_dir"].exists()
+
+
+def test_the_redis_option_shares_a_class_between_the_processes():
+    """-r PORT starts redis-server before the apps, gives each CNNVIZ_REDIS_URL, and stops it last:
+    a room started by code running with one app process's environment is seen with the other's."""
+    if shutil.which("redis-server") is None:
+        _skip_or_fail("redis-server is not installed (apt-get install -y redis-server)")
+    from redis_server import _answers_ping, _port
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if k != "CNNVIZ_REDIS_URL"}
+    info = start_balanced("-w", "0", "-r", str(port), CNNVIZ_REDIS_URL="")
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        assert _answers_ping(port) and f"classes shared through {url}" in info["output"]()
+        app_envs = []
+        for port_pid in info["backends"].values():
+            environ = pathlib.Path(f"/proc/{port_pid[1]}/environ").read_bytes().split(b"\0")
+            app_env = dict(v.decode().split("=", 1) for v in environ if b"=" in v)
+            assert app_env["CNNVIZ_REDIS_URL"] == url
+            app_envs.append(dict(env, CNNVIZ_REDIS_URL=app_env["CNNVIZ_REDIS_URL"]))
+
+        def in_app(env: dict, code: str) -> str:
+            return subprocess.run([sys.executable, "-c", "from cnnviz.classroom import rooms_for_server as r\n" + code],
+                                  env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
+        room = in_app(app_envs[0], "print(r().start().code)").strip()
+        assert in_app(app_envs[1], f"print(r().exists({room!r}))").strip() == "True"
+        assert in_app(env, f"print(r().exists({room!r}))").strip() == "False"   # the embedded store
+    finally:
+        stop_balanced(info)
+    assert info["proc"].returncode == 143
+    assert not _answers_ping(port)
