@@ -18,7 +18,7 @@ def activation_view(layer: ShownLayer) -> None:
     if before.ndim == 3:
         b, a = before[..., ch], after[..., ch]
         m = float(max(np.abs(b).max(), np.abs(a).max()))
-        st.markdown(f"##### Channel {ch} before and after {act.name}")
+        st.markdown(f"#### Channel {ch} before and after {act.name}")
         c1, c2 = st.columns(2)
         with c1:
             st.plotly_chart(figures.map_heatmap(b, f"before ({act.input_name})", "diverging", -m, m,

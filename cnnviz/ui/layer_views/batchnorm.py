@@ -21,7 +21,7 @@ def batchnorm_view(layer: ShownLayer) -> None:
     x = float(x_in[r, q])
     y_formula = a * (x - mu) + be
     y_keras = float(act.output[r, q, ch])
-    st.markdown(f"##### Channel {ch} in numbers")
+    st.markdown(f"#### Channel {ch} in numbers")
     st.latex(r"y = \gamma\,\frac{x-\mu}{\sqrt{\sigma^2+\varepsilon}}+\beta = "
              f"{g:.3f}\\cdot\\frac{{x-({mu:.3f})}}{{\\sqrt{{{var:.3f}+{eps:g}}}}}+({be:.3f})"
              f" = {a:.3f}\\,x {'+' if be - a * mu >= 0 else '-'} {abs(be - a * mu):.3f}")

@@ -15,7 +15,7 @@ def conv_view(layer: ShownLayer) -> None:
     kh, kw, cin, cout = k.shape
     bias = layer.act.info["bias"]
     b = float(bias[ch]) if bias is not None else 0.0
-    st.markdown(f"##### The learned filter of channel {ch}")
+    st.markdown(f"#### The learned filter of channel {ch}")
     left, right = st.columns([1.35, 1], gap="medium")
     if cin == 1:
         with left:

@@ -23,7 +23,7 @@ def pool_view(layer: ShownLayer) -> None:
         # a window that is all zeros (common after ReLU) has no real winner: not marked
         real = res.output.reshape(-1) > 0
         marks = res.winners.reshape(-1, 2)[real]
-    st.markdown(f"##### Channel {ch}: the input map and the pooled map")
+    st.markdown(f"#### Channel {ch}: the input map and the pooled map")
     c1, c2 = st.columns(2)
     m = float(max(before.max(), 1e-6))
     with c1:

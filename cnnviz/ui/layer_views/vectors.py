@@ -68,7 +68,7 @@ def contributions_view(layer: ShownLayer) -> None:
     con = probe.contributions(network, layer.x, cls, unit_layer, activations=layer.acts)
     n = 12
     top = con.contributions[:n]
-    st.markdown(f"##### Which units of {con.layer_name} push “{names[cls]}” the most")
+    st.markdown(f"#### Which units of {con.layer_name} push “{names[cls]}” the most")
     fig = figures.vector_bars(top, "", labels=[f"unit {u}" for u in con.units[:n]], height=280,
                               color="#2ca02c",
                               hover="%{x}<br>push %{y:.4f}<extra></extra>")

@@ -167,7 +167,7 @@ def output_view(signal: np.ndarray, kernel: np.ndarray, output: np.ndarray, taps
     with share.secondary("c1d_tensors"):
         tensor_shapes.tensor_box("Conv1D", (n, 1), (m, 1), "c1d_data_format", sample=signal[:, None])
 
-    st.subheader("Which inputs each output sees")
+    st.header("Which inputs each output sees")
     row_max = taps.max(axis=1)
     positions = np.arange(m) * stride
     future = row_max > positions

@@ -129,9 +129,9 @@ is_rgb = pixels.ndim == 3
 
 left, right = st.columns([1, 1.6], gap="large")
 with left:
-    st.subheader("1 · The kernel")
+    st.header("1 · The kernel")
     choice = kernel_editor("conv_kernel", default="Sobel x", linked=linked)
-    st.subheader("2 · How it slides")
+    st.header("2 · How it slides")
     c_stride, c_dilation = st.columns(2)
     c_stride.slider("Stride (jump size)", value=1, **url_state.widget(PARAMS, "conv_stride"),
                     help="How many pixels the window moves between two outputs.")
@@ -187,9 +187,9 @@ oh, ow = out.shape[:2]
 pads_h = conv_arithmetic.pad_amounts(h, kh, slide.stride, slide.padding, slide.dilation)
 pads_w = conv_arithmetic.pad_amounts(w, kw, slide.stride, slide.padding, slide.dilation)
 with right:
-    st.subheader("3 · The feature map")
+    st.header("3 · The feature map")
     channels_text = " × 3 channels" if depthwise else ""
-    st.markdown(f"#### Input {h} × {w} → kernel {kh} × {kw} → output **{oh} × {ow}**{channels_text}")
+    st.markdown(f"### Input {h} × {w} → kernel {kh} × {kw} → output **{oh} × {ow}**{channels_text}")
     c_in, c_out = st.columns([0.6, 1.5], gap="small")
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
@@ -247,7 +247,7 @@ with right:
 
 # --------------------------------------------------------------------------- step-through
 
-st.subheader("4 · One step at a time")
+st.header("4 · One step at a time")
 st.markdown("Pick an output position (sliders, or click either picture) and see the sum that "
             "produced it.")
 playing = st.toggle("▶ Play: slide the window automatically", key="conv_play")
@@ -324,7 +324,7 @@ def _sum_table(win, expected, mode: str, channel: int | None, row: int, col: int
     target = float(expected[channel]) if mode == "depthwise" else float(expected)
     table = "| the sum | value |\n|:--|--:|\n" + "".join(f"| {t} | {formats.value(v)} |\n" for t, v in lines)
     st.markdown(table)
-    st.markdown(f"#### Output value &nbsp; **{formats.value(value)}**")
+    st.markdown(f"### Output value &nbsp; **{formats.value(value)}**")
     ok = "✓ the same number" if abs(value - target) <= 1e-4 * max(1.0, abs(target)) else "✗ differs"
     st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
 

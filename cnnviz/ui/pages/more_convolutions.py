@@ -43,7 +43,7 @@ def map_image(values: np.ndarray, size: int):
 # ----------------------------------------------------------------------------- transposed
 
 def transposed_section() -> None:
-    st.subheader("1 · Transposed convolution: making maps bigger")
+    st.header("1 · Transposed convolution: making maps bigger")
     st.markdown("A convolution with stride 2 halves a map. A **transposed convolution** goes the other "
                 "way: every input number **stamps** a copy of the kernel, scaled by that number, onto a "
                 "bigger output, one stamp every *stride* pixels; where stamps overlap they add up. "
@@ -116,7 +116,7 @@ def frames_image(volume: np.ndarray, width: int):
 
 
 def volume_section() -> None:
-    st.subheader("2 · 3D convolution: a kernel that also slides through time")
+    st.header("2 · 3D convolution: a kernel that also slides through time")
     st.markdown("A video is a stack of frames: depth × height × width. A **3D kernel** (k × k × k) "
                 "looks at a small cube (a few neighbouring pixels in a few neighbouring frames) and "
                 "slides along all three axes, so it can find things that only exist in time, such as "
@@ -177,7 +177,7 @@ def keras_counts(k: int, c: int, f: int) -> tuple[int, int] | None:
 
 
 def separable_section() -> None:
-    st.subheader("3 · Depthwise separable convolution: cheaper filters")
+    st.header("3 · Depthwise separable convolution: cheaper filters")
     st.markdown("A full Conv2D filter looks at every input channel with its own k × k weights. A "
                 "**depthwise separable** convolution splits the work: first one k × k filter per "
                 "channel (**depthwise**), then a 1 × 1 convolution that mixes the channels "

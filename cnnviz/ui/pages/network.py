@@ -357,7 +357,7 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
     """The gradient of the class score with respect to any layer's numbers, layer picked here."""
     network = loaded.probe
     class_name = loaded.card["class_names"][cls]
-    st.markdown("##### The gradient inside the network")
+    st.markdown("### The gradient inside the network")
     g_layers = [s.name for s in network.specs
                 if s.kind != "input" and s.index <= network.score_index]
     first = g_layers.index(spatial[0]) if spatial else 0
@@ -473,7 +473,7 @@ with top[2]:
     st.caption("How it was prepared:  \n" + ("  \n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
                                               or "used as it is."))
 with top[3]:
-    st.subheader(f"Prediction: {class_names[pred]} ({formats.percent(probs[pred])})")
+    st.header(f"Prediction: {class_names[pred]} ({formats.percent(probs[pred])})")
     st.plotly_chart(figures.vector_bars(probs, "", labels=class_names, highlight=pred, height=250,
                                         hover="%{x}: %{y:.2%}<extra></extra>"),
                     config=CONFIG, key="net_probs", alt=describe.bars(probs, class_names, "Probability per class"))

@@ -129,7 +129,7 @@ def window_view(p: Pooled) -> None:
     vmax_in = float(np.max(np.abs(fmap))) or 1.0
     vmax_out = float(np.max(np.abs(result.output))) or 1.0
     best = np.unravel_index(int(np.argmax(result.output)), result.output.shape)
-    st.subheader("Look inside one window")
+    st.header("Look inside one window")
     c_row, c_col, c_winners = st.columns(3)
     with c_row:
         row = widgets.clamped_slider("Output row", "pool_row", 0, oh - 1, int(best[0]),

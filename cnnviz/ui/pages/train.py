@@ -33,7 +33,7 @@ PARAMS = [
 
 
 def data_section() -> str:
-    st.subheader("1 · The data")
+    st.header("1 · The data")
     dataset = st.segmented_control("Dataset", list(data.DATASETS), key="train_dataset",
                                    format_func=lambda k: f"{data.TABLE[k].title} ({data.TABLE[k].kind.lower()})",
                                    required=True)
@@ -47,7 +47,7 @@ def data_section() -> str:
 
 
 def network_section(dataset: str) -> layer_editor.Checked:
-    st.subheader("2 · The network")
+    st.header("2 · The network")
     shape = models.INPUT_SHAPES[dataset]
     n_classes = len(data.CLASS_NAMES[dataset])
     left, right = st.columns([1.15, 1], gap="large")
@@ -95,7 +95,7 @@ def _start(dataset: str) -> None:
 
 
 def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
-    st.subheader("3 · Training")
+    st.header("3 · Training")
     s = st.session_state
     cols = st.columns([1.3, 1.2, 1, 0.9, 0.8, 0.9], vertical_alignment="bottom")
     cols[0].selectbox("Optimizer", list(OPTIMIZERS), key="train_optimizer", format_func=OPTIMIZERS.get)
@@ -165,7 +165,7 @@ def watch(job_id: int) -> None:
 
 
 def result_section(run) -> None:
-    st.subheader("5 · The trained network")
+    st.header("5 · The trained network")
     training_views.results(run)
     if not run.model_file or not pathlib.Path(run.model_file).is_file():
         return
@@ -221,7 +221,7 @@ def compare_section(runs: list) -> None:
     finished = [r for r in runs if not r.active and r.measured]
     if len(finished) < 2:
         return
-    st.subheader("6 · Compare runs")
+    st.header("6 · Compare runs")
     st.caption("Your last runs in this session. Try the same network with ReLU, then sigmoid, with the "
                "same seed: the only difference is then the activation.")
     labels = {run_label(r): r for r in finished}
@@ -264,7 +264,7 @@ current = training_service.view(training_service.current())
 controls(dataset, checked, current)
 job_id = training_service.current()
 if job_id is not None and current is not None:
-    st.subheader("4 · Watching it learn")
+    st.header("4 · Watching it learn")
     if current.active:
         st.fragment(watch, run_every=0.5)(job_id)
     else:
