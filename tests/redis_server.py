@@ -3,8 +3,8 @@
 
 The server keeps nothing on disk (--save '' --appendonly no) and is killed by stop(). Its port is
 a free one (bind to port 0), or the first free one of CNNVIZ_TEST_REDIS_PORTS="6390-6399" when
-set (shared machines where each person has a range). Without redis-server the tests are skipped,
-or fail under CNNVIZ_STRICT=1 (CI installs it).
+set (shared machines where each person has a range). Without redis-server the fixture's tests are
+skipped, or fail under CNNVIZ_STRICT=1 (CI installs it). benchmarks/bench_class.py uses start_redis().
 """
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ import tempfile
 import time
 
 import pytest
-
-from conftest import _skip_or_fail
 
 
 def _free(port: int) -> bool:
@@ -79,6 +77,7 @@ def start_redis() -> tuple[str, callable]:
 @pytest.fixture(scope="session")
 def redis_url():
     """The URL of a redis-server that lives for the test session (flush it if a test needs it empty)."""
+    from conftest import _skip_or_fail
     try:
         url, stop = start_redis()
     except FileNotFoundError as e:
