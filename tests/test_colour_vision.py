@@ -1,15 +1,22 @@
 """The map palettes stay readable with each colour-vision deficiency (Machado 2009 simulation):
-neighbouring steps stay apart, and in the diverging map a value and its negative never look alike."""
+neighbouring steps stay apart, and in the diverging maps a value and its negative never look alike.
+The "colour-blind" scheme goes further: its sequential map looks almost the same to protanopes and
+deuteranopes as to everyone else, and its diverging map keeps the sign in lightness alone."""
 import numpy as np
 import pytest
 
 from cnnviz import colour_vision
-from cnnviz.ui.figures.colours import _CMAP_ANCHORS, colormap_lut
+from cnnviz.ui.figures.colours import _CMAP_ANCHORS, SCHEMES, colormap_lut
+
+DIVERGING = sorted({scheme["diverging"] for scheme in SCHEMES.values()})
+RED_GREEN = ["protanopia", "deuteranopia"]
 
 KINDS = [None, *colour_vision.MACHADO_2009]
 STEPS = 9            # a reader tells 9 levels apart on a map's scale
 MIN_STEP = 5.0       # ΔE76 between neighbouring steps; about 2.3 is just noticeable
 MIN_SIGN = 10.0      # ΔE76 between +v and -v at an eighth of the range
+MIN_SIGN_LIGHTNESS = 8.0    # CIELAB L* between +v and -v at 1/8 .. 4/8 of the range (no hue needed)
+MAX_SHIFT = 10.0     # ΔE76 between a colour as a protanope/deuteranope sees it and as it is
 
 
 def steps(lut: np.ndarray) -> np.ndarray:
@@ -41,9 +48,49 @@ def test_every_map_palette_keeps_its_steps_apart(name, kind):
     assert gaps.min() > MIN_STEP, (name, kind, gaps.round(1))
 
 
+def lightness(colours: np.ndarray) -> np.ndarray:
+    return colour_vision.lab(colour_vision.simulate(colours, None))[..., 0]
+
+
+def sign_lightness(lut: np.ndarray) -> np.ndarray:
+    """|L*(+k/8) - L*(-k/8)|, k = 1..4: how far apart the signs stay in a grey printout."""
+    c = steps(lut)
+    mid = STEPS // 2
+    return np.array([abs(lightness(c[mid + k]) - lightness(c[mid - k])) for k in range(1, mid + 1)])
+
+
+def largest_shift(lut: np.ndarray) -> float:
+    """The largest ΔE76 between a step as seen with protanopia or deuteranopia and as it is."""
+    c = steps(lut)
+    normal = colour_vision.lab(colour_vision.simulate(c, None))
+    return max(np.linalg.norm(colour_vision.lab(colour_vision.simulate(c, k)) - normal, axis=-1).max()
+               for k in RED_GREEN)
+
+
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k or "normal")
-def test_the_diverging_map_keeps_signs_apart(kind):
-    assert sign_pairs(colormap_lut("diverging"), kind).min() > MIN_SIGN
+@pytest.mark.parametrize("name", DIVERGING)
+def test_the_diverging_maps_keep_signs_apart(name, kind):
+    assert sign_pairs(colormap_lut(name), kind).min() > MIN_SIGN, name
+
+
+def test_every_scheme_draws_each_role_with_shipped_anchors():
+    for scheme in SCHEMES.values():
+        assert set(scheme) == {"viridis", "diverging", "inferno"}
+        assert set(scheme.values()) <= set(_CMAP_ANCHORS)
+
+
+def test_the_colour_blind_diverging_map_keeps_the_sign_in_lightness():
+    safe = SCHEMES["colour-blind"]["diverging"]
+    assert sign_lightness(colormap_lut(safe)).min() > MIN_SIGN_LIGHTNESS
+    # the standard blue-white-red map is symmetric in lightness: only hue tells its signs apart
+    assert sign_lightness(colormap_lut(SCHEMES["standard"]["diverging"])).min() < 2
+
+
+def test_the_colour_blind_sequential_map_looks_the_same_to_red_green_deficiencies():
+    for role in ("viridis", "inferno"):
+        assert largest_shift(colormap_lut(SCHEMES["colour-blind"][role])) < MAX_SHIFT, role
+        # viridis and inferno stay readable (steps apart above) but look quite different
+        assert largest_shift(colormap_lut(SCHEMES["standard"][role])) > 3 * MAX_SHIFT, role
 
 
 def test_a_red_green_diverging_map_would_fail():

@@ -56,13 +56,26 @@ def test_value_range_is_symmetric_for_the_diverging_map_and_works_per_axis():
     np.testing.assert_array_equal(hi, [2.0, 4.0])
 
 
-def test_plotly_scales_match_the_lookup_tables():
-    for name, scale in figures.PLOTLY_SCALES.items():
-        lut = figures.colormap_lut(name)
+@pytest.mark.parametrize("scheme", sorted(colours.SCHEMES))
+def test_plotly_scales_match_the_lookup_tables_in_every_palette(scheme, monkeypatch):
+    monkeypatch.setattr(colours, "_scheme_source", lambda: scheme)
+    for name in ("viridis", "diverging", "inferno"):
+        scale, lut = figures.plotly_scale(name), figures.colormap_lut(name)
         assert scale[0] == [0.0, f"rgb{tuple(int(c) for c in lut[0])}"]
         assert scale[-1] == [1.0, f"rgb{tuple(int(c) for c in lut[-1])}"]
-    assert set(figures.PLOTLY_SCALES) == {"viridis", "diverging", "inferno"}
     assert colours.PAD_COLOUR != colours.WINDOW_COLOUR
+
+
+def test_the_chosen_palette_draws_the_maps(monkeypatch):
+    v = np.array([[-1.0, 0.0, 1.0]])
+    standard = figures.colorize(v, "diverging", -1, 1)
+    monkeypatch.setattr(colours, "_scheme_source", lambda: "colour-blind")
+    safe = figures.colorize(v, "diverging", -1, 1)
+    assert (safe[0, 1] == standard[0, 1]).all()          # 0 stays white
+    assert tuple(safe[0, 2]) == (215, 100, 0) and tuple(standard[0, 2]) == (178, 24, 43)
+    assert tuple(figures.colormap_lut("viridis")[0]) == (0, 34, 78)   # cividis
+    monkeypatch.setattr(colours, "_scheme_source", lambda: "no such scheme")
+    assert (figures.colorize(v, "diverging", -1, 1) == standard).all()
 
 
 # --------------------------------------------------------------------------- pictures

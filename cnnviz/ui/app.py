@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnviz import settings
 from cnnviz.ui import figures, index_page, page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
 try:
@@ -18,7 +19,7 @@ preload.visit()
 routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
 index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
 url_state.begin_run()
-if url_state.restore([widgets.IMAGE, share.PRESENT], "app"):   # a shared link
+if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE], "app"):   # a shared link
     widgets.follow_link()
 
 # Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
@@ -31,6 +32,7 @@ navigation = st.navigation([
 ], position="top" if share.presenting() else "sidebar")
 share.apply_presentation_style()
 widgets.image_source()
+palette.control()
 try:
     navigation.run()
 finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.ui.figures.colours import PLOTLY_SCALES, value_range
+from cnnviz.ui.figures.colours import plotly_scale, value_range
 
 
 def _unvalidated_figure(data: list, layout: dict):
@@ -49,7 +49,7 @@ def map_heatmap(values: np.ndarray, title: str = "", cmap: str = "auto", zmin=No
     if zmax <= zmin:
         zmax = zmin + 1e-6
     show_text = (v.shape[0] <= 10 and v.shape[1] <= 10) if text is None else text
-    heat = {"type": "heatmap", "z": v.tolist(), "colorscale": PLOTLY_SCALES[cmap],
+    heat = {"type": "heatmap", "z": v.tolist(), "colorscale": plotly_scale(cmap),
             "zmin": float(zmin), "zmax": float(zmax), "colorbar": {"thickness": 14},
             "hovertemplate": "row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>"}
     if show_text:
@@ -92,7 +92,7 @@ def feature_map_figure(values: np.ndarray, max_side: int = 256, height: int = 48
     step = max(1, int(np.ceil(max(v.shape) / max_side)))
     m = float(np.abs(v).max()) or 1e-6
     trace = {"type": "heatmap", "z": v[::step, ::step], "x": np.arange(0, v.shape[1], step),
-             "y": np.arange(0, v.shape[0], step), "colorscale": PLOTLY_SCALES["diverging"],
+             "y": np.arange(0, v.shape[0], step), "colorscale": plotly_scale("diverging"),
              "zmin": -m, "zmax": m, "zmid": 0,
              "hovertemplate": "row %{y}, column %{x}<br>value %{z:.4f}<extra></extra>",
              "colorbar": {"thickness": 14, "len": 0.8, "tickfont": {"size": 13}, "xpad": 4}}

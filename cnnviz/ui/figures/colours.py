@@ -1,8 +1,17 @@
 """Colours: colour maps as lookup tables, values to RGB, and the fixed colours of the pictures.
 
 Colour maps are anchor tables interpolated to 256 entries (no matplotlib needed).
+
+Pages ask for a map by its role ("viridis": never negative, "diverging": signed, 0 white,
+"inferno": a heat map over a picture); the palette scheme the visitor chose (SCHEMES, set with
+`follow_scheme`, see cnnviz/ui/palette.py) says which anchors draw it. "colour-blind" draws the
+two sequential roles with cividis, which protanopes and deuteranopes see almost as everyone does,
+and the signed role with a blue-orange map whose negative side is darker than its positive side,
+so the sign survives even without hue (tests/test_colour_vision.py).
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -30,16 +39,51 @@ _CMAP_ANCHORS = {
     # matplotlib's inferno: for heat maps laid over a picture
     "inferno": [(0, 0, 4), (31, 12, 72), (85, 15, 109), (136, 34, 106), (186, 54, 85),
                 (227, 89, 51), (249, 140, 10), (249, 201, 50), (252, 255, 164)],
+    # matplotlib's cividis (Nuñez et al. 2018, made for colour-vision deficiency), 10 steps
+    "cividis": [(0, 34, 78), (18, 53, 112), (59, 73, 108), (87, 93, 109), (112, 113, 115),
+                (138, 134, 120), (165, 156, 116), (195, 179, 105), (225, 204, 85), (254, 232, 56)],
+    # dark blue (negative) - white (0) - orange (positive); the blue side darkens faster
+    "blue-orange": [(0, 45, 100), (20, 100, 170), (150, 195, 225), (247, 247, 247),
+                    (254, 224, 170), (250, 170, 60), (215, 100, 0)],
 }
 _LUTS: dict[str, np.ndarray] = {}
 
-#: Plotly colour scales matching the maps above (for the one map shown large).
-PLOTLY_SCALES = {name: [[i / (len(a) - 1), f"rgb{tuple(c)}"] for i, c in enumerate(a)]
-                 for name, a in _CMAP_ANCHORS.items()}
+#: The anchors that draw each map role, per palette scheme.
+SCHEMES = {
+    "standard": {"viridis": "viridis", "diverging": "diverging", "inferno": "inferno"},
+    "colour-blind": {"viridis": "cividis", "diverging": "blue-orange", "inferno": "cividis"},
+}
+DEFAULT_SCHEME = "standard"
+
+
+def _default_scheme() -> str:
+    return DEFAULT_SCHEME
+
+
+_scheme_source: Callable[[], str] = _default_scheme
+
+
+def follow_scheme(source: Callable[[], str]) -> None:
+    """Draw maps in the scheme `source()` names at the time of drawing (the visitor's choice)."""
+    global _scheme_source
+    _scheme_source = source
+
+
+def palette(name: str) -> str:
+    """The anchors that draw the map role `name` in the scheme in use (other names: themselves)."""
+    return SCHEMES.get(_scheme_source(), SCHEMES[DEFAULT_SCHEME]).get(name, name)
+
+
+def plotly_scale(name: str) -> list:
+    """The Plotly colour scale of the map role `name` (for the one map shown large)."""
+    anchors = _CMAP_ANCHORS[palette(name)]
+    return [[i / (len(anchors) - 1), f"rgb{tuple(c)}"] for i, c in enumerate(anchors)]
 
 
 def colormap_lut(name: str) -> np.ndarray:
-    """256 x 3 uint8 lookup table of a colour map ("viridis", "diverging", "inferno")."""
+    """256 x 3 uint8 lookup table of a colour map role ("viridis", "diverging", "inferno") in the
+    scheme in use, or of named anchors ("cividis", "blue-orange")."""
+    name = palette(name)
     if name not in _LUTS:
         anchors = np.asarray(_CMAP_ANCHORS[name], dtype=np.float64)
         pos = np.linspace(0.0, 1.0, len(anchors))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz.ui.figures.charts import _line, _unvalidated_figure
-from cnnviz.ui.figures.colours import PLOTLY_SCALES
+from cnnviz.ui.figures.colours import plotly_scale
 from cnnviz.ui.figures.pictures import load_font, rgb8, upscale
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
@@ -80,7 +80,7 @@ def confusion_figure(matrix, class_names, height: int = 430):
     rows = np.maximum(m.sum(axis=1, keepdims=True), 1)
     share = m / rows
     heat = {"type": "heatmap", "z": share.tolist(), "x": names, "y": names, "zmin": 0, "zmax": 1,
-            "colorscale": PLOTLY_SCALES["viridis"], "colorbar": {"thickness": 12, "tickformat": ".0%"},
+            "colorscale": plotly_scale("viridis"), "colorbar": {"thickness": 12, "tickformat": ".0%"},
             "text": m.tolist(), "texttemplate": "%{text}", "customdata": share.tolist(),
             "hovertemplate": "true %{y}, predicted %{x}<br>%{text} images (%{customdata:.1%} of the "
                              "%{y} images)<extra></extra>"}
