@@ -8,19 +8,20 @@ import streamlit as st
 
 from cnnviz import data, live
 from cnnviz.ui import formats, preload, share, training_service, training_views, url_state
+from cnnviz.ui import own_pictures_training as own
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as charts
 
 with st.spinner("Loading TensorFlow (once per server)…"):
     preload.import_tensorflow()   # the gate: what needs TensorFlow is imported below it
-    from cnnviz import architectures, layer_specs, models, spec_code, spec_links
+    from cnnviz import architectures, layer_specs, spec_code, spec_links
     from cnnviz.ui import layer_editor
 
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]
 BATCH_SIZES = [16, 32, 64, 128, 256]
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
 PARAMS = [
-    url_state.choice("data", "train_dataset", list(data.DATASETS), "mnist", what="dataset"),
+    url_state.choice("data", "train_dataset", [*data.DATASETS, own.OWN], "mnist", what="dataset"),
     url_state.text("net", "train_net", spec_links.to_link(architectures.PRESETS[layer_editor.DEFAULT_PRESET]),
                    max_chars=spec_links.MAX_LINK_CHARS, check=spec_links.from_link),
     url_state.choice("optimizer", "train_optimizer", list(OPTIMIZERS), "adam", what="optimizer"),
@@ -29,14 +30,20 @@ PARAMS = [
     url_state.integer("epochs", "train_epochs", 1, 20, 2),
     url_state.flag("augment", "train_augment", False),
     url_state.integer("seed", "train_seed", 0, 10_000, 0),
+    own.TRANSFER,
 ]
 
 
 def data_section() -> str:
     st.header("1 · The data")
-    dataset = st.segmented_control("Dataset", list(data.DATASETS), key="train_dataset",
-                                   format_func=lambda k: f"{data.TABLE[k].title} ({data.TABLE[k].kind.lower()})",
+    dataset = st.segmented_control("Dataset", [*data.DATASETS, own.OWN], key="train_dataset",
+                                   format_func=lambda k: own.TITLE if own.is_own(k) else
+                                   f"{data.TABLE[k].title} ({data.TABLE[k].kind.lower()})",
                                    required=True)
+    if own.is_own(dataset):
+        from cnnviz.ui import own_pictures_view
+        own_pictures_view.pictures_section()
+        return dataset
     try:
         found = data.describe_for_training(dataset)   # the worker reads the images, not the server
     except data.DataError as e:
@@ -48,8 +55,10 @@ def data_section() -> str:
 
 def network_section(dataset: str) -> layer_editor.Checked:
     st.header("2 · The network")
-    shape = models.INPUT_SHAPES[dataset]
-    n_classes = len(data.CLASS_NAMES[dataset])
+    shape, n_classes = own.input_shape(dataset), own.n_classes(dataset)
+    if own.is_own(dataset) and own.way():
+        own.transfer_summary(n_classes)
+        return layer_editor.Checked([], None, None, None)
     left, right = st.columns([1.15, 1], gap="large")
     with left:
         layer_editor.preset_picker()
@@ -84,7 +93,8 @@ def settings_from_page(dataset: str) -> live.JobSettings:
     return live.JobSettings(
         dataset=dataset, layers=tuple(layer_editor.last_valid() or ()), optimizer=s["train_optimizer"],
         learning_rate=float(s["train_lr"]), batch_size=int(s["train_batch"]), epochs=int(s["train_epochs"]),
-        augment=bool(s["train_augment"]), seed=int(s["train_seed"]))
+        augment=bool(s["train_augment"]), seed=int(s["train_seed"]),
+        **(own.job_fields(s[own.TRANSFER_KEY]) if own.is_own(dataset) else {}))
 
 
 def _start(dataset: str) -> None:
@@ -110,7 +120,8 @@ def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
     active = run is not None and run.active
     with st.container(horizontal=True):
         st.button("Start", type="primary", icon=":material/play_arrow:", key="train_start",
-                  disabled=active or layer_editor.last_valid() is None, on_click=_start, args=(dataset,))
+                  disabled=active or own.start_blocked(dataset, layer_editor.last_valid() is None),
+                  on_click=_start, args=(dataset,))
         paused = run is not None and run.state == "paused"
         st.button("Resume" if paused else "Pause", icon=":material/play_circle:" if paused else ":material/pause:",
                   key="train_pause", disabled=not (run is not None and run.state in ("running", "paused")),
@@ -129,6 +140,7 @@ def controls(dataset: str, checked: layer_editor.Checked, run) -> None:
     limits = training_service.trainer().limits
     st.caption(f"This server trains {limits.max_running} network{'s' if limits.max_running > 1 else ''} at a "
                f"time, each for at most {limits.max_seconds:.0f} s; others wait in a queue.")
+    own.training_notes(dataset, int(s["train_seed"]))
 
 
 def watch(job_id: int) -> None:
@@ -166,7 +178,11 @@ def watch(job_id: int) -> None:
 
 def result_section(run) -> None:
     st.header("5 · The trained network")
-    training_views.results(run)
+    if own.is_own(run.settings.dataset):
+        own.results(run)
+        own.comparison(training_service.keep_alive())
+    else:
+        training_views.results(run)
     if not run.model_file or not pathlib.Path(run.model_file).is_file():
         return
     stem = f"cnnviz-{run.settings.dataset}-run{run.id}"
@@ -176,6 +192,8 @@ def result_section(run) -> None:
             with st.spinner("Opening the network…"):
                 from cnnviz.ui import model_cache
                 card = {**run.card, "name": f"trained in this session (run {run.id})"}
+                if own.is_own(run.settings.dataset):
+                    own.remember_for_explorer(run)
                 st.session_state[training_service.TRAINED_KEY] = model_cache.load_trained(run.model_file, card)
                 st.session_state["net_use_trained"] = True
             st.switch_page("cnnviz/ui/pages/network.py")
@@ -253,8 +271,8 @@ share.intro("Build a convolutional network from the layers of the lesson, train 
             "your network in the network explorer.")
 dataset = data_section()
 if linked and st.session_state.get("train_net") != layer_editor.link_text():
-    problem = layer_editor.apply_link(st.session_state["train_net"], models.INPUT_SHAPES[dataset],
-                                      len(data.CLASS_NAMES[dataset]))
+    problem = layer_editor.apply_link(st.session_state["train_net"], own.input_shape(dataset),
+                                      own.n_classes(dataset))
     if problem:
         st.warning(plain(problem), icon=":material/link_off:")
 checked = network_section(dataset)

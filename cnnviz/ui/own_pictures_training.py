@@ -1,0 +1,210 @@
+"""/train with "Your own pictures": from scratch or by transfer, the held-out split, and what a
+finished run shows of the visitor's classes (per-class accuracy, confusion matrix, the pictures it
+gets wrong, scratch against transfer on the same split)."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import data, describe, own_pictures
+from cnnviz.ui import accessible, formats, own_pictures_store as store, share, url_state
+from cnnviz.ui.figures import training as charts
+from cnnviz.ui.plain_text import plain
+
+OWN = "own"                        # the dataset's key on /train and in links
+TITLE = "Your own pictures"
+TRANSFER_KEY = "train_transfer"
+TRANSFER = url_state.flag("transfer", TRANSFER_KEY, False)
+HELD_OUT = 0.2
+HELD_OUT_KEY = "own_held_out"      # the held-out pictures of the run opened in the explorer
+SHAPE = (own_pictures.SIZE, own_pictures.SIZE, 3)
+WAYS = {False: "From scratch: the network you build below",
+        True: "Transfer: CIFAR-10's trained convolution blocks, frozen, and a new head"}
+WHY_TRANSFER = ("Why transfer needs fewer pictures: its convolution blocks already learnt edges, "
+                "colours and textures from 50,000 CIFAR-10 photos and stay as they are; only the "
+                "new head (a few thousand weights) learns from your pictures. From scratch, every "
+                "weight starts as noise and must learn from your few pictures alone. Train both "
+                "ways with the same seed to see the difference on the same held-out pictures.")
+
+
+def is_own(dataset: str) -> bool:
+    return dataset == OWN
+
+
+def input_shape(dataset: str) -> tuple[int, int, int]:
+    from cnnviz import models
+    return SHAPE if is_own(dataset) else models.INPUT_SHAPES[dataset]
+
+
+def n_classes(dataset: str) -> int:
+    """The network's outputs: the visitor's classes (at least 2, so a network can be shown)."""
+    if is_own(dataset):
+        return max(own_pictures.MIN_CLASSES, len(store.current().class_names))
+    return len(data.CLASS_NAMES[dataset])
+
+
+def way() -> bool:
+    """From scratch (False) or transfer (True), chosen in section 2; the line on why."""
+    transfer = st.radio("How the network learns", list(WAYS), format_func=WAYS.get, key=TRANSFER_KEY,
+                        horizontal=True)
+    st.caption(WHY_TRANSFER)
+    return bool(transfer)
+
+
+def transfer_summary(classes: int) -> None:
+    from cnnviz import models
+    card = models.PRETRAINED.get("cifar10", {})
+    st.markdown(f"**The network**: the convolution blocks of the CIFAR-10 network in the explorer "
+                f"({card.get('architecture', 'small VGG')}, trained on {card.get('train_samples', 50_000):,} "
+                f"photos), frozen: their weights do not change. On top, a new head that ends in "
+                f"`Dense({classes}, softmax)`, one probability per class of yours, learns from your "
+                "pictures. The layer editor is for training from scratch.")
+
+
+def problem(pictures: own_pictures.PictureSet) -> str | None:
+    """Why this set cannot be trained yet, in one line (None: it can)."""
+    try:
+        pictures.check_trainable()
+    except own_pictures.PictureError as e:
+        return str(e)
+    return None
+
+
+def split_text(pictures: own_pictures.PictureSet, seed: int) -> str:
+    """The held-out part, stated: how many of each class, chosen by the seed."""
+    if problem(pictures):
+        return f"{HELD_OUT:.0%} of each class's pictures (at least one) will be held out to test the network."
+    _, held = pictures.split(HELD_OUT, seed)
+    per_class = np.bincount(pictures.labels[held], minlength=len(pictures.class_names))
+    each = ", ".join(f"{n} of ‘{plain(name)}’" for name, n in zip(pictures.class_names, per_class))
+    return (f"Held out: {HELD_OUT:.0%} of each class, {len(held)} pictures ({each}), chosen by the seed "
+            f"{seed}: the network never trains on them; they are its test. It learns from the other "
+            f"{len(pictures) - len(held)}.")
+
+
+def start_blocked(dataset: str, no_network: bool) -> bool:
+    """Whether Start is off: no valid network (transfer needs none), or pictures not ready."""
+    if not is_own(dataset):
+        return no_network
+    transfer = bool(st.session_state.get(TRANSFER_KEY))
+    return problem(store.current()) is not None or (no_network and not transfer)
+
+
+def training_notes(dataset: str, seed: int) -> None:
+    """Under the Start button: why it is off, the held-out part and the augmentation switch."""
+    if not is_own(dataset):
+        return
+    pictures = store.current()
+    why = problem(pictures)
+    if why:
+        st.caption(f":material/photo_library: Start needs more pictures: {plain(why)}")
+    st.caption(split_text(pictures, seed) + " **Augment** flips and shifts your training pictures a "
+               "little at random each time: more variety from few pictures.")
+
+
+def job_fields(transfer: bool) -> dict:
+    """The JobSettings fields of a run on this session's pictures."""
+    return {"pictures": store.current(), "transfer": bool(transfer), "held_out": HELD_OUT}
+
+
+# ----------------------------------------------------------------------------- after a run
+
+def held_out(run) -> tuple[own_pictures.PictureSet, np.ndarray]:
+    """The run's pictures and the indices of its held-out ones (the split it was tested on)."""
+    s = run.settings
+    return s.pictures, s.pictures.split(s.held_out, s.seed)[1]
+
+
+def results(run) -> None:
+    """Held-out accuracy, per class, the confusion matrix and the pictures it gets wrong."""
+    card = run.card
+    if card is None:
+        return
+    names = list(card["class_names"])
+    pictures, held = held_out(run)
+    confusion = np.asarray(card["confusion_matrix"], dtype=int)
+    per_class = np.asarray([card["per_class_accuracy"][n] for n in names], dtype=float)
+    accuracy = float(np.trace(confusion) / max(1, confusion.sum()))
+    accessible.announce("train_result", f"Training finished: {formats.percent(accuracy)} of the "
+                        f"{len(held)} held-out pictures right.")
+    cols = st.columns(3)
+    cols[0].metric("Held-out accuracy", formats.percent(accuracy),
+                   help=f"On the {len(held)} held-out pictures, which training never saw.")
+    cols[1].metric("Way", "Transfer" if run.settings.transfer else "From scratch")
+    cols[2].metric("Training time", f"{card['training_seconds']:.0f} s",
+                   help=f"{card['steps']:,} steps of {card['batch_size']} pictures.")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("**Right per class** (share of each class's held-out pictures)")
+        from cnnviz.ui import figures
+        st.plotly_chart(figures.vector_bars(per_class, "", labels=names, height=260,
+                                            highlight=int(np.argmin(per_class)),
+                                            hover="%{x}: %{y:.0%} right<extra></extra>"),
+                        config=share.plotly_config("cnnviz-own-per-class"), key=f"own_per_class_{run.id}",
+                        alt=describe.bars(per_class, names, "Share of held-out pictures right, per class"))
+        accessible.as_numbers(per_class[None, :], "Share right per class", ["share right"], names, corner="class")
+    with right:
+        st.markdown("**Confusion matrix**: rows are the true class, columns the network's answer.")
+        st.plotly_chart(charts.confusion_figure(confusion, names, height=260 + 18 * len(names)),
+                        config=share.plotly_config("cnnviz-own-confusion"), key=f"own_confusion_{run.id}",
+                        alt=describe.confusion(confusion, names))
+        accessible.as_numbers(confusion, "Confusion matrix (rows: true class, columns: answer)", names, names,
+                              corner="true \\ answer")
+    wrong_pictures(run, pictures, held)
+
+
+def wrong_pictures(run, pictures: own_pictures.PictureSet, held: np.ndarray) -> None:
+    wrong = run.card.get("wrong") or []
+    names = list(run.card["class_names"])
+    if not wrong:
+        st.success(f"All {len(held)} held-out pictures are answered right.", icon=":material/check_circle:")
+        return
+    index = np.asarray([w["index"] for w in wrong], dtype=int)
+    predicted = np.asarray([w["predicted"] for w in wrong], dtype=int)
+    sure = np.asarray([w["probability"] for w in wrong], dtype=float)
+    x = pictures.images[held[index]].astype(np.float32) / 255.0
+    labels = pictures.labels[held[index]]
+    st.markdown(f"**The pictures it gets wrong** ({len(wrong)} of {len(held)} held out)")
+    st.image(charts.gallery_image(x, labels, predicted, sure, names, tile=share.scaled(72), cols=10),
+             caption="Red frame: the network's answer, and the true class below.",
+             alt=describe.gallery(labels, predicted, sure, names, "Held-out pictures answered wrong"))
+
+
+def comparison(runs: list) -> None:
+    """Scratch against transfer on the same pictures and split, when both have been run."""
+    own = [r for r in runs if r.settings.dataset == OWN and r.card is not None]
+    if not own:
+        return
+    latest = own[-1]
+    key = (store.digest(latest.settings.pictures), latest.settings.held_out, latest.settings.seed)
+    same = [r for r in own if (store.digest(r.settings.pictures), r.settings.held_out, r.settings.seed) == key]
+    best = {}
+    for r in same:
+        best[bool(r.settings.transfer)] = r
+    if len(best) < 2:
+        other = WAYS[not latest.settings.transfer].split(":")[0].lower()
+        st.caption(f"To compare, train again {other} with the same pictures and seed: both are then "
+                   "tested on the same held-out pictures.")
+        return
+    st.markdown("**From scratch against transfer, on the same held-out pictures**")
+    rows = []
+    for transfer in (False, True):
+        r = best[transfer]
+        m = np.asarray(r.card["confusion_matrix"])
+        rows.append({"way": WAYS[transfer].split(":")[0], "run": r.id,
+                     "held-out accuracy": formats.percent(np.trace(m) / max(1, m.sum())),
+                     "right": f"{int(np.trace(m))} of {int(m.sum())}",
+                     "training time": f"{r.card['training_seconds']:.0f} s"})
+    st.table(rows)
+
+
+def explorer_test_set(run) -> data.TestImages:
+    """The run's held-out pictures as the explorer's test set (its evidence section)."""
+    pictures, held = held_out(run)
+    return data.TestImages(full=True, description=f"Your own pictures: the {len(held)} held out from training",
+                           class_names=list(pictures.class_names), x_test=pictures.images[held],
+                           y_test=pictures.labels[held])
+
+
+def remember_for_explorer(run) -> None:
+    st.session_state[HELD_OUT_KEY] = explorer_test_set(run)
