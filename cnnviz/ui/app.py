@@ -6,7 +6,7 @@ after `pip install .`.
 import streamlit as st
 
 from cnnviz import settings
-from cnnviz.ui import figures, index_page, page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import class_session, figures, index_page, page_list, preload, routes, share, url_state, widgets
 from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
@@ -19,7 +19,7 @@ preload.visit()
 routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
 index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
 url_state.begin_run()
-if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE], "app"):   # a shared link
+if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE, *class_session.PARAMS], "app"):   # a shared link
     widgets.follow_link()
 
 # Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
@@ -27,12 +27,14 @@ home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.H
                url_path=page_list.HOME.url_path, default=True)
 navigation = st.navigation([
     home,
-    *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.LESSON),
+    *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.NAVIGATION),
     routes.home_alias(home),   # /home opens Home, which lives at /
 ], position="top" if share.presenting() else "sidebar")
 share.apply_presentation_style()
+class_session.begin(navigation.url_path)   # the class bar, for a room's members
 widgets.image_source()
 palette.control()
+class_session.keep_drawing_link()
 try:
     navigation.run()
 finally:

@@ -52,7 +52,7 @@ def with_script(html: bytes, tag: bytes) -> bytes:
 
 
 def page_paths() -> list[str]:
-    return [p.url_path for p in page_list.LESSON] + [routes.HOME_ALIAS]
+    return [p.url_path for p in page_list.NAVIGATION] + [routes.HOME_ALIAS]
 
 
 @st.cache_resource(show_spinner=False)

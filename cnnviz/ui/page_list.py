@@ -49,11 +49,15 @@ LESSON = [
              "Build a network from these layers, train it on real pictures and watch it learn: "
              "the curves, the filters, the answers. Then explore it."),
 ]
+CLASS = PageInfo("class_room.py", "A live class", ":material/groups:", "class", "A live class",
+                 "For a classroom: students join with a code on their phones, follow the "
+                 "teacher's screen, answer questions and send drawings to the class gallery.")
+NAVIGATION = [*LESSON, CLASS]   # the pages after Home, in the navigation's order
 CARD_ORDER = ("lesson", "convolution", "activations", "pooling", "network", "train", "conv1d",
-              "more-convolutions")   # the guided path, the lesson, then the extras
+              "more-convolutions", "class")   # the guided path, the lesson, the extras, the class
 
 
 def cards() -> list[PageInfo]:
-    """The pages Home introduces, in the lesson's order (the Conv1D extra last)."""
-    by_path = {p.url_path: p for p in LESSON}
+    """The pages Home introduces, in the lesson's order (the extras and the live class last)."""
+    by_path = {p.url_path: p for p in NAVIGATION}
     return [by_path[u] for u in CARD_ORDER]

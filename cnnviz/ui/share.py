@@ -36,7 +36,9 @@ border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; whi
   const label = b.querySelector('span');
   const done = (text) => { label.textContent = text; setTimeout(() => { label.textContent = 'Copy link'; }, 2500); };
   b.addEventListener('click', () => {
-    const url = window.location.href;
+    const link = new URL(window.location.href);   // a class member's secret stays here
+    ['key', 'seat'].forEach((name) => link.searchParams.delete(name));
+    const url = link.toString();
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(url).then(() => done('Link copied ✓'), () => done('Copy the address bar'));
     } else {   // plain http on a classroom server: the old way still works

@@ -33,6 +33,9 @@ PROBLEMS_KEY = "cnnviz_url_problems"
 _PUBLISHED = "cnnviz_url_published_"   # + scope: what publish() last wrote for the scope
 _ACTIVE_SCOPES = "cnnviz_url_scopes"   # scopes restored in this run: publish() writes them all
 _FROM_LINK = "cnnviz_url_from_link"    # {widget key: (URL name, value)} a link has just set
+_OPEN_AS_LINK = "cnnviz_url_open_as_link"   # open_as_link(): the next full run takes the address as a link
+_AS_LINK = "cnnviz_url_as_link"             # this run takes the address as a link
+AFTER_PUBLISH: list[Callable[[dict[str, str]], None]] = []   # called with what publish() wrote
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,13 @@ def begin_run() -> None:
     """Start of a full run (app.py): forget the scopes of the page shown before."""
     st.session_state[_ACTIVE_SCOPES] = {}
     st.session_state[_FROM_LINK] = {}
+    st.session_state[_AS_LINK] = st.session_state.pop(_OPEN_AS_LINK, False)
+
+
+def open_as_link() -> None:
+    """The next full run takes the address bar as a freshly opened link, also where it leaves a
+    scope's settings out (they take their defaults): a view a student follows is a whole view."""
+    st.session_state[_OPEN_AS_LINK] = True
 
 
 def restore(params: Sequence[Param], scope: str) -> bool:
@@ -213,7 +223,7 @@ def restore(params: Sequence[Param], scope: str) -> bool:
             state[_PUBLISHED + scope] = "too long"
         return False
     incoming = _incoming({p.name for p in params})
-    if not incoming or incoming == state.get(_PUBLISHED + scope):
+    if not state.get(_AS_LINK) and (not incoming or incoming == state.get(_PUBLISHED + scope)):
         return False
     from_link = state.setdefault(_FROM_LINK, {})
     for p in params:
@@ -266,6 +276,9 @@ def publish() -> dict[str, str]:
         state[_PUBLISHED + scope] = values or None
     if wanted != st.query_params.to_dict():
         st.query_params.from_dict(wanted)
+    state.pop(_AS_LINK, None)
+    for hook in AFTER_PUBLISH:
+        hook(wanted)
     return wanted
 
 

@@ -182,26 +182,39 @@ def _camera_control() -> None:
         _show_error(("camera", shot.file_id))
 
 
-def _draw_control() -> None:
+def drawing_canvas(keyboard_alternative: str, key: str = "cnnviz", size: int = CANVAS_SIZE):
+    """A black square to draw on in white, its pen width and a Clear button; the canvas's result
+    (None when the component cannot run). key: a prefix for the widgets' keys."""
     try:
         from streamlit_drawable_canvas import st_canvas
     except Exception:  # the component registers only under `streamlit run`
         st.info("Drawing needs the browser app (`streamlit run app.py`).")
-        return
+        return None
     st.caption("Draw in white on the black square, e.g. a digit as big as the square. "
-               "The square needs a mouse, pen or finger; with the keyboard, choose **Sample** "
-               "(a handwritten digit of each class) or **Upload** a picture instead.")
+               f"The square needs a mouse, pen or finger; {keyboard_alternative}")
     st.space(28)  # room for the canvas's floating toolbar, which would cover the caption
-    counter = st.session_state.setdefault(CANVAS_COUNTER_KEY, 0)
-    width = st.session_state.get(STROKE_KEY, 18)
+    counter_key, stroke_key = f"{key}_canvas_n", f"{key}_stroke"
+    counter = st.session_state.setdefault(counter_key, 0)
+    width = st.session_state.get(stroke_key, 18)
     result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
-                       return_image_data=True, key=f"cnnviz_canvas_{counter}")
+                       height=size, width=size, drawing_mode="freedraw",
+                       return_image_data=True, key=f"{key}_canvas_{counter}")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
-    left.slider("Pen width", 4, 40, 18, key=STROKE_KEY, persist_state="session")
-    if right.button("Clear", icon=":material/delete:", width="stretch"):
-        st.session_state[CANVAS_COUNTER_KEY] = counter + 1
+    left.slider("Pen width", 4, 40, 18, key=stroke_key, persist_state="session")
+    if right.button("Clear", icon=":material/delete:", width="stretch", key=f"{key}_clear"):
+        clear_canvas(key)
         st.rerun()
+    return result
+
+
+def clear_canvas(key: str = "cnnviz") -> None:
+    """The next run draws an empty canvas (a new widget key)."""
+    st.session_state[f"{key}_canvas_n"] = st.session_state.get(f"{key}_canvas_n", 0) + 1
+
+
+def _draw_control() -> None:
+    result = drawing_canvas("with the keyboard, choose **Sample** (a handwritten digit of each "
+                            "class) or **Upload** a picture instead.")
     raw = result.image_bytes if result is not None else None
     if raw:
         digest = hashlib.sha1(raw).hexdigest()
