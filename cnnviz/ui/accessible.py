@@ -3,6 +3,7 @@
 - `as_numbers` puts a map, kernel or matrix in a collapsed "as numbers" expander as a real HTML
   table with row and column headers; a map larger than `MAX_SIDE` shows the window around its
   strongest cell and says so.
+- `chart_numbers` does the same for a chart's lines: one row per x, one column per line.
 - `announce` speaks a result that changed after an action (a prediction, a checked answer, a
   finished run, an error) through an ARIA live region, once: the region stays in the page across
   reruns and its text is set only when the text differs from the one this session last heard.
@@ -10,7 +11,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import streamlit as st
@@ -18,6 +19,7 @@ import streamlit as st
 from cnnviz import describe
 
 MAX_SIDE = 28
+MAX_ROWS = 120      # a chart's table: rows beyond this are thinned, evenly spaced
 
 _STYLE = """<style>
 table.cnnviz-numbers { border-collapse: collapse; font: 0.8rem "Source Code Pro", ui-monospace, monospace; }
@@ -65,6 +67,8 @@ def table_html(values, caption: str, row_labels: Sequence[str] | None = None,
 def _cell(v) -> str:
     if np.issubdtype(np.asarray(v).dtype, np.integer):
         return f"{int(v):,}"
+    if np.isnan(v):
+        return "–"        # a line with no point at this x (e.g. validation between its steps)
     return describe.number(v)
 
 
@@ -82,6 +86,43 @@ def as_numbers(values, what: str, row_labels: Sequence[str] | None = None,
                             for c in range(shown)))
         else:
             st.html(table_html(a, what, row_labels, col_labels, corner=corner))
+
+
+def chart_rows(lines: Mapping[str, tuple[Sequence, Sequence]], most: int = MAX_ROWS
+               ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(x, values: one column per line, NaN where a line has no point, the number of x before
+    thinning). The x of every line are merged; more than `most` are thinned evenly, but a short
+    line's points (at most most // 4, such as validation steps) are all kept."""
+    xs = [np.asarray(x, dtype=np.float64).ravel() for x, _ in lines.values()]
+    ys = [np.asarray(y, dtype=np.float64).ravel() for _, y in lines.values()]
+    for name, x, y in zip(lines, xs, ys):
+        if x.size != y.size:
+            raise ValueError(f"the line {name!r} has {x.size} x and {y.size} values")
+    every = np.unique(np.concatenate(xs)) if xs else np.zeros(0)
+    keep = every
+    if every.size > most:
+        short = [x for x in xs if x.size <= most // 4]
+        spaced = every[np.unique(np.linspace(0, every.size - 1, most).round().astype(int))]
+        keep = np.unique(np.concatenate([spaced, *short]))
+    table = np.full((keep.size, len(ys)), np.nan)
+    for j, (x, y) in enumerate(zip(xs, ys)):
+        at = np.searchsorted(keep, x)
+        hit = (at < keep.size) & (keep[np.minimum(at, keep.size - 1)] == x)
+        table[at[hit], j] = y[hit]
+    return keep, table, every.size
+
+
+def chart_numbers(what: str, x_name: str, lines: Mapping[str, tuple[Sequence, Sequence]]) -> None:
+    """A collapsed "<what> as numbers" expander with a chart's data: a row per x (`x_name`), a
+    column per line {name: (x, y)}; "–" where a line has no point."""
+    x, table, total = chart_rows(lines)
+    caption = what
+    if x.size < total:
+        caption += f" ({x.size} of {total:,} rows shown, evenly spaced)"
+    labels = [describe.number(v) if v != round(v) else f"{int(v):,}" for v in x]
+    with st.expander(f"{what} as numbers", expanded=False):
+        st.html(table_html(table, caption, labels, list(lines), side=max(table.shape, default=1),
+                           corner=x_name))
 
 
 _LIVE_JS = """

@@ -65,6 +65,11 @@ def curves(run) -> None:
         st.plotly_chart(charts.learning_curve(run.accuracy, val_steps, [m[2] for m in run.measured],
                                               "accuracy", percent=True),
                         config=CONFIG, key="train_acc_chart", alt=describe.curve(run.accuracy, "Training accuracy"))
+    accessible.chart_numbers("Learning curves", "step", {
+        "training loss": (np.arange(1, len(run.loss) + 1), run.loss),
+        "validation loss": (val_steps, [m[1] for m in run.measured]),
+        "training accuracy": (np.arange(1, len(run.accuracy) + 1), run.accuracy),
+        "validation accuracy": (val_steps, [m[2] for m in run.measured])})
     last = run.measured[-1] if run.measured else None
     if last is not None:
         st.caption(f"Validation at step {last[0]:,}: loss {last[1]:.4f}, accuracy {formats.percent(last[2])} on "
@@ -107,6 +112,7 @@ def gradients(run) -> None:
     sizes = {name: [m[3].get(name, np.nan) for m in run.measured] for name in layers}
     st.plotly_chart(charts.gradient_history(steps, sizes), config=CONFIG, key="train_grad_chart",
                     alt=" ".join(describe.curve(v, f"Gradient size at {n}", steps) for n, v in sizes.items()))
+    accessible.chart_numbers("Gradient size per layer", "step", {n: (steps, v) for n, v in sizes.items()})
     first, last = sizes[layers[0]][-1], sizes[layers[-1]][-1]
     if first > 0 and last > 0:
         ratio = last / first

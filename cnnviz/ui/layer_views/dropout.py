@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import describe, probe
-from cnnviz.ui import figures, url_state
+from cnnviz.ui import accessible, figures, url_state
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
 
@@ -37,6 +37,9 @@ def dropout_view(layer: ShownLayer) -> None:
         st.plotly_chart(training_figure(before, out, kept), config=CONFIG, key="net_dropout_fig",
                         alt=f"A dropout mask drops {describe.percent(np.mean(~kept))} of {scale.size:,} numbers. "
                         + describe.bars(out.reshape(-1)[:4096], None, "The numbers after dropout"))
+        shown = np.arange(min(scale.size, 64))          # the bars the chart draws
+        accessible.chart_numbers(f"The first {shown.size} numbers before and after the mask", "position", {
+            "before": (shown, before.reshape(-1)[shown]), "after": (shown, out.reshape(-1)[shown])})
 
 
 def training_figure(before: np.ndarray, after: np.ndarray, kept: np.ndarray):

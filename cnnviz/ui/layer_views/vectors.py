@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import describe, probe
-from cnnviz.ui import figures
+from cnnviz.ui import accessible, figures
 from cnnviz.ui.layer_views.common import CONFIG, ShownLayer
 
 PUSHING_KINDS = ("flatten", "dense", "activation", "dropout")
@@ -49,6 +49,10 @@ def vector_view(layer: ShownLayer) -> None:
         st.plotly_chart(fitted_bars(v, f"{act.name}: {v.size} units", height=300),
                         config=CONFIG, key="net_vec", alt=describe.bars(v, None, f"The {v.size} units of {act.name}"))
     st.caption(f"min {v.min():.3f} · max {v.max():.3f} · {np.mean(v == 0):.0%} zeros")
+    if act.name == network.score_layer or act.kind == "softmax":
+        accessible.as_numbers(v[None, :], f"{act.name} per class", [act.name], layer.class_names, corner="class")
+    else:
+        accessible.chart_numbers(f"The {v.size:,} values of {act.name}", "position", {act.name: (np.arange(v.size), v)})
 
 
 def pushes_class_scores(layer: ShownLayer) -> bool:
@@ -75,6 +79,8 @@ def contributions_view(layer: ShownLayer) -> None:
     st.plotly_chart(fig, config=CONFIG, key="net_contrib",
                     alt=describe.bars(top, [f"unit {u}" for u in con.units[:n]],
                                       f"The pushes of the {top.size} strongest units towards {names[cls]}"))
+    accessible.as_numbers(np.asarray(top)[None, :], f"The pushes towards {names[cls]}", ["push"],
+                          [f"unit {u}" for u in con.units[:n]], corner="unit")
     if con.exact:
         st.caption(f"Push = the unit's value × its weight to “{names[cls]}”. All {con.contributions.size} "
                    f"pushes ({con.contributions.sum():+.3f}) plus the bias ({con.bias:+.3f}) make the "

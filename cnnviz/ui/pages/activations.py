@@ -113,6 +113,7 @@ def curves_section() -> None:
                     key="act_curves", config=share.plotly_config("cnnviz-activations"),
                     alt=f"The curves for x from {x[0]:g} to {x[-1]:g}. " + " ".join(
                         f"{r['function']} at x = {x0:g}: {r[f'f({x0:g})']}, slope {r[f'f′({x0:g})']}." for r in rows))
+    accessible.chart_numbers("The curves", "x", {k: (x, v) for k, v in columns.items() if k != "x"})
     with share.secondary("act_curves_export"):
         export.download("The curves (CSV)", lambda: export.columns_csv(columns),
                         "cnnviz-activation-curves.csv", export.CSV, "act_export_csv")
@@ -231,6 +232,8 @@ def vanishing_section() -> None:
                     alt=" ".join(describe.curve(v, f"Gradient norm with {n}", range(1, len(v) + 1), "layer")
                                  for n, v in norms.items()))
     table = {"layer": list(range(1, int(depth) + 1)), **{f"{n} gradient norm": v for n, v in norms.items()}}
+    accessible.chart_numbers("Gradient norm per layer", "layer",
+                             {f"{n} gradient norm": (table["layer"], v) for n, v in norms.items()})
     with share.secondary("vg_export"):
         export.download("Gradient norms (CSV)", lambda: export.columns_csv(table),
                         f"cnnviz-gradient-norms-depth-{depth}.csv", export.CSV, "vg_export_csv")

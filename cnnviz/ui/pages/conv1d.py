@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import conv1d, describe, kernel_text, typed
-from cnnviz.ui import export, figures, share, tensor_shapes, url_state, widgets
+from cnnviz.ui import accessible, export, figures, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 MAX_SIGNAL = 200
@@ -147,6 +147,8 @@ def output_view(signal: np.ndarray, kernel: np.ndarray, output: np.ndarray, taps
                     + describe.curve(output, "The output y", unit="position")
                     + f" Shown: y[{t}] = {describe.number(output[t])}, from x at positions "
                     + ", ".join(str(int(i)) if 0 <= i < n else "padding" for i in np.atleast_1d(row)) + ".")
+    accessible.chart_numbers("The signal and the output", "i (for x), t (for y)",
+                             {"signal x[i]": (np.arange(n), signal), "output y[t]": (np.arange(m), output)})
     with share.secondary("c1d_export"), st.container(horizontal=True, gap="small"):
         export.download("Signal x (CSV)", lambda: export.columns_csv({"i": np.arange(n), "x": signal}),
                         "cnnviz-conv1d-signal.csv", export.CSV, "c1d_export_signal")

@@ -382,6 +382,8 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
         else:
             st.plotly_chart(vectors.fitted_bars(g, f"∂ logit / ∂ {gl}", height=280), config=CONFIG,
                             key="net_grad_vec", alt=describe.bars(g, None, f"The gradient of the {class_name} logit in {gl}"))
+        accessible.chart_numbers(f"The gradient of the {class_name} logit in {gl}", "unit",
+                                 {f"∂ logit / ∂ {gl}": (np.arange(g.size), g)})
 
 
 @url_state.fragment

@@ -7,7 +7,7 @@ import pathlib
 import streamlit as st
 
 from cnnviz import data, live
-from cnnviz.ui import formats, preload, share, training_service, training_views, url_state
+from cnnviz.ui import accessible, formats, preload, share, training_service, training_views, url_state
 from cnnviz.ui import own_pictures_training as own
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as charts
@@ -257,6 +257,9 @@ def compare_section(runs: list) -> None:
     with right:
         st.plotly_chart(charts.compare_curves(loss, "validation loss"), config=training_views.CONFIG,
                         key="train_compare_loss", alt=training_views.curves_text(loss, "Validation loss"))
+    accessible.chart_numbers("Validation of the compared runs", "step", {
+        **{f"{name}: accuracy": line for name, line in acc.items()},
+        **{f"{name}: loss": line for name, line in loss.items()}})
     st.markdown(reading(picked))
 
 
