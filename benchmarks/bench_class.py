@@ -1,40 +1,57 @@
 """A live class under load (issue L): does every following student see the teacher's change
-within 1 s, and is every answer counted?
+within 1 s, is every answer counted, and what does a following student cost the server?
 
-Store level (this script; no Streamlit): the rooms of cnnviz.classroom as the /class page uses
-them, on the embedded MemoryStore (students are threads of the teacher's process, as sessions
-of one Streamlit process are) and on a real redis-server (students spread over --processes
-processes, as sessions behind the balancer are). The protocol:
+Through real sessions (--level sessions; benchmarks/class_sessions.py drives them with the
+protocol client of benchmarks/loadgen.py): deploy/run_balanced.sh starts the app (1 process
+with the embedded store, and 2 processes with `-r`, Redis, behind HAProxy), warmed and settled.
+  * The teacher opens /class and starts a class; N students (30 on one process, 60 on two) open
+    the join link /class?room=CODE, ten at a time, type a nickname and join. Every tab reruns its
+    st.fragment(run_every=...) fragments on their intervals, as the browser's timers do: a
+    student's watch (0.5 s) follows the teacher's view, the teacher's counts refresh (1 s).
+  * The teacher makes --changes changes (open /convolution, change its stride or padding, visit
+    Home and come back), 0.5-1 s after every student shows the last one (at most 5 s), then
+    opens /class. Latency of a (change, student) pair: from the teacher sending the change to the
+    end of the student's first run that shows the teacher's page with the teacher's settings.
+    The teacher's rerun latency of each change is recorded too (goal p95 <= 300 ms).
+  * The teacher asks the lesson question shown on /class; each student answers with a random
+    choice when its page shows the question; the teacher's page must count all N. With two
+    processes, the one the teacher is not on is then killed (SIGKILL): its students' tabs
+    reload (same cookies and address: HAProxy sends them to the other process) and must be back
+    in the room, following, with their answer kept. The teacher reveals; the revealed count of
+    the right answer must equal the students' own choices.
+  * Server CPU (all app processes): with the teacher alone for 5 s, and during the changes; the
+    difference per following student.
 
-* The teacher starts a room; N students join with a nickname (N = 30 and 60 by default).
-* Each student ticks every --tick seconds (a random phase each, as browsers poll independently):
-  view() (the page and settings to follow), poll() (the open question) and seen() (the
-  heartbeat), the reads and the write a follower's page makes per poll. The tick's time is
-  recorded.
-* The teacher changes the view --changes times, 2 ticks + 0.3-0.7 s apart (time for every
-  student to see each change). Latency = the moment a student's tick first returns the new
-  version minus the moment the teacher's set_view() began (one machine: one clock). It includes
-  waiting for the next tick, so it is about tick/2 on average and up to one tick, plus the store.
-* The teacher asks a question; each student answers it (a random choice) on its next tick, all
-  within one tick of each other. The teacher then reads poll() until every answer is counted (or
-  10 s), reveals, and the revealed counts are compared with the choices the students report.
+Store level (--level store; no Streamlit): the rooms of cnnviz.classroom as the pages use them,
+on the embedded MemoryStore (students are threads of the teacher's process, as sessions of one
+Streamlit process are) and on a real redis-server (students spread over --processes
+processes, as sessions behind the balancer are):
+  * The teacher starts a room; N students join with a nickname (N = 30 and 60 by default).
+  * Each student ticks every --tick seconds (a random phase each): view(), poll() and seen().
+  * The teacher changes the view --changes times, 2 ticks + 0.3-0.7 s apart. Latency = the
+    moment a student's tick first returns the new version minus the moment the teacher's
+    set_view() began; it includes waiting for the next tick (up to one tick), plus the store.
+  * The teacher asks a question; each student answers it (a random choice) on its next tick.
+    The teacher reads poll() until every answer is counted (or 10 s), reveals, and the revealed
+    counts are compared with the choices the students report.
 
-Printed per setting: the p50/p95/max of change -> seen, how many changes every student saw, the
-tick's p50/p95 and the answers counted (N of N), with the student processes' CPU. The machine
-is shared; compare the stores within one run, not with other runs.
+The machine may be shared: compare settings within one run, not with other runs.
 
 Usage:
-  python benchmarks/bench_class.py                       # memory and redis, 30 and 60 students
-  python benchmarks/bench_class.py --stores redis --students 60 --processes 2 --tick 0.5
-  python benchmarks/bench_class.py --redis-url redis://127.0.0.1:6379/0   # an existing Redis
+  python benchmarks/bench_class.py                       # both levels, every setting
+  python benchmarks/bench_class.py --level sessions --one 30 --two 60 --changes 10
+  python benchmarks/bench_class.py --level store --stores redis --students 60 --processes 2
+  options: --port-base P (apps on P+1.., balancer P+10), --redis-port, --redis-url (store level)
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import pathlib
 import random
+import signal
 import sys
 import tempfile
 import threading
@@ -46,6 +63,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from cnnviz.classroom import Rooms  # noqa: E402
 from cnnviz.classroom.store import MemoryStore, RedisStore  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_load  # noqa: E402
+import class_sessions as cs  # noqa: E402
+import loadgen  # noqa: E402
 
 GOAL_P95 = 1.0
 
@@ -190,26 +212,224 @@ def run_redis(url: str, n: int, processes: int, tick: float, changes: int, workd
                      time.time() - t0)
 
 
+# --------------------------------------------------------------------------- real sessions
+
+def teacher_plan(i: int, rng: random.Random):
+    """The teacher's i-th change: open /convolution, then change its stride or padding, now and
+    then visiting Home and coming back (each a change of the view students follow)."""
+    if i == 0:
+        return lambda s: s.goto("/convolution")
+    step = (i - 1) % 5
+    if step == 3:
+        return lambda s: s.goto("/")
+    if step == 4:
+        return lambda s: s.goto("/convolution")
+
+    def change(s):
+        w = s.find("conv_padding" if step == 1 else "conv_stride")
+        return s.set(w, w.random_value(s.states.get(w.id), rng))
+    return change
+
+
+async def _wait(condition, most: float) -> float:
+    began = time.perf_counter()
+    while not condition() and time.perf_counter() - began < most:
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - began
+
+
+def _server_cpu(pids: list[int]) -> float:
+    return sum(loadgen.cpu_seconds(p) for p in pids if os.path.exists(f"/proc/{p}"))
+
+
+async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], backends: dict[str, int],
+                              kill: bool) -> dict:
+    """One class: the teacher starts it, n students join by the link, follow `changes` changes,
+    answer a question (one app process killed before the reveal when `kill`), then the reveal."""
+    rng = random.Random(2)
+    teacher = cs.Member(url, 0)
+    code = await cs.start_class(teacher)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(teacher.tick(stop))]
+    cpu0, t0 = _server_cpu(pids), time.perf_counter()
+    await asyncio.sleep(5)
+    alone = (_server_cpu(pids) - cpu0) / (time.perf_counter() - t0)
+
+    students = [cs.Member(url, i + 1, f"student{i + 1:02d}") for i in range(n)]
+    gate = asyncio.Semaphore(10)
+
+    async def join(m):
+        async with gate:
+            return await cs.join(m, code)
+    joins = await asyncio.gather(*(join(m) for m in students))
+    joined = [m for m, r in zip(students, joins) if "seat=" in m.s.query_string]
+    join_errors = [e for r in joins for e in r.errors + r.exceptions]
+    histories: dict[int, list] = {m.number: [] for m in joined}
+
+    async def after_run(m):
+        history = histories[m.number]
+        if not history or history[-1][1] != m.view:
+            history.append((time.perf_counter(), m.view))
+        await cs.answer_if_asked(m)
+    for m in joined:
+        m.after_run = after_run
+        tasks.append(asyncio.create_task(m.tick(stop)))
+    await asyncio.sleep(2)
+
+    log, teacher_runs = [], []
+    cpu1, t1 = _server_cpu(pids), time.perf_counter()
+    for i in range(changes + 1):        # the last one: back to /class for the question
+        action = teacher_plan(i, rng) if i < changes else (lambda s: s.goto("/class"))
+        began = time.perf_counter()
+        run = await teacher.act(action)
+        teacher_runs.append(run)
+        target = teacher.view
+        log.append((began, target))
+        await _wait(lambda: all(m.view == target for m in joined), 5.0)
+        await asyncio.sleep(rng.uniform(0.5, 1.0))
+    follow_rate = (_server_cpu(pids) - cpu1) / (time.perf_counter() - t1)
+
+    asked = time.perf_counter()
+    run = await teacher.act(lambda s: s.click(s.find("class_ask_lesson")))
+    assert run.ok, run.errors + run.exceptions
+
+    def counted() -> int:
+        found = cs.ANSWERED.search(teacher.s.text())
+        return int(found.group(1)) if found else 0
+    all_counted = await _wait(lambda: counted() >= len(joined) and all(m.answer for m in joined), 60.0)
+
+    killed = []
+    if kill:
+        mine = teacher.s.cookies.get("CNNVIZ_BACKEND")
+        victim = next(name for name in backends if name != mine)
+        killed = [m for m in joined if m.s.cookies.get("CNNVIZ_BACKEND") == victim]
+        os.kill(backends[victim], signal.SIGKILL)
+        await _wait(lambda: all(m.reconnects for m in killed), 120.0)
+        await asyncio.sleep(2)
+    run = await teacher.act(lambda s: s.click(s.find("class_reveal_page")))
+    revealed = next((cs.REVEALED.search(a) for a in cs.alerts(teacher.s) if cs.REVEALED.search(a)), None)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for m in [teacher, *students]:
+        await m.close()
+
+    seen, missed = [], 0
+    for k, (began, target) in enumerate(log):
+        end = log[k + 1][0] if k + 1 < len(log) else float("inf")
+        for m in joined:
+            times = [t for t, view in histories[m.number] if view == target and began <= t < end]
+            if times:
+                seen.append(times[0] - began)
+            else:
+                missed += 1
+    ticks = [r.latency for m in joined for r in m.fragment_runs if r.latency is not None]
+    change_runs = [r.latency for r in teacher_runs if r.latency is not None]
+    right_label, right_count, answered = (revealed.group(1), int(revealed.group(2)), int(revealed.group(3))) \
+        if revealed else (None, -1, -1)
+    reconnects = [r for m in killed for r in m.reconnects[:1]]
+    return {
+        "students": n, "joined": len(joined), "join_errors": join_errors[:3],
+        "changes": len(log), "seen_pairs": len(seen), "missed_pairs": missed,
+        "seen_p50_s": percentile(seen, 0.5), "seen_p95_s": percentile(seen, 0.95), "seen_max_s": max(seen, default=float("nan")),
+        "teacher_p50_s": percentile(change_runs, 0.5), "teacher_p95_s": percentile(change_runs, 0.95),
+        "tick_p50_s": percentile(ticks, 0.5), "tick_p95_s": percentile(ticks, 0.95),
+        "answered": answered, "students_answered": sum(1 for m in joined if m.answer),
+        "right_count_matches": right_count == sum(1 for m in joined if m.answer == right_label),
+        "all_counted_s": all_counted, "ask_to_counted_from": asked,
+        "cpu_alone": alone, "cpu_following": follow_rate,
+        "cpu_per_student": (follow_rate - alone) / max(len(joined), 1),
+        "killed": len(killed), "reloaded": sum(r["ok"] for r in reconnects),
+        "back_in_room": sum(r["in_room"] for r in reconnects), "back_following": sum(r["following"] for r in reconnects),
+        "answers_kept": sum(r["answer_kept"] for r in reconnects),
+        "reload_p95_s": percentile([r["seconds"] for r in reconnects], 0.95),
+        "reload_errors": [e for r in reconnects for e in r["errors"]][:3],
+    }
+
+
+def print_sessions(title: str, r: dict) -> None:
+    print(f"\n{title}: {r['joined']}/{r['students']} joined{' ' + str(r['join_errors']) if r['join_errors'] else ''}")
+    print(f"  teacher's change -> a following student's page shows it: p50 {r['seen_p50_s']:.2f} s, "
+          f"p95 {r['seen_p95_s']:.2f} s, max {r['seen_max_s']:.2f} s over {r['seen_pairs']} (change, student) "
+          f"pairs, {r['missed_pairs']} not seen within 5 s (goal p95 <= {GOAL_P95} s)")
+    print(f"  the teacher's reruns (its changes): p50 {r['teacher_p50_s'] * 1000:.0f} ms, p95 "
+          f"{r['teacher_p95_s'] * 1000:.0f} ms (goal p95 <= 300 ms); students' watch runs p50 "
+          f"{r['tick_p50_s'] * 1000:.0f} ms, p95 {r['tick_p95_s'] * 1000:.0f} ms")
+    print(f"  answers: the teacher's page counted {r['answered']} (students answered {r['students_answered']}), "
+          f"all counted {r['all_counted_s']:.1f} s after asking; the right answer's count "
+          f"{'matches' if r['right_count_matches'] else 'DIFFERS from'} the students' choices")
+    print(f"  server CPU: {r['cpu_alone'] * 100:.0f}% of a core with the teacher alone, "
+          f"{r['cpu_following'] * 100:.0f}% while the class follows: "
+          f"{r['cpu_per_student'] * 100:.2f}% of a core per following student")
+    if r["killed"]:
+        print(f"  one app process killed: {r['killed']} students on it reloaded ({r['reloaded']} ok, "
+              f"p95 {r['reload_p95_s']:.1f} s), {r['back_in_room']} back in the room, "
+              f"{r['back_following']} following, {r['answers_kept']} with their answer kept "
+              f"{r['reload_errors'] or ''}")
+
+
+def run_sessions(processes: int, n: int, changes: int, redis_port: int | None, ports: list[int] | None,
+                 front: int | None, kill: bool) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "CNNVIZ_REDIS_URL"}
+    args = ("-r", str(redis_port)) if redis_port else ()
+    deployment = bench_load.Balanced(ROOT / "app.py", processes, args=args, ports=ports, port=front, env=env)
+    try:
+        rows = [r.split() for r in (deployment.logs / "backends").read_text().split("\n") if r.strip()]
+        backends = {name: int(pid) for name, _, pid in rows}
+        print(f"settled after {bench_load.settle(deployment.pids):.0f} s", flush=True)
+        result = asyncio.run(class_over_sessions(deployment.url, n, changes, deployment.pids, backends, kill))
+    finally:
+        tracebacks = deployment.stop()
+    result["tracebacks"] = tracebacks
+    store = f"Redis ({'run_balanced.sh -r'})" if redis_port else "the embedded store"
+    print_sessions(f"{n} students, {processes} app process{'es' if processes > 1 else ''} behind HAProxy, {store}", result)
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--stores", default="memory,redis")
-    ap.add_argument("--students", default="30,60")
-    ap.add_argument("--processes", type=int, default=2, help="student processes on Redis")
-    ap.add_argument("--tick", type=float, default=0.5, help="seconds between a student's polls")
-    ap.add_argument("--changes", type=int, default=10)
-    ap.add_argument("--redis-url", default="", help="an existing Redis (default: start redis-server)")
+    ap.add_argument("--level", choices=["sessions", "store", "both"], default="both")
+    ap.add_argument("--changes", type=int, default=10, help="the teacher's view changes")
+    sess = ap.add_argument_group("sessions (real Streamlit processes)")
+    sess.add_argument("--one", type=int, default=30, help="students on 1 process, embedded store (0: skip)")
+    sess.add_argument("--two", type=int, default=60, help="students on 2 processes + Redis (0: skip)")
+    sess.add_argument("--no-kill", action="store_true", help="do not kill an app process before the reveal")
+    sess.add_argument("--port-base", type=int, default=0,
+                      help="app processes on PORT+1.., the balancer on PORT+10 (default: free ports)")
+    store = ap.add_argument_group("store level")
+    store.add_argument("--stores", default="memory,redis")
+    store.add_argument("--students", default="30,60")
+    store.add_argument("--processes", type=int, default=2, help="student processes on Redis")
+    store.add_argument("--tick", type=float, default=0.5, help="seconds between a student's polls")
+    ap.add_argument("--redis-port", type=int, default=0, help="for the redis-server this script starts")
+    ap.add_argument("--redis-url", default="", help="store level: an existing Redis")
     args = ap.parse_args()
+    if args.redis_port:
+        os.environ["CNNVIZ_TEST_REDIS_PORTS"] = str(args.redis_port)
+    if args.level in ("sessions", "both"):
+        ports = (lambda k: [args.port_base + i + 1 for i in range(k)]) if args.port_base else (lambda k: None)
+        front = args.port_base + 10 if args.port_base else None
+        print(f"A live class through real sessions (the teacher makes {args.changes} changes, then asks)", flush=True)
+        if args.one:
+            run_sessions(1, args.one, args.changes, None, ports(1), front, False)
+        if args.two:
+            run_sessions(2, args.two, args.changes, args.redis_port or loadgen.free_port(), ports(2), front,
+                         not args.no_kill)
+    if args.level in ("store", "both"):
+        run_store_level(args)
+
+
+def run_store_level(args) -> None:
     stores = args.stores.split(",")
-    counts = [int(s) for s in args.students.split(",")]
     stop_redis = None
     url = args.redis_url
     if "redis" in stores and not url:
         from redis_server import start_redis
         url, stop_redis = start_redis()
     workdir = tempfile.mkdtemp(prefix="bench-class-")
-    print(f"tick {args.tick} s, {args.changes} view changes per setting, goal: change->seen p95 <= {GOAL_P95} s")
+    print(f"\nStore level: tick {args.tick} s, {args.changes} view changes per setting, "
+          f"goal: change->seen p95 <= {GOAL_P95} s", flush=True)
     try:
-        for n in counts:
+        for n in [int(k) for k in args.students.split(",")]:
             if "memory" in stores:
                 run_memory(n, args.tick, args.changes)
             if "redis" in stores:

@@ -44,16 +44,18 @@ GOAL_P95 = 1.0
 
 
 class Balanced:
-    """deploy/run_balanced.sh of the app's checkout: `n` processes behind HAProxy on free ports."""
+    """deploy/run_balanced.sh of the app's checkout: `n` processes behind HAProxy on free ports
+    (or `ports` for the processes and `port` for the balancer); `args`: more of its options."""
 
-    def __init__(self, app: pathlib.Path, n: int, timeout: float = 180.0):
-        ports = [loadgen.free_port() for _ in range(n)]
-        self.port = loadgen.free_port()
+    def __init__(self, app: pathlib.Path, n: int, timeout: float = 180.0, *, args: tuple = (),
+                 ports: list[int] | None = None, port: int | None = None, env: dict | None = None):
+        ports = ports or [loadgen.free_port() for _ in range(n)]
+        self.port = port or loadgen.free_port()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            ["bash", str(app.parent / "deploy" / "run_balanced.sh"), "-p", str(self.port)],
-            env={**os.environ, "CNNVIZ_BACKEND_PORTS": ",".join(map(str, ports)), "PYTHON": sys.executable,
-                 "CNNVIZ_KEEP_LOGS": "1"},
+            ["bash", str(app.parent / "deploy" / "run_balanced.sh"), "-p", str(self.port), *args],
+            env={**(os.environ if env is None else env), "CNNVIZ_BACKEND_PORTS": ",".join(map(str, ports)),
+                 "PYTHON": sys.executable, "CNNVIZ_KEEP_LOGS": "1"},
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
         self.backend_urls = [f"http://127.0.0.1:{p}" for p in ports]
