@@ -127,7 +127,7 @@ class RedisStore:
     def __init__(self, url: str):
         import redis   # only a deployment with CNNVIZ_REDIS_URL needs it
         self._redis_errors = redis.exceptions.RedisError   # down, timed out, refused (auth, memory)
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
                                            health_check_interval=30, retry_on_timeout=True)
 
     @_reachable
