@@ -406,14 +406,23 @@ def top_images_for_channel(model: keras.Model, layer_name: str, channel: int,
         raise ValueError(f"{layer_name} has channels 0..{n_channels - 1}; got {channel}.")
     scores = stats.max[:, ch]
     order = np.argsort(-scores, kind="stable")[:max(int(limit), 0)]
+    positions = None if stats.map_hw is None else \
+        np.stack(np.divmod(stats.argmax[order, ch], stats.map_hw[1]), axis=1)
+    return top_images_at(model, layer_name, order, scores[order], positions)
+
+
+def top_images_at(model: keras.Model, layer_name: str, indices, scores, positions) -> list[TopImage]:
+    """TopImages for these test indices, scores and map positions (row, col; None for a dense
+    layer), each with the input patch under its position: what top_images_for_channel returns,
+    from its numbers (cnnviz.shipped_results ships them)."""
     image_hw = tuple(int(d) for d in model.inputs[0].shape[1:3])
-    rf = receptive_field(model, layer_name) if stats.map_hw is not None else None
+    rf = receptive_field(model, layer_name) if positions is not None else None
     out = []
-    for i in order:
-        if stats.map_hw is None:
+    for k, i in enumerate(indices):
+        if positions is None:
             pos, box = None, (0, 0, image_hw[0], image_hw[1])
         else:
-            pos = tuple(int(v) for v in divmod(int(stats.argmax[i, ch]), stats.map_hw[1]))
+            pos = (int(positions[k][0]), int(positions[k][1]))
             box = rf.box(*pos, image_hw) if rf is not None else None
-        out.append(TopImage(int(i), float(scores[i]), pos, box))
+        out.append(TopImage(int(i), float(scores[k]), pos, box))
     return out

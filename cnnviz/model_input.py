@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from cnnviz.images import to_gray
+from cnnviz.images import Picture, shape_text, to_gray
 
-__all__ = ["fit_input", "to_cifar_input", "to_fashion_input", "to_mnist_input"]
+__all__ = ["fit_input", "network_input", "to_cifar_input", "to_fashion_input", "to_mnist_input"]
 
 
 def _resize(gray: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
@@ -192,3 +192,21 @@ def fit_input(pixels: np.ndarray, height: int, width: int, channels: int) -> tup
         steps.append(f"resized {crop_h} × {crop_w} → {height} × {width} "
                      f"({'shrunk' if crop_h * crop_w > height * width else 'enlarged'}, smoothed)")
     return np.ascontiguousarray(arr, dtype=np.float32), steps
+
+
+def network_input(pic: Picture, shape: tuple, dataset: str | None) -> tuple[np.ndarray, list[str]]:
+    """The exact tensor a network with input `shape` (H x W x C), trained on `dataset`, receives
+    for `pic`, and the preparation steps: a test image of that dataset as it is, a 28 x 28 x 1
+    input the way its dataset was made, anything else fitted (fit_input)."""
+    px = pic.pixels
+    if pic.dataset is not None and pic.dataset == dataset and (
+            px.shape == shape or (shape[-1] == 1 and px.shape == shape[:2])):
+        return px.reshape(shape).astype(np.float32), [
+            f"a test image of the dataset this network learned from, already "
+            f"{shape_text(shape)}: used as it is"]
+    if shape == (MNIST_SIDE, MNIST_SIDE, 1):
+        # Clothes fill their 28 x 28 frame; digits sit in a 20-px box: each the way its data was made.
+        x, steps = (to_fashion_input if dataset == "fashion_mnist" else to_mnist_input)(px)
+        return x[..., None], steps
+    x, steps = fit_input(px, *shape)
+    return (x.reshape(shape) if shape[-1] == 1 else x), steps

@@ -4,7 +4,6 @@ them (cnnviz.ui.shared_work), with exactly the arguments /network asks for them 
 from __future__ import annotations
 
 import io
-import time
 import tomllib
 
 import numpy as np
@@ -18,10 +17,21 @@ def test_no_full_garbage_collection_after_every_run():
     assert settings["runner"]["postScriptGC"] is False
 
 
+def counting(monkeypatch, owner, name: str, calls: list) -> None:
+    """Wrap owner.name so that each call is noted in `calls` (the real function still runs)."""
+    real = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, counted)
+
+
 @pytest.mark.slow
 def test_shared_work_fills_the_caches_the_page_reads(data_dir, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
-    from cnnviz import attributions, data, evidence
+    from cnnviz import data, evidence
+    from cnnviz.attributions import maximise
     from cnnviz.ui import explain_views, model_cache, shared_work
 
     loaded = model_cache.load.__wrapped__("mnist")    # a fresh network: nothing cached for it yet
@@ -32,18 +42,23 @@ def test_shared_work_fills_the_caches_the_page_reads(data_dir, monkeypatch):
     results = [compute() for _, compute in steps]
 
     # the page's own calls (evidence_view.test_set_evidence, explain_views.top_test_images and
-    # excites_most) now find these results: the same objects, at once
+    # excites_most) now find these results without running the network once
+    runs: list = []
+    counting(monkeypatch, evidence, "_predict", runs)
+    counting(monkeypatch, evidence, "_run_layer", runs)
+    counting(monkeypatch, maximise._Ascent, "run", runs)
     found = data.load_test_images("mnist")
-    t = time.perf_counter()
     assert evidence.test_results(loaded.model, found.x_test, found.y_test,
                                  loaded.card["class_names"]) is results[0]
-    assert evidence.top_images_for_channel(loaded.model, layer, 0, found.x_test,
-                                           limit=explain_views.TOP_IMAGES) == results[1]
+    assert explain_views.channel_top_images(loaded, layer, 0, found.x_test) == results[1]
     channels = int(loaded.probe.spec(layer).output_shape[-1])
     ascent_steps, shown = explain_views.maximise_plan(loaded.probe, channels)
-    one = attributions.maximise(loaded.probe, layer, 0, steps=ascent_steps)
+    one = explain_views.most_exciting(loaded, layer, [0], ascent_steps)[0]
     assert np.array_equal(one, results[2][0])
-    assert time.perf_counter() - t < 0.5, "the page's calls recomputed what shared_work had done"
+    assert runs == [], "the page's calls recomputed what shared_work had done"
+    # the counters count: a layer nobody prepared runs the network
+    explain_views.channel_top_images(loaded, "conv1", 0, found.x_test[:50])
+    assert runs == ["_run_layer"]
 
 
 def test_shared_work_stops_when_the_server_stops():
@@ -52,44 +67,71 @@ def test_shared_work_stops_when_the_server_stops():
 
 
 @pytest.mark.slow
-def test_why_maps_are_computed_once_per_shipped_network_picture_and_settings():
+def test_why_maps_are_computed_once_per_network_picture_and_settings():
     from cnnviz import attributions, models, probe
     from cnnviz.ui import model_cache, result_cache
 
     shipped = model_cache.load("mnist").probe
     own = probe.get_probe(models.load_pretrained("mnist"))   # the same weights, not shipped
     assert model_cache.shipped_name(shipped) == "mnist" and model_cache.shipped_name(own) is None
-    x = np.random.default_rng(7).random((28, 28, 1), dtype=np.float32)
-    runs = []
+    x = np.random.default_rng(7).random((28, 28, 1), dtype=np.float32)   # not a shipped sample
+    result_cache.clear()
 
     def occlusion(network, cls, patch):
-        def compute():
-            runs.append((network, cls, patch))
-            return attributions.occlusion(network, x, cls, patch=patch, stride=2, fill=0.5)
-        return result_cache.shared(network, "occlusion", x, (cls, patch), compute)
+        return result_cache.shared(network, "occlusion", x, (cls, patch, 2))
 
     first = occlusion(shipped, 3, 4)
-    assert np.array_equal(occlusion(shipped, 3, 4), first) and len(runs) == 1   # kept
+    assert np.array_equal(occlusion(shipped, 3, 4), first)
+    assert result_cache.counts == {"computed": 1, "kept": 1}
     assert np.array_equal(first, attributions.occlusion(shipped, x, 3, patch=4, stride=2, fill=0.5))
     occlusion(shipped, 3, 6)
     occlusion(shipped, 5, 4)
-    assert len(runs) == 3                                    # other settings: computed
+    assert result_cache.counts["computed"] == 3               # other settings: computed
     occlusion(own, 3, 4)
     occlusion(own, 3, 4)
-    assert len(runs) == 5                                    # a network that is not shipped: never kept
+    assert result_cache.counts["computed"] == 4               # kept for that network object
+    other = probe.get_probe(models.load_pretrained("mnist"))
+    occlusion(other, 3, 4)
+    assert result_cache.counts["computed"] == 5               # never another network's map
 
 
-def test_encoded_pictures_are_kept_by_their_pixels():
+def test_missing_why_maps_are_computed_side_by_side(monkeypatch):
+    """prepare() runs the maps of one view at the same time: two maps that each wait for the
+    other to start can only both finish if they run concurrently."""
+    import threading
+
+    from cnnviz import shipped_results
+    from cnnviz.ui import result_cache
+
+    both = threading.Barrier(2, timeout=20)
+
+    def waits_for_the_other(network, x, settings):
+        both.wait()
+        return np.full(x.shape[:2], settings[0], np.float32)
+    monkeypatch.setitem(shipped_results.WHY_METHODS, "saliency", waits_for_the_other)
+    monkeypatch.setitem(shipped_results.WHY_METHODS, "grad_cam", waits_for_the_other)
+    network = object.__new__(type("Network", (), {}))      # not a shipped network
+    x = np.zeros((4, 4, 1), np.float32)
+    result_cache.clear()
+    result_cache.prepare(network, x, [("saliency", (1, 0, 0.1)), ("grad_cam", (2, "conv1"))])
+    assert result_cache.counts["computed"] == 2
+    assert result_cache.shared(network, "grad_cam", x, (2, "conv1"))[0, 0] == 2
+    assert result_cache.counts["kept"] == 1
+
+
+def test_encoded_pictures_are_kept_by_their_pixels(monkeypatch):
     from PIL import Image
 
     from cnnviz.ui.figures import encoding
 
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    saves: list = []
+    real_save = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda img, *a, **k: saves.append(1) or real_save(img, *a, **k))
     first = encoding.to_png(Image.fromarray(pixels))
-    t = time.perf_counter()
     again = encoding.to_png(Image.fromarray(pixels.copy()))     # the same picture drawn again
-    assert again is first and time.perf_counter() - t < 0.01
+    assert again is first and len(saves) == 1                   # encoded once
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(first))), pixels)
     other = pixels.copy()
     other[0, 0] ^= 1

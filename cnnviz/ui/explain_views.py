@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import attributions, describe, evidence, images, model_cards, work_budget
+from cnnviz import attributions, describe, evidence, images, model_cards, shipped_results, work_budget
 from cnnviz.attributions.occlusion import REFERENCE_WINDOWS, step_within, unit_for, window_count
 from cnnviz.attributions.integrated_gradients import MAX_PATH_VALUES, MIN_STEPS
 from cnnviz.attributions.maximise import DEFAULTS as MAXIMISE, objective
-from cnnviz.ui import evidence_view, figures, result_cache, share
+from cnnviz.ui import evidence_view, figures, model_cache, result_cache, share
 from cnnviz.ui.figures.pictures import load_font
 from cnnviz.ui.layer_views.common import png_image
 
@@ -57,14 +57,18 @@ def ig_steps(network, x: np.ndarray) -> int:
     return max(MIN_STEPS, min(work_budget.fit(IG_STEPS, _per_picture(network)), MAX_PATH_VALUES // x.size))
 
 
-def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
-    baseline = st.segmented_control("Baseline", list(BASELINES), key="net_ig_baseline", required=True,
-                                    format_func=str.capitalize,
-                                    help="What the picture is compared with: the path of pictures "
-                                         "runs from this baseline to yours.")
+def ig_controls() -> str:
+    """The integrated-gradients baseline (a segmented control)."""
+    return st.segmented_control("Baseline", list(BASELINES), key="net_ig_baseline", required=True,
+                                format_func=str.capitalize,
+                                help="What the picture is compared with: the path of pictures "
+                                     "runs from this baseline to yours.")
+
+
+def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: str, size: int,
+                                 baseline: str) -> None:
     steps = ig_steps(network, x)
-    attr, gap = result_cache.shared(network, "integrated_gradients", x, (cls, baseline, steps), lambda: (
-        attributions.integrated_gradients(network, x, cls, baseline=baseline, steps=steps, return_delta=True)))
+    attr, gap = result_cache.shared(network, "integrated_gradients", x, (cls, baseline, steps))
     total = float(attr.sum())
     change = total - gap
     fewer = (f" {steps} steps along the path (not {IG_STEPS}: a network this size costs more "
@@ -84,32 +88,43 @@ def occlusion_unit(network, shape) -> int:
     return unit_for(shape, windows)
 
 
-def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
-    side = min(x.shape[:2])
+def occlusion_window(network, shape, square: int, step: int) -> tuple[int, int, int]:
+    """(square, step as asked, step used) in pixels for the square and step settings: the step
+    widened so that one view runs the network on at most VIEW_WINDOWS covered copies."""
+    unit = occlusion_unit(network, shape)
+    patch, stride = square * unit, min(step, square) * unit
+    return patch, stride, step_within(shape, patch, stride, VIEW_WINDOWS, unit)
+
+
+def occlusion_controls(network, x: np.ndarray) -> tuple[int, int] | None:
+    """The square and step sliders and what they mean here: (square, step) in pixels, or None
+    when the square is larger than the picture."""
     unit = occlusion_unit(network, x.shape)
     a, b = st.columns(2)
-    patch = a.select_slider("Square", SQUARES, value=4, key="net_occ_patch",
-                            format_func=lambda n: f"{n * unit} × {n * unit}", help="The grey square that "
-                            "hides part of the picture.")
-    stride = b.select_slider("Step", STEPS, value=min(2, patch), key="net_occ_stride",
-                             format_func=lambda n: f"{n * unit}",
-                             help="How far the square moves each time.")
-    patch, stride = patch * unit, min(stride, patch) * unit
+    square = a.select_slider("Square", SQUARES, value=4, key="net_occ_patch",
+                             format_func=lambda n: f"{n * unit} × {n * unit}", help="The grey square that "
+                             "hides part of the picture.")
+    step = b.select_slider("Step", STEPS, value=min(2, square), key="net_occ_stride",
+                           format_func=lambda n: f"{n * unit}",
+                           help="How far the square moves each time.")
+    patch, asked, stride = occlusion_window(network, x.shape, square, step)
     if unit > 1:
         st.caption(f"Square and step scaled to this {images.shape_text(x.shape)} input: each is "
                    f"{unit} × the setting made for 32 × 32 pictures, so the network runs on at most "
                    f"{min(VIEW_WINDOWS, window_count(x.shape, SQUARES[0] * unit, STEPS[0] * unit)):,} "
                    "covered copies.")
-    wider = step_within(x.shape, patch, stride, VIEW_WINDOWS, unit)
-    if wider != stride:
-        st.caption(f"Step {stride} would run the network on {window_count(x.shape, patch, stride):,} "
-                   f"covered copies, more than the {VIEW_WINDOWS} one view may, so the step is {wider}.")
-        stride = wider
-    if patch > side:
+    if stride != asked:
+        st.caption(f"Step {asked} would run the network on {window_count(x.shape, patch, asked):,} "
+                   f"covered copies, more than the {VIEW_WINDOWS} one view may, so the step is {stride}.")
+    if patch > min(x.shape[:2]):
         st.caption("The square is larger than the picture.")
-        return
-    drop = result_cache.shared(network, "occlusion", x, (cls, patch, stride), lambda: (
-        attributions.occlusion(network, x, cls, patch=patch, stride=stride, fill=0.5)))
+        return None
+    return patch, stride
+
+
+def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: int,
+                      patch: int, stride: int) -> None:
+    drop = result_cache.shared(network, "occlusion", x, (cls, patch, stride))
     png_image(_signed_picture(drop, size), width="stretch",
               caption=f"Occlusion: red where hiding a {patch} × {patch} square lowers the “{class_name}” "
                       f"probability (largest drop {float(drop.max()):.1%}), blue where it raises it. "
@@ -118,15 +133,28 @@ def occlusion_picture(network, x: np.ndarray, cls: int, class_name: str, size: i
               alt=describe.heat_map(drop, f"Occlusion for class {class_name}"))
 
 
-def more_ways(network, x: np.ndarray, cls: int, class_name: str, size: int) -> None:
-    """The second row of "why": integrated gradients, occlusion and the reading guide."""
-    i1, i2, i3 = st.columns(3)
-    with i1:
-        integrated_gradients_picture(network, x, cls, class_name, size)
-    with i2:
-        occlusion_picture(network, x, cls, class_name, size)
-    with i3:
-        st.markdown(GUIDE)
+SMOOTHGRAD_COPIES, SMOOTHGRAD_NOISE = 20, 0.15   # the explorer's defaults
+
+
+def gradient_layers(network) -> tuple[list[str], int]:
+    """The layers "the gradient inside" can show (up to the logits) and the default's index
+    (the first layer with maps)."""
+    spatial = spatial_layers(network)
+    layers = [s.name for s in network.specs if s.kind != "input" and s.index <= network.score_index]
+    return layers, (layers.index(spatial[0]) if spatial else 0)
+
+
+def default_why_requests(network, x: np.ndarray, cls: int) -> list[tuple[str, tuple]]:
+    """The (method, settings) of every "why" map the explorer shows for this picture and class
+    before a visitor changes a setting (what scripts/make_precomputed.py ships)."""
+    from cnnviz import probe
+    patch, _, stride = occlusion_window(network, x.shape, 4, 2)
+    layers, first = gradient_layers(network)
+    return [("saliency", (cls, min(SMOOTHGRAD_COPIES, smoothgrad_copies(network)), SMOOTHGRAD_NOISE)),
+            ("grad_cam", (cls, probe.default_cam_layer(network))),
+            ("integrated_gradients", (cls, "black", ig_steps(network, x))),
+            ("occlusion", (cls, patch, stride)),
+            ("layer_gradients", (cls, layers[first]))]
 
 
 # ----------------------------------------------------------------------------- one channel
@@ -163,6 +191,24 @@ def maximise_plan(network, channels: int) -> tuple[int, int]:
     return single, min(channels, work_budget.fit(GRID_CHANNELS, per_picture))
 
 
+def most_exciting(loaded, layer: str, channels: list[int], steps: int) -> np.ndarray:
+    """The most exciting pictures of these channels: shipped with the network, or computed."""
+    name = model_cache.shipped_name(loaded.probe)
+    shipped = shipped_results.grid(name, layer, channels, steps) if name else None
+    if shipped is not None:
+        return shipped
+    return attributions.maximise_grid(loaded.probe, layer, channels, steps=steps)
+
+
+def channel_top_images(loaded, layer: str, channel: int, x_test: np.ndarray) -> list:
+    """The channel's top test images: shipped with the network (for this test set), or computed."""
+    name = model_cache.shipped_name(loaded.probe)
+    shipped = shipped_results.top_images(name, layer, channel, x_test, TOP_IMAGES) if name else None
+    if shipped is not None:
+        return evidence.top_images_at(loaded.model, layer, *shipped)
+    return evidence.top_images_for_channel(loaded.model, layer, channel, x_test, limit=TOP_IMAGES)
+
+
 def excites_most(loaded, layer: str, channel: int, channels: int) -> None:
     network = loaded.probe
     steps, shown = maximise_plan(network, channels)
@@ -171,8 +217,8 @@ def excites_most(loaded, layer: str, channel: int, channels: int) -> None:
     st.markdown(f"**The picture that excites channel {channel} most**, found by changing a noise "
                 "picture step by step to raise the channel's mean (with small random shifts and "
                 "blurring so it stays smooth)." + fewer)
-    with st.spinner("Drawing it (once per network and channel)…"):
-        pic = attributions.maximise(network, layer, channel, steps=steps)
+    with st.spinner("Drawing it (once per network and channel)…", show_time=True):
+        pic = most_exciting(loaded, layer, [channel], steps)[0]
     png_image(figures.picture_image(pic, share.scaled(260)),
               caption=f"{layer}, channel {channel}: mean value "
                       f"{objective(network, layer, channel, pic):.3f} on this "
@@ -181,8 +227,8 @@ def excites_most(loaded, layer: str, channel: int, channels: int) -> None:
               alt=describe.picture(pic, f"The picture that excites channel {channel} of {layer} most"))
     grid_key = f"net_max_grid:{loaded.name}:{layer}"
     if st.session_state.get(grid_key):
-        with st.spinner(f"Drawing {shown} channels…"):
-            grid = attributions.maximise_grid(network, layer, list(range(shown)), steps=steps)
+        with st.spinner(f"Drawing {shown} channels…", show_time=True):
+            grid = most_exciting(loaded, layer, list(range(shown)), steps)
         png_image(_grid(grid, share.scaled(520)), caption=f"{layer}: the first {shown} channels, each "
                   "its own most exciting picture",
                   alt=describe.stack(np.moveaxis(np.asarray(grid).mean(axis=-1), 0, -1),
@@ -208,8 +254,8 @@ def top_test_images(loaded, layer: str, channel: int) -> None:
                   on_click=lambda: st.session_state.__setitem__(run_key, True),
                   help="Runs the network up to this layer on every test image (once per server).")
         return
-    with st.spinner("Running the network up to this layer on the test images…"):
-        top = evidence.top_images_for_channel(loaded.model, layer, channel, found.x_test, limit=TOP_IMAGES)
+    with st.spinner("Running the network up to this layer on the test images…", show_time=True):
+        top = channel_top_images(loaded, layer, channel, found.x_test)
     cols = st.columns(3)
     for i, t in enumerate(top):
         pixels = model_cards.to_model_input(found.x_test[t.index : t.index + 1])[0]

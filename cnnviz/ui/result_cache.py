@@ -1,37 +1,153 @@
-"""Pictures' numbers that depend only on (shipped network, picture, settings), computed once per
-process and kept for every visitor.
+"""The "why" maps: shipped with the network, kept per process, or computed side by side.
 
 A class looks at the same samples, so one visitor's SmoothGrad, integrated-gradients, occlusion
 or Grad-CAM map is the next visitor's; and a rerun of the "why" view that changes one setting
-recomputes only the map that setting changes. The methods themselves are cnnviz.attributions'
-(deterministic: SmoothGrad's noise has a fixed seed); this only decides when they run. Only the
-shipped networks are kept, keyed by name; a visitor's own or trained network is computed every
-time.
+recomputes only the map that setting changes. In order, a map comes from:
+
+1. the shipped results of a shipped network (cnnviz.shipped_results: the samples' maps with the
+   default settings, computed at build time);
+2. this process's cache (per shipped network name, or per network object for a visitor's own or
+   trained network, whose name says nothing about its weights); a map another session is
+   computing right now is waited for, not computed twice;
+3. cnnviz.shipped_results.WHY_METHODS, the one definition of each map. prepare() computes the
+   missing maps of one view in threads side by side (TensorFlow's ops release the GIL): a new
+   picture's five maps cost about the longest of them, not their sum.
+
+`counts` says how often a picture's map was shipped or kept, and how many maps were computed
+(tests and benchmarks read it).
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+import collections
+import concurrent.futures as futures
+import threading
+import time
+import weakref
 
 import numpy as np
 import streamlit as st
 
+from cnnviz import shipped_results
 from cnnviz.ui import model_cache
 
-T = TypeVar("T")
 MAX_ENTRIES = 512   # a few MB: one entry is a map the size of the picture or of one layer's output
+WORKERS = 3         # maps computed at once; more only queue for the same two cores
+PROGRESS_AFTER_SECONDS = 0.5
+
+LABELS = {"saliency": "saliency", "grad_cam": "Grad-CAM", "integrated_gradients": "integrated gradients",
+          "occlusion": "occlusion", "layer_gradients": "the gradient inside"}
+
+counts: collections.Counter = collections.Counter()   # "shipped", "kept", "computed"
+_kept: "collections.OrderedDict[tuple, object]" = collections.OrderedDict()
+_running: dict[tuple, futures.Future] = {}
+_lock = threading.Lock()
+_pool = futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="cnnviz-why")
+_owners: dict[int, weakref.ref] = {}   # id(network) -> the network, for networks that are not shipped
 
 
-def shared(network, method: str, x: np.ndarray, settings: tuple, compute: Callable[[], T]) -> T:
-    """compute(), or the result kept for this network, method, picture and settings. A
-    computation that takes longer than half a second says so in a line where its picture goes
-    (st.spinner shows nothing for a kept result)."""
+def _owner(network) -> tuple:
     name = model_cache.shipped_name(network)
-    with st.spinner(f"Computing {method.replace('_', ' ')}…"):
-        if name is None:
-            return compute()
-        return _kept(method, name, x, settings, compute)
+    if name is not None:
+        return ("shipped", name)
+    with _lock:
+        ref = _owners.get(id(network))
+        if ref is None or ref() is not network:      # a new network under a reused id
+            for key in [k for k in _kept if k[0] == ("own", id(network))]:
+                del _kept[key]
+            _owners[id(network)] = weakref.ref(network)
+    return ("own", id(network))
 
 
-@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def _kept(method: str, name: str, x: np.ndarray, settings: tuple, _compute: Callable[[], T]) -> T:
-    return _compute()
+def _key(network, method: str, x: np.ndarray, settings: tuple) -> tuple:
+    return (_owner(network), method, shipped_results.array_digest(np.asarray(x, np.float32)),
+            tuple(settings))
+
+
+def _ready(network, method: str, x: np.ndarray, settings: tuple, key: tuple, count: bool = True):
+    """The shipped or kept map, or None. `count`: note in `counts` where it came from."""
+    if key[0][0] == "shipped":
+        found = shipped_results.why(key[0][1], method, x, settings)
+        if found is not None:
+            counts["shipped"] += count
+            return found
+    with _lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            counts["kept"] += count
+            return _kept[key]
+    return None
+
+
+def _start(network, method: str, x: np.ndarray, settings: tuple, key: tuple) -> futures.Future:
+    """A future for the map: one already running for this key, or a new one."""
+    with _lock:
+        running = _running.get(key)
+        if running is not None:
+            return running
+        x = np.array(x, np.float32)          # the caller's array may change after this returns
+        future = _pool.submit(_compute, network, method, x, settings, key)
+        _running[key] = future
+        return future
+
+
+def _compute(network, method, x, settings, key):
+    try:
+        result = shipped_results.WHY_METHODS[method](network, x, settings)
+        with _lock:
+            counts["computed"] += 1
+            _kept[key] = result
+            while len(_kept) > MAX_ENTRIES:
+                _kept.popitem(last=False)
+        return result
+    finally:
+        with _lock:
+            _running.pop(key, None)
+
+
+def prepare(network, x: np.ndarray, requests: list[tuple[str, tuple]]) -> None:
+    """Compute the requested (method, settings) maps that are neither shipped nor kept, side by
+    side; a line says what is being computed while it takes longer than half a second."""
+    waiting = []
+    for method, settings in requests:
+        key = _key(network, method, x, settings)
+        if _ready(network, method, x, settings, key, count=False) is None:
+            waiting.append((method, _start(network, method, x, settings, key)))
+    if waiting:
+        _wait(waiting)
+
+
+def _wait(waiting: list[tuple[str, futures.Future]]) -> None:
+    started = time.monotonic()
+    line = None
+    pending = {f for _, f in waiting}
+    while pending:
+        _, pending = futures.wait(pending, timeout=0.1)
+        if pending and line is None and time.monotonic() - started > PROGRESS_AFTER_SECONDS:
+            line = st.empty()
+        if line is not None and pending:
+            left = [LABELS.get(m, m) for m, f in waiting if f in pending]
+            line.progress((len(waiting) - len(left)) / len(waiting),
+                          text=f"Computing {', '.join(left)} for this picture: "
+                               f"{len(waiting) - len(left)} of {len(waiting)} maps done…")
+    if line is not None:
+        line.empty()
+    for _, f in waiting:
+        f.result()                            # an error in a map is the caller's error
+
+
+def shared(network, method: str, x: np.ndarray, settings: tuple):
+    """The map for this network, method, picture and settings: shipped, kept or computed now."""
+    key = _key(network, method, x, settings)
+    found = _ready(network, method, x, settings, key)
+    if found is not None:
+        return found
+    future = _start(network, method, x, settings, key)
+    _wait([(method, future)])
+    return future.result()
+
+
+def clear() -> None:
+    """Forget every kept map (tests)."""
+    with _lock:
+        _kept.clear()
+        counts.clear()

@@ -4,8 +4,9 @@ Measured under 30 sessions on 2 cores (py-spy, benchmarks/bench_load.py), the sl
 /network were each some visitor's first request of a result every visitor shares: choosing
 another network (loading and warming it: 17-29 s), the test-set evidence (10,000 test images
 through the network), the channel view's test-image statistics and its most exciting pictures
-(gradient ascent). preload.py calls warm_shared_work() in its background thread once the first
-network is ready; each result lands in the cache the page reads (model_cache, cnnviz.evidence,
+(gradient ascent); the last two come from the files shipped beside the models where those cover
+the network (cnnviz.shipped_results), which this then only loads. preload.py calls
+warm_shared_work() in its background thread once the first network is ready; each result lands in the cache the page reads (model_cache, cnnviz.evidence,
 cnnviz.attributions.maximise), with exactly the arguments the page uses, so a visitor's click
 finds it there. Nothing here computes a number of its own.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from cnnviz import attributions, data, evidence
+from cnnviz import data, evidence
 
 
 def shared_steps(loaded) -> list[tuple[str, Callable[[], object]]]:
@@ -43,12 +44,12 @@ def shared_steps(loaded) -> list[tuple[str, Callable[[], object]]]:
         return steps
     layer = explain_views.default_channel_layer(layers)
     if found is not None:
-        steps.append((f"{layer}'s top test images", lambda: evidence.top_images_for_channel(
-            loaded.model, layer, 0, found.x_test, limit=explain_views.TOP_IMAGES)))
+        steps.append((f"{layer}'s top test images", lambda: explain_views.channel_top_images(
+            loaded, layer, 0, found.x_test)))
     channels = int(loaded.probe.spec(layer).output_shape[-1])
     ascent_steps, shown = explain_views.maximise_plan(loaded.probe, channels)
-    steps.append((f"{layer}'s most exciting pictures", lambda: attributions.maximise_grid(
-        loaded.probe, layer, list(range(shown)), steps=ascent_steps)))
+    steps.append((f"{layer}'s most exciting pictures", lambda: explain_views.most_exciting(
+        loaded, layer, list(range(shown)), ascent_steps)))
     return steps
 
 

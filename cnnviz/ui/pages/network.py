@@ -97,26 +97,6 @@ def model_label(name: str) -> str:
     return f"{ds.kind} ({ds.title})" if ds and name == ds.key else f"{name} ({card.get('dataset', '?')})"
 
 
-def network_input(loaded: model_cache.Loaded, pic: images.Picture) -> tuple[np.ndarray, list[str]]:
-    """The exact tensor the model receives (H x W x C) and the preprocessing steps."""
-    shape = loaded.probe.input_shape
-    px = pic.pixels
-    same_data = pic.dataset is not None and pic.dataset == loaded.card.get("dataset")
-    if same_data and (px.shape == shape or (shape[-1] == 1 and px.shape == shape[:2])):
-        return px.reshape(shape).astype(np.float32), [
-            f"a test image of the dataset this network learned from, already "
-            f"{images.shape_text(shape)}: used as it is"]
-    if shape == (28, 28, 1):
-        # Clothes fill their 28 x 28 frame; digits sit in a 20-px box: each the way its data was made.
-        fashion = loaded.card.get("dataset") == "fashion_mnist"
-        x, steps = (model_input.to_fashion_input if fashion else model_input.to_mnist_input)(pic.pixels)
-        return x[..., None], steps
-    x, steps = model_input.fit_input(pic.pixels, *shape)
-    if shape[-1] == 1:
-        return x.reshape(shape), steps
-    return x, steps
-
-
 # ----------------------------------------------------------------------------- architecture strip
 
 def strip_html(specs, selected: str) -> str:
@@ -307,11 +287,11 @@ def smoothgrad_controls(network: probe.Probe) -> tuple[int, float]:
                        help="Plain gradients are speckled. SmoothGrad adds random noise to the "
                             "picture many times and averages the maps: the shared part stays.")
     most = explain_views.smoothgrad_copies(network)
-    samples = widgets.clamped_slider("Noisy copies", "net_smooth_n", 5, most, 20, step=5,
+    samples = widgets.clamped_slider("Noisy copies", "net_smooth_n", 5, most, explain_views.SMOOTHGRAD_COPIES, step=5,
                                      disabled=not smooth, only_one=f"{most} noisy copies.")
     if most < 50:
         st.caption(f"At most {most} copies (not 50): a network this size costs more per copy.")
-    noise = st.slider("Noise (fraction of the pixel range)", value=0.15, step=0.05,
+    noise = st.slider("Noise (fraction of the pixel range)", value=explain_views.SMOOTHGRAD_NOISE, step=0.05,
                       **url_state.widget(PARAMS, "net_smooth_noise"), disabled=not smooth)
     return (samples if smooth else 0), noise
 
@@ -330,8 +310,7 @@ def choose_cam_layer(loaded: model_cache.Loaded, spatial: list[str]) -> str:
 
 def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
                      copies: int, noise: float, size: int) -> None:
-    sal = result_cache.shared(network, "saliency", x, (cls, copies, noise), lambda: probe.saliency(
-        network, x, cls, smoothgrad_samples=copies, noise=noise, seed=0))
+    sal = result_cache.shared(network, "saliency", x, (cls, copies, noise))
     # a few extreme pixels would leave the rest dark: the top 1% are drawn at full brightness
     smax = float(np.percentile(sal, 99))
     sal_n = np.clip(sal / smax, 0, 1) if smax > 0 else sal
@@ -344,8 +323,7 @@ def saliency_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: 
 
 def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str,
                      cam_layer: str, size: int) -> None:
-    cam = result_cache.shared(network, "grad_cam", x, (cls, cam_layer),
-                              lambda: probe.grad_cam(network, x, cls, cam_layer))
+    cam = result_cache.shared(network, "grad_cam", x, (cls, cam_layer))
     png_image(figures.overlay_heat(x, cam, 0.55, size),
               caption=f"Grad-CAM at {cam_layer}: its {images.shape_text(network.spec(cam_layer).output_shape[:2])} "
                       f"positions, each placed on the part of the picture it sees. Bright = "
@@ -353,14 +331,11 @@ def grad_cam_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: 
               alt=describe.heat_map(cam, f"Grad-CAM for class {class_name} at {cam_layer}"))
 
 
-def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial: list[str]) -> None:
-    """The gradient of the class score with respect to any layer's numbers, layer picked here."""
-    network = loaded.probe
-    class_name = loaded.card["class_names"][cls]
+def gradient_layer(loaded: model_cache.Loaded, class_name: str):
+    """The heading, layer choice and words of "the gradient inside"; returns the layer and the
+    column its picture goes in."""
     st.markdown("### The gradient inside the network")
-    g_layers = [s.name for s in network.specs
-                if s.kind != "input" and s.index <= network.score_index]
-    first = g_layers.index(spatial[0]) if spatial else 0
+    g_layers, first = explain_views.gradient_layers(loaded.probe)
     left, right = st.columns([1, 2.7], gap="large")
     with left:
         follow_link("net_grad", f"net_grad_layer:{loaded.name}", g_layers, "gradient layer")
@@ -370,18 +345,21 @@ def gradient_inside(loaded: model_cache.Loaded, x: np.ndarray, cls: int, spatial
         st.markdown(f"How much the “{class_name}” logit would change per unit change of each "
                     f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
                     f"it; white: no effect (often a ReLU that is switched off).")
-    g = result_cache.shared(network, "layer_gradients", x, (cls, gl),
-                            lambda: probe.layer_gradients(network, x, cls, gl))
-    with right:
-        if g.ndim == 3:
-            picture, note = maps.fitted_mosaic(g, 640, scale="layer", cmap="diverging")
-            png_image(picture,
-                      caption=f"∂ logit(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
-                              f"(largest |value| {np.abs(g).max():.2e}).{note}",
-                      alt=describe.stack(g, f"The gradient of the {class_name} logit in {gl}", "channel"))
-        else:
-            st.plotly_chart(vectors.fitted_bars(g, f"∂ logit / ∂ {gl}", height=280), config=CONFIG,
-                            key="net_grad_vec", alt=describe.bars(g, None, f"The gradient of the {class_name} logit in {gl}"))
+    return gl, right
+
+
+def gradient_picture(network: probe.Probe, x: np.ndarray, cls: int, class_name: str, gl: str) -> None:
+    """The gradient of the class score with respect to one layer's numbers."""
+    g = result_cache.shared(network, "layer_gradients", x, (cls, gl))
+    if g.ndim == 3:
+        picture, note = maps.fitted_mosaic(g, 640, scale="layer", cmap="diverging")
+        png_image(picture,
+                  caption=f"∂ logit(“{class_name}”) / ∂ {gl}: every channel, one colour scale "
+                          f"(largest |value| {np.abs(g).max():.2e}).{note}",
+                  alt=describe.stack(g, f"The gradient of the {class_name} logit in {gl}", "channel"))
+    else:
+        st.plotly_chart(vectors.fitted_bars(g, f"∂ logit / ∂ {gl}", height=280), config=CONFIG,
+                        key="net_grad_vec", alt=describe.bars(g, None, f"The gradient of the {class_name} logit in {gl}"))
         accessible.chart_numbers(f"The gradient of the {class_name} logit in {gl}", "unit",
                                  {f"∂ logit / ∂ {gl}": (np.arange(g.size), g)})
 
@@ -403,17 +381,36 @@ def why_prediction(loaded: model_cache.Loaded, x: np.ndarray, pred: int, probs: 
     with c3:
         cam_layer = choose_cam_layer(loaded, spatial)
     size = 300
+    network = loaded.probe
     i1, i2, i3 = st.columns(3)
+    j1, j2, j3 = st.columns(3)
+    # every setting first, then the maps that are missing computed side by side, then the pictures
+    with j1:
+        st.session_state.setdefault("net_ig_baseline", "black")
+        baseline = explain_views.ig_controls()
+    with j2:
+        window = explain_views.occlusion_controls(network, x)
+    with j3:
+        st.markdown(explain_views.GUIDE)
+    gl, gradient_column = gradient_layer(loaded, names[cls])
+    requests = [("saliency", (cls, copies, noise)), ("grad_cam", (cls, cam_layer)),
+                ("integrated_gradients", (cls, baseline, explain_views.ig_steps(network, x))),
+                ("layer_gradients", (cls, gl))] + ([("occlusion", (cls, *window))] if window else [])
     with i1:
         png_image(figures.picture_image(x, size), caption="What the network sees", width="stretch",
                   alt=describe.picture(x, "What the network sees"))
+        result_cache.prepare(network, x, requests)
     with i2:
-        saliency_picture(loaded.probe, x, cls, names[cls], copies, noise, size)
+        saliency_picture(network, x, cls, names[cls], copies, noise, size)
     with i3:
-        grad_cam_picture(loaded.probe, x, cls, names[cls], cam_layer, size)
-    st.session_state.setdefault("net_ig_baseline", "black")
-    explain_views.more_ways(loaded.probe, x, cls, names[cls], size)
-    gradient_inside(loaded, x, cls, spatial)
+        grad_cam_picture(network, x, cls, names[cls], cam_layer, size)
+    with j1:
+        explain_views.integrated_gradients_picture(network, x, cls, names[cls], size, baseline)
+    if window:
+        with j2:
+            explain_views.occlusion_picture(network, x, cls, names[cls], size, *window)
+    with gradient_column:
+        gradient_picture(network, x, cls, names[cls], gl)
 
 
 # ----------------------------------------------------------------------------- page
@@ -452,7 +449,7 @@ with top[0]:
                       if acc is not None else ""))
 
 try:
-    x, steps = network_input(loaded, pic)
+    x, steps = model_input.network_input(pic, loaded.probe.input_shape, card.get("dataset"))
     acts = loaded.probe.run(x)
 except ValueError as e:
     st.error(f"This picture cannot be given to the network: {plain(e)}")
