@@ -153,3 +153,31 @@ def test_activations_compared_on_one_draw_of_weights():
     assert not np.array_equal(np.asarray(other[0]), np.asarray(first[0]))
     again = activations._draw_weights("glorot_uniform", 3, 4, 16)             # drawn anew, same numbers
     assert again is not first and np.array_equal(np.asarray(again[0]), np.asarray(first[0]))
+
+
+def test_pictures_drawn_from_the_same_numbers_are_drawn_once():
+    from cnnviz.ui import figures
+    from cnnviz.ui.figures import colours
+
+    calls: list = []
+
+    def pixel_grid(values, top, left, colour, size=470):
+        calls.append(1)
+        return figures.pixel_values_image(values, top, left, colour, size=size)
+
+    values = np.arange(144, dtype=np.uint8).reshape(12, 12)
+    first = figures.drawn(pixel_grid, values, 3, 4, "grey", size=200)
+    assert figures.drawn(pixel_grid, values.copy(), 3, 4, "grey", size=200) is first and len(calls) == 1
+    assert first == figures.to_png(figures.pixel_values_image(values, 3, 4, "grey", size=200))
+    other = values.copy()
+    other[0, 0] += 1
+    figures.drawn(pixel_grid, other, 3, 4, "grey", size=200)
+    figures.drawn(pixel_grid, values, 3, 5, "grey", size=200)
+    assert len(calls) == 3                       # other numbers, other settings: drawn
+    before = colours._scheme_source
+    try:
+        colours.follow_scheme(lambda: "colour-blind")
+        figures.drawn(pixel_grid, values, 3, 4, "grey", size=200)
+        assert len(calls) == 4                   # another colour scheme: drawn again
+    finally:
+        colours.follow_scheme(before)

@@ -15,7 +15,7 @@ from cnnviz.ui.figures.charts import (activation_figure, conv1d_figure, feature_
 from cnnviz.ui.figures.colours import (CHANNEL_COLOURS, PAD_COLOUR, WINDOW_COLOUR,
                                        colorize, colormap_lut, is_light, plotly_scale,
                                        value_range)
-from cnnviz.ui.figures.encoding import display_bytes, encode_picture, to_png
+from cnnviz.ui.figures.encoding import display_bytes, drawn, encode_picture, to_png
 from cnnviz.ui.figures.grids import mosaic, mosaic_layout, pixel_values_image, rgb_filter_mosaic
 from cnnviz.ui.figures.marked import (crop_box_image, marked_map_image, pooling_image,
                                       receptive_field_image)
@@ -24,7 +24,7 @@ from cnnviz.ui.figures.pictures import (app_icon, fit_rgb, map_picture, overlay_
 
 __all__ = [
     "CHANNEL_COLOURS", "PAD_COLOUR", "WINDOW_COLOUR", "activation_figure", "app_icon",
-    "colorize", "colormap_lut", "conv1d_figure", "crop_box_image", "display_bytes", "encode_picture",
+    "colorize", "colormap_lut", "conv1d_figure", "crop_box_image", "display_bytes", "drawn", "encode_picture",
     "feature_map_figure", "fit_rgb", "is_light", "gradient_norms_figure", "map_heatmap", "map_picture",
     "marked_map_image", "mosaic", "mosaic_layout", "overlay_heat", "padded_picture", "picture_image", "plotly_scale",
     "pixel_values_image", "pooling_image", "receptive_field_image", "rgb8", "rgb_filter_mosaic",

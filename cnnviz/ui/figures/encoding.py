@@ -12,6 +12,8 @@ import collections
 import hashlib
 import threading
 
+import numpy as np
+
 ENCODED_BYTES = 64 * 2**20
 _kept: "collections.OrderedDict[tuple, bytes]" = collections.OrderedDict()
 _kept_size = [0]
@@ -28,7 +30,41 @@ def _remembered(img, how: tuple, encode) -> bytes:
         if hit is not None:
             _kept.move_to_end(key)
             return hit
-    data = encode()
+    return _keep(key, encode())
+
+
+def _key_part(value):
+    """A hashable stand-in for a builder's argument: arrays by a digest of their bytes."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str,
+                hashlib.blake2b(np.ascontiguousarray(value).data, digest_size=16).digest())
+    if isinstance(value, (list, tuple)):
+        return tuple(_key_part(v) for v in value)
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return value
+    raise TypeError(f"cannot key a picture on a {type(value).__name__}")
+
+
+def drawn(builder, *args, width: int | None = None, **kwargs) -> bytes:
+    """The encoded bytes of builder(*args, **kwargs) (a PIL image from numbers and settings, such
+    as pixel_values_image or pooling_image), as to_png, or as display_bytes at `width`; drawn and
+    encoded once per process for the same arguments and colour scheme. A rerun that shows the
+    same picture again (another view of the page changed, another visitor on the same sample)
+    neither draws nor encodes it: Home's pixel grid took ~50 ms to draw, its PNG's digest ~8 ms."""
+    from cnnviz.ui.figures import colours
+    key = ("drawn", builder.__module__, builder.__qualname__, width,
+           tuple(colours.palette(role) for role in ("viridis", "diverging", "inferno")),
+           _key_part(args), tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
+    with _lock:
+        hit = _kept.get(key)
+        if hit is not None:
+            _kept.move_to_end(key)
+            return hit
+    img = builder(*args, **kwargs)
+    return _keep(key, to_png(img) if width is None else display_bytes(img, width))
+
+
+def _keep(key, data: bytes) -> bytes:
     with _lock:
         if key not in _kept and len(data) <= ENCODED_BYTES // 8:
             _kept[key] = data

@@ -110,8 +110,8 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         else:
             colour = "grey"
             values = images.to_uint8(pixels[top:top + size, left_col:left_col + size])
-        st.image(figures.to_png(figures.pixel_values_image(values, top, left_col, colour,
-                                                           size=share.scaled(470))),
+        st.image(figures.drawn(figures.pixel_values_image, values, top, left_col, colour,
+                               size=share.scaled(470)),
                  output_format="PNG",
                  caption=f"The {colour} values of rows {top}–{top + size - 1} (left edge) and columns "
                          f"{left_col}–{left_col + size - 1} (top edge).",
@@ -128,7 +128,7 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
                             f"{stem}.png", export.PNG, "home_export_png")
 
     with left:
-        st.image(figures.crop_box_image(pixels, top, left_col, size, size, size=340),
+        st.image(figures.drawn(figures.crop_box_image, pixels, top, left_col, size, size, size=340),
                  caption=f"{plain(picture.name)}: the orange box is the zoomed square "
                          f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).",
                  alt=describe.picture(pixels, plain(picture.name))

@@ -152,16 +152,16 @@ def window_view(p: Pooled) -> None:
         window_min = -pooling.pool2d(-fmap, size, stride, padding, "max").output
         winners = result.winners[result.output > window_min]
     side = share.scaled(420)
-    in_img = figures.pooling_image(fmap, lo_in, hi_in, cmap, side, winners, (top, left, bottom, right))
-    out_img = figures.pooling_image(result.output, lo_out, hi_out, cmap, side, None, (row, col, row, col))
-    left_col.image(figures.display_bytes(in_img, side),
+    left_col.image(figures.drawn(figures.pooling_image, fmap, lo_in, hi_in, cmap, side, winners,
+                                 (top, left, bottom, right), width=side),
                    width=side, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
                            + ("; white dots mark each window's winner (none where all values tie)"
                               if winners is not None else ""),
                    alt=describe.feature_map(fmap, "The input map") + " "
                    + describe.window(fmap[top:bottom + 1, left:right + 1], top, left,
                                      f"The framed window of output row {row}, column {col}"))
-    right_col.image(figures.display_bytes(out_img, side),
+    right_col.image(figures.drawn(figures.pooling_image, result.output, lo_out, hi_out, cmap, side, None,
+                                  (row, col, row, col), width=side),
                     width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
                             + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"),
                     alt=describe.feature_map(result.output, f"The {MODE_LABELS[mode]}-pooled output")
@@ -237,10 +237,10 @@ def translation_view(p: Pooled) -> None:
     d_pool = np.abs(t.pooled_shifted - t.pooled)
     dmax = float(max(d_map.max(), d_pool.max())) or 1.0
     a, b = st.columns(2)
-    a.image(figures.display_bytes(figures.picture_image(d_map, 300, "viridis", 0.0, dmax), 300), width=300,
+    a.image(figures.drawn(figures.picture_image, d_map, 300, "viridis", 0.0, dmax, width=300), width=300,
             caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}",
             alt=describe.feature_map(d_map, f"How much the map changed after shifting {shift} pixels {direction}"))
-    b.image(figures.display_bytes(figures.picture_image(d_pool, 300, "viridis", 0.0, dmax), 300), width=300,
+    b.image(figures.drawn(figures.picture_image, d_pool, 300, "viridis", 0.0, dmax, width=300), width=300,
             caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)",
             alt=describe.feature_map(d_pool, "How much the pooled map changed"))
 
@@ -271,12 +271,12 @@ def dropout_view(p: Pooled) -> None:
     vmax = float(np.max(np.abs(out))) or 1.0
     lo, hi = p.colour_range(vmax)
     a, b, c = st.columns(3)
-    a.image(figures.display_bytes(figures.pooling_image(x, lo, hi, p.cmap, 300), 300), width=300,
+    a.image(figures.drawn(figures.pooling_image, x, lo, hi, p.cmap, 300, width=300), width=300,
             caption=f"input: the pooled map {oh}×{ow}", alt=describe.feature_map(x, "Dropout's input, the pooled map"))
-    b.image(figures.display_bytes(figures.picture_image(np.where(mask, 0.85, 0.0), 300), 300), width=300,
+    b.image(figures.drawn(figures.picture_image, np.where(mask, 0.85, 0.0), 300, width=300), width=300,
             caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept",
             alt=f"The dropout mask, {oh} × {ow}: {int(mask.sum())} kept, {int(mask.size - mask.sum())} dropped.")
-    c.image(figures.display_bytes(figures.pooling_image(out, lo, hi, p.cmap, 300), 300), width=300,
+    c.image(figures.drawn(figures.pooling_image, out, lo, hi, p.cmap, 300, width=300), width=300,
             caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input",
             alt=describe.feature_map(out, "Dropout's output"))
     kept = int(mask.sum())
