@@ -248,9 +248,10 @@ REFERENCE_CHANGES = 4      # made with one student following, before the class j
 
 async def lead(teacher: cs.Member, followers: list, actions: list, pids: list[int], rng: random.Random):
     """The teacher's changes, each 0.5-1 s after every follower shows it (at most 5 s): the log
-    of (sent, teacher's view), the teacher's runs, the servers' CPU rate meanwhile."""
+    of (sent, teacher's view), the teacher's runs, the CPU rates meanwhile of the servers and of
+    this load generator."""
     log, runs = [], []
-    cpu, began_all = _server_cpu(pids), time.perf_counter()
+    cpu, own, began_all = _server_cpu(pids), time.process_time(), time.perf_counter()
     for action in actions:
         began = time.perf_counter()
         runs.append(await teacher.act(action))
@@ -258,7 +259,8 @@ async def lead(teacher: cs.Member, followers: list, actions: list, pids: list[in
         log.append((began, target))
         await _wait(lambda: all(m.view == target for m in followers), 5.0)
         await asyncio.sleep(rng.uniform(0.5, 1.0))
-    return log, runs, (_server_cpu(pids) - cpu) / (time.perf_counter() - began_all)
+    took = time.perf_counter() - began_all
+    return log, runs, ((_server_cpu(pids) - cpu) / took, (time.process_time() - own) / took)
 
 
 def seen_after(log: list, followers: list, histories: dict) -> tuple[list[float], int]:
@@ -310,7 +312,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
     follow(students[:1])
     await asyncio.sleep(2)
     plan = [teacher_plan(i, rng) for i in range(REFERENCE_CHANGES + changes)]
-    ref_log, ref_runs, ref_rate = await lead(teacher, students[:1], plan[:REFERENCE_CHANGES], pids, rng)
+    ref_log, ref_runs, (ref_rate, _) = await lead(teacher, students[:1], plan[:REFERENCE_CHANGES], pids, rng)
 
     gate = asyncio.Semaphore(10)
 
@@ -322,7 +324,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
     join_errors = [e for r in joins for e in r.errors + r.exceptions]
     follow(joined[1:])
     await asyncio.sleep(2)
-    log, teacher_runs, follow_rate = await lead(teacher, joined, [*plan[REFERENCE_CHANGES:], lambda s: s.goto("/class")],
+    log, teacher_runs, (follow_rate, loadgen_rate) = await lead(teacher, joined, [*plan[REFERENCE_CHANGES:], lambda s: s.goto("/class")],
                                                 pids, rng)
 
     run = await teacher.act(lambda s: s.click(s.find("class_ask_lesson")))
@@ -367,7 +369,8 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
         "right_count_matches": right_count == sum(1 for m in joined if m.answer == right_label),
         "all_counted_s": all_counted,
         "cpu_one_follower": ref_rate, "cpu_following": follow_rate,
-        "cpu_per_student": (follow_rate - ref_rate) / max(len(joined) - 1, 1),
+        "cpu_per_student": (follow_rate - ref_rate) / max(len(joined) - 1, 1), "cpu_loadgen": loadgen_rate,
+        "load_average": os.getloadavg()[0],
         "killed": len(killed), "reloaded": sum(r["ok"] for r in reconnects),
         "back_in_room": sum(r["in_room"] for r in reconnects), "back_following": sum(r["following"] for r in reconnects),
         "answers_kept": sum(r["answer_kept"] for r in reconnects),
@@ -391,7 +394,8 @@ def print_sessions(title: str, r: dict) -> None:
           f"{'matches' if r['right_count_matches'] else 'DIFFERS from'} the students' choices")
     print(f"  server CPU: {r['cpu_one_follower'] * 100:.0f}% of a core while one student follows, "
           f"{r['cpu_following'] * 100:.0f}% while the class follows: "
-          f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student")
+          f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student (the load generator: "
+          f"{r['cpu_loadgen'] * 100:.0f}%; machine load average {r['load_average']:.1f} on {os.cpu_count()} cores)")
     if r["killed"]:
         print(f"  one app process killed: {r['killed']} students on it reloaded ({r['reloaded']} ok, "
               f"p95 {r['reload_p95_s']:.1f} s), {r['back_in_room']} back in the room, "
