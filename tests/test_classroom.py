@@ -420,6 +420,20 @@ def test_memory_store_expiry_reads_its_clock(clock):
     assert store.hlen("k") == 0
 
 
+def test_memory_store_frees_keys_nobody_reads_again(clock):
+    rooms = make_rooms(clock, teacher_absent_seconds=100)
+    for _ in range(5):                               # left by their teachers, never looked up again
+        room = rooms.start()
+        rooms.join(room.code, "Ann", "10.0.0.1")
+        rooms.join(room.code, "Bo", "10.0.0.1")
+        with pytest.raises(RoomError):
+            rooms.join("AAAAAA" if room.code != "AAAAAA" else "BBBBBB", "Eve", "6.6.6.6")
+    assert len(rooms.store) == 5 * 3 + 1             # room, students, nicknames; the failed joins
+    clock.now += 100 + rooms_module._STORE_SLACK + 1
+    rooms.store.hset("other", {"f": b"1"})           # any write sweeps
+    assert len(rooms.store) == 1
+
+
 def test_a_whole_lesson_on_each_store(store):
     rooms = Rooms(store)
     room = rooms.start()

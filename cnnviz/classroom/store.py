@@ -27,13 +27,24 @@ REDIS_URL_ENV = "CNNVIZ_REDIS_URL"
 
 class MemoryStore:
     """The store inside one process: thread-safe (Streamlit runs each session in a thread of the
-    same process), with lazy expiry read from `clock` (injectable for tests)."""
+    same process), with expiry read from `clock` (injectable for tests): a key is gone once its
+    time has passed, and its memory is freed when it is next touched or by the sweep that a
+    write makes at most once every SWEEP_EVERY seconds (keys nobody reads again, such as an
+    abandoned room's, are freed too)."""
+
+    SWEEP_EVERY = 60.0
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
         self._hashes: dict[str, dict[str, bytes]] = {}
         self._expires: dict[str, float] = {}
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        """Keys held in memory, expired or not (what the sweep frees)."""
+        with self._lock:
+            return len(self._hashes)
 
     def _live(self, key: str) -> dict[str, bytes] | None:   # with the lock held
         when = self._expires.get(key)
@@ -43,6 +54,12 @@ class MemoryStore:
         return self._hashes.get(key)
 
     def _hash(self, key: str) -> dict[str, bytes]:           # with the lock held; made if absent
+        now = self._clock()
+        if now - self._swept >= self.SWEEP_EVERY:
+            self._swept = now
+            for gone in [k for k, when in self._expires.items() if now >= when]:
+                self._hashes.pop(gone, None)
+                del self._expires[gone]
         found = self._live(key)
         if found is None:
             found = self._hashes[key] = {}
