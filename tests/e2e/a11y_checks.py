@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import pytest
 
-# The rules of WCAG 2.1 A and AA, as axe-core tags them.
+# The rules of WCAG 2.1 A and AA, as axe-core tags them, and its best practices.
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CHECKED_TAGS = [*WCAG_21_AA, "best-practice"]
+# The page's structure (WCAG 1.3.1, 2.4.1, 3.1.1): reported at any impact, even "moderate".
+STRUCTURE_RULES = {"heading-order", "page-has-heading-one", "empty-heading", "landmark-one-main",
+                   "landmark-unique", "region", "bypass", "skip-link", "html-has-lang", "html-lang-valid"}
 
 
 def axe_problems(page, impacts=("critical", "serious")) -> list[str]:
-    """One line per axe-core violation of `impacts`: rule, impact, count, the first element."""
+    """One line per axe-core violation of `impacts`, or of a STRUCTURE_RULES rule at any impact:
+    rule, impact, count, the first element."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
-    result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
+    result = axe.run(page, options={"runOnly": {"type": "tag", "values": CHECKED_TAGS},
                                     "resultTypes": ["violations"]})
     return [f"{v['id']} ({v['impact']}) x{len(v['nodes'])}: {v['nodes'][0]['html'][:160]} "
             f"{(v['nodes'][0].get('any') or v['nodes'][0].get('all') or [{}])[0].get('message', '')[:200]}"
-            for v in result.response["violations"] if v["impact"] in impacts]
+            for v in result.response["violations"] if v["impact"] in impacts or v["id"] in STRUCTURE_RULES]
+
+
+def headings(page) -> list[tuple[int, str]]:
+    """(level, text) of the headings a reader meets in the main area, in reading order."""
+    return [(int(tag[1]), text) for tag, text in page.locator("[data-testid=stMain]").evaluate("""m =>
+      [...m.querySelectorAll('h1, h2, h3, h4, h5, h6')].filter(h => h.getClientRects().length)
+        .map(h => [h.tagName, h.innerText.trim().slice(0, 80)])""")]
+
+
+def heading_problems(page) -> list[str]:
+    """What is wrong with the page's outline: not exactly one h1, the main area not opening with
+    it, or a heading more than one level below the heading before it (h2 -> h4)."""
+    found = headings(page)
+    problems = []
+    ones = page.locator("h1").count()
+    if ones != 1:
+        problems.append(f"{ones} h1 on the page")
+    if not found or found[0][0] != 1:
+        problems.append(f"the main area opens with {found[0] if found else 'no heading'}, not its h1")
+    problems += [f"h{a} {ta!r} -> h{b} {tb!r} skips a level"
+                 for (a, ta), (b, tb) in zip(found, found[1:]) if b > a + 1]
+    return problems
 
 
 def focused(locator) -> bool:
@@ -42,4 +69,29 @@ def focus_ring(page) -> str:
         if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) return s.outlineWidth + ' ' + s.outlineColor;
       }
       return '';
+    }""")
+
+
+def focus_ring_contrast(page) -> float:
+    """WCAG contrast ratio of the focus ring (see focus_ring) against the background it is drawn
+    on: the first opaque background of the ringed element's ancestors (white if none); 0: no ring."""
+    return page.evaluate("""() => {
+      const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+      const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                                     .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const up = e => e.parentElement || (e.getRootNode() && e.getRootNode().host);
+      let e = document.activeElement;
+      while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+      for (; e && e !== document.body; e = up(e)) {
+        const s = getComputedStyle(e);
+        if (s.outlineStyle === 'none' || parseFloat(s.outlineWidth) < 2) continue;
+        let bg = [255, 255, 255];
+        for (let a = up(e); a; a = up(a)) {
+          const c = rgb(getComputedStyle(a).backgroundColor);
+          if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { bg = c.slice(0, 3); break; }
+        }
+        const [l1, l2] = [lum(rgb(s.outlineColor)), lum(bg)].sort((x, y) => y - x);
+        return (l1 + 0.05) / (l2 + 0.05);
+      }
+      return 0;
     }""")

@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import conv_arithmetic, describe, images, kernels
-from cnnviz.ui import accessible, export, figures, formats, number_grids, share, tensor_shapes, url_state, widgets
+from cnnviz.ui import accessible, export, figures, formats, motion, number_grids, share, tensor_shapes, url_state, widgets
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
@@ -251,6 +251,10 @@ st.header("4 · One step at a time")
 st.markdown("Pick an output position (sliders, or click either picture) and see the sum that "
             "produced it.")
 playing = st.toggle("▶ Play: slide the window automatically", key="conv_play")
+play_every = motion.every(PLAY_SECONDS)
+st.caption("Switch Play off to pause; the sliders, a click or the arrow keys on a picture step by hand."
+           + (f" Your device asks for reduced motion, so Play takes one step every {play_every:g} s."
+              if play_every > PLAY_SECONDS else ""))
 
 
 def _advance(oh: int, ow: int) -> None:
@@ -391,5 +395,5 @@ def _clickable(img, key: str, on_click, smooth: bool, alt: str, cells: Cells) ->
     clickable_picture(img, key, on_click, smooth, alt=alt, cells=cells)
 
 
-url_state.fragment(step_through, run_every=PLAY_SECONDS if playing else None)(
+url_state.fragment(step_through, run_every=play_every if playing else None)(
     x, out, kernel, choice.bias, slide, mode, playing)

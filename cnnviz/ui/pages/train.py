@@ -7,7 +7,7 @@ import pathlib
 import streamlit as st
 
 from cnnviz import data, live
-from cnnviz.ui import accessible, formats, preload, share, training_service, training_views, url_state
+from cnnviz.ui import accessible, formats, motion, preload, share, training_service, training_views, url_state
 from cnnviz.ui import own_pictures_training as own
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.figures import training as charts
@@ -287,7 +287,11 @@ job_id = training_service.current()
 if job_id is not None and current is not None:
     st.header("4 · Watching it learn")
     if current.active:
-        st.fragment(watch, run_every=0.5)(job_id)
+        refresh = motion.every(0.5)
+        st.caption("The charts move while it trains: Pause (above) holds the run and its charts, Stop ends it."
+                   + (f" Your device asks for reduced motion, so they are redrawn every {refresh:g} s."
+                      if refresh > 0.5 else ""))
+        st.fragment(watch, run_every=refresh)(job_id)
     else:
         watch(job_id)
         result_section(current)
