@@ -74,6 +74,19 @@ def run_async(coro):
 
 
 def free_port() -> int:
+    """A free port: any, or the first free one of CNNVIZ_TEST_PORTS="8850-8899" when set (a
+    shared machine where each person has a range)."""
+    wanted = os.environ.get("CNNVIZ_TEST_PORTS", "").strip()
+    if wanted:
+        first, _, last = wanted.partition("-")
+        for port in range(int(first), int(last or first) + 1):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in CNNVIZ_TEST_PORTS={wanted}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -65,7 +65,7 @@ def _send(me, pic: images.Picture | None, asked: str) -> None:
 def send_form(me) -> None:
     """Draw (or photograph) a digit, say which it is, send it."""
     asked = st.session_state.get(ASKED_KEY)
-    st.subheader("Draw for the class gallery", anchor=False)
+    st.header("Draw for the class gallery", anchor=False)
     if asked is not None:
         st.markdown(f"The teacher asks for a **{asked}**.")
     how = st.segmented_control("How", ["Draw", "Photo"], default="Draw", required=True,

@@ -104,7 +104,7 @@ def network_poll():
 def ask_panel(me) -> None:
     """The teacher's choice of question: the lesson's, the network's answer or a pick."""
     kind = st.segmented_control(
-        "Ask the class", ["Lesson question", "What will the network answer?", "Which map is Sobel x?"],
+        "Kind of question", ["Lesson question", "What will the network answer?", "Which map is Sobel x?"],
         default="Lesson question", required=True, key="class_ask_kind")
     if kind == "Lesson question":
         left, right = st.columns([3, 1])
@@ -142,8 +142,9 @@ def _preview_and_ask(me, q, poll: class_choices.ClassPoll, prompt: str) -> None:
     with st.container(border=True):
         st.markdown(q.text)
         lesson_visuals.show_visual(q, "class_preview")
-        st.caption("Choices: " + " · ".join(f"{c}{' ✓' if i == poll.right else ''}"
-                                            for i, c in enumerate(poll.choices)))
+        st.caption("Choices: " + " · ".join(poll.choices))
+    with share.secondary("class_answer_key"), st.expander("The answer (for you; hidden when presenting)"):
+        st.markdown(f"**{poll.choices[poll.right]}**. {poll.explanation}")
     st.button("Ask the class", type="primary", icon=":material/send:", key="class_ask_lesson",
               on_click=ask, args=(me, poll, prompt))
 
@@ -164,7 +165,7 @@ def histogram_html(poll, right: int | None = None, large: bool = False) -> str:
     size = 1.5 if large else 1.0
     return (f'<ul class="cz-histogram" aria-label="Answers per choice">{"".join(rows)}</ul><style>'
             f".cz-histogram {{ list-style: none; padding: 0; margin: 0.25rem 0; font-size: {size}rem; }}"
-            ".cz-histogram li { display: grid; grid-template-columns: minmax(4rem, max-content) 1fr max-content; "
+            ".cz-histogram li { display: grid; grid-template-columns: 8em 1fr 11em; "
             "gap: 0.75rem; align-items: center; margin: 0.3rem 0; }"
             ".cz-choice { font-weight: 600; color: #1f2330; }"
             ".cz-track { background: #eef0f4; border-radius: 0.3rem; height: 1.4em; min-width: 6rem; }"

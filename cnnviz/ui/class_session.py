@@ -265,10 +265,11 @@ def _teacher_counts(me: Member, page_url: str) -> None:
         st.rerun(scope="app")
         return
     following = [s.nickname for s in students if s.following]
-    st.markdown(f"**{len(students)}** joined · **{len(following)}** following")
-    if students:
-        with st.popover("Who is here", icon=":material/group:"):
-            st.markdown(who_is_here(students))
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.markdown(f"**{len(students)}** joined · **{len(following)}** following", width="content")
+        if students:
+            with st.popover("Who is here", icon=":material/group:"):
+                st.markdown(who_is_here(students))
     if poll is not None and page_url != CLASS_PAGE:
         class_polls.results(me, poll, compact=True)
 

@@ -87,7 +87,7 @@ def outside() -> None:
         st.session_state["class_join_code"] = linked
     join_col, teach_col = st.columns(2, gap="large")
     with join_col, st.container(border=True):
-        st.subheader("Join a class", anchor=False)
+        st.header("Join a class", anchor=False)
         with st.form("class_join", border=False):
             st.text_input("Class code", key="class_join_code", max_chars=4 * codes.LENGTH,
                           placeholder="e.g. AB3K7Q", help="The code on the teacher's screen.")
@@ -95,7 +95,7 @@ def outside() -> None:
                           placeholder="Shown to the teacher")
             st.form_submit_button("Join", type="primary", icon=":material/login:", on_click=join)
     with teach_col, st.container(border=True):
-        st.subheader("Teach a class", anchor=False)
+        st.header("Teach a class", anchor=False)
         st.markdown("Start a room: you get a code and a QR code to project, and a secret teacher "
                     "link that opens the class again on another device.")
         st.button("Start a class", type="primary", icon=":material/co_present:", key="class_start",
@@ -131,8 +131,8 @@ def join_block() -> None:
 <p class="cz-join-how">Join at <strong>{html.escape(link)}</strong><br>or open the class page and type the code</p>
 <p class="cz-code" aria-label="Class code {' '.join(me.code)}">{me.code}</p></div>
 <style>.cz-join p {{ margin: 0; }} .cz-join-how {{ font-size: {1.6 if big else 1.15}rem; color: #31333f; word-break: break-all; }}
-.cz-code {{ font: 700 {9 if big else 5.5}rem/1.1 "Source Code Pro", ui-monospace, monospace; letter-spacing: 0.12em;
-color: #1f2330; }}</style>""")
+.cz-code {{ font: 700 {"min(9rem, 9vw)" if big else "min(5.5rem, 11vw)"}/1.1 "Source Code Pro", ui-monospace, monospace;
+letter-spacing: 0.1em; color: #1f2330; white-space: nowrap; }}</style>""")
     with qr_col:
         st.image(qr_png(link), width=share.scaled(260), alt=f"QR code of the join link {link}")
     with share.secondary("class_teacher_link"), st.expander("Your teacher link (keep it private)", icon=":material/key:"):
