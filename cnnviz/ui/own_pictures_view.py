@@ -35,7 +35,7 @@ def _add_class() -> None:
 def class_namer(pictures: own_pictures.PictureSet) -> None:
     full = len(pictures.class_names) >= own_pictures.MAX_CLASSES
     with st.form("own_class_form", border=False, enter_to_submit=True):
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left, right = st.columns([2, 1], vertical_alignment="bottom")
         left.text_input("Name a class", key=NEW_NAME_KEY, max_chars=own_pictures.MAX_NAME_CHARS,
                         placeholder="e.g. cup", disabled=full,
                         help=f"Up to {own_pictures.MAX_NAME_CHARS} characters; each class a different name.")
@@ -59,7 +59,16 @@ def count_text(n: int, name: str) -> str:
 
 
 def _thumbnail(pixels: np.ndarray):
-    return widgets.thumbnail(pixels, THUMB)
+    return widgets.thumbnail(pixels / 255.0, THUMB)
+
+
+def rename_popover(index: int, name: str) -> None:
+    with st.popover("Rename", icon=":material/edit:"):
+        new = st.text_input("New name", value=name, max_chars=own_pictures.MAX_NAME_CHARS,
+                            key=f"own_rename_{index}_{name}")
+        if st.button("Rename", key=f"own_rename_go_{index}") and new != name:
+            store.rename_class(index, new)
+            st.rerun()
 
 
 def class_gallery(pictures: own_pictures.PictureSet, index: int) -> None:
@@ -67,16 +76,11 @@ def class_gallery(pictures: own_pictures.PictureSet, index: int) -> None:
     name = pictures.class_names[index]
     where = np.flatnonzero(pictures.labels == index)
     with st.container(border=True, key=f"own_class_{index}"):
-        head, rename, drop = st.columns([4, 1.1, 1.3], vertical_alignment="center")
-        head.markdown(f"**{plain(name)}** · {len(where)} of {own_pictures.MAX_PER_CLASS}")
-        with rename.popover("Rename", width="stretch"):
-            new = st.text_input("New name", value=name, max_chars=own_pictures.MAX_NAME_CHARS,
-                                key=f"own_rename_{index}_{name}")
-            if st.button("Rename", key=f"own_rename_go_{index}") and new != name:
-                store.rename_class(index, new)
-                st.rerun()
-        drop.button("Remove class", icon=":material/delete:", key=f"own_drop_{index}", width="stretch",
-                    on_click=store.remove_class, args=(index,))
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(f"**{plain(name)}** · {len(where)} of {own_pictures.MAX_PER_CLASS}", width="stretch")
+            rename_popover(index, name)
+            st.button("Remove class", icon=":material/delete:", key=f"own_drop_{index}",
+                      on_click=store.remove_class, args=(index,))
         if len(where) == 0:
             st.caption(f"No pictures of ‘{plain(name)}’ yet: add some above.")
             return
