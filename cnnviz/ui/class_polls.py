@@ -12,13 +12,14 @@ import re
 
 import streamlit as st
 
-from cnnviz import describe
+from cnnviz import describe, samples
 from cnnviz.classroom import RoomError
 from cnnviz.lesson import class_choices, questions, steps
-from cnnviz.ui import lesson_visuals, share, widgets
+from cnnviz.ui import figures, lesson_visuals, share, widgets
 from cnnviz.ui.plain_text import plain
 
 LESSON_TAG = re.compile(r"^Step (\d+), question set (\d+): ")
+PICTURE_TAG = re.compile(r" \[picture: (sample|drawing) ([A-Za-z0-9_.-]{1,64})\]$")   # the network's question
 MAX_PROMPT = 500          # Limits.max_prompt_chars
 SOBEL_STEP = 2            # the convolution step holds the "which map is Sobel x?" pick
 COMMON_WRONG = 3          # wrong answers named at the reveal
@@ -53,15 +54,46 @@ def lesson_question(prompt: str):
         return None
 
 
-def show_question(prompt: str, key: str) -> None:
-    """The question as asked: a lesson question in full with its pictures, else its prompt."""
+def show_question(me, prompt: str, key: str) -> None:
+    """The question as asked: a lesson question in full with its pictures; the network's
+    question with its picture; else its prompt."""
     q = lesson_question(prompt)
-    if q is None:
-        st.markdown(f"**{plain(prompt)}**")
+    if q is not None:
+        st.caption(f"Lesson step {q.step} · {steps.STEPS[q.step - 1].title} · question set {q.seed}")
+        st.markdown(q.text)
+        lesson_visuals.show_visual(q, key)
         return
-    st.caption(f"Lesson step {q.step} · {steps.STEPS[q.step - 1].title} · question set {q.seed}")
-    st.markdown(q.text)
-    lesson_visuals.show_visual(q, key)
+    st.markdown(f"**{plain(PICTURE_TAG.sub('', prompt))}**")
+    pixels = question_picture(me, prompt)
+    if pixels is not None:
+        st.image(figures.picture_image(pixels, share.scaled(200)),
+                 alt=describe.picture(pixels, "The picture the question is about"))
+
+
+def question_picture(me, prompt: str):
+    """The pixels of the picture the network's question names (a sample or a class drawing)."""
+    found = PICTURE_TAG.search(prompt)
+    if not found:
+        return None
+    kind, name = found.groups()
+    try:
+        if kind == "sample":
+            return samples.load_sample(name).pixels
+        from cnnviz.ui import class_gallery
+        drawing = next((d for d in _rooms().gallery(me.code) if d.id == name), None)
+        return None if drawing is None else class_gallery.picture(drawing).pixels
+    except (KeyError, ValueError, RoomError):
+        return None
+
+
+def picture_tag() -> str:
+    """The current picture as a tag students' devices can show, or "" for a private one."""
+    origin = st.session_state.get(widgets.ORIGIN_KEY) or ()
+    if origin[:1] == ("sample",):
+        return f" [picture: sample {origin[1]}]"
+    if origin[:1] == ("class",):
+        return f" [picture: drawing {origin[-1]}]"
+    return ""
 
 
 def sobel_pick(seed: int):
@@ -82,23 +114,41 @@ def ask(me, poll: class_choices.ClassPoll, prompt: str) -> None:
         st.session_state["class_ask_error"] = str(e)
 
 
-def network_poll():
-    """"What will the network answer?" for the current picture with the network chosen on
-    /network (else the one for the picture's data): (poll, the network's name)."""
+def network_poll(name: str):
+    """"What will the network answer?" for the current picture, by the network `name`."""
     from cnnviz import model_input
     from cnnviz.ui import preload
     preload.import_tensorflow()
     from cnnviz.ui import model_cache
+    loaded = model_cache.load(name)
+    x, _ = model_input.network_input(widgets.current_picture(), loaded.probe.input_shape,
+                                     loaded.card.get("dataset"))
+    return class_choices.network_answer(loaded.probe.probabilities(x), loaded.card["class_names"])
+
+
+def _network_panel(me) -> None:
+    from cnnviz.ui import preload
+    with st.spinner("Starting TensorFlow (only the first time)…"):
+        preload.import_tensorflow()
+    from cnnviz import models
+    from cnnviz.ui import model_cache
     pic = widgets.current_picture()
     names = model_cache.available()
-    name = st.session_state.get("net_model")
-    if name not in names:
-        dataset = "mnist" if pic.source == "drawing" else pic.dataset
-        name = dataset if dataset in names else names[0]
-    loaded = model_cache.load(name)
-    x, _ = model_input.network_input(pic, loaded.probe.input_shape, loaded.card.get("dataset"))
-    probs = loaded.probe.probabilities(x)
-    return class_choices.network_answer(probs, loaded.card["class_names"]), name, pic.name
+    dataset = "mnist" if pic.source == "drawing" else pic.dataset
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.image(figures.picture_image(pic.pixels, 140), alt=describe.picture(pic.pixels, f"The picture {plain(pic.name)}"))
+    with right:
+        name = st.selectbox("Network", names, key="class_ask_net",
+                            index=names.index(dataset) if dataset in names else 0,
+                            format_func=lambda n: f"{n} ({models.PRETRAINED[n].get('dataset', '?')})")
+        tag = picture_tag()
+        st.caption(f"The picture: {plain(pic.name)} (choose another in the sidebar). "
+                   + ("Students see it with the question." if tag else
+                      "It is your own picture, so students see it only on the projector; a sample "
+                      "or a class drawing travels to their screens."))
+    st.button("Ask: what will the network answer?", type="primary", icon=":material/send:",
+              key="class_ask_network", on_click=lambda: ask(
+                  me, network_poll(name), f"What will the network ({name}) answer for this picture?" + tag))
 
 
 def ask_panel(me) -> None:
@@ -121,13 +171,7 @@ def ask_panel(me) -> None:
         q = sobel_pick(int(seed))
         _preview_and_ask(me, q, class_choices.from_question(q), lesson_prompt(q))
     else:
-        st.caption("The current picture (the sidebar's) and the network chosen on the Network "
-                   "explorer page. Students see the picture on the explorer when it is a sample "
-                   "or a class drawing; ask there, before anyone opens the prediction.")
-        if st.button("Ask: what will the network answer?", type="primary", icon=":material/send:",
-                     key="class_ask_network"):
-            poll, name, picture = network_poll()
-            ask(me, poll, one_line(f"What will the network ({name}) answer for this picture ({picture})?"))
+        _network_panel(me)
     error = st.session_state.pop("class_ask_error", None)
     if error:
         st.error(plain(error), icon=":material/error:")
@@ -178,7 +222,7 @@ def results(me, poll, compact: bool = False) -> None:
     """The teacher's live count and histogram, the Reveal button, then the reveal."""
     with st.container(border=not compact, key=f"class_results_{'bar' if compact else 'page'}"):
         if not compact:
-            show_question(poll.prompt, f"class_results_{poll.id}")
+            show_question(me, poll.prompt, f"class_results_{poll.id}")
         else:
             st.markdown(f"**Question:** {_short(poll.prompt)}")
         students = len(_rooms().students(me.code))
@@ -193,7 +237,7 @@ def results(me, poll, compact: bool = False) -> None:
 
 def _short(prompt: str) -> str:
     q = lesson_question(prompt)
-    return f"lesson step {q.step}, question set {q.seed}" if q else plain(prompt)
+    return f"lesson step {q.step}, question set {q.seed}" if q else plain(PICTURE_TAG.sub("", prompt))
 
 
 def _reveal(me) -> None:
@@ -238,9 +282,12 @@ def answer_box(me, poll, full: bool = False) -> None:
     full: with the question's pictures (the class page); else under the class bar."""
     with st.container(border=True, key="class_answer"):
         if full:
-            show_question(poll.prompt, f"class_answer_{poll.id}")
+            show_question(me, poll.prompt, f"class_answer_{poll.id}")
         else:
             st.markdown(f":material/quiz: **The teacher asks:** {_short_for_student(poll.prompt)}")
+            pixels = question_picture(me, poll.prompt)
+            if pixels is not None:
+                st.image(figures.picture_image(pixels, 120), alt=describe.picture(pixels, "The picture"))
         try:
             mine = _rooms().my_answer(me.code, me.secret, poll.id)
         except RoomError:
@@ -269,5 +316,5 @@ def answer_box(me, poll, full: bool = False) -> None:
 
 def _short_for_student(prompt: str) -> str:
     q = lesson_question(prompt)
-    return one_line(q.text, 300) if q else plain(prompt)
+    return one_line(q.text, 300) if q else plain(PICTURE_TAG.sub("", prompt))
 

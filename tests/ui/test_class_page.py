@@ -282,3 +282,27 @@ def test_a_blank_drawing_is_not_sent(teacher):
     ana = join(code_of(teacher), "Ana")
     button(ana, "Send to the class").click().run()
     assert len(ana.error) == 1 and "Draw a digit first" in ana.error[0].value
+
+
+@pytest.mark.slow
+def test_what_will_the_network_answer_shows_the_picture_and_reveals_the_prediction(teacher):
+    code = code_of(teacher)
+    ana = join(code, "Ana")
+    teacher.selectbox(key="cnnviz_sample").set_value("mnist-7").run()
+    teacher.segmented_control(key="class_ask_kind").set_value("What will the network answer?").run()
+    assert teacher.selectbox(key="class_ask_net").value == "mnist"
+    button(teacher, "Ask: what will the network answer?").click().run()
+    assert not teacher.exception
+    poll = rooms_for_server().poll(code)
+    assert poll.prompt.endswith("[picture: sample mnist-7]") and len(poll.choices) == 10
+    ana.run()
+    alts = [img.alt for el in ana.main.get("image") for img in el.proto.imgs]
+    assert any(alt.startswith("The picture the question is about") for alt in alts), alts
+    assert "[picture" not in texts(ana)
+    ana.radio(key=f"class_answer_{poll.id}").set_value("1").run()
+    button(teacher, "Reveal the answer").click().run()
+    done = rooms_for_server().poll(code)
+    assert done.choices[done.right] == "7"                        # the digits network reads the sample 7
+    assert "only" in done.why_wrong[1] and "%" in done.why_wrong[1]
+    ana.run()
+    assert any("The answer is **7**" in w.value for w in ana.warning)
