@@ -30,9 +30,11 @@ def counting(monkeypatch, owner, name: str, calls: list) -> None:
 @pytest.mark.slow
 def test_shared_work_fills_the_caches_the_page_reads(data_dir, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(data_dir))
+    import importlib
+
     from cnnviz import data, evidence
-    from cnnviz.attributions import maximise
     from cnnviz.ui import explain_views, model_cache, shared_work
+    maximise = importlib.import_module("cnnviz.attributions.maximise")
 
     loaded = model_cache.load.__wrapped__("mnist")    # a fresh network: nothing cached for it yet
     layer = explain_views.default_channel_layer(explain_views.spatial_layers(loaded.probe))
