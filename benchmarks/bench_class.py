@@ -260,7 +260,7 @@ async def lead(teacher: cs.Member, followers: list, actions: list, pids: list[in
         await _wait(lambda: all(m.view == target for m in followers), 5.0)
         await asyncio.sleep(rng.uniform(0.5, 1.0))
     took = time.perf_counter() - began_all
-    return log, runs, ((_server_cpu(pids) - cpu) / took, (time.process_time() - own) / took)
+    return log, runs, ((_server_cpu(pids) - cpu) / took, (time.process_time() - own) / took, took)
 
 
 def seen_after(log: list, followers: list, histories: dict) -> tuple[list[float], int]:
@@ -312,7 +312,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
     follow(students[:1])
     await asyncio.sleep(2)
     plan = [teacher_plan(i, rng) for i in range(REFERENCE_CHANGES + changes)]
-    ref_log, ref_runs, (ref_rate, _) = await lead(teacher, students[:1], plan[:REFERENCE_CHANGES], pids, rng)
+    ref_log, ref_runs, (ref_rate, _, _) = await lead(teacher, students[:1], plan[:REFERENCE_CHANGES], pids, rng)
 
     gate = asyncio.Semaphore(10)
 
@@ -324,7 +324,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
     join_errors = [e for r in joins for e in r.errors + r.exceptions]
     follow(joined[1:])
     await asyncio.sleep(2)
-    log, teacher_runs, (follow_rate, loadgen_rate) = await lead(teacher, joined, [*plan[REFERENCE_CHANGES:], lambda s: s.goto("/class")],
+    log, teacher_runs, (follow_rate, loadgen_rate, took) = await lead(teacher, joined, [*plan[REFERENCE_CHANGES:], lambda s: s.goto("/class")],
                                                 pids, rng)
 
     run = await teacher.act(lambda s: s.click(s.find("class_ask_lesson")))
@@ -370,6 +370,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
         "all_counted_s": all_counted,
         "cpu_one_follower": ref_rate, "cpu_following": follow_rate,
         "cpu_per_student": (follow_rate - ref_rate) / max(len(joined) - 1, 1), "cpu_loadgen": loadgen_rate,
+        "cpu_ms_per_pair": 1000 * (follow_rate - ref_rate) * took / max(len(log) * (len(joined) - 1), 1),
         "load_average": os.getloadavg()[0],
         "killed": len(killed), "reloaded": sum(r["ok"] for r in reconnects),
         "back_in_room": sum(r["in_room"] for r in reconnects), "back_following": sum(r["following"] for r in reconnects),
@@ -394,7 +395,8 @@ def print_sessions(title: str, r: dict) -> None:
           f"{'matches' if r['right_count_matches'] else 'DIFFERS from'} the students' choices")
     print(f"  server CPU: {r['cpu_one_follower'] * 100:.0f}% of a core while one student follows, "
           f"{r['cpu_following'] * 100:.0f}% while the class follows: "
-          f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student (the load generator: "
+          f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student, "
+          f"{r['cpu_ms_per_pair']:.0f} ms of CPU per further student per change, its watch runs included (the load generator: "
           f"{r['cpu_loadgen'] * 100:.0f}%; machine load average {r['load_average']:.1f} on {os.cpu_count()} cores)")
     if r["killed"]:
         print(f"  one app process killed: {r['killed']} students on it reloaded ({r['reloaded']} ok, "
