@@ -274,6 +274,15 @@ def _teacher_counts(me: Member, page_url: str) -> None:
         class_polls.results(me, poll, compact=True)
 
 
+def _private_picture_note() -> None:
+    """The teacher's own upload, drawing or photo stays on the teacher's screen: say so."""
+    from cnnviz.ui import widgets
+    origin = st.session_state.get(widgets.ORIGIN_KEY) or ("sample",)
+    if origin[0] not in ("sample", "class"):
+        st.caption(":material/visibility_off: Your picture is your own, so students see the "
+                   "default sample instead; pick a sample, or open a class drawing, to share one.")
+
+
 def who_is_here(students) -> str:
     follow = [plain(s.nickname) for s in students if s.following]
     around = [plain(s.nickname) for s in students if not s.following]
@@ -286,12 +295,13 @@ def class_bar(me: Member, page_url: str) -> None:
     """A strip at the top of every page: the room, and following (student) or the counts (teacher)."""
     from cnnviz.ui import class_polls
     with st.container(border=True, key="class_bar"), \
-            st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+            st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if me.teacher:
             st.markdown(f":material/co_present: Class **{me.code}** · you lead it")
             _teacher_counts(me, page_url)
             if page_url != CLASS_PAGE:
                 st.page_link(page_list.CLASS.path, label="Class page", icon=":material/groups:")
+            _private_picture_note()
             return
         st.markdown(f":material/groups: Class **{me.code}** · {plain(me.nickname)}")
         if me.following:
@@ -304,6 +314,7 @@ def class_bar(me: Member, page_url: str) -> None:
             if st.button("Back to the teacher", icon=":material/undo:", type="primary", key="class_back"):
                 _set_following(me, True)
                 open_teacher_view(Member(me.code, False, me.secret, me.nickname, True))
+    with st.sidebar:      # it draws nothing: there it takes no room on the page
         _watch(me)
     poll, seen = _poll_state(me.code)
     st.session_state[POLL_SEEN] = seen

@@ -13,21 +13,14 @@ import time
 
 import pytest
 
-from conftest import screenshot, settle, start_streamlit, wait_for_app, ROOT
 from a11y_checks import axe_problems
+from conftest import screenshot, settle, wait_for_app
+from test_share_browser import _set_slider
 
 pytestmark = pytest.mark.browser
 
 FOLLOW_WAIT = 20_000          # ms: far above the 0.5 s watch, for a busy 2-core machine
 SEVEN = [[(0.2, 0.15), (0.8, 0.15), (0.4, 0.9)]]   # a 7: the top bar, then down to the left
-
-
-@pytest.fixture(scope="module")
-def class_url():
-    proc, url = start_streamlit(ROOT / "app.py")
-    yield url
-    proc.terminate()
-    proc.wait(10)
 
 
 def main(page):
@@ -43,20 +36,6 @@ def join(page, url: str, code: str, nickname: str, by_link: bool) -> None:
     page.get_by_role("button", name="Join").click()
     page.get_by_text("Following the teacher").wait_for(timeout=60_000)
     page.wait_for_url(re.compile(f"room={code}&seat="), timeout=10_000)
-
-
-def slider_to(page, label: str, value: int) -> None:
-    """Arrow keys, one step at a time, each step's rerun awaited."""
-    thumb = main(page).locator("[data-testid=stSlider]").filter(has_text=label).locator("input[type=range]").first
-    for _ in range(10):
-        now = int(thumb.input_value())
-        if now == value:
-            return
-        thumb.focus()
-        thumb.press("ArrowRight" if value > now else "ArrowLeft")
-        page.wait_for_timeout(300)
-        settle(page)
-    raise AssertionError(f"{label} never reached {value}")
 
 
 def followed(students, pattern: str, since: float) -> list[float]:
@@ -101,7 +80,7 @@ def draw(page, strokes) -> None:
         page.mouse.up()
 
 
-def test_a_teacher_and_three_students(class_url, browser):
+def test_a_teacher_and_three_students(app_url, browser):
     desk = {"viewport": {"width": 1400, "height": 1400}}
     phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
              "device_scale_factor": 2}
@@ -109,7 +88,7 @@ def test_a_teacher_and_three_students(class_url, browser):
     teacher, ana, bo, pat = (c.new_page() for c in contexts)
     students = [ana, bo, pat]
     try:
-        teacher.goto(f"{class_url}/class")
+        teacher.goto(f"{app_url}/class")
         settle(teacher)
         teacher.get_by_role("button", name="Start a class").click()
         code = teacher.locator(".cz-code").inner_text(timeout=30_000).strip()
@@ -118,9 +97,9 @@ def test_a_teacher_and_three_students(class_url, browser):
         qr = teacher.get_by_role("img", name="QR code of the join link")
         assert qr.count() == 1 and qr.get_attribute("alt").endswith(f"/class?room={code}")
 
-        join(ana, class_url, code, "Ana", by_link=False)
-        join(bo, class_url, code, "Bo", by_link=True)
-        join(pat, class_url, code, "Pat", by_link=False)
+        join(ana, app_url, code, "Ana", by_link=False)
+        join(bo, app_url, code, "Bo", by_link=True)
+        join(pat, app_url, code, "Pat", by_link=False)
         main(teacher).get_by_text(re.compile(r"3\s*joined · 3\s*following")).wait_for(timeout=15_000)
         main(teacher).get_by_text("Ana, Bo, Pat").wait_for(timeout=15_000)     # by nickname
 
@@ -135,18 +114,23 @@ def test_a_teacher_and_three_students(class_url, browser):
         page_took = followed(students, r"/convolution\?", start)
         settle(teacher)
         start = time.perf_counter()
-        slider_to(teacher, "Stride", 2)
+        _set_slider(teacher, "Stride", 2)
         setting_took = followed(students, r"stride=2", start)
         print(f"\nfollowing: page change {', '.join(f'{t:.1f}' for t in page_took)} s; "
               f"stride {', '.join(f'{t:.1f}' for t in setting_took)} s (from the teacher's action, "
               "including the teacher's own rerun; Ana, Bo, Pat)")
         for page in students:
             assert "key=" not in page.url and "seat=" in page.url
+        ana.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        ana.locator("#cz-copy").click()                 # a copied link keeps the view, not the seat
+        ana.wait_for_function("document.querySelector('#cz-copy').innerText.includes('copied')", timeout=5_000)
+        copied = ana.evaluate("navigator.clipboard.readText()")
+        assert "stride=2" in copied and f"room={code}" in copied and "seat=" not in copied, copied
 
         # look around and come back
         ana.get_by_role("button", name="Look around").click()
         ana.get_by_role("button", name="Back to the teacher").wait_for(timeout=15_000)
-        slider_to(teacher, "Stride", 3)
+        _set_slider(teacher, "Stride", 3)
         followed([bo, pat], r"stride=3", time.perf_counter())
         ana.wait_for_timeout(1500)
         assert "stride=2" in ana.url

@@ -103,6 +103,9 @@ def test_join_by_code_and_by_link_and_bad_codes_and_nicknames(teacher):
     ana = join(code, "Ana", by_link=False)                   # typed, in lower case
     assert ana.session_state[class_session.SEAT_KEY] and "Class **" + code in texts(ana)
     assert "key" not in dict(ana.query_params) and dict(ana.query_params)["room"] == code
+    seat = ana.session_state[class_session.SEAT_KEY]
+    again = open_page("convolution", {"room": code, "seat": seat})   # a reload, or another page
+    assert "Class **" + code + "** · Ana" in texts(again) and button(again, "Look around")
     bo = join(code, "**Bo** [x](http://e.vil)")              # markup shown as plain text
     assert not bo.error
     teacher.run()
