@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, describe, evidence, images, model_cards
-from cnnviz.ui import accessible, figures, formats, share
+from cnnviz.ui import accessible, figures, formats, own_pictures_training, share
 from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.figures import training as charts
 
@@ -27,6 +27,8 @@ def test_set_for(loaded):
     """test_set of the network's dataset, or None with one line saying why there is none: its
     card names no dataset, or the network takes pictures of another shape than the dataset's."""
     dataset = loaded.card.get("dataset")
+    if own_pictures_training.is_own(dataset):
+        return own_pictures_training.explorer_test_set()
     if not dataset:
         st.caption("This model's file does not say which data it learned from, so there is no test "
                    "set to judge it on.")

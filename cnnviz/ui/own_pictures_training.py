@@ -17,6 +17,9 @@ TRANSFER_KEY = "train_transfer"
 TRANSFER = url_state.flag("transfer", TRANSFER_KEY, False)
 HELD_OUT = 0.2
 HELD_OUT_KEY = "own_held_out"      # the held-out pictures of the run opened in the explorer
+DEFAULTS_KEY = "own_defaults_used"
+SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "learning_rate": "train_lr",
+                "optimizer": "train_optimizer"}
 SHAPE = (own_pictures.SIZE, own_pictures.SIZE, 3)
 WAYS = {False: "From scratch: the network you build below",
         True: "Transfer: CIFAR-10's trained convolution blocks, frozen, and a new head"}
@@ -41,6 +44,22 @@ def n_classes(dataset: str) -> int:
     if is_own(dataset):
         return max(own_pictures.MIN_CLASSES, len(store.current().class_names))
     return len(data.CLASS_NAMES[dataset])
+
+
+def adopt_defaults(params) -> None:
+    """The first time this session picks own pictures: the settings that train a few dozen
+    pictures per class in seconds (own_pictures.training.defaults), for each setting still at the
+    page's default; a link's or the visitor's own choice is kept."""
+    s = st.session_state
+    if s.get(DEFAULTS_KEY):
+        return
+    s[DEFAULTS_KEY] = True
+    from cnnviz.own_pictures import training
+    page_default = {p.key: p.default for p in params}
+    for field, value in training.defaults(bool(s.get(TRANSFER_KEY))).items():
+        key = SETTING_KEYS[field]
+        if s.get(key, page_default[key]) == page_default[key]:
+            s[key] = value
 
 
 def way() -> bool:
@@ -111,8 +130,7 @@ def job_fields(transfer: bool) -> dict:
 
 def held_out(run) -> tuple[own_pictures.PictureSet, np.ndarray]:
     """The run's pictures and the indices of its held-out ones (the split it was tested on)."""
-    s = run.settings
-    return s.pictures, s.pictures.split(s.held_out, s.seed)[1]
+    return run.settings.pictures, np.asarray(run.card["held_out_index"], dtype=int)
 
 
 def results(run) -> None:
@@ -121,52 +139,58 @@ def results(run) -> None:
     if card is None:
         return
     names = list(card["class_names"])
-    pictures, held = held_out(run)
     confusion = np.asarray(card["confusion_matrix"], dtype=int)
     per_class = np.asarray([card["per_class_accuracy"][n] for n in names], dtype=float)
-    accuracy = float(np.trace(confusion) / max(1, confusion.sum()))
-    accessible.announce("train_result", f"Training finished: {formats.percent(accuracy)} of the "
-                        f"{len(held)} held-out pictures right.")
+    n = card["test_samples"]
+    accessible.announce("train_result", f"Training finished: {formats.percent(card['test_accuracy'])} of the "
+                        f"{n} held-out pictures right.")
     cols = st.columns(3)
-    cols[0].metric("Held-out accuracy", formats.percent(accuracy),
-                   help=f"On the {len(held)} held-out pictures, which training never saw.")
-    cols[1].metric("Way", "Transfer" if run.settings.transfer else "From scratch")
+    cols[0].metric("Held-out accuracy", formats.percent(card["test_accuracy"]),
+                   help=f"On the {n} held-out pictures, which training never saw.")
+    cols[1].metric("Way", "Transfer" if card.get("transfer") else "From scratch",
+                   help=f"Learnt from {sum(card['learned_from'].values())} pictures.")
     cols[2].metric("Training time", f"{card['training_seconds']:.0f} s",
                    help=f"{card['steps']:,} steps of {card['batch_size']} pictures.")
     left, right = st.columns(2, gap="large")
     with left:
-        st.markdown("**Right per class** (share of each class's held-out pictures)")
+        st.markdown("**Right per class**: the share of each class's held-out pictures")
         from cnnviz.ui import figures
-        st.plotly_chart(figures.vector_bars(per_class, "", labels=names, height=260,
+        st.plotly_chart(figures.vector_bars(per_class, "", labels=names, height=280,
                                             highlight=int(np.argmin(per_class)),
                                             hover="%{x}: %{y:.0%} right<extra></extra>"),
                         config=share.plotly_config("cnnviz-own-per-class"), key=f"own_per_class_{run.id}",
                         alt=describe.bars(per_class, names, "Share of held-out pictures right, per class"))
         accessible.as_numbers(per_class[None, :], "Share right per class", ["share right"], names, corner="class")
+        st.caption("; ".join(f"‘{plain(name)}’: {int(confusion[c, c])} of {int(confusion[c].sum())} right"
+                             for c, name in enumerate(names)) + ".")
     with right:
         st.markdown("**Confusion matrix**: rows are the true class, columns the network's answer.")
-        st.plotly_chart(charts.confusion_figure(confusion, names, height=260 + 18 * len(names)),
+        st.plotly_chart(charts.confusion_figure(confusion, names, height=240 + 24 * len(names)),
                         config=share.plotly_config("cnnviz-own-confusion"), key=f"own_confusion_{run.id}",
                         alt=describe.confusion(confusion, names))
         accessible.as_numbers(confusion, "Confusion matrix (rows: true class, columns: answer)", names, names,
                               corner="true \\ answer")
-    wrong_pictures(run, pictures, held)
+    wrong_pictures(run)
 
 
-def wrong_pictures(run, pictures: own_pictures.PictureSet, held: np.ndarray) -> None:
-    wrong = run.card.get("wrong") or []
-    names = list(run.card["class_names"])
+def wrong_pictures(run) -> None:
+    card = run.card
+    names = list(card["class_names"])
+    wrong = card.get("wrong") or []
     if not wrong:
-        st.success(f"All {len(held)} held-out pictures are answered right.", icon=":material/check_circle:")
+        st.success(f"All {card['test_samples']} held-out pictures are answered right.", icon=":material/check_circle:")
         return
+    pictures = run.settings.pictures
     index = np.asarray([w["index"] for w in wrong], dtype=int)
-    predicted = np.asarray([w["predicted"] for w in wrong], dtype=int)
+    predicted = np.asarray([names.index(w["predicted"]) for w in wrong], dtype=int)
     sure = np.asarray([w["probability"] for w in wrong], dtype=float)
-    x = pictures.images[held[index]].astype(np.float32) / 255.0
-    labels = pictures.labels[held[index]]
-    st.markdown(f"**The pictures it gets wrong** ({len(wrong)} of {len(held)} held out)")
-    st.image(charts.gallery_image(x, labels, predicted, sure, names, tile=share.scaled(72), cols=10),
-             caption="Red frame: the network's answer, and the true class below.",
+    labels = pictures.labels[index]
+    st.markdown(f"**The pictures it gets wrong**: {card['wrong_count']} of {card['test_samples']} held out"
+                + (f", the {len(wrong)} surest shown" if len(wrong) < card["wrong_count"] else "")
+                + ". Do they have something in common?")
+    st.image(charts.gallery_image(pictures.images[index] / 255.0, labels, predicted, sure, names,
+                                  tile=share.scaled(64), cols=min(10, len(wrong))),
+             caption="Each with the network's answer (red) and, below, the true class.",
              alt=describe.gallery(labels, predicted, sure, names, "Held-out pictures answered wrong"))
 
 
@@ -192,19 +216,40 @@ def comparison(runs: list) -> None:
         r = best[transfer]
         m = np.asarray(r.card["confusion_matrix"])
         rows.append({"way": WAYS[transfer].split(":")[0], "run": r.id,
-                     "held-out accuracy": formats.percent(np.trace(m) / max(1, m.sum())),
+                     "held-out accuracy": formats.percent(r.card["test_accuracy"]),
                      "right": f"{int(np.trace(m))} of {int(m.sum())}",
                      "training time": f"{r.card['training_seconds']:.0f} s"})
     st.table(rows)
 
 
-def explorer_test_set(run) -> data.TestImages:
-    """The run's held-out pictures as the explorer's test set (its evidence section)."""
+def for_explorer(run, card: dict) -> dict:
+    """The card the network explorer gets for a run on own pictures, its held-out pictures kept
+    in this session as the explorer's test set. The class names come as plain text: the
+    explorer writes them into Markdown (a name with Markdown characters shows them escaped)."""
     pictures, held = held_out(run)
-    return data.TestImages(full=True, description=f"Your own pictures: the {len(held)} held out from training",
-                           class_names=list(pictures.class_names), x_test=pictures.images[held],
-                           y_test=pictures.labels[held])
+    names = [plain(n) for n in pictures.class_names]
+    st.session_state[HELD_OUT_KEY] = data.TestImages(
+        full=True, description=f"Your own pictures: the {len(held)} held out from training (run {run.id})",
+        class_names=names, x_test=pictures.images[held], y_test=pictures.labels[held])
+    return {**card, "class_names": names}
 
 
-def remember_for_explorer(run) -> None:
-    st.session_state[HELD_OUT_KEY] = explorer_test_set(run)
+def explorer_test_set():
+    """The held-out pictures of the run opened in the explorer (its test set), or None."""
+    found = st.session_state.get(HELD_OUT_KEY)
+    if found is None:
+        st.caption("The pictures this network was tested on are gone with the session that trained it.")
+    return found
+
+
+def data_title(dataset: str | None) -> str:
+    return TITLE.lower() if is_own(dataset) else data.TABLE[dataset].title if dataset in data.TABLE else "its"
+
+
+def explorer_note(card: dict) -> None:
+    """Under the explorer's network choice, for a network trained on own pictures."""
+    if not is_own(card.get("dataset")):
+        return
+    st.caption(f"Your classes: {', '.join(f'‘{n}’' for n in card['class_names'])}. Its test set below is "
+               f"your {card['test_samples']} held-out pictures. Hold something up to the sidebar's "
+               "**Camera** or **Draw** it to see its answer and why.")

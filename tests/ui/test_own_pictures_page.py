@@ -126,8 +126,10 @@ def test_classes_files_camera_zip_remove_and_nothing_in_the_link():
     assert any(c.value.startswith("Held out: 20% of each class, 2 pictures (1 of ‘cup’, 1 of ‘mug’)")
                for c in at.caption)
 
-    # The link carries the dataset choice, never the pictures or the class names.
-    assert dict(at.query_params) == {"data": "own"}
+    # The link carries the dataset choice and settings, never the pictures or the class names.
+    link = dict(at.query_params)
+    assert link["data"] == "own" and set(link) <= {"data", "epochs", "batch", "lr", "optimizer", "transfer"}, link
+    assert not any(name in value for value in link.values() for name in ("cup", "mug", "pen")), link
 
 
 def test_caps_leave_pictures_out_with_one_line():
@@ -149,3 +151,64 @@ def test_caps_leave_pictures_out_with_one_line():
         add_class(at, name)
     assert len(pictures(at).class_names) == own_pictures.MAX_CLASSES
     assert at.text_input(key="own_new_class").disabled
+
+
+def shapes_zip(n_per_class: int, classes=("circle", "square"), seed: int = 1) -> bytes:
+    """A zip of drawn shapes, a folder per class (own_pictures.shapes draws them)."""
+    drawn = own_pictures.shapes(n_per_class, seed=seed)
+    entries = {}
+    for i, (image, label) in enumerate(zip(drawn.images, drawn.labels)):
+        name = drawn.class_names[label]
+        if name in classes:
+            buf = io.BytesIO()
+            Image.fromarray(image).save(buf, "PNG")
+            entries[f"shapes/{name}/{i}.png"] = buf.getvalue()
+    return zip_of(entries)
+
+
+def finish(at: AppTest, label: str = "Held-out accuracy") -> None:
+    end = time.monotonic() + 240
+    while time.monotonic() < end and not any(m.label == label for m in at.metric):
+        time.sleep(1.0)
+        at.run()
+    assert not at.exception, [e.stack_trace for e in at.exception]
+    assert any(m.label == label for m in at.metric), [e.value for e in at.error]
+
+
+@pytest.mark.slow
+def test_train_from_scratch_and_by_transfer_then_explore():
+    from cnnviz.ui import training_service
+    training_service.trainer.clear()
+    at = open_own()
+    uploader(at, "own_zip").set_value(("shapes.zip", shapes_zip(20), "application/zip")).run()
+    assert pictures(at).counts() == (20, 20)
+    assert at.session_state["train_epochs"] > 2       # own pictures start with settings for few pictures
+    assert not at.button(key="train_start").disabled
+    at.button(key="train_start").click().run()
+    finish(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Right per class" in text and "Confusion matrix" in text
+    held = [c.value for c in at.caption if c.value.startswith("‘circle’: ")]
+    assert held and held[0].endswith("right."), held             # per class, as text: 'circle': 4 of 4 right
+    assert any("train again transfer" in c.value for c in at.caption)
+    # Transfer on the same pictures and seed: both accuracies side by side on the same split.
+    at.radio(key="train_transfer").set_value(True).run()
+    assert any("frozen" in m.value for m in at.markdown)
+    at.button(key="train_start").click().run()
+    finish(at)
+    end = time.monotonic() + 60
+    while time.monotonic() < end and not at.table:
+        time.sleep(0.5)
+        at.run()
+    table = at.table[0].value
+    assert list(table["way"]) == ["From scratch", "Transfer"]
+    assert all(r.endswith(" of 8") for r in table["right"])      # the same 8 held-out pictures
+    # The explorer: the user's classes, the held-out pictures as its test set.
+    at.button(key="train_explore").click().run()
+    assert not at.exception, [e.stack_trace for e in at.exception]
+    assert at.toggle(key="net_use_trained").value is True
+    assert any("Your classes: ‘circle’, ‘square’" in c.value for c in at.caption)
+    assert at.header and any(h.value.startswith("Prediction: ") for h in at.header)
+    assert any("the 8 held out from training" in c.value for c in at.caption)
+    training_service.trainer().close()
+    training_service.trainer.clear()

@@ -10,6 +10,7 @@ import streamlit as st
 from cnnviz import data, describe, images, model_input
 from cnnviz.ui import accessible, figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
 from cnnviz.ui.plain_text import plain
+from cnnviz.ui import own_pictures_training
 from cnnviz.ui.own_model import own_model_picker
 
 with st.spinner("Starting TensorFlow (only the first visit waits)…"):
@@ -80,7 +81,7 @@ def trained_model_switch():
     if trained is None:
         return None
     on = st.toggle("Use the network you trained", key="net_use_trained",
-                   help=f"{trained.card['name']}; for {data.TABLE[trained.card['dataset']].title} pictures.")
+                   help=f"{trained.card['name']}; for {own_pictures_training.data_title(trained.card['dataset'])} pictures.")
     return trained if on else None
 
 
@@ -437,6 +438,7 @@ with top[0]:
         st.caption(f"The network you trained on /train: {card['parameters']:,} parameters, "
                    f"**{card['test_accuracy']:.1%}** right on {card['test_samples']:,} test images. "
                    "It stays in this browser session: links to this view open the network chosen above.")
+        own_pictures_training.explorer_note(card)
     elif card.get("own"):
         st.caption(f"Your own model: {card['architecture']}, {card['parameters']:,} parameters. "
                    "Its classes are numbered because the file does not name them. Links to this "

@@ -27,7 +27,7 @@ PARAMS = [
     url_state.choice("optimizer", "train_optimizer", list(OPTIMIZERS), "adam", what="optimizer"),
     url_state.choice("lr", "train_lr", LEARNING_RATES, 3e-3, what="learning rate"),
     url_state.choice("batch", "train_batch", BATCH_SIZES, 128, what="batch size"),
-    url_state.integer("epochs", "train_epochs", 1, 20, 2),
+    url_state.integer("epochs", "train_epochs", 1, 50, 2),
     url_state.flag("augment", "train_augment", False),
     url_state.integer("seed", "train_seed", 0, 10_000, 0),
     own.TRANSFER,
@@ -42,6 +42,7 @@ def data_section() -> str:
                                    required=True)
     if own.is_own(dataset):
         from cnnviz.ui import own_pictures_view
+        own.adopt_defaults(PARAMS)
         own_pictures_view.pictures_section()
         return dataset
     try:
@@ -193,7 +194,7 @@ def result_section(run) -> None:
                 from cnnviz.ui import model_cache
                 card = {**run.card, "name": f"trained in this session (run {run.id})"}
                 if own.is_own(run.settings.dataset):
-                    own.remember_for_explorer(run)
+                    card = own.for_explorer(run, card)
                 st.session_state[training_service.TRAINED_KEY] = model_cache.load_trained(run.model_file, card)
                 st.session_state["net_use_trained"] = True
             st.switch_page("cnnviz/ui/pages/network.py")
@@ -208,6 +209,8 @@ def result_section(run) -> None:
 
 
 def run_label(run) -> str:
+    if getattr(run.settings, "transfer", False):
+        return f"Run {run.id}: transfer from CIFAR-10, seed {run.settings.seed}"
     layers = run.settings.layers
     acts = sorted({d.get("activation") for d in layers if d.get("activation")} - {"softmax"})
     s = run.settings
