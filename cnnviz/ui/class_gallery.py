@@ -20,6 +20,7 @@ SENT_SIDE = 96                 # px: a sent drawing's longest side (a few kB as 
 DIGITS = [str(d) for d in range(10)]
 ASKED_KEY = "class_draw_digit"   # the digit the teacher asks for (a /class page setting)
 PREDICTIONS = "class_gallery_predictions"   # {(room, drawing id, network): (class, probability)}
+PICTURES = "class_gallery_pictures"         # {(room, drawing id): Picture or None}
 CANVAS = "class"               # the student's canvas widgets' key prefix
 NETWORK_KEY = "class_gallery_net"
 
@@ -45,6 +46,18 @@ def picture(drawing) -> images.Picture:
     come from a visitor)."""
     return uploads.load_image(drawing.png, max_side=SENT_SIDE * 2,
                               name=f"class drawing by {drawing.nickname}", source="drawing")
+
+
+def _seen_picture(code: str, drawing) -> images.Picture | None:
+    """picture(), decoded once per session (the gallery redraws every few seconds); None when
+    the bytes are no picture."""
+    cache = st.session_state.setdefault(PICTURES, {})
+    if (code, drawing.id) not in cache:
+        try:
+            cache[(code, drawing.id)] = picture(drawing)
+        except images.ImageError:
+            cache[(code, drawing.id)] = None
+    return cache[(code, drawing.id)]
 
 
 # --------------------------------------------------------------------------- a student sends
@@ -117,9 +130,12 @@ def predictions(code: str, drawings, loaded) -> dict[str, tuple[int, float]]:
     new = [d for d in drawings if (code, d.id, loaded.name) not in known]
     batch, ids = [], []
     for d in new:
+        pic = _seen_picture(code, d)
         try:
-            x, _ = model_input.network_input(picture(d), loaded.probe.input_shape, loaded.card.get("dataset"))
-        except (images.ImageError, ValueError):
+            if pic is None:
+                raise ValueError("not a picture")
+            x, _ = model_input.network_input(pic, loaded.probe.input_shape, loaded.card.get("dataset"))
+        except ValueError:
             known[(code, d.id, loaded.name)] = (-1, 0.0)
             continue
         batch.append(x)
@@ -184,10 +200,8 @@ def gallery(me) -> None:
 
 def drawing_card(me, d, found: tuple[int, float], class_names, digits: bool, network: str) -> None:
     pred, prob = found
-    try:
-        pixels = picture(d).pixels
-    except images.ImageError:
-        pixels = None
+    pic = _seen_picture(me.code, d)
+    pixels = None if pic is None else pic.pixels
     said = class_names[pred] if pred >= 0 else "unreadable"
     verdict = " ✓" if digits and str(pred) == d.asked else (" ✗" if digits and d.asked in DIGITS else "")
     if pixels is not None:

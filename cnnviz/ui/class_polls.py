@@ -218,21 +218,19 @@ def histogram_html(poll, right: int | None = None, large: bool = False) -> str:
             ".cz-count { color: #31333f; font-variant-numeric: tabular-nums; }</style>")
 
 
-def results(me, poll, compact: bool = False) -> None:
-    """The teacher's live count and histogram, the Reveal button, then the reveal."""
-    with st.container(border=not compact, key=f"class_results_{'bar' if compact else 'page'}"):
-        if not compact:
-            show_question(me, poll.prompt, f"class_results_{poll.id}")
-        else:
-            st.markdown(f"**Question:** {_short(poll.prompt)}")
-        students = len(_rooms().students(me.code))
-        st.markdown(f"**{poll.answered}** of {students} answered" + (" · answers closed" if poll.revealed else ""))
-        st.html(histogram_html(poll, poll.right, large=share.presenting() and not compact))
-        if not poll.revealed:
-            st.button("Reveal the answer", icon=":material/visibility:", type="primary",
-                      key=f"class_reveal_{'bar' if compact else 'page'}", on_click=_reveal, args=(me,))
-        else:
-            reveal_text(poll)
+def results(me, poll, students: int, compact: bool = False) -> None:
+    """The teacher's live count and histogram, the Reveal button, then the reveal (the question
+    itself is drawn once, outside the part that refreshes: show_question)."""
+    where = "bar" if compact else "page"
+    if compact:
+        st.markdown(f"**Question:** {_short(poll.prompt)}")
+    st.markdown(f"**{poll.answered}** of {students} answered" + (" · answers closed" if poll.revealed else ""))
+    st.html(histogram_html(poll, poll.right, large=share.presenting() and not compact))
+    if not poll.revealed:
+        st.button("Reveal the answer", icon=":material/visibility:", type="primary",
+                  key=f"class_reveal_{where}", on_click=_reveal, args=(me,))
+    else:
+        reveal_text(poll)
 
 
 def _short(prompt: str) -> str:

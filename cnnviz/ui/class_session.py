@@ -271,7 +271,8 @@ def _teacher_counts(me: Member, page_url: str) -> None:
             with st.popover("Who is here", icon=":material/group:"):
                 st.markdown(who_is_here(students))
     if poll is not None and page_url != CLASS_PAGE:
-        class_polls.results(me, poll, compact=True)
+        with st.container(key="class_results_bar"):
+            class_polls.results(me, poll, len(students), compact=True)
 
 
 def _private_picture_note() -> None:
