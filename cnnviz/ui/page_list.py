@@ -50,8 +50,8 @@ LESSON = [
              "the curves, the filters, the answers. Then explore it."),
 ]
 CLASS = PageInfo("class_room.py", "A live class", ":material/groups:", "class", "A live class",
-                 "For a classroom: students join with a code on their phones, follow the "
-                 "teacher's screen, answer questions and send drawings to the class gallery.")
+                 "Students join with a code on their phones, follow the teacher's screen, "
+                 "answer questions and draw for a class gallery.")
 NAVIGATION = [*LESSON, CLASS]   # the pages after Home, in the navigation's order
 CARD_ORDER = ("lesson", "convolution", "activations", "pooling", "network", "train", "conv1d",
               "more-convolutions", "class")   # the guided path, the lesson, the extras, the class

@@ -128,6 +128,30 @@ def test_join_by_code_and_by_link_and_bad_codes_and_nicknames(teacher):
         assert len(at.error) == 1 and says in at.error[0].value, (nickname, [e.value for e in at.error])
 
 
+def test_limits_are_one_line_each(monkeypatch):
+    from cnnviz.classroom import Limits, Rooms
+    from cnnviz.classroom.store import MemoryStore
+    small = Rooms(MemoryStore(), Limits(max_rooms=1, max_students=1, joins_per_minute=2))
+    monkeypatch.setattr(class_session, "rooms", lambda: small)
+    first = open_page()
+    button(first, "Start a class").click().run()
+    code = first.session_state[class_session.ROOM_KEY]
+    second = open_page()
+    button(second, "Start a class").click().run()
+    assert len(second.error) == 1 and "already runs 1 classes" in second.error[0].value
+    join(code, "Ana")
+    bo = join(code, "Bo")
+    assert len(bo.error) == 1 and "This class is full (1 students)" in bo.error[0].value
+    guesser, said = open_page(), []
+    for _ in range(3):
+        guesser.text_input(key="class_join_code").input("ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY")
+        guesser.text_input(key="class_join_nickname").input("Cy")
+        button(guesser, "Join").click().run()
+        said.append([e.value for e in guesser.error])
+    assert said[0] == ["There is no class with this code running (it may have ended)."], said
+    assert said[-1] == ["Too many tries to join from this address; wait a minute and try again."], said
+
+
 def test_leaving_and_ending(teacher):
     code = code_of(teacher)
     ana = join(code, "Ana")

@@ -63,11 +63,25 @@ def start() -> None:
     class_session.become_teacher(teacher.code, teacher.key)
 
 
+def client_address() -> str:
+    """Who is joining, for the limit on failed joins: the browser's address, or behind a proxy on
+    this machine (HAProxy, nginx) the address that proxy appended to X-Forwarded-For (the last
+    one: what came before it the browser could have written itself)."""
+    peer = st.context.ip_address
+    if not isinstance(peer, str) or not peer:
+        return "unknown"
+    if peer in ("127.0.0.1", "::1"):
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:100]
+    return peer
+
+
 def join() -> None:
     state = st.session_state
     try:
         code = codes.parse_code(state.get("class_join_code") or "")
-        seat = rooms.join(code, state.get("class_join_nickname") or "", st.context.ip_address or "unknown")
+        seat = rooms.join(code, state.get("class_join_nickname") or "", client_address())
     except RoomError as e:
         note("error", str(e))
         return
