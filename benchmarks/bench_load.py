@@ -166,7 +166,8 @@ async def _crowd(url: str, sessions: int, duration: float, seed: int, sticky: st
     stop = asyncio.Event()
     trainer = asyncio.create_task(_keep_training(url, stop, jobs)) if train else None
     if trainer is not None:
-        await asyncio.sleep(5)            # the job has started before the crowd comes
+        await asyncio.sleep(10)           # the job is training before the crowd comes (its worker
+        #                                   process imports TensorFlow first)
     try:
         return await loadgen.run_crowd(url, sessions, duration, seed=seed, sticky_cookie=sticky), jobs
     finally:
