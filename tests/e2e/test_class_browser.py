@@ -14,7 +14,8 @@ import time
 import pytest
 
 from a11y_checks import axe_problems
-from conftest import screenshot, settle, wait_for_app
+from conftest import ROOT, screenshot, settle, wait_for_app
+from redis_server import redis_url  # noqa: F401 (a fixture)
 from test_share_browser import _set_slider
 
 pytestmark = pytest.mark.browser
@@ -188,6 +189,60 @@ def test_a_teacher_and_three_students(app_url, browser):
         assert teacher.locator("[data-testid=stException]").count() == 0
         for page in students:
             assert page.locator("[data-testid=stException]").count() == 0
+    finally:
+        for c in contexts:
+            c.close()
+
+
+@pytest.fixture(scope="module")
+def two_processes(redis_url):
+    """Two app processes sharing one real redis-server, as behind the balancer."""
+    import os
+
+    from conftest import start_streamlit
+    before = os.environ.get("CNNVIZ_REDIS_URL")
+    os.environ["CNNVIZ_REDIS_URL"] = redis_url
+    started = []
+    try:
+        started = [start_streamlit(ROOT / "app.py") for _ in range(2)]
+    finally:
+        if before is None:
+            os.environ.pop("CNNVIZ_REDIS_URL")
+        else:
+            os.environ["CNNVIZ_REDIS_URL"] = before
+    yield [url for _, url in started]
+    for proc, _ in started:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_class_across_two_processes_with_redis(two_processes, browser):
+    """The teacher on one process, a student on the other: the room, the view and the answers
+    travel through Redis."""
+    teacher_url, student_url = two_processes
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1400}) for _ in range(2)]
+    teacher, ana = (c.new_page() for c in contexts)
+    try:
+        teacher.goto(f"{teacher_url}/class")
+        settle(teacher)
+        teacher.get_by_role("button", name="Start a class").click()
+        code = teacher.locator(".cz-code").inner_text(timeout=30_000).strip()
+        join(ana, student_url, code, "Ana", by_link=False)
+        main(teacher).get_by_text("Ana").first.wait_for(timeout=15_000)
+        nav(teacher, "Pooling & dropout")
+        followed([ana], r"/pooling\?", time.perf_counter())
+        nav(teacher, "A live class")
+        followed([ana], r"/class\?", time.perf_counter())
+        teacher.get_by_role("button", name="Ask the class").click()
+        group = main(ana).locator("[data-testid=stRadio]").filter(has_text="Your answer")
+        group.wait_for(timeout=FOLLOW_WAIT)
+        first = [c.strip() for c in group.locator("label").all_inner_texts() if c.strip() and c.strip() != "Your answer"][0]
+        group.get_by_text(first, exact=True).click()
+        main(teacher).get_by_text(re.compile(r"1\s*of 1 answered")).wait_for(timeout=15_000)
+        histogram = main(teacher).locator(".cz-histogram")
+        counts = dict(zip(histogram.locator(".cz-choice").all_inner_texts(),
+                          histogram.locator(".cz-count").all_inner_texts()))
+        assert counts[first].startswith("1 ("), counts
     finally:
         for c in contexts:
             c.close()
