@@ -154,7 +154,8 @@ letter-spacing: 0.1em; color: #1f2330; white-space: nowrap; }}</style>""")
         st.code(teacher, language=None, wrap_lines=True)
         st.caption("Opens this class as its teacher on another device or after closing the browser. "
                    "Whoever has it leads the class, so do not project or share it. Your own "
-                   "address bar holds it too; the Copy link buttons leave it out.")
+                   "address bar holds it too (present in full screen, F11, to hide it); the Copy "
+                   "link buttons leave it out.")
 
 
 @st.fragment(run_every=class_session.TEACHER_EVERY)
