@@ -33,11 +33,15 @@ _GUARD = "_cnnviz_server_address"
 
 # Blue #1c5fd4 is 5.9:1 on white and 4.0:1 on the selected controls' red, above the 3:1 that
 # WCAG asks of a focus indicator. BaseWeb's text and select inputs sit in clipped wrappers, so
-# the wrapper carries the ring.
+# the wrapper carries the ring; a slider's range input and a toggle's, checkbox's or radio's input are
+# hidden in a 1 px clip, so the slider's thumb, the toggle's track, the checkbox's box and the
+# radio option carry it.
 FOCUS_STYLE = b"""<style>
 a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, summary:focus-visible,
 [tabindex]:focus-visible, [role=slider]:focus-visible, [role=tab]:focus-visible, [role=radio]:focus-visible,
-[data-baseweb=select]:focus-within, [data-baseweb=input]:focus-within, [data-baseweb=textarea]:focus-within {
+[data-baseweb=select]:focus-within, [data-baseweb=input]:focus-within, [data-baseweb=textarea]:focus-within,
+[data-testid=stSlider] div:has(> div > input[type=range]:focus-visible),
+label:has(> span > input:focus-visible) > span + div {
   outline: 3px solid #1c5fd4 !important; outline-offset: 2px !important; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation-duration: 0.01ms !important; transition-duration: 0.01ms !important;

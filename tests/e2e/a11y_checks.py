@@ -59,39 +59,47 @@ def tab_to(page, locator, most: int = 120, back: bool = False) -> int:
     raise AssertionError(f"{most} presses of Tab never reached {locator}")
 
 
-def focus_ring(page) -> str:
-    """The outline of the focused element or of the nearest ancestor that draws one ('' if none)."""
-    return page.evaluate("""() => {
+# The element that draws the focus ring: an element with an outline of 2 px or more that is not
+# clipped away (a control hidden in a 1 px clip shows nothing), found in the focused element or
+# in the widget around it (a switch's hidden input rings the track beside it), nearest first.
+_RINGED = """
+      const up = e => e.parentElement || (e.getRootNode() && e.getRootNode().host);
+      const clipped = e => { for (let a = e; a && a !== document.body; a = up(a)) {
+          const r = a.getBoundingClientRect(), s = getComputedStyle(a);
+          if ((s.overflow !== 'visible' || s.clip !== 'auto') && (r.width < 4 || r.height < 4)) return true; }
+        return false; };
+      const ring = e => { const s = getComputedStyle(e);
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 && !clipped(e); };
       let e = document.activeElement;
       while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
-      for (; e && e !== document.body; e = e.parentElement || (e.getRootNode() && e.getRootNode().host)) {
-        const s = getComputedStyle(e);
-        if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) return s.outlineWidth + ' ' + s.outlineColor;
-      }
-      return '';
+      let ringed = null;
+      for (let depth = 0; e && e !== document.body && depth < 6 && !ringed; e = up(e), depth++)
+        ringed = [e, ...e.querySelectorAll('*')].find(ring) || null;
+"""
+
+
+def focus_ring(page) -> str:
+    """The visible outline of the focused element or of its nearest ancestor ('' if none)."""
+    return page.evaluate("() => {" + _RINGED + """
+      if (!ringed) return '';
+      const s = getComputedStyle(ringed);
+      return s.outlineWidth + ' ' + s.outlineColor;
     }""")
 
 
 def focus_ring_contrast(page) -> float:
     """WCAG contrast ratio of the focus ring (see focus_ring) against the background it is drawn
     on: the first opaque background of the ringed element's ancestors (white if none); 0: no ring."""
-    return page.evaluate("""() => {
+    return page.evaluate("() => {" + _RINGED + """
+      if (!ringed) return 0;
       const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
       const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
                                      .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-      const up = e => e.parentElement || (e.getRootNode() && e.getRootNode().host);
-      let e = document.activeElement;
-      while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
-      for (; e && e !== document.body; e = up(e)) {
-        const s = getComputedStyle(e);
-        if (s.outlineStyle === 'none' || parseFloat(s.outlineWidth) < 2) continue;
-        let bg = [255, 255, 255];
-        for (let a = up(e); a; a = up(a)) {
-          const c = rgb(getComputedStyle(a).backgroundColor);
-          if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { bg = c.slice(0, 3); break; }
-        }
-        const [l1, l2] = [lum(rgb(s.outlineColor)), lum(bg)].sort((x, y) => y - x);
-        return (l1 + 0.05) / (l2 + 0.05);
+      let bg = [255, 255, 255];
+      for (let a = up(ringed); a; a = up(a)) {
+        const c = rgb(getComputedStyle(a).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) { bg = c.slice(0, 3); break; }
       }
-      return 0;
+      const [l1, l2] = [lum(rgb(getComputedStyle(ringed).outlineColor)), lum(bg)].sort((x, y) => y - x);
+      return (l1 + 0.05) / (l2 + 0.05);
     }""")

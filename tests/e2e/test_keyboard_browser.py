@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from a11y_checks import focus_ring, focused, tab_to
+from a11y_checks import focus_ring, focus_ring_contrast, focused, tab_to
 from cnnviz.lesson import question_types, questions, steps
 from conftest import main_text, screenshot, settle
 from test_accessibility_browser import open_page
@@ -21,24 +21,35 @@ def open_twice(page, url: str) -> None:
     open_page(page, url)
 
 
-def test_tab_reaches_every_control_with_a_visible_ring(app_url, page):
+@pytest.mark.parametrize("present", ["", "?present=1"], ids=["normal", "presenting"])
+def test_tab_reaches_every_control_with_a_visible_ring(app_url, page, present):
+    """Every Tab stop draws a ring of at least 3:1 against what it sits on (WCAG 2.4.7, 1.4.11),
+    on the selected segmented controls too, normal and presenting; the skip link comes first."""
     page.set_viewport_size({"width": 1400, "height": 3000})
-    open_twice(page, f"{app_url}/convolution")
+    open_twice(page, f"{app_url}/convolution{present}")
     page.keyboard.press("Tab")
     first = page.evaluate("document.activeElement.textContent")
     assert "Skip to main content" in first              # Streamlit's skip link comes first
-    unringed, seen = [], 0
+    unringed, faint, seen = [], [], 0
     for _ in range(60):
         page.keyboard.press("Tab")
         name = page.evaluate("""() => { let e = document.activeElement;
             while (e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
             return e.tagName + ' ' + (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 40); }""")
+        if name.startswith("BODY"):                     # past the last stop: the document itself
+            continue
         seen += 1
         if not focus_ring(page):
             unringed.append(name)
+        elif focus_ring_contrast(page) < 3:
+            faint.append(f"{name}: {focus_ring_contrast(page):.2f}:1")
         if seen in (3, 12, 30):
-            screenshot(page, f"a11y-focus-{seen}")
-    assert unringed == []
+            screenshot(page, f"a11y-focus-{seen}{'-presenting' if present else ''}")
+    assert unringed == [] and faint == []
+    page.locator("[data-testid=stSkipToContent]").focus()
+    page.keyboard.press("Enter")                        # the skip link: the next Tab is in the main area
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('[data-testid=stMain]') !== null")
 
 
 def said(page, picture) -> str:
