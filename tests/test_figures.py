@@ -74,8 +74,10 @@ def test_the_chosen_palette_draws_the_maps(monkeypatch):
     assert (safe[0, 1] == standard[0, 1]).all()          # 0 stays white
     assert tuple(safe[0, 2]) == (215, 100, 0) and tuple(standard[0, 2]) == (178, 24, 43)
     assert tuple(figures.colormap_lut("viridis")[0]) == (0, 34, 78)   # cividis
+    assert figures.sign_colours() == ("blue", "orange")                 # what the captions say
     monkeypatch.setattr(colours, "_scheme_source", lambda: "no such scheme")
     assert (figures.colorize(v, "diverging", -1, 1) == standard).all()
+    assert figures.sign_colours() == ("blue", "red")
 
 
 # --------------------------------------------------------------------------- pictures

@@ -82,7 +82,7 @@ def feature_maps_zip(maps: np.ndarray, stem: str, cmap: str, scale: str = "layer
         z.writestr("README.txt",
                    f"{stem}.npy holds all maps as float32, shape {' x '.join(map(str, m.shape))} "
                    f"(height x width x channels). The PNGs show one channel each with the colours "
-                   f"of the app ({'blue < 0 < red' if cmap == 'diverging' else 'dark = low, yellow = high'}; "
+                   f"of the app ({'{} < 0 < {}'.format(*figures.sign_colours()) if cmap == 'diverging' else 'dark = low, yellow = high'}; "
                    f"{'one scale for the layer' if scale == 'layer' else 'each map on its own scale'}).\n")
     return buf.getvalue()
 

@@ -95,7 +95,7 @@ def filters(run) -> None:
     else:
         img = _memo("filters", run, step, lambda: figures.mosaic(
             kernel[:, :, 0, :], cmap="diverging", labels="above", width=share.scaled(520), max_tile=96))
-        how = "blue < 0 < red, one scale for all"
+        how = "{} < 0 < {}, one scale for all".format(*figures.sign_colours())
     st.image(img, caption=f"{name}: {kernel.shape[3]} filters of {kernel.shape[0]} × {kernel.shape[1]} "
                           f"at step {step:,} ({how})",
              alt=describe.stack(kernel.mean(axis=2), f"The {kernel.shape[3]} filters of {name} at step {step:,}", "filter"))

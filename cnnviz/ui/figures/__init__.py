@@ -13,7 +13,7 @@ Callers use the names re-exported here: `from cnnviz.ui import figures; figures.
 from cnnviz.ui.figures.charts import (activation_figure, conv1d_figure, feature_map_figure,
                                       gradient_norms_figure, map_heatmap, vector_bars)
 from cnnviz.ui.figures.colours import (CHANNEL_COLOURS, PAD_COLOUR, WINDOW_COLOUR,
-                                       colorize, colormap_lut, is_light, plotly_scale,
+                                       colorize, colormap_lut, is_light, plotly_scale, sign_colours,
                                        value_range)
 from cnnviz.ui.figures.encoding import display_bytes, drawn, encode_picture, to_png
 from cnnviz.ui.figures.grids import mosaic, mosaic_layout, pixel_values_image, rgb_filter_mosaic
@@ -26,7 +26,7 @@ __all__ = [
     "CHANNEL_COLOURS", "PAD_COLOUR", "WINDOW_COLOUR", "activation_figure", "app_icon",
     "colorize", "colormap_lut", "conv1d_figure", "crop_box_image", "display_bytes", "drawn", "encode_picture",
     "feature_map_figure", "fit_rgb", "is_light", "gradient_norms_figure", "map_heatmap", "map_picture",
-    "marked_map_image", "mosaic", "mosaic_layout", "overlay_heat", "padded_picture", "picture_image", "plotly_scale",
+    "marked_map_image", "mosaic", "mosaic_layout", "overlay_heat", "padded_picture", "picture_image", "plotly_scale", "sign_colours",
     "pixel_values_image", "pooling_image", "receptive_field_image", "rgb8", "rgb_filter_mosaic",
     "to_png", "upscale", "value_range", "vector_bars",
 ]

@@ -74,6 +74,14 @@ def palette(name: str) -> str:
     return SCHEMES.get(_scheme_source(), SCHEMES[DEFAULT_SCHEME]).get(name, name)
 
 
+_SIGN_COLOURS = {"diverging": ("blue", "red"), "blue-orange": ("blue", "orange")}
+
+
+def sign_colours() -> tuple[str, str]:
+    """The words for the negative and the positive end of the signed map in use, for captions."""
+    return _SIGN_COLOURS[palette("diverging")]
+
+
 def plotly_scale(name: str) -> list:
     """The Plotly colour scale of the map role `name` (for the one map shown large)."""
     anchors = _CMAP_ANCHORS[palette(name)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cnnviz import images
+from cnnviz.ui import figures
 
 if TYPE_CHECKING:
     from cnnviz.probe import LayerActivation, Probe
@@ -17,7 +18,7 @@ TEXT = {
             "it by its weights, adds everything up (over all {cin} input maps){bias} and writes one "
             "number. Where the patch looks like the filter, the number is large. One filter → one "
             "output map (a *channel*), so {cin} maps become {n}. "
-            "Blue is negative, red positive, white zero.",
+            "{negative} is negative, {positive} positive, white zero.",
     "batchnorm": "**Batch normalisation.** Each channel is rescaled to a typical size: subtract "
                  "the channel's average (measured during training), divide by its spread, then "
                  "multiply by a learned γ and add a learned β. While predicting these numbers are "
@@ -61,8 +62,10 @@ def layer_text(act: LayerActivation, network: Probe) -> str:
     info = act.info
     if act.kind == "conv":
         k = info["kernel"]
+        negative, positive = figures.sign_colours()
         return TEXT["conv"].format(n=k.shape[3], k=f"{k.shape[0]} × {k.shape[1]}", cin=k.shape[2],
-                                   bias=", adds a bias" if info["bias"] is not None else "")
+                                   bias=", adds a bias" if info["bias"] is not None else "",
+                                   negative=negative.capitalize(), positive=positive)
     if act.kind == "pool":
         mode = info["mode"]
         return TEXT["pool"].format(mode="Max" if mode == "max" else "Average",

@@ -32,11 +32,12 @@ def mosaic_view(layer: ShownLayer) -> None:
     cmap = map_cmap(out)
     picture, note = fitted_mosaic(out, share.scaled(640 if c > 3 else 420), scale=scale, cmap=cmap,
                                   highlight=ch if c > 1 else None, labels=c > 1)
+    negative, positive = figures.sign_colours()
     png_image(picture,
               caption=(f"All {c} channels, " if c > 1 else "The only channel, ")
                       + ("one colour scale for the layer" if scale == "layer" else "each map on its own scale")
                       + (f"; orange frame: channel {ch}" if c > 1 else "")
-                      + (". Blue < 0 < red, white = 0." if cmap == "diverging"
+                      + (f". {negative.capitalize()} < 0 < {positive}, white = 0." if cmap == "diverging"
                          else ". Dark = 0, yellow = largest.") + note,
               alt=describe.stack(out, f"The output of layer {act.name}", "channel")
               + " " + describe.feature_map(out[..., ch], f"Channel {ch}"))

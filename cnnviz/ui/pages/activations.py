@@ -178,7 +178,8 @@ def feature_map_section() -> None:
         accessible.as_numbers(fmap, "The feature map before")
     with right:
         accessible.as_numbers(out, f"The feature map after {label(name)}")
-    st.caption(f"Same colours in both: blue = −{vmax:.3g}, white = 0, red = +{vmax:.3g}.")
+    negative, positive = figures.sign_colours()
+    st.caption(f"Same colours in both: {negative} = −{vmax:.3g}, white = 0, {positive} = +{vmax:.3g}.")
     neg = float(np.mean(fmap < 0))
     zeros_after = float(np.mean(out == 0))
     flat = float(np.mean(activations.saturated(df(fmap))))

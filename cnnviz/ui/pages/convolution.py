@@ -208,7 +208,8 @@ with right:
         else:
             shown = out2d
             what = "the feature map"
-        st.markdown(f"**Output: {what}**  \n:gray[red > 0 > blue, white = 0 · the numbers: step "
+        negative, positive = figures.sign_colours()
+        st.markdown(f"**Output: {what}**  \n:gray[{positive} > 0 > {negative}, white = 0 · the numbers: step "
                     "through below]")
         lo, hi = figures.value_range(shown, "diverging")   # the colours map_picture uses
         st.image(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),

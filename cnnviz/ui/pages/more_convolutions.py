@@ -134,7 +134,7 @@ def volume_section() -> None:
              "(frame number above each)",
              alt=describe.stack(np.moveaxis(volume, 0, -1), "The input volume", "frame"))
     st.image(frames_image(out, 700), caption=f"Output: {out.shape[0]} frames of {out.shape[1]} × "
-             f"{out.shape[2]}" + (" (blue < 0 < red: edges that moved)" if kind == "motion" else ""),
+             f"{out.shape[2]}" + (" ({} < 0 < {}: edges that moved)".format(*figures.sign_colours()) if kind == "motion" else ""),
              alt=describe.stack(np.moveaxis(out, 0, -1), "The output volume", "frame"))
     sizes = conv3d.output_size3d(volume.shape, 3, stride, padding)
     lines = [f"{axis}: " + (f"⌊({n} − 3) / {stride}⌋ + 1 = {o}" if padding == "valid" else f"⌈{n} / {stride}⌉ = {o}")

@@ -343,9 +343,10 @@ def gradient_layer(loaded: model_cache.Loaded, class_name: str):
         gl = st.selectbox("Layer", g_layers, index=first, key=f"net_grad_layer:{loaded.name}",
                           help="Pick any layer up to the logits.")
         st.session_state["net_grad"] = None if gl == g_layers[first] else gl
+        negative, positive = figures.sign_colours()
         st.markdown(f"How much the “{class_name}” logit would change per unit change of each "
-                    f"number in **{gl}**. Red: raising that number raises the score; blue: lowers "
-                    f"it; white: no effect (often a ReLU that is switched off).")
+                    f"number in **{gl}**. {positive.capitalize()}: raising that number raises the score; "
+                    f"{negative}: lowers it; white: no effect (often a ReLU that is switched off).")
     return gl, right
 
 
