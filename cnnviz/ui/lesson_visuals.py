@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import describe
 from cnnviz.lesson import question_types, questions
-from cnnviz.ui import figures, share
+from cnnviz.ui import accessible, figures, palette, share
 from cnnviz.ui.figures import training as training_figures
 
 MAP_SIDE = 168          # px drawn (6 × 28), the picture and each map of the "which kernel" question
@@ -52,9 +52,9 @@ def grid_html(grids: question_types.Grids) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def feature_map_pictures(visual: question_types.FeatureMaps, side: int):
+def feature_map_pictures(visual: question_types.FeatureMaps, side: int, scheme: str):
     """The sample and its feature maps as crisp RGB pictures with their text alternatives
-    (computed once per question)."""
+    (computed once per question and palette scheme: the maps are drawn in `scheme`)."""
     gray, maps = questions.feature_maps(visual)
     picture = np.asarray(figures.picture_image(gray, side))
     return ((picture, describe.picture(gray, "The picture")),
@@ -68,7 +68,7 @@ def show_visual(q: question_types.Question, key: str) -> None:
     if isinstance(visual, question_types.Grids):
         st.html(grid_html(visual))
     elif isinstance(visual, question_types.FeatureMaps):
-        (picture, alt), maps = feature_map_pictures(visual, share.scaled(MAP_SIDE))
+        (picture, alt), maps = feature_map_pictures(visual, share.scaled(MAP_SIDE), palette.chosen())
         columns = st.columns(len(maps) + 1, gap="medium")     # one row, whatever the width
         columns[0].image(picture, caption="the picture", width="stretch", alt=alt)
         for column, (label, rgb, map_alt) in zip(columns[1:], maps):
@@ -90,3 +90,5 @@ def show_visual(q: question_types.Question, key: str) -> None:
                                 key=f"{key}_curve_{run.label}",
                                 alt=describe.curve(run.train, f"{run.label}: training loss", epochs, "epoch") + " "
                                 + describe.curve(run.validation, "Validation loss", epochs, "epoch"))
+                accessible.chart_numbers(f"{run.label}: the losses", "epoch", {
+                    "training loss": (epochs, run.train), "validation loss": (epochs, run.validation)})

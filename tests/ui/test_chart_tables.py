@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.lesson import question_types, questions
 from cnnviz.ui import accessible
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -95,3 +96,18 @@ def test_the_learning_curves_as_numbers():
     assert rows[0] == ["step", "training loss", "validation loss", "training accuracy", "validation accuracy"]
     assert rows[3] == ["3", "1.6", "1.5", "0.4", "0.45"]
     assert rows[1] == ["1", "2.3", "–", "0.1", "–"]
+
+
+def test_the_lesson_loss_curves_as_numbers():
+    q = questions.question(8, 0)
+    assert isinstance(q.visual, question_types.Curves)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.query_params["step"], at.query_params["seed"] = "8", "0"
+    at.switch_page("cnnviz/ui/pages/lesson.py").run()
+    assert not at.exception
+    for run in q.visual.runs:
+        rows = _cells(_table(at, f"{run.label}: the losses"))
+        assert rows[0] == ["epoch", "training loss", "validation loss"]
+        assert len(rows) == 1 + len(run.train)
+        assert [float(r[1]) for r in rows[1:]] == pytest.approx(run.train, rel=5e-3)
