@@ -183,3 +183,23 @@ def test_pictures_drawn_from_the_same_numbers_are_drawn_once():
         assert len(calls) == 4                   # another colour scheme: drawn again
     finally:
         colours.follow_scheme(before)
+
+
+def test_the_sidebar_preview_is_made_once_per_picture(monkeypatch):
+    import pathlib
+
+    from streamlit.testing.v1 import AppTest
+
+    from cnnviz import samples
+    from cnnviz.ui import widgets
+    made: list = []
+    real = widgets.thumbnail
+    monkeypatch.setattr(widgets, "thumbnail", lambda *a, **k: made.append(1) or real(*a, **k))
+    at = AppTest.from_file(str(pathlib.Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    assert len(made) == 1 and not at.exception
+    at.run()
+    assert len(made) == 1                                   # a rerun: the same preview
+    sample = next(s for s in at.selectbox if s.key == widgets.SAMPLE_KEY)
+    sample.set_value(next(n for n in samples.SAMPLES if n != sample.value)).run()
+    assert len(made) == 2 and not at.exception              # another picture: made again

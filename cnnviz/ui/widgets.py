@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import data, decoding, describe, images, samples, uploads
-from cnnviz.ui import url_state
+from cnnviz.ui import figures, url_state
 from cnnviz.ui.plain_text import plain
 
 PICTURE_KEY = "cnnviz_picture"
@@ -31,6 +31,7 @@ STROKE_KEY = "cnnviz_stroke"            # the pen width slider
 CANVAS_COUNTER_KEY = "cnnviz_canvas_n"  # bumped by "Clear": a new key gives an empty canvas
 ORIGIN_KEY = "cnnviz_picture_origin"    # what the current picture was made from (no re-decoding)
 ERROR_KEY = "cnnviz_input_error"        # (origin, message) of the last input that failed
+THUMBNAIL_KEY = "cnnviz_thumbnail"       # (picture, its preview's PNG, its text) for the sidebar
 LINKED_SAMPLE_KEY = "cnnviz_linked_sample"  # the sample in the address bar (None: not a sample)
 
 CANVAS_SIZE = 240  # the sidebar is about 240 px wide inside
@@ -126,6 +127,20 @@ def thumbnail(pixels: np.ndarray, size: int = THUMBNAIL) -> Image.Image:
     new = (max(1, round(w * factor)), max(1, round(h * factor)))
     resample = Image.Resampling.NEAREST if factor >= 1 else Image.Resampling.LANCZOS
     return img.resize(new, resample)
+
+
+def _thumbnail_and_text(picture: images.Picture) -> tuple[bytes, str]:
+    """The sidebar's preview (PNG) and its text alternative, made once per picture and session
+    (every full run draws the sidebar: this was ~2 % of a loaded server's CPU)."""
+    kept = st.session_state.get(THUMBNAIL_KEY)
+    if kept is None or kept[0] is not picture:
+        small = thumbnail(picture.pixels)
+        # described from the thumbnail (cheap on a large upload), on the picture's own 0-1 scale
+        shown = np.asarray(small, np.float32) / (255.0 if picture.pixels.dtype.kind == "f" else 1.0)
+        kept = (picture, figures.to_png(small),
+                describe.picture(shown, f"Your picture {plain(picture.name)}", picture.pixels.shape))
+        st.session_state[THUMBNAIL_KEY] = kept
+    return kept[1], kept[2]
 
 
 def _use(origin: tuple, load) -> None:
@@ -241,10 +256,7 @@ def image_source() -> None:
             _camera_control()
         picture = st.session_state[PICTURE_KEY]
         if source != "Draw":
-            small = thumbnail(picture.pixels)
-            # described from the thumbnail (cheap on a large upload), on the picture's own 0-1 scale
-            shown = np.asarray(small, np.float32) / (255.0 if picture.pixels.dtype.kind == "f" else 1.0)
-            st.image(small, width=THUMBNAIL,
-                     alt=describe.picture(shown, f"Your picture {plain(picture.name)}", picture.pixels.shape))
+            preview, text = _thumbnail_and_text(picture)
+            st.image(preview, width=THUMBNAIL, alt=text)
         details = plain("; ".join(picture.notes))
         st.caption(f"**{plain(picture.name)}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))
