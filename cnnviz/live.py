@@ -37,6 +37,8 @@ from cnnviz.compat import multiprocessing_internals
 
 #: Kernel snapshots kept per run; beyond that every other one is dropped (first and last stay).
 MAX_SNAPSHOTS = 61
+#: JobSettings.dataset for a person's own pictures (cnnviz.train.OWN; kept here: no TensorFlow).
+OWN = "own"
 ACTIVE = ("waiting", "starting", "running", "paused", "stopping")
 
 
@@ -57,6 +59,10 @@ class JobSettings:
     seed: int = 0
     data: str | None = None         # a folder or .npz of the full dataset; None: CNNVIZ_DATA, then starter
     test_each_epoch: bool = False   # full test-set accuracy at each epoch's end (benchmarks)
+    pictures: object = None         # dataset="own": a cnnviz.own_pictures.PictureSet (sent to the
+                                    # worker, then dropped from the Run: see Trainer.submit)
+    transfer: bool = False          # own pictures: the CIFAR-10 network's conv blocks, frozen, new head
+    held_out: float = 0.2           # own pictures: the part of each class held out (seeded)
 
 
 def _env_number(name: str, default, kind=int):
@@ -213,6 +219,17 @@ class Trainer:
 
     # --- what the page calls
     def submit(self, settings: JobSettings, owner: str) -> int:
+        """Queue a job; Busy when the queue is full or the owner has one going.
+
+        dataset="own" needs settings.pictures (a PictureSet that can be trained: PictureError
+        otherwise). Its pictures go to the worker with the job and are not kept here: the Run's
+        settings then hold pictures=None, and the held-out pictures come back in run.info."""
+        if settings.dataset == OWN:
+            from cnnviz.own_pictures.picture_set import PictureError, PictureSet
+            if not isinstance(settings.pictures, PictureSet):
+                raise PictureError("Add your pictures first: training on your own pictures needs them.")
+            settings.pictures.check_trainable()
+            settings.pictures.split(settings.held_out, settings.seed)    # a held-out part it can make
         with self._lock:
             if self.broken:
                 raise Busy(self.broken)
@@ -375,6 +392,8 @@ class Trainer:
                     self._retire(w)
                     continue
                 job = self._queue.popleft()
+                if job.run.settings.pictures is not None:      # the worker has them now
+                    job.run.settings = dataclasses.replace(job.run.settings, pictures=None)
                 self._update_positions()
                 job.worker, w.job = w, job
                 job.run.state, job.run.position = "starting", 0

@@ -26,6 +26,10 @@ MEASUREMENTS = 40
 VALIDATION_IMAGES = 1000
 GRADIENT_IMAGES = 128
 GALLERY_IMAGES = 16
+#: Own pictures: fewer measurements and gradient images (a frozen CIFAR-10 network in front makes
+#: each pass costly, and a run of 15 epochs of 5 steps would otherwise measure at every step).
+OWN_MEASUREMENTS = 20
+OWN_GRADIENT_IMAGES = 32
 
 
 def limit_threads(threads: int) -> None:
@@ -70,7 +74,8 @@ def _run_job(settings: JobSettings, out_dir: pathlib.Path, conn, stop, pause, li
         batch_size=settings.batch_size, learning_rate=settings.learning_rate,
         optimizer=settings.optimizer, max_steps=limits.max_steps, keep_if_stopped=True,
         epoch_validation=False, augment=settings.augment, verbose=0,
-        command="trained on the cnnviz /train page", listeners=[reporter])
+        command="trained on the cnnviz /train page", listeners=[reporter],
+        pictures=settings.pictures, transfer=settings.transfer, held_out=settings.held_out)
     card = train.train(config)
     conn.send({"kind": "finished", "card": card, "model_file": str(config.out)})
 
@@ -90,14 +95,19 @@ class _Reporter:
         import tensorflow as tf
         self.ctx, model = ctx, ctx.model
         self.started = time.monotonic()
-        self.every = max(1, ctx.total_steps // MEASUREMENTS)
+        own = self.settings.dataset == "own"     # a few pictures, many epochs: measure less often
+        self.every = max(1, ctx.total_steps // (OWN_MEASUREMENTS if own else MEASUREMENTS))
+        grad_images = OWN_GRADIENT_IMAGES if own else GRADIENT_IMAGES
         self.x_val, self.y_val = ctx.x_val[:VALIDATION_IMAGES], ctx.y_val[:VALIDATION_IMAGES]
-        self.x_grad, self.y_grad = ctx.x_train[:GRADIENT_IMAGES], ctx.y_train[:GRADIENT_IMAGES]
+        self.x_grad, self.y_grad = ctx.x_train[:grad_images], ctx.y_train[:grad_images]
         order = np.random.default_rng(self.settings.seed).permutation(len(ctx.x_test))
         self.gallery_idx = np.sort(order[:GALLERY_IMAGES])
         self.x_measure = np.concatenate([self.x_val, ctx.x_test[self.gallery_idx]])
-        self.kernel_layers = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
-        self.first_conv = next((layer for layer in self.kernel_layers if len(layer.kernel.shape) == 4), None)
+        # Frozen layers (transfer) do not learn: no gradient size for them (info["frozen"] names them).
+        self.kernel_layers = [layer for layer in model.layers
+                              if getattr(layer, "kernel", None) is not None and layer.trainable]
+        self.first_conv = next((layer for layer in model.layers if getattr(layer, "kernel", None) is not None
+                                and len(layer.kernel.shape) == 4), None)
         loss_fn = keras.losses.SparseCategoricalCrossentropy()
         kernels = [layer.kernel for layer in self.kernel_layers]
 
@@ -122,9 +132,19 @@ class _Reporter:
             "layers": [layer.name for layer in self.kernel_layers],
             "first_conv": self.first_conv.name if self.first_conv is not None else None,
             "gallery_images": ctx.x_test[self.gallery_idx], "gallery_labels": ctx.y_test[self.gallery_idx],
+            "frozen": [layer.name for layer in model.layers if layer.weights and not layer.trainable],
+            **self._own_pictures_info(ctx),
         }})
         self._measure()
         self._send(force=True)
+
+    def _own_pictures_info(self, ctx) -> dict:
+        """Own pictures: the held-out pictures (uint8, in the card's "held_out" order) and their
+        labels, so the page can show the wrong ones without keeping the set itself."""
+        if self.settings.dataset != "own":
+            return {}
+        return {"held_out_images": np.clip(np.rint(ctx.x_test * 255), 0, 255).astype(np.uint8),
+                "held_out_labels": np.asarray(ctx.y_test), "transfer": bool(self.settings.transfer)}
 
     def _running_seconds(self) -> float:
         return time.monotonic() - self.started - self.paused_for

@@ -26,8 +26,10 @@ def to_model_input(x_uint8: np.ndarray) -> np.ndarray:
     return x[..., None] if x.ndim == 3 else x
 
 
-def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, class_names) -> dict:
-    """Accuracy, loss, per-class accuracy and confusion matrix on a test set."""
+def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, class_names,
+             with_probabilities: bool = False):
+    """Accuracy, loss, per-class accuracy and confusion matrix on a test set (and the model's
+    probabilities for each test image, with_probabilities=True)."""
     probs = np.asarray(model.predict(to_model_input(x_test), batch_size=500, verbose=0))
     pred = probs.argmax(axis=1)
     n = len(class_names)
@@ -37,13 +39,14 @@ def evaluate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, class_n
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y_test)), y_test], eps, 1.0))))
     per_class = {name: round(float(confusion[i, i] / max(confusion[i].sum(), 1)), 4)
                  for i, name in enumerate(class_names)}
-    return {
+    figures = {
         "test_samples": int(len(y_test)),
         "test_accuracy": round(float((pred == y_test).mean()), 4),
         "test_loss": round(loss, 4),
         "per_class_accuracy": per_class,
         "confusion_matrix": confusion.tolist(),
     }
+    return (figures, probs) if with_probabilities else figures
 
 
 def without_optimizer(model: keras.Model) -> keras.Model:
@@ -81,7 +84,7 @@ def card(*, name: str, dataset: str, class_names, arch: str, model: keras.Model,
         "dataset": dataset,
         "class_names": list(class_names),
         "architecture": arch,
-        "input_shape": list(models.INPUT_SHAPES[dataset]),
+        "input_shape": [int(d) for d in models.INPUT_SHAPES.get(dataset, model.inputs[0].shape[1:])],
         "parameters": int(model.count_params()),
         "epochs": epochs,
         "batch_size": batch_size,

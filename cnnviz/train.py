@@ -87,6 +87,8 @@ class _ListenerBridge(keras.callbacks.Callback):
 
 
 OPTIMIZERS = ("adamw_cosine", "adam", "sgd")
+#: TrainConfig.dataset for a person's own pictures (cfg.pictures; see cnnviz.own_pictures).
+OWN = "own"
 
 
 @dataclass
@@ -112,10 +114,16 @@ class TrainConfig:
     verbose: int = 1
     command: str = ""
     listeners: list = field(default_factory=list)
+    pictures: object = None          # an own_pictures.PictureSet, with dataset="own"
+    transfer: bool = False           # own pictures: reuse the CIFAR-10 network's conv blocks, frozen
+    held_out: float = 0.2            # own pictures: the part of each class held out (seeded)
 
 
 def _augmenter(dataset: str, seed: int):
     """Random transforms applied to training batches only."""
+    if dataset == OWN:
+        from cnnviz.own_pictures import training as own
+        return own.augmenter(seed)
     if dataset == "mnist":
         # Hand-drawn digits are shifted, tilted and sized differently from MNIST's.
         return keras.Sequential([
@@ -160,13 +168,20 @@ def _load(cfg: TrainConfig):
 def _model(cfg: TrainConfig) -> tuple[keras.Model, str]:
     """The network to train and the name its card gives it."""
     from cnnviz import architectures, builder, layer_specs
-    shape, n_classes = models.INPUT_SHAPES[cfg.dataset], len(data_mod.CLASS_NAMES[cfg.dataset])
+    if cfg.dataset == OWN:
+        from cnnviz.own_pictures import training as own
+        n_classes = len(cfg.pictures.class_names)
+        if cfg.transfer:
+            return own.transfer_model(n_classes, cfg.seed), f"transfer from {own.TRANSFER_FROM}"
+        shape = own.INPUT_SHAPE
+    else:
+        shape, n_classes = models.INPUT_SHAPES[cfg.dataset], len(data_mod.CLASS_NAMES[cfg.dataset])
     if cfg.layers is not None:
         specs = [layer_specs.from_dict(d) for d in cfg.layers]
         return builder.build(specs, shape, n_classes, seed=cfg.seed), "built in cnnviz"
-    arch = cfg.arch or models.DEFAULT_ARCH[cfg.dataset]
+    arch = cfg.arch or models.DEFAULT_ARCH.get(cfg.dataset, "tiny")
     if arch in models.ARCHITECTURES:   # the named networks first: their layers are named conv1, bn1, ...
-        return models.build(arch, cfg.dataset), arch
+        return models.ARCHITECTURES[arch](shape, n_classes), arch
     if arch in architectures.PRESETS:
         return builder.build(architectures.PRESETS[arch], shape, n_classes, seed=cfg.seed), arch
     raise ValueError(f"Unknown architecture {arch!r}; choose one of "
@@ -192,17 +207,39 @@ def train(cfg: TrainConfig) -> dict:
     The one training loop of cnnviz: ``python -m cnnviz train`` calls it directly and the
     /train page calls it in a worker process (cnnviz.live) with listeners that report progress.
     """
+    model, card = fit(cfg)
+    model_cards.write_model(model, cfg.out, card)
+    return card
+
+
+def _split(cfg: TrainConfig):
+    """(x_train, y_train), (x_val, y_val), (x_test, y_test) as uint8 images, the class names, the
+    data's description and, for own pictures, their split (else None).
+
+    Own pictures have no third part: the held-out pictures are both what the live curves are
+    measured on and what the card's figures are (the card says so)."""
+    if cfg.dataset == OWN:
+        from cnnviz.own_pictures import training as own
+        split = own.split_data(cfg.pictures, cfg.held_out, cfg.seed)
+        held = (split["x_held"], split["y_held"])
+        return ((split["x_train"], split["y_train"]), held, held, list(cfg.pictures.class_names),
+                split["description"], split)
     (xtr, ytr), (xte, yte), class_names, description = _load(cfg)
-    keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()  # same seed, same model
-    rng = np.random.default_rng(cfg.seed)
-    order = rng.permutation(len(xtr))
+    order = np.random.default_rng(cfg.seed).permutation(len(xtr))
     if cfg.limit:
         order = order[: cfg.limit]
     n_val = max(1, int(len(order) * cfg.validation_fraction))
     val_idx, tr_idx = order[:n_val], order[n_val:]
-    x_train, y_train = model_cards.to_model_input(xtr[tr_idx]), ytr[tr_idx]
-    x_val, y_val = model_cards.to_model_input(xtr[val_idx]), ytr[val_idx]
+    return ((xtr[tr_idx], ytr[tr_idx]), (xtr[val_idx], ytr[val_idx]), (xte, yte), class_names,
+            description, None)
+
+
+def fit(cfg: TrainConfig) -> tuple[keras.Model, dict]:
+    """train() without writing anything: the trained model and its card (cfg.out names it)."""
+    (xtr, y_train), (xva, y_val), (xte, yte), class_names, description, own_split = _split(cfg)
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()  # same seed, same model
+    x_train, x_val = model_cards.to_model_input(xtr), model_cards.to_model_input(xva)
 
     model, arch = _model(cfg)
     steps = int(np.ceil(len(x_train) / cfg.batch_size))
@@ -229,13 +266,16 @@ def train(cfg: TrainConfig) -> dict:
     if reason not in (None, "step limit") and not cfg.keep_if_stopped:
         raise TrainingCancelled("Training was stopped before the end; the old model is kept.")
 
+    evaluation, probs = model_cards.evaluate(model, xte, yte, class_names, with_probabilities=True)
+    extra = {}
+    if own_split is not None:
+        from cnnviz.own_pictures import training as own
+        extra = own.held_out_extras(probs, own_split, cfg.pictures, cfg.transfer, cfg.held_out)
     card = model_cards.card(
         name=cfg.out.stem, dataset=cfg.dataset, class_names=class_names, arch=arch, model=model,
         epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, train_samples=len(x_train),
         validation_samples=len(x_val), augmentation=cfg.augment, history=history.history,
         seconds=seconds, machine_text=model_cards.machine(), command=cfg.command,
         tensorflow_version=tf.__version__, optimizer=cfg.optimizer, learning_rate=cfg.learning_rate,
-        steps=bridge.step, stop_reason=reason, data=description,
-        evaluation=model_cards.evaluate(model, xte, yte, class_names))
-    model_cards.write_model(model, cfg.out, card)
-    return card
+        steps=bridge.step, stop_reason=reason, data=description, **extra, evaluation=evaluation)
+    return model, card

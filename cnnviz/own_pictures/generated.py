@@ -1,5 +1,6 @@
 """A generated set of own pictures for benchmarks and tests: circles, squares and triangles drawn
-with random size, position, rotation, colours and noise, 32 x 32 x 3 each.
+in dark ink on light paper, with random size, position, rotation, colours and noise, 32 x 32 x 3
+each (like drawings held up to a webcam).
 
     >>> from cnnviz.own_pictures import shapes
     >>> pictures = shapes(60, seed=0)        # 3 classes x 60 pictures, the same for the same seed
@@ -30,11 +31,11 @@ def shapes(n_per_class: int, seed: int = 0) -> PictureSet:
 
 
 def _draw(label: int, rng: np.random.Generator) -> np.ndarray:
-    background = rng.integers(0, 256, 3)
-    ink = (background + rng.integers(90, 166, 3)) % 256           # differs from the background
+    background = rng.integers(170, 256, 3)      # light paper of some tint, dark ink of some colour
+    ink = rng.integers(0, 111, 3)
     img = Image.new("RGB", (_DRAWN, _DRAWN), tuple(int(v) for v in background))
     draw = ImageDraw.Draw(img)
-    radius = rng.uniform(0.22, 0.4) * _DRAWN
+    radius = rng.uniform(0.28, 0.42) * _DRAWN
     cx, cy = rng.uniform(radius, _DRAWN - radius, 2)
     turn = rng.uniform(0, 2 * np.pi)
     colour = tuple(int(v) for v in ink)
@@ -45,5 +46,5 @@ def _draw(label: int, rng: np.random.Generator) -> np.ndarray:
         angles = turn + 2 * np.pi * np.arange(corners) / corners
         draw.polygon([(cx + radius * np.cos(a), cy + radius * np.sin(a)) for a in angles], fill=colour)
     small = np.asarray(img.resize((SIZE, SIZE), Image.Resampling.BOX), dtype=np.float32)
-    small += rng.normal(0, 12, small.shape)
+    small += rng.normal(0, 8, small.shape)
     return np.clip(np.rint(small), 0, 255).astype(np.uint8)
