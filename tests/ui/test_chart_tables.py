@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.lesson import question_types, questions
 from cnnviz.ui import accessible
+from test_picture_text import _open as _page
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -48,14 +49,6 @@ def _table(at: AppTest, label: str) -> str:
 
 def _cells(html: str) -> list[list[str]]:
     return [re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)]
-
-
-def _page(name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(f"cnnviz/ui/pages/{name}.py").run()
-    assert not at.exception
-    return at
 
 
 def test_the_conv1d_signal_and_output_as_numbers():
