@@ -127,9 +127,9 @@ def _train_own(args, argv, pictures) -> int:
     if args.data or args.limit:
         print("error: --data and --limit are for a dataset, not --images", file=sys.stderr)
         return 2
+    pictures.check_trainable()
     from cnnviz import train
     from cnnviz.own_pictures import training
-    pictures.check_trainable()
     chosen = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
               "optimizer": args.optimizer, "augment": True if args.augment else None}
     settings = {**training.defaults(args.transfer), **{k: v for k, v in chosen.items() if v is not None}}

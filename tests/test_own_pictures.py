@@ -343,3 +343,23 @@ def test_reading_takes_a_decoding_slot_and_is_busy_when_none_is_free():
 def test_reading_stops_after_its_time_and_says_so():
     with pytest.raises(PictureError, match="stopped reading after 0 s: 6 pictures not read"):
         read_zip(make_zip(good_entries()), Limits(seconds=0))
+
+
+# --------------------------------------------------------------------------- the command line's refusals
+
+def test_the_command_line_refuses_unusable_folders_in_one_line(tmp_path, capsys):
+    from cnnviz import cli
+    out = str(tmp_path / "m.keras")
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["train", "--images", str(tmp_path / "empty"), "--out", out]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: The folder holds no class folders")
+    (tmp_path / "one" / "cup").mkdir(parents=True)
+    (tmp_path / "one" / "cup" / "a.png").write_bytes(png(0))
+    (tmp_path / "one" / "cup" / "b.png").write_bytes(png(1))
+    assert cli.main(["train", "--images", str(tmp_path / "one"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "only one class (cup)" in err and "error: Add at least 2 classes" in err
+    assert cli.main(["evaluate", out, "--images", str(tmp_path / "one")]) == 2
+    assert "no model file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--images", str(tmp_path / "one"), "--dataset", "mnist", "--out", out])

@@ -13,6 +13,16 @@ from cnnviz.own_pictures.picture_set import (MAX_CLASSES, MAX_NAME_CHARS, MAX_PE
                                              MIN_CLASSES, SIZE, PictureError, PictureSet, check_name,
                                              to_picture)
 
-__all__ = ["DECODE_SIDE", "Limits", "MAX_CLASSES", "MAX_NAME_CHARS", "MAX_PER_CLASS", "MAX_TOTAL",
+#: Names from own_pictures.training, imported (with TensorFlow) when first used.
+_TRAINING = ("DATASET", "TRANSFER_FROM", "defaults", "train_on", "transfer_model")
+
+__all__ = [*_TRAINING, "DECODE_SIDE", "Limits", "MAX_CLASSES", "MAX_NAME_CHARS", "MAX_PER_CLASS", "MAX_TOTAL",
            "MIN_CLASSES", "PictureError", "PictureSet", "SHAPES", "SIZE", "check_name", "read_files",
            "read_folder", "read_zip", "shapes", "to_picture"]
+
+
+def __getattr__(name: str):
+    if name in _TRAINING:
+        from cnnviz.own_pictures import training
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
