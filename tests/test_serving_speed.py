@@ -203,3 +203,18 @@ def test_the_sidebar_preview_is_made_once_per_picture(monkeypatch):
     sample = next(s for s in at.selectbox if s.key == widgets.SAMPLE_KEY)
     sample.set_value(next(n for n in samples.SAMPLES if n != sample.value)).run()
     assert len(made) == 2 and not at.exception              # another picture: made again
+
+
+def test_number_tables_are_built_once_for_the_same_numbers(monkeypatch):
+    from cnnviz.ui import accessible
+    built: list = []
+    real = accessible._table_html
+    monkeypatch.setattr(accessible, "_table_html", lambda *a: built.append(1) or real(*a))
+    values = np.arange(12, dtype=np.float32).reshape(3, 4)
+    first = accessible.table_html(values, "Twelve numbers")
+    assert accessible.table_html(values.copy(), "Twelve numbers") is first and len(built) == 1
+    changed = values.copy()
+    changed[2, 3] = -1
+    assert accessible.table_html(changed, "Twelve numbers") != first and len(built) == 2
+    accessible.table_html(values, "Twelve numbers", corner="x \\ y")
+    assert len(built) == 3                       # other numbers, other words: built again
