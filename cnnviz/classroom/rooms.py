@@ -63,7 +63,7 @@ class Limits:
     joins_per_minute: int = 20          # failed joins per address per minute
     teacher_absent_seconds: float = 3 * 3600
     max_drawings_per_student: int = 5
-    max_drawing_bytes: int = 200_000
+    max_drawing_bytes: int = 20_000     # a sent drawing is a 96 px grey PNG (class_gallery): <10 kB
     max_nickname_chars: int = 24
     max_gallery: int = 300              # drawings in one room
     max_prompt_chars: int = 500
