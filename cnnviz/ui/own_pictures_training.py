@@ -11,15 +11,17 @@ from cnnviz.ui import accessible, formats, own_pictures_store as store, share, u
 from cnnviz.ui.figures import training as charts
 from cnnviz.ui.plain_text import plain
 
+PictureError = own_pictures.PictureError   # what Start on unusable pictures raises (one line)
 OWN = "own"                        # the dataset's key on /train and in links
 TITLE = "Your own pictures"
 TRANSFER_KEY = "train_transfer"
 TRANSFER = url_state.flag("transfer", TRANSFER_KEY, False)
 HELD_OUT = 0.2
+DIGESTS_KEY = "own_run_digests"     # {job id: the fingerprint of the pictures it learnt from}
 HELD_OUT_KEY = "own_held_out"      # the held-out pictures of the run opened in the explorer
 DEFAULTS_KEY = "own_defaults_used"
 SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "learning_rate": "train_lr",
-                "optimizer": "train_optimizer"}
+                "optimizer": "train_optimizer", "augment": "train_augment"}
 SHAPE = (own_pictures.SIZE, own_pictures.SIZE, 3)
 WAYS = {False: "From scratch: the network you build below",
         True: "Transfer: CIFAR-10's trained convolution blocks, frozen, and a new head"}
@@ -57,8 +59,8 @@ def adopt_defaults(params) -> None:
     from cnnviz.own_pictures import training
     page_default = {p.key: p.default for p in params}
     for field, value in training.defaults(bool(s.get(TRANSFER_KEY))).items():
-        key = SETTING_KEYS[field]
-        if s.get(key, page_default[key]) == page_default[key]:
+        key = SETTING_KEYS.get(field)
+        if key is not None and s.get(key, page_default[key]) == page_default[key]:
             s[key] = value
 
 
@@ -121,16 +123,33 @@ def training_notes(dataset: str, seed: int) -> None:
                "little at random each time: more variety from few pictures.")
 
 
+def remember_submitted(dataset: str) -> None:
+    """After Start: which pictures the new run learns from (a fingerprint; runs on the same
+    pictures, held-out share and seed are tested on the same held-out pictures)."""
+    if is_own(dataset):
+        from cnnviz.ui import training_service
+        st.session_state.setdefault(DIGESTS_KEY, {})[training_service.current()] = store.digest(store.current())
+
+
 def job_fields(transfer: bool) -> dict:
     """The JobSettings fields of a run on this session's pictures."""
     return {"pictures": store.current(), "transfer": bool(transfer), "held_out": HELD_OUT}
 
 
-# ----------------------------------------------------------------------------- after a run
+# ----------------------------------------------------------------------------- during and after a run
 
-def held_out(run) -> tuple[own_pictures.PictureSet, np.ndarray]:
-    """The run's pictures and the indices of its held-out ones (the split it was tested on)."""
-    return run.settings.pictures, np.asarray(run.card["held_out_index"], dtype=int)
+def watch_note(run) -> None:
+    """While a transfer run learns: what stays as it was."""
+    frozen = run.info.get("frozen") or []
+    if is_own(run.settings.dataset) and run.settings.transfer and frozen:
+        st.caption(f"Transfer: {', '.join(frozen)} are CIFAR-10's and frozen, so the first layer's filters "
+                   "below stay as CIFAR-10 learnt them; only the new head learns, so only its gradient "
+                   "sizes are drawn.")
+
+def held_out(run) -> tuple[np.ndarray, np.ndarray]:
+    """The run's held-out pictures (uint8) and labels, as its worker sent them back (the Trainer
+    keeps no copy of the visitor's set)."""
+    return np.asarray(run.info["held_out_images"]), np.asarray(run.info["held_out_labels"], dtype=int)
 
 
 def results(run) -> None:
@@ -180,17 +199,17 @@ def wrong_pictures(run) -> None:
     if not wrong:
         st.success(f"All {card['test_samples']} held-out pictures are answered right.", icon=":material/check_circle:")
         return
-    pictures = run.settings.pictures
-    index = np.asarray([w["index"] for w in wrong], dtype=int)
+    held_images, held_labels = held_out(run)
+    index = np.asarray([w["held_out"] for w in wrong], dtype=int)
     predicted = np.asarray([names.index(w["predicted"]) for w in wrong], dtype=int)
     sure = np.asarray([w["probability"] for w in wrong], dtype=float)
-    labels = pictures.labels[index]
+    labels = held_labels[index]
     st.markdown(f"**The pictures it gets wrong**: {card['wrong_count']} of {card['test_samples']} held out"
                 + (f", the {len(wrong)} surest shown" if len(wrong) < card["wrong_count"] else "")
                 + ". Do they have something in common?")
-    st.image(charts.gallery_image(pictures.images[index] / 255.0, labels, predicted, sure, names,
-                                  tile=share.scaled(64), cols=min(10, len(wrong))),
-             caption="Each with the network's answer (red) and, below, the true class.",
+    gallery = charts.gallery_image(held_images[index] / 255.0, labels, predicted, sure, names,
+                                   tile=share.scaled(64), cols=min(10, len(wrong)))
+    st.image(gallery, width=gallery.width, caption="Each with the network's answer (red) and, below, the true class.",
              alt=describe.gallery(labels, predicted, sure, names, "Held-out pictures answered wrong"))
 
 
@@ -200,15 +219,16 @@ def comparison(runs: list) -> None:
     if not own:
         return
     latest = own[-1]
-    key = (store.digest(latest.settings.pictures), latest.settings.held_out, latest.settings.seed)
-    same = [r for r in own if (store.digest(r.settings.pictures), r.settings.held_out, r.settings.seed) == key]
+    digests = st.session_state.get(DIGESTS_KEY, {})
+    same_split = lambda r: (digests.get(r.id), r.settings.held_out, r.settings.seed)   # noqa: E731
+    same = [r for r in own if digests.get(r.id) is not None and same_split(r) == same_split(latest)]
     best = {}
     for r in same:
         best[bool(r.settings.transfer)] = r
     if len(best) < 2:
-        other = WAYS[not latest.settings.transfer].split(":")[0].lower()
-        st.caption(f"To compare, train again {other} with the same pictures and seed: both are then "
-                   "tested on the same held-out pictures.")
+        other = "from scratch" if latest.settings.transfer else "by transfer"
+        st.caption(f"To compare, train again {other} (section 2) with the same pictures and seed: both "
+                   "are then tested on the same held-out pictures.")
         return
     st.markdown("**From scratch against transfer, on the same held-out pictures**")
     rows = []
@@ -226,11 +246,11 @@ def for_explorer(run, card: dict) -> dict:
     """The card the network explorer gets for a run on own pictures, its held-out pictures kept
     in this session as the explorer's test set. The class names come as plain text: the
     explorer writes them into Markdown (a name with Markdown characters shows them escaped)."""
-    pictures, held = held_out(run)
-    names = [plain(n) for n in pictures.class_names]
+    images, labels = held_out(run)
+    names = [plain(n) for n in card["class_names"]]
     st.session_state[HELD_OUT_KEY] = data.TestImages(
-        full=True, description=f"Your own pictures: the {len(held)} held out from training (run {run.id})",
-        class_names=names, x_test=pictures.images[held], y_test=pictures.labels[held])
+        full=True, description=f"Your own pictures: the {len(labels)} held out from training (run {run.id})",
+        class_names=names, x_test=images, y_test=labels)
     return {**card, "class_names": names}
 
 

@@ -190,7 +190,7 @@ def test_train_from_scratch_and_by_transfer_then_explore():
     assert "Right per class" in text and "Confusion matrix" in text
     held = [c.value for c in at.caption if c.value.startswith("‘circle’: ")]
     assert held and held[0].endswith("right."), held             # per class, as text: 'circle': 4 of 4 right
-    assert any("train again transfer" in c.value for c in at.caption)
+    assert any("train again by transfer" in c.value for c in at.caption)
     # Transfer on the same pictures and seed: both accuracies side by side on the same split.
     at.radio(key="train_transfer").set_value(True).run()
     assert any("frozen" in m.value for m in at.markdown)

@@ -101,7 +101,8 @@ def settings_from_page(dataset: str) -> live.JobSettings:
 def _start(dataset: str) -> None:
     try:
         training_service.start(settings_from_page(dataset))
-    except live.Busy as e:
+        own.remember_submitted(dataset)
+    except (live.Busy, own.PictureError) as e:
         st.session_state["train_error"] = str(e)
 
 
@@ -164,6 +165,7 @@ def watch(job_id: int) -> None:
     st.caption(f"Data: {run.info['data'].rstrip('.')}. Training on {run.info['train_images']:,} pictures, "
                f"{run.info['parameters']:,} parameters.")
     training_views.curves(run)
+    own.watch_note(run)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**The first layer's filters**: they start as noise and become detectors of edges, "
