@@ -89,7 +89,9 @@ def _table_html(a: np.ndarray, caption: str, row_labels, col_labels, side: int, 
         f'<tr><th scope="row">{html.escape(rl[i])}</th>'
         + "".join(f"<td>{html.escape(_cell(a[i, j]))}</td>" for j in range(cols.start, cols.stop))
         + "</tr>" for i in range(rows.start, rows.stop))
-    return (f'{_STYLE}<div class="cnnviz-numbers-scroll"><table class="cnnviz-numbers">'
+    # The box scrolls a long table: Tab reaches it so that the arrow keys scroll it (WCAG 2.1.1).
+    return (f'{_STYLE}<div class="cnnviz-numbers-scroll" tabindex="0" role="group" '
+            f'aria-label="{html.escape(caption)}"><table class="cnnviz-numbers">'
             f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></div>")
 

@@ -56,6 +56,20 @@ def test_the_colour_blind_palette(app_url, page):
     assert "palette=" not in page.url
 
 
+@pytest.mark.parametrize("path", ["activations", "conv1d", "network?net=mnist&layer=dense1", "lesson?step=8&seed=0"])
+def test_the_numbers_tables_opened(app_url, page, path):
+    """Every "... as numbers" table open at once: tables with headers, long ones in a box that
+    Tab reaches (axe scrollable-region-focusable), no structural problem."""
+    open_page(page, f"{app_url}/{path}")
+    tables = page.locator("[data-testid=stExpander] summary").filter(has_text="as numbers")
+    assert tables.count() >= 1
+    for i in range(tables.count()):
+        tables.nth(i).click()
+    settle(page)
+    assert page.locator("table.cnnviz-numbers th[scope=row]").count() > 0
+    assert axe_problems(page) == []
+
+
 PRESENT = pytest.mark.parametrize("present", ["", "&present=1"], ids=["normal", "presenting"])
 
 
