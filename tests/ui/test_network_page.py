@@ -45,8 +45,8 @@ def layer_name(text: str) -> str:
 
 
 def prediction(at) -> str:
-    texts = [s.value for s in at.subheader if s.value.startswith("Prediction:")]
-    assert len(texts) == 1, [s.value for s in at.subheader]
+    texts = [s.value for s in at.header if s.value.startswith("Prediction:")]
+    assert len(texts) == 1, [s.value for s in at.header]
     return texts[0]
 
 
