@@ -3,6 +3,7 @@ classes of drawn shapes, train a network on them in a worker process, read the p
 open it in the network explorer with the class names and draw something for it in the sidebar.
 axe-core (WCAG 2.1 A/AA) finds nothing critical or serious in each new state."""
 import io
+import math
 import re
 import zipfile
 
@@ -46,9 +47,19 @@ def test_zip_of_two_classes_train_and_explore(app_url, page, tmp_path):
     settle(page)
     text = main_text(page)
     assert "16 pictures of ‘circle’" in text and "16 pictures of ‘square’" in text
-    assert "Held out: 20% of each class, 6 pictures" in text
+    assert "Held out: 20% of each class, 6 pictures (3 of ‘circle’, 3 of ‘square’)" in text
     assert page.locator("img[alt^='Picture 1 of circle']").count() == 1
     assert axe_problems(page) == []
+
+    # One more picture of 'circle', drawn on the page's canvas.
+    page.locator("[data-testid=stMain]").get_by_role("radio", name=re.compile("Draw")).click()
+    settle(page)
+    draw(page, [[(0.5 + 0.35 * math.cos(a / 10), 0.5 + 0.35 * math.sin(a / 10)) for a in range(64)]], 0.8, 0.5, 0.5)
+    settle(page)
+    page.get_by_role("button", name="Add to circle").click()
+    page.get_by_text("Added 1 drawing to ‘circle’").wait_for(timeout=60_000)
+    settle(page)
+    assert "17 pictures of ‘circle’" in main_text(page)
     screenshot(page, "own-pictures-two-classes")
 
     page.get_by_role("button", name="Start", exact=True).click()
