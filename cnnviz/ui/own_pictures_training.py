@@ -26,7 +26,7 @@ SHAPE = (own_pictures.SIZE, own_pictures.SIZE, 3)
 WAYS = {False: "From scratch: the network you build below",
         True: "Transfer: CIFAR-10's trained convolution blocks, frozen, and a new head"}
 WHY_TRANSFER = ("Why transfer needs fewer pictures: its convolution blocks already learnt edges, "
-                "colours and textures from 50,000 CIFAR-10 photos and stay as they are; only the "
+                "colours and textures from tens of thousands of CIFAR-10 photos and stay as they are; only the "
                 "new head (a few thousand weights) learns from your pictures. From scratch, every "
                 "weight starts as noise and must learn from your few pictures alone. Train both "
                 "ways with the same seed to see the difference on the same held-out pictures.")
@@ -138,6 +138,11 @@ def job_fields(transfer: bool) -> dict:
 
 # ----------------------------------------------------------------------------- during and after a run
 
+def gallery_title(run) -> str:
+    pictures = "Held-out pictures" if is_own(run.settings.dataset) else "Test pictures"
+    return f"**{pictures} and the network's answers now**"
+
+
 def watch_note(run) -> None:
     """While a transfer run learns: what stays as it was."""
     frozen = run.info.get("frozen") or []
@@ -175,7 +180,7 @@ def results(run) -> None:
         st.markdown("**Right per class**: the share of each class's held-out pictures")
         from cnnviz.ui import figures
         st.plotly_chart(figures.vector_bars(per_class, "", labels=names, height=280,
-                                            highlight=int(np.argmin(per_class)),
+                                            highlight=int(np.argmin(per_class)) if np.ptp(per_class) > 0 else None,
                                             hover="%{x}: %{y:.0%} right<extra></extra>"),
                         config=share.plotly_config("cnnviz-own-per-class"), key=f"own_per_class_{run.id}",
                         alt=describe.bars(per_class, names, "Share of held-out pictures right, per class"))

@@ -175,7 +175,7 @@ def watch(job_id: int) -> None:
         st.markdown("**How big the gradients are, layer by layer**: when the early layers get tiny "
                     "gradients, they barely learn (vanishing gradients).")
         training_views.gradients(run)
-    st.markdown("**Test pictures and the network's answers now**")
+    st.markdown(own.gallery_title(run))
     training_views.gallery(run)
 
 
