@@ -144,7 +144,7 @@ def _decode_many_in_child(files, max_side: int, seconds: float) -> list[Picture 
     sender.start()
     receiver.start()
     receiver.join(None if seconds == float("inf") else max(0.0, float(seconds)))
-    if receiver.is_alive():
+    if receiver.is_alive() or proc.poll() is None:   # out of time, or its answers stopped making sense
         proc.kill()
         receiver.join()
     sender.join()
