@@ -210,7 +210,7 @@ def drawing_card(me, d, found: tuple[int, float], class_names, digits: bool, net
     st.markdown(f"**{plain(d.nickname)}** · drew {plain(d.asked or '?')}  \n"
                 f"network: **{plain(said)}**{verdict} ({describe.percent(prob)})")
     with st.container(horizontal=True, gap="small"):
-        if st.button("Open", key=f"class_open_{d.id}", icon=":material/hub:",
+        if st.button("Explore", key=f"class_open_{d.id}", icon=":material/hub:",
                      help="Open this drawing in the network explorer, for everyone who follows."):
             open_for_everyone(me, d.id, network)
         st.button("Remove", key=f"class_remove_{d.id}", icon=":material/delete:",

@@ -255,24 +255,29 @@ def _watch(me: Member) -> None:
 
 
 @st.fragment(run_every=TEACHER_EVERY)
-def _teacher_counts(me: Member, page_url: str) -> None:
+def _live_teacher_counts(me: Member, page_url: str) -> None:
+    """Every second on the lesson pages: how many joined and follow (who, in a popover), and the
+    open question's answers with its Reveal button."""
     from cnnviz.ui import class_polls
     try:
         rooms().teacher_seen(me.code, me.secret)
         students = rooms().students(me.code)
         poll = rooms().poll(me.code)
     except RoomError:
-        st.rerun(scope="app")
+        st.rerun(scope="app")     # the run says the class has ended
         return
-    following = [s.nickname for s in students if s.following]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.markdown(f"**{len(students)}** joined · **{len(following)}** following", width="content")
+        st.markdown(counts_line(students), width="content")
         if students:
             with st.popover("Who is here", icon=":material/group:"):
                 st.markdown(who_is_here(students))
-    if poll is not None and page_url != CLASS_PAGE:
+    if poll is not None:
         with st.container(key="class_results_bar"):
             class_polls.results(me, poll, len(students), compact=True)
+
+
+def counts_line(students) -> str:
+    return f"**{len(students)}** joined · **{sum(s.following for s in students)}** following"
 
 
 def _private_picture_note() -> None:
@@ -299,7 +304,8 @@ def class_bar(me: Member, page_url: str) -> None:
             st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if me.teacher:
             st.markdown(f":material/co_present: Class **{me.code}** · you lead it")
-            _teacher_counts(me, page_url)
+            if page_url != CLASS_PAGE:     # the class page shows them, refreshed, itself
+                _live_teacher_counts(me, page_url)
             if page_url != CLASS_PAGE:
                 st.page_link(page_list.CLASS.path, label="Class page", icon=":material/groups:")
             _private_picture_note()

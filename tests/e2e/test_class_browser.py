@@ -60,7 +60,6 @@ def choose(page, label: str, option: str) -> None:
         box.click()
         try:
             page.get_by_role("option", name=option, exact=True).click(timeout=3_000)
-            settle(page)
             return
         except Exception:
             page.keyboard.press("Escape")
@@ -86,6 +85,7 @@ def test_a_teacher_and_three_students(app_url, browser):
     phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
              "device_scale_factor": 2}
     contexts = [browser.new_context(**desk) for _ in range(3)] + [browser.new_context(**phone)]
+    contexts[1].grant_permissions(["clipboard-read", "clipboard-write"])    # Ana copies a link
     teacher, ana, bo, pat = (c.new_page() for c in contexts)
     students = [ana, bo, pat]
     try:
@@ -122,9 +122,9 @@ def test_a_teacher_and_three_students(app_url, browser):
               "including the teacher's own rerun; Ana, Bo, Pat)")
         for page in students:
             assert "key=" not in page.url and "seat=" in page.url
-        ana.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        settle(ana)
         ana.locator("#cz-copy").click()                 # a copied link keeps the view, not the seat
-        ana.wait_for_function("document.querySelector('#cz-copy').innerText.includes('copied')", timeout=5_000)
+        ana.wait_for_function("document.querySelector('#cz-copy').innerText.includes('copied')", timeout=15_000)
         copied = ana.evaluate("navigator.clipboard.readText()")
         assert "stride=2" in copied and f"room={code}" in copied and "seat=" not in copied, copied
 
@@ -144,7 +144,6 @@ def test_a_teacher_and_three_students(app_url, browser):
         nav(teacher, "A live class")
         followed(students, r"/class\?", time.perf_counter())
         teacher.get_by_role("button", name="Ask the class").click()
-        settle(teacher)
         for page in students:
             main(page).get_by_text("Your answer").wait_for(timeout=FOLLOW_WAIT)
         group = main(ana).locator("[data-testid=stRadio]").filter(has_text="Your answer")
@@ -186,6 +185,16 @@ def test_a_teacher_and_three_students(app_url, browser):
         teacher.locator("[data-testid=stCheckbox]").filter(has_text="Present").locator("label").click()
         settle(teacher)
         screenshot(teacher, "class-teacher-presenting")
+
+        # one drawing opened in the network explorer, for everyone who follows
+        main(teacher).get_by_role("button", name="Explore", exact=True).first.click()
+        teacher.wait_for_function(   # page.url misses a page switched from a fragment
+            "() => /\\/network\\?.*drawing=/.test(location.href)", timeout=60_000)
+        followed(students, r"/network\?.*drawing=", time.perf_counter())
+        # four sessions run the explorer, its heaviest page, at once on a small machine: wait long
+        pat.get_by_text("Prediction:").first.wait_for(timeout=300_000)
+        assert "class drawing by Pat" in pat.locator("[data-testid=stSidebar]").inner_text()
+        screenshot(pat, "class-student-phone-explorer")
         assert teacher.locator("[data-testid=stException]").count() == 0
         for page in students:
             assert page.locator("[data-testid=stException]").count() == 0

@@ -159,30 +159,23 @@ letter-spacing: 0.1em; color: #1f2330; white-space: nowrap; }}</style>""")
 
 
 @st.fragment(run_every=class_session.TEACHER_EVERY)
-def live_students(asked: int | None) -> None:
-    """Who is here, every second; a question asked elsewhere (the bar, the teacher's other
-    device) redraws the page."""
+def live_class(asked: int | None) -> None:
+    """Every second: the answers so far (count, histogram, then the reveal) and who is here. A
+    question asked elsewhere (the bar, the teacher's other device) redraws the page."""
     try:
-        students = rooms.students(me.code)
-        poll = rooms.poll(me.code)
+        poll, students = rooms.poll(me.code), rooms.students(me.code)
+        rooms.teacher_seen(me.code, me.secret)
     except RoomError:
         st.rerun(scope="app")
         return
     if (poll.id if poll else None) != asked:
         st.rerun(scope="app")
-    st.markdown(class_session.who_is_here(students) if students else
-                "Nobody has joined yet. Students open the link above (or scan the QR code) and type a nickname.")
-
-
-@st.fragment(run_every=class_session.TEACHER_EVERY)
-def live_answers() -> None:
-    """The answers so far, every second: the count, the histogram, then the reveal."""
-    try:
-        poll, students = rooms.poll(me.code), rooms.students(me.code)
-    except RoomError:
-        return
     if poll is not None:
-        class_polls.results(me, poll, len(students))
+        with st.container(border=True, key="class_results_page"):
+            class_polls.results(me, poll, len(students))
+    st.markdown(class_session.counts_line(students) + "  \n" + (
+        class_session.who_is_here(students) if students else
+        "Nobody has joined yet. Students open the link above (or scan the QR code) and type a nickname."))
 
 
 @st.fragment(run_every=3.0)
@@ -194,11 +187,9 @@ def teacher() -> None:
     show_note()
     join_block()
     poll = rooms.poll(me.code)
-    live_students(poll.id if poll else None)
     if poll is not None:
-        with st.container(border=True, key="class_results_page"):
-            class_polls.show_question(me, poll.prompt, f"class_results_{poll.id}")
-            live_answers()
+        class_polls.show_question(me, poll.prompt, f"class_results_{poll.id}")
+    live_class(poll.id if poll else None)
     st.header("Ask the class", anchor=False)
     class_polls.ask_panel(me)
     st.header("Class gallery", anchor=False)
