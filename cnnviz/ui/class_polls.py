@@ -277,7 +277,17 @@ def _answer(me, poll_id: int, key: str, choices) -> None:
 
 def answer_box(me, poll, full: bool = False) -> None:
     """A student's answer to the open question (changeable until the reveal), then the result.
-    full: with the question's pictures (the class page); else under the class bar."""
+    full: with the question's pictures (the class page); else under the class bar, where an
+    answered question shrinks to one line."""
+    if not full and poll.revealed:
+        try:
+            mine = _rooms().my_answer(me.code, me.secret, poll.id)
+        except RoomError:
+            mine = None
+        verdict = ("You were right." if mine == poll.right else
+                   "You did not answer." if mine is None else f"You said {plain(poll.choices[mine])}.")
+        st.caption(f":material/quiz: The last question's answer: **{plain(poll.choices[poll.right])}**. {verdict}")
+        return
     with st.container(border=True, key="class_answer"):
         if full:
             show_question(me, poll.prompt, f"class_answer_{poll.id}")
