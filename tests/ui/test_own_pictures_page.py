@@ -146,6 +146,13 @@ def test_caps_leave_pictures_out_with_one_line():
     assert "Added 1 picture to ‘a’" in at.warning[0].value and "2 of the 3 files were left out" in at.warning[0].value
     # a full class says so instead of offering more
     assert any("is full: at most 200 pictures per class" in c.value for c in at.caption)
+    # renaming: a taken name is refused in one line, a new one keeps the pictures
+    at.text_input(key="own_rename_0_a").input("B")
+    at.button(key="own_rename_go_0").click().run()
+    assert [e.value for e in at.error] == ["There is already a class called B."]
+    at.text_input(key="own_rename_0_a").input("apple")
+    at.button(key="own_rename_go_0").click().run()
+    assert pictures(at).class_names == ("apple", "b") and pictures(at).counts() == (own_pictures.MAX_PER_CLASS, 0)
     # ten classes are the most
     for name in "cdefghij":
         add_class(at, name)
