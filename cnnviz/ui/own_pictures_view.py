@@ -15,7 +15,9 @@ PER_PAGE = 30
 THUMB = 56
 
 PRIVACY = ("Your pictures stay in this browser session, in the server's memory: they are not "
-           "written to disk, never put into a link, and gone when you close the tab.")
+           "written to disk, never put into a link, and gone when you leave. A training run keeps a "
+           "copy of its held-out pictures for its results until you press Reset, or for {minutes} "
+           "minutes after you leave.")
 
 
 def caps_text() -> str:
@@ -109,7 +111,9 @@ def pictures_section() -> own_pictures.PictureSet:
     """The data section's body for "Your own pictures"; returns this session's set."""
     st.caption(f"Teach a network your own classes: name them, add pictures of each (from the camera, "
                f"a drawing or files), then train. {caps_text()}")
-    st.caption(f":material/lock: {PRIVACY}")
+    from cnnviz.ui import training_service
+    minutes = round(training_service.trainer().limits.keep_seconds / 60)
+    st.caption(":material/lock: " + PRIVACY.format(minutes=minutes))
     pictures = store.current()
     left, right = st.columns([1, 1.35], gap="large")
     with left:
