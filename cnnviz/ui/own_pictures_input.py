@@ -47,6 +47,8 @@ def _from_camera(key: str, target: int) -> None:
 
 def _from_files(key: str, target: int) -> None:
     files = st.session_state.get(key) or []
+    if not files:
+        return
     room = store.room(target)
     notes = []
     if len(files) > room:
@@ -56,13 +58,12 @@ def _from_files(key: str, target: int) -> None:
         pictures, note = own_pictures.read_files([(f.name, f.getvalue()) for f in files[:room]])
     except images.ImageError as e:   # decoding.Busy: the server is reading others' pictures
         store.say("error", str(e))
-        pictures, note = [], ""
     else:
         notes.append(note)
         note = "; ".join(n for n in notes if n)
         if pictures:
             store.add(target, pictures, "picture", note)
-        elif files:
+        else:
             store.say("error", "No picture was added: " + (note or "the files were empty") + ".")
     _renew()
 
