@@ -196,6 +196,44 @@ def gallery(me) -> None:
         st.html(accessible.table_html(confusion, "How many drawings of each digit (rows) the network "
                                       "read as each digit (columns)", DIGITS, DIGITS,
                                       corner="drawn \\ predicted"))
+    train_button(me, drawings)
+
+
+def as_picture_set(code: str, drawings):
+    """The gallery as a dataset for /train: each drawing in the class of what its author was asked
+    to draw (drawings without a label, or not a picture, are left out); (PictureSet, note)."""
+    from cnnviz import own_pictures
+    kept = [(d.asked, pic.pixels) for d in drawings
+            if d.asked and (pic := _seen_picture(code, d)) is not None]
+    names = sorted({asked for asked, _ in kept})
+    pictures, note = own_pictures.PictureSet.from_arrays(
+        [own_pictures.to_picture(pixels) for _, pixels in kept],
+        np.array([names.index(asked) for asked, _ in kept], dtype=np.int64), names)
+    left = len(drawings) - len(kept)
+    return pictures, "; ".join(n for n in (note, f"{left} without a label or picture left out" if left else "") if n)
+
+
+def _train_on_drawings(me, drawings) -> None:
+    """Turn the gallery into this (the teacher's) session's own pictures and open /train on them."""
+    from cnnviz import own_pictures
+    from cnnviz.ui import class_session, own_pictures_store, own_pictures_training
+    try:
+        pictures, note = as_picture_set(me.code, drawings)
+        pictures.check_trainable()
+    except own_pictures.PictureError as e:
+        st.error(plain(f"The drawings cannot be trained on yet: {e}"), icon=":material/error:")
+        return
+    own_pictures_store.replace_all(pictures, note, "The class's drawings")
+    st.switch_page(class_session.page_file("train"), query_params={
+        "room": me.code, "key": me.secret, "data": own_pictures_training.OWN})
+
+
+def train_button(me, drawings) -> None:
+    if st.button("Train on the class's drawings", icon=":material/model_training:", key="class_train",
+                 help="Opens Train a CNN with the gallery as ‘Your own pictures’: one class per digit "
+                      "asked for, each drawing in the class its author was asked to draw. Your own "
+                      "pictures there are replaced; the class follows you to the page."):
+        _train_on_drawings(me, drawings)
 
 
 def drawing_card(me, d, found: tuple[int, float], class_names, digits: bool, network: str) -> None:

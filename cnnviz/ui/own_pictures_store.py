@@ -102,6 +102,14 @@ def merge(incoming: own_pictures.PictureSet, note: str, source: str) -> None:
         + (f"; {notes}." if notes else "."))
 
 
+def replace_all(pictures: own_pictures.PictureSet, note: str, source: str) -> None:
+    """This session's pictures become `pictures` (e.g. a live class's drawings)."""
+    _replace(pictures)
+    n, k = len(pictures.labels), len(pictures.class_names)
+    say("warning" if note else "success",
+        f"{source}: {n} picture{'s' * (n != 1)} in {k} class{'es' * (k != 1)}" + (f"; {note}." if note else "."))
+
+
 def remove_picture(picture_index: int) -> None:
     _replace(current().without_picture(picture_index))
 

@@ -333,3 +333,27 @@ def test_what_will_the_network_answer_shows_the_picture_and_reveals_the_predicti
     assert "only" in done.why_wrong[1] and "%" in done.why_wrong[1]
     ana.run()
     assert any("The answer is **7**" in w.value for w in ana.warning)
+
+
+def test_the_teacher_trains_on_the_class_drawings(teacher):
+    from cnnviz.ui import class_gallery, own_pictures_store
+    code, rooms = code_of(teacher), rooms_for_server()
+    seats = [rooms.join(code, name, "10.0.0.1") for name in ("Ana", "Bo")]
+    rooms.send_drawing(code, seats[0], class_gallery.to_png(samples.load_sample("mnist-3")), "3")
+    teacher.run()
+    button(teacher, "Train on the class's drawings").click().run()      # one class: not yet
+    assert [t.value for t in teacher.title] == ["A live class"]
+    assert len(teacher.error) == 1 and "cannot be trained on yet" in teacher.error[0].value
+
+    for seat, (name, digit) in zip(seats * 2, [("mnist-3", "3"), ("mnist-7", "7"), ("mnist-7", "7")]):
+        rooms.send_drawing(code, seat, class_gallery.to_png(samples.load_sample(name)), digit)
+    teacher.run()
+    button(teacher, "Train on the class's drawings").click().run()
+    assert not teacher.exception
+    assert [t.value for t in teacher.title] == ["Train a CNN"]
+    assert teacher.session_state["train_dataset"] == "own"
+    pictures = teacher.session_state[own_pictures_store.SET_KEY]
+    assert pictures.class_names == ("3", "7") and pictures.counts() == (2, 2)
+    assert pictures.images.shape == (4, 32, 32, 3)
+    assert any("The class's drawings: 4 pictures in 2 classes" in m.value for m in teacher.success)
+    assert rooms.view(code).page == "train"                # the class follows to /train
