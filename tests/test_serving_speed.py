@@ -121,6 +121,47 @@ def test_missing_why_maps_are_computed_side_by_side(monkeypatch):
     assert result_cache.counts["kept"] == 1
 
 
+def test_batched_why_maps_are_computed_one_at_a_time(monkeypatch):
+    """SmoothGrad, integrated gradients and occlusion each hold a batch's memory: never two at
+    once (their memory would add up), while a one-pass map runs beside them."""
+    import threading
+    import time
+
+    from cnnviz import shipped_results
+    from cnnviz.ui import result_cache
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def batched(network, x, settings):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return np.zeros(x.shape[:2], np.float32)
+    both = threading.Barrier(2, timeout=20)
+
+    def one_pass(network, x, settings):     # finishes only if a batched map runs at the same time
+        both.wait()
+        return np.zeros(x.shape[:2], np.float32)
+
+    def batched_meeting_one_pass(network, x, settings):
+        both.wait()
+        return batched(network, x, settings)
+    for method in ("integrated_gradients", "occlusion"):
+        monkeypatch.setitem(shipped_results.WHY_METHODS, method, batched)
+    monkeypatch.setitem(shipped_results.WHY_METHODS, "saliency", batched_meeting_one_pass)
+    monkeypatch.setitem(shipped_results.WHY_METHODS, "grad_cam", one_pass)
+    network = object.__new__(type("Network", (), {}))
+    x = np.zeros((4, 4, 1), np.float32)
+    result_cache.clear()
+    result_cache.prepare(network, x, [("saliency", (1, 50, 0.5)), ("grad_cam", (1, "conv1")),
+                                      ("integrated_gradients", (1, "black", 64)), ("occlusion", (1, 4, 2))])
+    assert result_cache.counts["computed"] == 4
+    assert most[0] == 1
+
+
 def test_encoded_pictures_are_kept_by_their_pixels(monkeypatch):
     from PIL import Image
 

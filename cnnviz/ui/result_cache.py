@@ -10,8 +10,9 @@ recomputes only the map that setting changes. In order, a map comes from:
    trained network, whose name says nothing about its weights); a map another session is
    computing right now is waited for, not computed twice;
 3. cnnviz.shipped_results.WHY_METHODS, the one definition of each map. prepare() computes the
-   missing maps of one view in threads side by side (TensorFlow's ops release the GIL): a new
-   picture's five maps cost about the longest of them, not their sum.
+   missing maps of one view in threads side by side (TensorFlow's ops release the GIL), the
+   batched ones (SmoothGrad, integrated gradients, occlusion) one at a time, so that their
+   memory does not add up: a new picture's one-pass maps cost no time beside the batched ones.
 
 `counts` says how often a picture's map was shipped or kept, and how many maps were computed
 (tests and benchmarks read it).
@@ -42,6 +43,10 @@ _kept: "collections.OrderedDict[tuple, object]" = collections.OrderedDict()
 _running: dict[tuple, futures.Future] = {}
 _lock = threading.Lock()
 _pool = futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="cnnviz-why")
+# Maps that run the network on a batch of pictures (noisy copies, interpolation steps, occluded
+# copies) each hold up to a work budget's memory: one at a time, so a link's maps together cost
+# no more than its largest (tests/ui/test_link_costs.py); one-pass maps run beside it.
+_batched = threading.Semaphore(1)
 _owners: dict[int, weakref.ref] = {}   # id(network) -> the network, for networks that are not shipped
 
 
@@ -90,9 +95,19 @@ def _start(network, method: str, x: np.ndarray, settings: tuple, key: tuple) -> 
         return future
 
 
+def is_batched(method: str, settings: tuple) -> bool:
+    """True for a map computed from a batch of pictures: SmoothGrad (saliency with noisy copies),
+    integrated gradients and occlusion."""
+    return method in ("integrated_gradients", "occlusion") or (method == "saliency" and settings[1] > 1)
+
+
 def _compute(network, method, x, settings, key):
     try:
-        result = shipped_results.WHY_METHODS[method](network, x, settings)
+        if is_batched(method, settings):
+            with _batched:
+                result = shipped_results.WHY_METHODS[method](network, x, settings)
+        else:
+            result = shipped_results.WHY_METHODS[method](network, x, settings)
         with _lock:
             counts["computed"] += 1
             _kept[key] = result
