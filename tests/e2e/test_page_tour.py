@@ -1,9 +1,10 @@
 """Open every page in a real Chromium: no exception, and a screenshot of each to look at."""
 import pytest
 
+from cnnviz.ui import page_list
 from conftest import screenshot, wait_for_app
 
-PAGES = ["home", "lesson", "convolution", "activations", "pooling", "conv1d", "more-convolutions", "network", "train"]
+PAGES = ["home", *(p.url_path for p in page_list.NAVIGATION)]   # in the navigation's order
 
 pytestmark = pytest.mark.browser
 
@@ -32,4 +33,4 @@ def test_sidebar_navigation_reaches_every_page(app_url, page):
         nav.nth(i).click()
         wait_for_app(page, timeout=90_000)
         assert page.locator("[data-testid=stException]").count() == 0
-    assert page.url.split("?")[0].rstrip("/").endswith("/train")
+    assert page.url.split("?")[0].rstrip("/").endswith("/" + PAGES[-1])
