@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as futures
+import contextlib
 import threading
 import time
 import weakref
@@ -103,10 +104,7 @@ def is_batched(method: str, settings: tuple) -> bool:
 
 def _compute(network, method, x, settings, key):
     try:
-        if is_batched(method, settings):
-            with _batched:
-                result = shipped_results.WHY_METHODS[method](network, x, settings)
-        else:
+        with _batched if is_batched(method, settings) else contextlib.nullcontext():
             result = shipped_results.WHY_METHODS[method](network, x, settings)
         with _lock:
             counts["computed"] += 1
