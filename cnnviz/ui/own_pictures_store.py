@@ -30,6 +30,13 @@ def say(level: str, text: str) -> None:
     st.session_state[MESSAGE_KEY] = (level, text)
 
 
+def _report(done: str, *notes: str) -> None:
+    """One line for a change that went through: a success, or a warning when notes say what was
+    left out."""
+    said = "; ".join(n for n in notes if n)
+    say("warning" if said else "success", done + (f"; {said}." if said else "."))
+
+
 def take_message() -> tuple[str, str] | None:
     return st.session_state.pop(MESSAGE_KEY, None)
 
@@ -79,9 +86,7 @@ def add(index: int, pictures: list[np.ndarray], what: str, note: str = "") -> No
         return
     _replace(new)
     added = len(new.labels) - len(s.labels)
-    notes = "; ".join(n for n in (left_out, note) if n)
-    say("warning" if notes else "success",
-        f"Added {added} {what}{'s' * (added != 1)} to {_quoted(s.class_names[index])}" + (f"; {notes}." if notes else "."))
+    _report(f"Added {added} {what}{'s' * (added != 1)} to {_quoted(s.class_names[index])}", left_out, note)
 
 
 def merge(incoming: own_pictures.PictureSet, note: str, source: str) -> None:
@@ -95,19 +100,16 @@ def merge(incoming: own_pictures.PictureSet, note: str, source: str) -> None:
         return
     _replace(merged)
     added = len(merged.labels) - len(before.labels)
-    notes = "; ".join(n for n in (note, left_out) if n)
     folders = len(incoming.class_names)
-    say("warning" if notes else "success",
-        f"{source}: added {added} picture{'s' * (added != 1)} from {folders} folder{'s' * (folders != 1)}"
-        + (f"; {notes}." if notes else "."))
+    _report(f"{source}: added {added} picture{'s' * (added != 1)} from {folders} folder{'s' * (folders != 1)}",
+            note, left_out)
 
 
 def replace_all(pictures: own_pictures.PictureSet, note: str, source: str) -> None:
     """This session's pictures become `pictures` (e.g. a live class's drawings)."""
     _replace(pictures)
     n, k = len(pictures.labels), len(pictures.class_names)
-    say("warning" if note else "success",
-        f"{source}: {n} picture{'s' * (n != 1)} in {k} class{'es' * (k != 1)}" + (f"; {note}." if note else "."))
+    _report(f"{source}: {n} picture{'s' * (n != 1)} in {k} class{'es' * (k != 1)}", note)
 
 
 def remove_picture(picture_index: int) -> None:
