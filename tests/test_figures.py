@@ -234,6 +234,53 @@ def test_display_bytes_keeps_small_pictures_png_and_shrinks_large_ones_to_jpeg()
     assert figures.encode_picture(small, lossy=True)[:2] == b"\xff\xd8"
 
 
+
+def _streamlit_sends(data: bytes, fmt: str, width) -> bytes:
+    """What st.image(data, output_format=fmt, width=width) hands the browser (its own code)."""
+    from streamlit.elements.lib import image_utils
+    from streamlit.elements.lib.layout_utils import LayoutConfig
+    return image_utils._ensure_image_size_and_format(
+        data, LayoutConfig(width=width), image_utils._validate_image_format_string(data, fmt))
+
+
+@pytest.mark.parametrize("width", ["content", "stretch", 400])
+def test_for_st_image_gives_streamlit_png_maps_it_sends_untouched(width):
+    """A crisp RGB map as PNG: with output_format "auto" Streamlit re-encodes it as JPEG on every
+    run (lossy, and CPU); for_st_image's format makes it send the very same bytes."""
+    rgb = np.random.default_rng(6).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    png = figures.to_png(Image.fromarray(rgb))
+    assert _streamlit_sends(png, "auto", width)[:2] == b"\xff\xd8"        # the bug: JPEG
+    data, fmt = figures.for_st_image(png, width)
+    assert (data, fmt) == (png, "PNG")
+    assert _streamlit_sends(data, fmt, width) is data
+    jpeg = figures.encode_picture(Image.fromarray(rgb), lossy=True)
+    assert figures.for_st_image(jpeg, width) == (jpeg, "JPEG")
+    assert _streamlit_sends(jpeg, "JPEG", width) is jpeg
+
+
+def test_for_st_image_encodes_a_pil_image_once_as_png():
+    img = Image.fromarray(np.random.default_rng(7).integers(0, 256, (5, 8, 3), dtype=np.uint8))
+    data, fmt = figures.for_st_image(img)
+    assert fmt == "PNG" and data is figures.to_png(img)                      # kept, not encoded again
+    with pytest.raises(ValueError):
+        figures.image_format(b"GIF89a")
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG"])
+def test_for_st_image_shrinks_a_picture_wider_than_shown_once_as_streamlit_would(kind):
+    rgb = np.random.default_rng(8).integers(0, 256, (30, 300, 3), dtype=np.uint8)
+    original = figures.encode_picture(Image.fromarray(rgb), lossy=kind == "JPEG")
+    data, fmt = figures.for_st_image(original, 120)
+    assert fmt == kind and figures.image_format(data) == kind
+    assert _streamlit_sends(data, fmt, 120) is data                          # not shrunk again
+    ours, theirs = (np.asarray(Image.open(io.BytesIO(d)).convert("RGB"), dtype=int)
+                    for d in (data, _streamlit_sends(original, kind, 120)))
+    assert ours.shape == theirs.shape == (12, 120, 3)
+    assert np.abs(ours - theirs).max() <= (0 if kind == "PNG" else 8)       # the same picture
+    assert figures.for_st_image(original, 120)[0] is data                    # shrunk once
+    assert figures.for_st_image(original, "stretch") == (original, kind)     # 300 px < 1460 px
+
+
 # --------------------------------------------------------------------------- charts
 
 RNG = np.random.default_rng(5)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from cnnviz import decoding, describe, images, uploads
 from cnnviz.classroom import RoomError
-from cnnviz.ui import accessible, share, widgets
+from cnnviz.ui import accessible, share, st_image, widgets
 from cnnviz.ui.plain_text import plain
 
 SENT_SIDE = 96                 # px: a sent drawing's longest side (a few kB as PNG)
@@ -243,8 +243,8 @@ def drawing_card(me, d, found: tuple[int, float], class_names, digits: bool, net
     said = class_names[pred] if pred >= 0 else "unreadable"
     verdict = " ✓" if digits and str(pred) == d.asked else (" ✗" if digits and d.asked in DIGITS else "")
     if pixels is not None:
-        st.image(images.to_uint8(pixels), width="stretch",
-                 alt=describe.picture(pixels, f"Drawing by {plain(d.nickname)}"))
+        st_image.show(Image.fromarray(images.to_uint8(pixels)), width="stretch",
+                      alt=describe.picture(pixels, f"Drawing by {plain(d.nickname)}"))
     st.markdown(f"**{plain(d.nickname)}** · drew {plain(d.asked or '?')}  \n"
                 f"network: **{plain(said)}**{verdict} ({describe.percent(prob)})")
     with st.container(horizontal=True, gap="small"):

@@ -15,7 +15,7 @@ import streamlit as st
 from cnnviz import describe, samples
 from cnnviz.classroom import RoomError
 from cnnviz.lesson import class_choices, questions, steps
-from cnnviz.ui import figures, lesson_visuals, share, widgets
+from cnnviz.ui import figures, lesson_visuals, share, st_image, widgets
 from cnnviz.ui.plain_text import plain
 
 LESSON_TAG = re.compile(r"^Step (\d+), question set (\d+): ")
@@ -66,8 +66,8 @@ def show_question(me, prompt: str, key: str) -> None:
     st.markdown(f"**{plain(PICTURE_TAG.sub('', prompt))}**")
     pixels = question_picture(me, prompt)
     if pixels is not None:
-        st.image(figures.picture_image(pixels, share.scaled(200)),
-                 alt=describe.picture(pixels, "The picture the question is about"))
+        st_image.show(figures.picture_image(pixels, share.scaled(200)),
+                      alt=describe.picture(pixels, "The picture the question is about"))
 
 
 def question_picture(me, prompt: str):
@@ -295,7 +295,7 @@ def answer_box(me, poll, full: bool = False) -> None:
             st.markdown(f":material/quiz: **The teacher asks:** {_short_for_student(poll.prompt)}")
             pixels = question_picture(me, poll.prompt)
             if pixels is not None:
-                st.image(figures.picture_image(pixels, 120), alt=describe.picture(pixels, "The picture"))
+                st_image.show(figures.picture_image(pixels, 120), alt=describe.picture(pixels, "The picture"))
         try:
             mine = _rooms().my_answer(me.code, me.secret, poll.id)
         except RoomError:

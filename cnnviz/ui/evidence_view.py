@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, describe, evidence, images, model_cards
-from cnnviz.ui import accessible, figures, formats, own_pictures_training, share
+from cnnviz.ui import accessible, figures, formats, own_pictures_training, share, st_image
 from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.figures import training as charts
 
@@ -49,10 +49,10 @@ def _gallery(results, found, indices, caption: str, key: str) -> None:
         return
     idx = np.asarray(indices)[:GALLERY]
     pictures = model_cards.to_model_input(found.x_test[idx])
-    st.image(charts.gallery_image(pictures, results.labels[idx], results.predictions[idx],
-                                  results.confidence[idx], results.class_names, tile=share.scaled(64)),
-             caption=caption, alt=describe.gallery(results.labels[idx], results.predictions[idx],
-                                                   results.confidence[idx], results.class_names))
+    st_image.show(charts.gallery_image(pictures, results.labels[idx], results.predictions[idx],
+                                       results.confidence[idx], results.class_names, tile=share.scaled(64)),
+                  caption=caption, alt=describe.gallery(results.labels[idx], results.predictions[idx],
+                                                        results.confidence[idx], results.class_names))
 
 
 def _cell_from_click(point: dict, size: tuple[int, int], geometry, k: int, key: str) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, describe, own_pictures
-from cnnviz.ui import accessible, formats, own_pictures_store as store, share, url_state
+from cnnviz.ui import accessible, formats, own_pictures_store as store, share, st_image, url_state
 from cnnviz.ui.figures import training as charts
 from cnnviz.ui.plain_text import plain
 
@@ -214,8 +214,8 @@ def wrong_pictures(run) -> None:
                 + ". Do they have something in common?")
     gallery = charts.gallery_image(held_images[index] / 255.0, labels, predicted, sure, names,
                                    tile=share.scaled(64), cols=min(10, len(wrong)))
-    st.image(gallery, width=gallery.width, caption="Each with the network's answer (red) and, below, the true class.",
-             alt=describe.gallery(labels, predicted, sure, names, "Held-out pictures answered wrong"))
+    st_image.show(gallery, width=gallery.width, caption="Each with the network's answer (red) and, below, the true class.",
+                  alt=describe.gallery(labels, predicted, sure, names, "Held-out pictures answered wrong"))
 
 
 def comparison(runs: list) -> None:

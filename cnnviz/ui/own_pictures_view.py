@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import describe, own_pictures
-from cnnviz.ui import own_pictures_input, own_pictures_store as store, widgets
+from cnnviz.ui import own_pictures_input, own_pictures_store as store, st_image, widgets
 from cnnviz.ui.plain_text import plain
 
 NEW_NAME_KEY = "own_new_class"
@@ -97,9 +97,9 @@ def class_gallery(pictures: own_pictures.PictureSet, index: int) -> None:
         with st.container(horizontal=True, gap="small", key=f"own_grid_{index}"):
             for k, i in enumerate(shown, start=page * PER_PAGE + 1):
                 with st.container(width=THUMB + 8, gap=None):
-                    st.image(_thumbnail(pictures.images[i]), width=THUMB,
-                             alt=describe.picture(pictures.images[i] / 255.0, f"Picture {k} of {name}",
-                                                  pictures.images[i].shape))
+                    st_image.show(_thumbnail(pictures.images[i]), width=THUMB,
+                                  alt=describe.picture(pictures.images[i] / 255.0, f"Picture {k} of {name}",
+                                                       pictures.images[i].shape))
                     st.button("Remove", key=f"own_rm_{i}", type="tertiary",
                               help=f"Remove picture {k} of {plain(name)}", on_click=store.remove_picture,
                               args=(int(i),))

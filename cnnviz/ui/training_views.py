@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import describe
-from cnnviz.ui import accessible, figures, formats, share
+from cnnviz.ui import accessible, figures, formats, share, st_image
 from cnnviz.ui.figures import training as charts
 
 CONFIG = share.plotly_config("cnnviz-training")
@@ -96,9 +96,9 @@ def filters(run) -> None:
         img = _memo("filters", run, step, lambda: figures.mosaic(
             kernel[:, :, 0, :], cmap="diverging", labels="above", width=share.scaled(520), max_tile=96))
         how = "{} < 0 < {}, one scale for all".format(*figures.sign_colours())
-    st.image(img, caption=f"{name}: {kernel.shape[3]} filters of {kernel.shape[0]} × {kernel.shape[1]} "
-                          f"at step {step:,} ({how})",
-             alt=describe.stack(kernel.mean(axis=2), f"The {kernel.shape[3]} filters of {name} at step {step:,}", "filter"))
+    st_image.show(img, caption=f"{name}: {kernel.shape[3]} filters of {kernel.shape[0]} × {kernel.shape[1]} "
+                               f"at step {step:,} ({how})",
+                  alt=describe.stack(kernel.mean(axis=2), f"The {kernel.shape[3]} filters of {name} at step {step:,}", "filter"))
     accessible.as_numbers(kernel.mean(axis=2) if kernel.shape[2] > 1 else kernel[:, :, 0, :],
                           f"The filters of {name} at step {step:,}"
                           + (" (the mean over the colour channels)" if kernel.shape[2] > 1 else ""))
@@ -129,12 +129,12 @@ def gallery(run) -> None:
     step, predictions, confidences = run.gallery
     labels = info["gallery_labels"]
     right = int(np.sum(np.asarray(predictions) == np.asarray(labels)))
-    st.image(_memo("gallery", run, step, lambda: charts.gallery_image(
-                 info["gallery_images"], labels, predictions, confidences, info["class_names"],
-                 tile=share.scaled(72))),
-             caption=f"{right} of {len(labels)} test pictures right at step {step:,} "
-                     "(green: right; red: wrong, with the true class below).",
-             alt=describe.gallery(labels, predictions, confidences, info["class_names"], f"Test pictures at step {step:,}"))
+    st_image.show(_memo("gallery", run, step, lambda: charts.gallery_image(
+                      info["gallery_images"], labels, predictions, confidences, info["class_names"],
+                      tile=share.scaled(72))),
+                  caption=f"{right} of {len(labels)} test pictures right at step {step:,} "
+                          "(green: right; red: wrong, with the true class below).",
+                  alt=describe.gallery(labels, predictions, confidences, info["class_names"], f"Test pictures at step {step:,}"))
 
 
 def results(run) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import data, decoding, describe, images, samples, uploads
-from cnnviz.ui import figures, url_state
+from cnnviz.ui import figures, st_image, url_state
 from cnnviz.ui.plain_text import plain
 
 PICTURE_KEY = "cnnviz_picture"
@@ -257,6 +257,6 @@ def image_source() -> None:
         picture = st.session_state[PICTURE_KEY]
         if source != "Draw":
             preview, text = _thumbnail_and_text(picture)
-            st.image(preview, width=THUMBNAIL, alt=text)
+            st_image.show(preview, width=THUMBNAIL, alt=text)
         details = plain("; ".join(picture.notes))
         st.caption(f"**{plain(picture.name)}** · {picture.shape_text}" + (f"  \n{details}" if details else ""))

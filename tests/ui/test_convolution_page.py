@@ -171,6 +171,16 @@ def test_bias_is_added_to_the_map_and_the_step_sum(disc):
     assert _step_value(at) == pytest.approx(float(fmap[r, c]), abs=1e-4)
 
 
+def test_the_pictures_reach_the_browser_as_lossless_png(colour):
+    """The input and the feature map are enlarged cell by cell as PNG: Streamlit must send them
+    as PNG (with output_format "auto" it re-encoded RGB pictures as JPEG on every run)."""
+    at = _open(colour)
+    at.radio(key="conv_mode").set_value("depthwise").run()
+    urls = [img.url for el in at.get("image") for img in el.proto.imgs]
+    assert len(urls) >= 4                           # thumbnail, input, output as colours, map
+    assert all(url.endswith(".png") for url in urls), urls
+
+
 @pytest.mark.parametrize("mode", ["gray", "depthwise", "sum"])
 def test_colour_modes(colour, mode):
     at = _open(colour)

@@ -1,4 +1,5 @@
-"""Bytes for the browser: PIL images as PNG, or shrunk to their display width and sent as JPEG.
+"""Bytes for the browser: PIL images as PNG, or shrunk to their display width and sent as JPEG;
+pictures made ready for st.image so that Streamlit passes them on untouched (for_st_image).
 
 Encoded pictures are kept (ENCODED_BYTES in all, least recently used dropped first) under a
 digest of their pixels: a class shows the same pictures again and again (one sample, one
@@ -24,13 +25,17 @@ def _remembered(img, how: tuple, encode) -> bytes:
     digest = hashlib.blake2b(img.tobytes(), digest_size=16)
     if img.mode in ("P", "PA"):                  # the pixels are indices: the palette is the picture too
         digest.update(bytes(img.getpalette() or []))
-    key = (img.mode, img.size, how, repr(img.info.get("transparency")), digest.digest())
+    return _cached((img.mode, img.size, how, repr(img.info.get("transparency")), digest.digest()), encode)
+
+
+def _cached(key, make) -> bytes:
+    """The bytes kept under `key`, else make()'s, kept."""
     with _lock:
         hit = _kept.get(key)
         if hit is not None:
             _kept.move_to_end(key)
             return hit
-    return _keep(key, encode())
+    return _keep(key, make())
 
 
 def _key_part(value):
@@ -55,13 +60,11 @@ def drawn(builder, *args, width: int | None = None, **kwargs) -> bytes:
     key = ("drawn", builder.__module__, builder.__qualname__, width,
            tuple(colours.palette(role) for role in ("viridis", "diverging", "inferno")),
            _key_part(args), tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
-    with _lock:
-        hit = _kept.get(key)
-        if hit is not None:
-            _kept.move_to_end(key)
-            return hit
-    img = builder(*args, **kwargs)
-    return _keep(key, to_png(img) if width is None else display_bytes(img, width))
+
+    def make() -> bytes:
+        img = builder(*args, **kwargs)
+        return to_png(img) if width is None else display_bytes(img, width)
+    return _cached(key, make)
 
 
 def _keep(key, data: bytes) -> bytes:
@@ -112,3 +115,53 @@ def encode_picture(img, lossy: bool) -> bytes:
         img.convert("RGB").save(buf, format="JPEG", quality=90)
         return buf.getvalue()
     return _remembered(img, ("jpeg", 90), encode)
+
+
+_PNG_MAGIC, _JPEG_MAGIC = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+ST_IMAGE_MAX_WIDTH = 2 * 730     # streamlit.elements.lib.image_utils.MAXIMUM_CONTENT_WIDTH
+
+
+def image_format(data: bytes) -> str:
+    """"PNG" or "JPEG": what encoded picture bytes are (from their first bytes)."""
+    if data.startswith(_PNG_MAGIC):
+        return "PNG"
+    if data.startswith(_JPEG_MAGIC):
+        return "JPEG"
+    raise ValueError("not PNG or JPEG bytes")
+
+
+def for_st_image(picture, width: int | str = "content") -> tuple[bytes, str]:
+    """(bytes, "PNG" or "JPEG") to give st.image(bytes, output_format=..., width=width) so that
+    Streamlit sends them as they are. Streamlit re-encodes on every run a picture whose
+    output_format is "auto" (RGB becomes JPEG: a crisp map turns lossy) or one wider than it is
+    shown (int width, else 1460 px): here a PIL image is encoded once (to_png), and a picture too
+    wide is shrunk once, as Streamlit would (bilinear, to that width, in its own format)."""
+    data = picture if isinstance(picture, bytes) else to_png(picture)
+    fmt = image_format(data)
+    target = width if isinstance(width, int) else ST_IMAGE_MAX_WIDTH
+    if fmt == "PNG":
+        natural = int.from_bytes(data[16:20], "big")          # IHDR: width, height
+    else:
+        import io
+
+        from PIL import Image
+        natural = Image.open(io.BytesIO(data)).width
+    if target <= 0 or natural <= target:
+        return data, fmt
+    return _shrunk(data, fmt, target), fmt
+
+
+def _shrunk(data: bytes, fmt: str, target: int) -> bytes:
+    def make() -> bytes:
+        import io
+
+        from PIL import Image
+        img = Image.open(io.BytesIO(data))
+        img = img.resize((target, int(1.0 * img.height * target / img.width)), resample=Image.Resampling.BILINEAR)
+        buf = io.BytesIO()
+        if fmt == "PNG":
+            img.save(buf, format="PNG", compress_level=1)
+        else:
+            img.convert("RGB").save(buf, format="JPEG", quality=90)
+        return buf.getvalue()
+    return _cached(("st_image_width", target, hashlib.blake2b(data, digest_size=16).digest()), make)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from cnnviz.ui import figures
+from cnnviz.ui import figures, st_image
 
 if TYPE_CHECKING:
     from cnnviz.probe import LayerActivation
@@ -43,4 +43,4 @@ class ShownLayer:
 def png_image(img, caption: str | None = None, width="content", *, alt: str) -> None:
     """Show a PIL image as lightly compressed PNG (Streamlit would turn it into JPEG); `alt` is
     what a screen reader says instead (see cnnviz.describe)."""
-    st.image(figures.to_png(img), caption=caption, output_format="PNG", width=width, alt=alt)
+    st_image.show(figures.to_png(img), caption=caption, width=width, alt=alt)

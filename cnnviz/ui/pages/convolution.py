@@ -14,7 +14,8 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import conv_arithmetic, describe, images, kernels
-from cnnviz.ui import accessible, export, figures, formats, motion, number_grids, share, tensor_shapes, url_state, widgets
+from cnnviz.ui import (accessible, export, figures, formats, motion, number_grids, share, st_image, tensor_shapes,
+                       url_state, widgets)
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui.clickable_picture import Cells, clickable_picture
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
@@ -193,13 +194,13 @@ with right:
     c_in, c_out = st.columns([0.6, 1.5], gap="small")
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
-        st.image(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name),
-                 alt=describe.picture(x, f"The input {plain(picture.name)}"))
+        st_image.show(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name),
+                      alt=describe.picture(x, f"The input {plain(picture.name)}"))
         if depthwise:
             st.markdown("**Output as colours**")
-            st.image(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),
-                     caption="the 3 filtered channels (clipped to 0…1)",
-                     alt=describe.picture(np.clip(out, 0, 1), "The 3 filtered channels as colours"))
+            st_image.show(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),
+                          caption="the 3 filtered channels (clipped to 0…1)",
+                          alt=describe.picture(np.clip(out, 0, 1), "The 3 filtered channels as colours"))
     with c_out:
         if depthwise:
             channel = st.radio("Channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
@@ -212,9 +213,9 @@ with right:
         st.markdown(f"**Output: {what}**  \n:gray[{positive} > 0 > {negative}, white = 0 · the numbers: step "
                     "through below]")
         lo, hi = figures.value_range(shown, "diverging")   # the colours map_picture uses
-        st.image(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
-                       lambda: _map_bytes(shown)), width="stretch",
-                 alt=describe.feature_map(shown, f"Output: {what}"))
+        st_image.show(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
+                            lambda: _map_bytes(shown)), width="stretch",
+                      alt=describe.feature_map(shown, f"Output: {what}"))
         st.html(number_grids.colour_scale_html(float(lo), float(hi)))
         accessible.as_numbers(shown, f"Output: {what}")
         with share.secondary("conv_hover"):

@@ -6,7 +6,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import describe, images
-from cnnviz.ui import accessible, export, figures, page_list, share, url_state, widgets
+from cnnviz.ui import accessible, export, figures, page_list, share, st_image, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
@@ -110,12 +110,11 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         else:
             colour = "grey"
             values = images.to_uint8(pixels[top:top + size, left_col:left_col + size])
-        st.image(figures.drawn(figures.pixel_values_image, values, top, left_col, colour,
-                               size=share.scaled(470)),
-                 output_format="PNG",
-                 caption=f"The {colour} values of rows {top}–{top + size - 1} (left edge) and columns "
-                         f"{left_col}–{left_col + size - 1} (top edge).",
-                 alt=describe.window(values, top, left_col, f"The {colour} pixel values, each written in its cell"))
+        st_image.show(figures.drawn(figures.pixel_values_image, values, top, left_col, colour,
+                                    size=share.scaled(470)),
+                      caption=f"The {colour} values of rows {top}–{top + size - 1} (left edge) and columns "
+                              f"{left_col}–{left_col + size - 1} (top edge).",
+                      alt=describe.window(values, top, left_col, f"The {colour} pixel values, each written in its cell"))
         accessible.as_numbers(values, f"The {colour} values of rows {top}–{top + size - 1}, columns "
                               f"{left_col}–{left_col + size - 1}",
                               [str(top + i) for i in range(values.shape[0])],
@@ -128,11 +127,11 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
                             f"{stem}.png", export.PNG, "home_export_png")
 
     with left:
-        st.image(figures.drawn(figures.crop_box_image, pixels, top, left_col, size, size, size=340),
-                 caption=f"{plain(picture.name)}: the orange box is the zoomed square "
-                         f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).",
-                 alt=describe.picture(pixels, plain(picture.name))
-                 + f" An orange box marks rows {top} to {top + size - 1}, columns {left_col} to {left_col + size - 1}.")
+        st_image.show(figures.drawn(figures.crop_box_image, pixels, top, left_col, size, size, size=340),
+                      caption=f"{plain(picture.name)}: the orange box is the zoomed square "
+                              f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).",
+                      alt=describe.picture(pixels, plain(picture.name))
+                      + f" An orange box marks rows {top} to {top + size - 1}, columns {left_col} to {left_col + size - 1}.")
         st.markdown(
             "Each number is the brightness of one pixel: **0 is black, 255 is white**"
             + (", and each colour channel says how much red, green or blue the pixel has"

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import conv3d, describe, kernels, model_input, separable, transposed
-from cnnviz.ui import accessible, figures, formats, preload, share, url_state, widgets
+from cnnviz.ui import accessible, figures, formats, preload, share, st_image, url_state, widgets
 
 SIDE = 8          # the transposed convolution's input: the picture shrunk to 8 x 8
 FRAMES = 5        # the 3D convolution's volume: the picture moving right, one pixel a frame
@@ -61,17 +61,17 @@ def transposed_section() -> None:
     size = transposed.conv_transpose_output_size(SIDE, k, stride, padding)
     a, b, c = st.columns(3, gap="medium")
     with a:
-        st.image(map_image(x, 240), caption=f"Input: your picture shrunk to {SIDE} × {SIDE}",
-                 alt=describe.feature_map(x, "Input, your picture shrunk"))
+        st_image.show(map_image(x, 240), caption=f"Input: your picture shrunk to {SIDE} × {SIDE}",
+                      alt=describe.feature_map(x, "Input, your picture shrunk"))
         accessible.as_numbers(x, "Input")
     with b:
-        st.image(map_image(out, 240), caption=f"Output: {out.shape[0]} × {out.shape[1]}",
-                 alt=describe.feature_map(out, "Output of the transposed convolution"))
+        st_image.show(map_image(out, 240), caption=f"Output: {out.shape[0]} × {out.shape[1]}",
+                      alt=describe.feature_map(out, "Output of the transposed convolution"))
         accessible.as_numbers(out, "Output")
     with c:
-        st.image(figures.picture_image(counts.astype(np.float32), share.scaled(240), cmap="viridis"),
-                 caption=f"How many stamps cover each output pixel: {int(counts.min())} to {int(counts.max())}",
-                 alt=describe.feature_map(counts, "How many stamps cover each output pixel"))
+        st_image.show(figures.picture_image(counts.astype(np.float32), share.scaled(240), cmap="viridis"),
+                      caption=f"How many stamps cover each output pixel: {int(counts.min())} to {int(counts.max())}",
+                      alt=describe.feature_map(counts, "How many stamps cover each output pixel"))
         accessible.as_numbers(counts, "Stamps per output pixel")
     formula = (f"(n − 1)·s + max(k, s) = ({SIDE} − 1)·{stride} + max({k}, {stride}) = {size}"
                if padding == "valid" else f"n·s = {SIDE}·{stride} = {size}")
@@ -130,12 +130,12 @@ def volume_section() -> None:
     volume = np.stack([np.roll(still, t, axis=1) for t in range(FRAMES)])
     kernel = volume_kernel(kind)
     out = conv3d.convolve3d(volume, kernel, stride, padding)
-    st.image(frames_image(volume, 700), caption=f"Input: {FRAMES} frames of {VOLUME_SIDE} × {VOLUME_SIDE} "
-             "(frame number above each)",
-             alt=describe.stack(np.moveaxis(volume, 0, -1), "The input volume", "frame"))
-    st.image(frames_image(out, 700), caption=f"Output: {out.shape[0]} frames of {out.shape[1]} × "
-             f"{out.shape[2]}" + (" ({} < 0 < {}: edges that moved)".format(*figures.sign_colours()) if kind == "motion" else ""),
-             alt=describe.stack(np.moveaxis(out, 0, -1), "The output volume", "frame"))
+    st_image.show(frames_image(volume, 700), caption=f"Input: {FRAMES} frames of {VOLUME_SIDE} × {VOLUME_SIDE} "
+                  "(frame number above each)",
+                  alt=describe.stack(np.moveaxis(volume, 0, -1), "The input volume", "frame"))
+    st_image.show(frames_image(out, 700), caption=f"Output: {out.shape[0]} frames of {out.shape[1]} × "
+                  f"{out.shape[2]}" + (" ({} < 0 < {}: edges that moved)".format(*figures.sign_colours()) if kind == "motion" else ""),
+                  alt=describe.stack(np.moveaxis(out, 0, -1), "The output volume", "frame"))
     sizes = conv3d.output_size3d(volume.shape, 3, stride, padding)
     lines = [f"{axis}: " + (f"⌊({n} − 3) / {stride}⌋ + 1 = {o}" if padding == "valid" else f"⌈{n} / {stride}⌉ = {o}")
              for axis, n, o in zip(("depth (frames)", "height", "width"), volume.shape, sizes)]
@@ -189,13 +189,13 @@ def separable_section() -> None:
     out = separable.separable_convolve(x, DEPTHWISE, POINTWISE, padding="same")
     a, b = st.columns(2, gap="large")
     with a:
-        st.image(figures.mosaic(depth, cmap="diverging", width=share.scaled(420)),
-                 caption="Depthwise: Sobel x on red, Sobel y on green, a blur on blue (one map each)",
-                 alt=describe.stack(depth, "Depthwise output", "map"))
+        st_image.show(figures.mosaic(depth, cmap="diverging", width=share.scaled(420)),
+                      caption="Depthwise: Sobel x on red, Sobel y on green, a blur on blue (one map each)",
+                      alt=describe.stack(depth, "Depthwise output", "map"))
     with b:
-        st.image(figures.mosaic(out, cmap="diverging", width=share.scaled(280)),
-                 caption="Pointwise: output 0 = red map + ½ blue map; output 1 = green map − ½ blue map",
-                 alt=describe.stack(out, "Pointwise output", "map"))
+        st_image.show(figures.mosaic(out, cmap="diverging", width=share.scaled(280)),
+                      caption="Pointwise: output 0 = red map + ½ blue map; output 1 = green map − ½ blue map",
+                      alt=describe.stack(out, "Pointwise output", "map"))
     st.markdown("**What it saves.** Choose a layer's size:")
     c1, c2, c3 = st.columns(3)
     k = int(c1.number_input("Kernel size k", **url_state.widget(PARAMS, "mc_k")))
