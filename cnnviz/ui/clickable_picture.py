@@ -159,10 +159,10 @@ def _checked(point) -> dict | None:
     return values
 
 
-def clickable_picture(img: Image.Image, key: str, on_click, smooth: bool, alt: str = "",
+def clickable_picture(img: Image.Image | str, key: str, on_click, smooth: bool, alt: str = "",
                       cells: Cells | None = None) -> None:
-    """Show `img` across its column; a click (or Enter on a keyboard cell, see Cells) calls
-    on_click({"x", "y", "width"})."""
+    """Show `img` (a picture, or its data_url(img, smooth) kept from an earlier run) across its
+    column; a click (or Enter on a keyboard cell, see Cells) calls on_click({"x", "y", "width"})."""
     def changed() -> None:
         point = _checked((st.session_state.get(key) or {}).get("click"))
         if point:
@@ -170,6 +170,7 @@ def clickable_picture(img: Image.Image, key: str, on_click, smooth: bool, alt: s
 
     # A list, not a dict: Streamlit looks for dataframes in a dict's values, which imports pandas
     # (0.3 s on a fresh server's first visit).
-    _component(key=key, data=[data_url(img, smooth), smooth, alt, cells and cells.for_browser()],
+    src = img if isinstance(img, str) else data_url(img, smooth)
+    _component(key=key, data=[src, smooth, alt, cells and cells.for_browser()],
                on_click_change=changed)
 

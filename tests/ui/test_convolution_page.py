@@ -171,6 +171,16 @@ def test_bias_is_added_to_the_map_and_the_step_sum(disc):
     assert _step_value(at) == pytest.approx(float(fmap[r, c]), abs=1e-4)
 
 
+def test_the_map_follows_the_palette_chosen_in_the_sidebar(disc):
+    """The page keeps its pictures between reruns: a new palette must still redraw them."""
+    at = _open(disc)
+    urls = [img.url for el in at.main.get("image") for img in el.proto.imgs]
+    at.session_state["cnnviz_palette"] = "colour-blind"
+    at.run()
+    again = [img.url for el in at.main.get("image") for img in el.proto.imgs]
+    assert again[0] == urls[0]                      # the input picture: no map colours
+    assert again[1] != urls[1]                      # the feature map in the new colours
+
 def test_the_pictures_reach_the_browser_as_lossless_png(colour):
     """The input and the feature map are enlarged cell by cell as PNG: Streamlit must send them
     as PNG (with output_format "auto" it re-encoded RGB pictures as JPEG on every run)."""

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from cnnviz import conv_arithmetic, describe, images, kernels
-from cnnviz.ui import (accessible, export, figures, formats, motion, number_grids, share, st_image, tensor_shapes,
-                       url_state, widgets)
+from cnnviz.ui import (accessible, export, figures, formats, motion, number_grids, session_memo, share, st_image,
+                       tensor_shapes, url_state, widgets)
+from cnnviz.ui.conv_slide import Slide
+from cnnviz.ui.figures import colours
 from cnnviz.ui.plain_text import plain
-from cnnviz.ui.clickable_picture import Cells, clickable_picture
+from cnnviz.ui.clickable_picture import Cells, clickable_picture, data_url
 from cnnviz.ui.kernel_editor import kernel_editor, link_params
 
 MODES = {
@@ -46,35 +47,10 @@ PARAMS = [
 ]
 
 
-@dataclass(frozen=True)
-class Slide:
-    stride: int
-    padding: str | int
-    dilation: int
-
-    def describe(self) -> str:
-        pad = f"padding {self.padding}" if isinstance(self.padding, int) else f"'{self.padding}' padding"
-        return f"stride {self.stride}, {pad}, dilation {self.dilation}"
-
-
-def _check_slide(slide: Slide, shape, kshape) -> None:
-    """ValueError with a readable message when Keras would refuse it or the output is empty."""
-    if slide.stride > 1 and slide.dilation > 1:
-        raise ValueError("Keras's Conv2D does not allow a stride above 1 together with a dilation "
-                         "above 1: set one of them back to 1.")
-    for n, k in zip(shape[:2], kshape):
-        conv_arithmetic.output_size(n, k, slide.stride, slide.padding, slide.dilation)
-
-
 def _memo(name: str, source, params: tuple, compute):
-    """Keep the last result per session: recomputed only when the picture object or params change."""
-    slot = f"conv_memo_{name}"
-    hit = state.get(slot)
-    if hit is not None and hit[0] is source and hit[1] == params:
-        return hit[2]
-    value = compute()
-    state[slot] = (source, params, value)
-    return value
+    """Keep the last result per session: recomputed only when the picture object, params or the
+    map colours (the palette in the sidebar) change."""
+    return session_memo.remembered("conv_memo", name, source, (*params, colours.palette("diverging")), compute)
 
 
 def _encoded(fitted: tuple[np.ndarray, float]) -> bytes:
@@ -102,13 +78,6 @@ def export_buttons(feature_map: np.ndarray, kernel: np.ndarray, stem: str) -> No
                         export.CSV, "conv_export_csv")
         export.download("Kernel (CSV)", lambda: export.grid_csv(kernel), f"{stem}-kernel.csv",
                         export.CSV, "conv_export_kernel")
-
-
-def _shape_formula(axis: str, n: int, k: int, slide: Slide, pads: tuple[int, int], o: int) -> str:
-    """The output-size formula with this page's numbers in it, as plain text (no TeX to load)."""
-    s, d = slide.stride, slide.dilation
-    pad = f"2·{pads[0]}" if pads[0] == pads[1] else f"({pads[0]} + {pads[1]})"
-    return f"o({axis}) = ⌊({n} + {pad} − {k} − ({k}−1)·({d}−1)) / {s}⌋ + 1 = {o}"
 
 
 # --------------------------------------------------------------------------- the page
@@ -155,7 +124,7 @@ padding = state["conv_padding"] if state["conv_padding"] != "explicit" else int(
 wanted = Slide(int(state["conv_stride"]), padding, int(state["conv_dilation"]))
 kernel = choice.kernel
 try:
-    _check_slide(wanted, pixels.shape, kernel.shape)
+    wanted.check(pixels.shape, kernel.shape)
     slide = wanted
     state["conv_last_slide"] = wanted
 except ValueError as exc:
@@ -163,7 +132,7 @@ except ValueError as exc:
     for fallback in (state.get("conv_last_slide"), Slide(1, "same", 1)):
         try:
             if fallback is not None:
-                _check_slide(fallback, pixels.shape, kernel.shape)
+                fallback.check(pixels.shape, kernel.shape)
                 slide = fallback
                 break
         except ValueError:
@@ -172,7 +141,6 @@ except ValueError as exc:
 
 x = _memo("input", picture.pixels, (mode,), lambda: pixels if mode != "gray" else images.to_gray(pixels))
 depthwise = mode == "depthwise"
-# (plain values only: the page re-runs as a script, so its Slide class is new on every run)
 params = (mode, kernel.tobytes(), kernel.shape, choice.bias, slide.stride, slide.padding, slide.dilation)
 out = _memo("output", picture.pixels, params, lambda: kernels.convolve(
     x, kernel, slide.stride, slide.padding, slide.dilation, bias=choice.bias, depthwise=depthwise))
@@ -195,12 +163,14 @@ with right:
     with c_in:
         st.markdown("**Input**" + (" (as grayscale)" if mode == "gray" and is_rgb else ""))
         st_image.show(_memo("input_png", picture.pixels, (mode,), lambda: _picture_bytes(x)), caption=plain(picture.name),
-                      alt=describe.picture(x, f"The input {plain(picture.name)}"))
+                      alt=_memo("input_alt", x, (picture.name,),
+                                lambda: describe.picture(x, f"The input {plain(picture.name)}")))
         if depthwise:
             st.markdown("**Output as colours**")
             st_image.show(_memo("output_png", picture.pixels, params, lambda: _picture_bytes(out)),
                           caption="the 3 filtered channels (clipped to 0…1)",
-                          alt=describe.picture(np.clip(out, 0, 1), "The 3 filtered channels as colours"))
+                          alt=_memo("output_alt", out, (), lambda: describe.picture(
+                              np.clip(out, 0, 1), "The 3 filtered channels as colours")))
     with c_out:
         if depthwise:
             channel = st.radio("Channel in the heatmap", CHANNELS, horizontal=True, key="conv_channel")
@@ -213,19 +183,17 @@ with right:
         st.markdown(f"**Output: {what}**  \n:gray[{positive} > 0 > {negative}, white = 0 · the numbers: step "
                     "through below]")
         lo, hi = figures.value_range(shown, "diverging")   # the colours map_picture uses
-        st_image.show(_memo("map_png", out, (state.get("conv_channel") if depthwise else None,),
-                            lambda: _map_bytes(shown)), width="stretch",
-                      alt=describe.feature_map(shown, f"Output: {what}"))
+        shown_channel = (state.get("conv_channel") if depthwise else None,)
+        map_alt = _memo("map_alt", out, shown_channel, lambda: describe.feature_map(shown, f"Output: {what}"))
+        st_image.show(_memo("map_png", out, shown_channel, lambda: _map_bytes(shown)), width="stretch", alt=map_alt)
         st.html(number_grids.colour_scale_html(float(lo), float(hi)))
         accessible.as_numbers(shown, f"Output: {what}")
         with share.secondary("conv_hover"):
             if st.toggle("Interactive chart: hover for every value", key="conv_hover_chart"):
-                fig, step = _memo("heatmap", out, (state.get("conv_channel") if depthwise else None,
-                                                  share.presenting()),
+                fig, step = _memo("heatmap", out, (*shown_channel, share.presenting()),
                                   lambda: figures.feature_map_figure(shown, max_side=HEATMAP_SIDE,
                                                                      height=share.scaled(460)))
-                st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False},
-                                alt=describe.feature_map(shown, f"Output: {what}"))
+                st.plotly_chart(fig, key="conv_heatmap", config={"displaylogo": False}, alt=map_alt)
                 if step > 1:
                     st.caption(f"Large map: drawn with one row and column in every {step} "
                                f"({math.ceil(oh / step)} × {math.ceil(ow / step)} of {oh} × {ow}) "
@@ -236,8 +204,8 @@ with right:
         st.markdown("**Why this size?** For each side: "
                     "o = ⌊(i + 2p − k − (k−1)(d−1)) / s⌋ + 1, with input i, padding p, kernel k, "
                     "dilation d and stride s.")
-        st.markdown(f"`{_shape_formula('height', h, kh, slide, pads_h, oh)}`  \n"
-                    f"`{_shape_formula('width', w, kw, slide, pads_w, ow)}`")
+        st.markdown(f"`{slide.formula('height', h, kh, pads_h, oh)}`  \n"
+                    f"`{slide.formula('width', w, kw, pads_w, ow)}`")
         if slide.padding == "same":
             st.caption(f"'same' pads just enough that o = ⌈i / s⌉ (here {pads_h[0]} above, "
                        f"{pads_h[1]} below, {pads_w[0]} left, {pads_w[1]} right; an odd extra zero "
@@ -335,20 +303,34 @@ def _sum_table(win, expected, mode: str, channel: int | None, row: int, col: int
     st.caption(f"The feature map holds {formats.value(target)} at row {row}, column {col}: {ok}.")
 
 
-def _window_picture(x: np.ndarray, win, kernel: np.ndarray, slide: Slide, out_shape, row: int, col: int) -> None:
-    """The input with its padding and the window's taps; a click picks the output there."""
+def _pickable(drawn: tuple) -> tuple[str, tuple[int, int], float]:
+    """A drawn (picture, scale) as what clickable_picture shows: (data URL, size, scale)."""
+    img, f = drawn
+    return data_url(img, smooth=f < 1), img.size, f
+
+
+def _window_picture(x: np.ndarray, out: np.ndarray, win, kernel: np.ndarray, slide: Slide, row: int,
+                    col: int) -> None:
+    """The input with its padding and the window's taps; a click picks the output there.
+    Drawn, encoded and described once per window position (`out` stands for every setting)."""
     pads = tuple(conv_arithmetic.pad_amounts(n, k, slide.stride, slide.padding, slide.dilation)
                  for n, k in zip(x.shape[:2], kernel.shape))
     st.markdown("**The window on the input**" + (" (slate = padding, value 0)" if any(sum(pads, ())) else ""))
-    base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
-    img, f = figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base)
+
+    def draw():
+        base = _memo("rf_base", x, (pads,), lambda: figures.padded_picture(x, pads, PICTURE_SIDE))
+        return _pickable(figures.receptive_field_image(x, win.rows, win.cols, pads, PICTURE_SIDE, base=base))
+    src, size, f = _memo("window_picture", out, (row, col), draw)
+    alt = _memo("window_alt", out, (row, col), lambda: describe.picture(x, "The input") + (
+        f" The window covers rows {win.rows[0]} to {win.rows[-1]}, columns {win.cols[0]} to {win.cols[-1]}. "
+        "Click to pick an output position."))
     eff_h, eff_w = ((k - 1) * slide.dilation + 1 for k in kernel.shape)
-    geometry = (f, img.size[0], slide.stride, eff_h, eff_w, *out_shape)
-    keys = Cells(*out_shape, row, col, *img.size, pitch_y=f * slide.stride, pitch_x=f * slide.stride,
+    oh, ow = out.shape[:2]
+    geometry = (f, size[0], slide.stride, eff_h, eff_w, oh, ow)
+    keys = Cells(oh, ow, row, col, *size, pitch_y=f * slide.stride, pitch_x=f * slide.stride,
                  box_h=f * eff_h, box_w=f * eff_w, name="window")
-    _clickable(img, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1,
-               alt=describe.picture(x, "The input") + f" The window covers rows {win.rows[0]} to {win.rows[-1]}, "
-               f"columns {win.cols[0]} to {win.cols[-1]}. Click to pick an output position.", cells=keys)
+    clickable_picture(src, "conv_click_in", functools.partial(_on_click_input, geometry), smooth=f < 1,
+                      alt=alt, cells=keys)
 
 
 def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, col: int) -> None:
@@ -356,25 +338,29 @@ def _output_picture(out: np.ndarray, mode: str, channel: int | None, row: int, c
     shown = _channel_map(out, mode, channel)
     which = f" ({CHANNELS[channel]})" if mode == "depthwise" else ""
     st.markdown(f"**Output** at row {row}, column {col}{which}")
-    base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
-    img, f = figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base)
-    keys = Cells(*shown.shape, row, col, *img.size, pitch_y=f, pitch_x=f, box_h=f, box_w=f, name="output")
-    _clickable(img, "conv_click_out", functools.partial(_on_click_output, (f, img.size[0], *shown.shape)),
-               smooth=f < 1, alt=describe.feature_map(shown, f"The output{which}")
-               + f" Outlined: row {row}, column {col}, value {describe.number(shown[row, col])}. Click to pick another.",
-               cells=keys)
+
+    def draw():
+        base = _memo("map_base", out, (channel,), lambda: figures.map_picture(shown, PICTURE_SIDE))
+        return _pickable(figures.marked_map_image(shown, row, col, PICTURE_SIDE, base=base))
+    src, size, f = _memo("output_picture", out, (channel, row, col), draw)
+    alt = _memo("output_picture_alt", out, (channel, row, col), lambda: describe.feature_map(
+        shown, f"The output{which}") + f" Outlined: row {row}, column {col}, value "
+        f"{describe.number(shown[row, col])}. Click to pick another.")
+    keys = Cells(*shown.shape, row, col, *size, pitch_y=f, pitch_x=f, box_h=f, box_w=f, name="output")
+    clickable_picture(src, "conv_click_out", functools.partial(_on_click_output, (f, size[0], *shown.shape)),
+                      smooth=f < 1, alt=alt, cells=keys)
 
 
-def _window_grids(win, channel: int | None) -> None:
-    """The numbers under the window, the weights and their products, for one channel."""
+def _window_grids(win, channel: int | None) -> str:
+    """The numbers under the window, the weights and their products, for one channel (HTML)."""
     if win.patch.ndim == 3:
         patch, kern, prods = win.patch[..., channel], win.kernel[..., channel], win.products[..., channel]
         title = f"{CHANNELS[channel]} values under the window"
     else:
         patch, kern, prods = win.patch, win.kernel, win.products
         title = "input values under the window"
-    st.html(number_grids.STYLE + number_grids.window_sum_html(patch, kern, prods, win.in_image, win.rows,
-                                                              win.cols, patch_title=title))
+    return number_grids.STYLE + number_grids.window_sum_html(patch, kern, prods, win.in_image, win.rows,
+                                                             win.cols, patch_title=title)
 
 
 def step_through(x, out, kernel, bias, slide, mode, playing):
@@ -382,19 +368,15 @@ def step_through(x, out, kernel, bias, slide, mode, playing):
     c_ctrl, c_in, c_out = st.columns([1, 1.1, 1.1], gap="medium")
     with c_ctrl:
         row, col, channel = _position_controls(out, mode, playing)
-    win = kernels.window(x, kernel, row, col, slide.stride, slide.padding, slide.dilation,
-                         bias=bias, depthwise=mode == "depthwise")
+    win = _memo("window", out, (row, col), lambda: kernels.window(
+        x, kernel, row, col, slide.stride, slide.padding, slide.dilation, bias=bias, depthwise=mode == "depthwise"))
     with c_ctrl:
         _sum_table(win, out[row, col], mode, channel, row, col)
     with c_in:
-        _window_picture(x, win, kernel, slide, out.shape[:2], row, col)
+        _window_picture(x, out, win, kernel, slide, row, col)
     with c_out:
         _output_picture(out, mode, channel, row, col)
-    _window_grids(win, channel)
-
-
-def _clickable(img, key: str, on_click, smooth: bool, alt: str, cells: Cells) -> None:
-    clickable_picture(img, key, on_click, smooth, alt=alt, cells=cells)
+    st.html(_memo("window_grids", out, (row, col, channel), lambda: _window_grids(win, channel)))
 
 
 url_state.fragment(step_through, run_every=play_every if playing else None)(
