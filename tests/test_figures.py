@@ -266,6 +266,13 @@ def test_for_st_image_encodes_a_pil_image_once_as_png():
         figures.image_format(b"GIF89a")
 
 
+def test_the_app_icon_is_png_bytes_that_set_page_config_sends_untouched():
+    """set_page_config runs on every rerun: a PIL icon was encoded each time."""
+    icon = figures.app_icon()
+    assert figures.image_format(icon) == "PNG"
+    assert Image.open(io.BytesIO(icon)).size == (64, 64)
+    assert _streamlit_sends(icon, "auto", "stretch") is icon            # how set_page_config sends it
+
 @pytest.mark.parametrize("kind", ["PNG", "JPEG"])
 def test_for_st_image_shrinks_a_picture_wider_than_shown_once_as_streamlit_would(kind):
     rgb = np.random.default_rng(8).integers(0, 256, (30, 300, 3), dtype=np.uint8)

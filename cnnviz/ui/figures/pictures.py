@@ -8,6 +8,7 @@ import numpy as np
 
 from cnnviz import images
 from cnnviz.ui.figures.colours import PAD_COLOUR, colorize, value_range
+from cnnviz.ui.figures.encoding import to_png
 
 
 def rgb8(pixels) -> np.ndarray:
@@ -99,9 +100,10 @@ def map_picture(values: np.ndarray, size: int = 360) -> tuple[np.ndarray, float]
 
 
 @functools.lru_cache(maxsize=1)
-def app_icon():
-    """The browser tab's icon: a 3 x 3 kernel sliding over a picture, drawn here so that no
-    visitor's browser asks a font server for it (a Material icon as page_icon does)."""
+def app_icon() -> bytes:
+    """The browser tab's icon (PNG bytes): a 3 x 3 kernel sliding over a picture, drawn here so
+    that no visitor's browser asks a font server for it (a Material icon as page_icon does).
+    Bytes, not a PIL image: st.set_page_config runs on every rerun and encoded an image each time."""
     from PIL import Image, ImageDraw
 
     icon = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
@@ -112,4 +114,4 @@ def app_icon():
             x, y = 8 + c * 17, 8 + r * 17
             colour = (255, 75, 75, 255) if (r, c) == (1, 1) else (250, 250, 250, 255)
             draw.rounded_rectangle((x, y, x + 13, y + 13), radius=3, fill=colour)
-    return icon
+    return to_png(icon)

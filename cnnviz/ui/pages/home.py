@@ -6,7 +6,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import describe, images
-from cnnviz.ui import accessible, export, figures, page_list, share, st_image, url_state, widgets
+from cnnviz.ui import accessible, export, figures, page_list, session_memo, share, st_image, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 CHANNELS = {"Red": ("red", 0), "Green": ("green", 1), "Blue": ("blue", 2)}
@@ -74,6 +74,10 @@ def busiest_square(pixels, size: int) -> tuple[int, int]:
     return int(top), int(left)
 
 
+def _memo(name: str, source, params: tuple, compute):
+    return session_memo.remembered("home_memo", name, source, params, compute)
+
+
 @url_state.fragment
 def pixel_section(picture: images.Picture, linked: bool) -> None:
     pixels = picture.pixels
@@ -95,7 +99,7 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
             size = widgets.clamped_slider("Zoom: square of", ZOOM.key, min(ZOOM.lo, smallest),
                                           min(ZOOM.hi, smallest), min(12, smallest),
                                           "How many pixels across the zoomed square shows.")
-        best_top, best_left = busiest_square(pixels, size)
+        best_top, best_left = _memo("busiest", pixels, (size,), lambda: busiest_square(pixels, size))
         with c2:
             top = widgets.clamped_slider("Top row", "home_crop_top", 0, h - size, best_top,
                                          "Row 0 is the top of the image.")
@@ -114,7 +118,8 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
                                     size=share.scaled(470)),
                       caption=f"The {colour} values of rows {top}–{top + size - 1} (left edge) and columns "
                               f"{left_col}–{left_col + size - 1} (top edge).",
-                      alt=describe.window(values, top, left_col, f"The {colour} pixel values, each written in its cell"))
+                      alt=_memo("values_alt", pixels, (top, left_col, size, colour), lambda: describe.window(
+                          values, top, left_col, f"The {colour} pixel values, each written in its cell")))
         accessible.as_numbers(values, f"The {colour} values of rows {top}–{top + size - 1}, columns "
                               f"{left_col}–{left_col + size - 1}",
                               [str(top + i) for i in range(values.shape[0])],
@@ -130,7 +135,8 @@ def pixel_section(picture: images.Picture, linked: bool) -> None:
         st_image.show(figures.drawn(figures.crop_box_image, pixels, top, left_col, size, size, size=340),
                       caption=f"{plain(picture.name)}: the orange box is the zoomed square "
                               f"(rows {top}–{top + size - 1}, columns {left_col}–{left_col + size - 1}).",
-                      alt=describe.picture(pixels, plain(picture.name))
+                      alt=_memo("picture_alt", pixels, (picture.name,),
+                                lambda: describe.picture(pixels, plain(picture.name)))
                       + f" An orange box marks rows {top} to {top + size - 1}, columns {left_col} to {left_col + size - 1}.")
         st.markdown(
             "Each number is the brightness of one pixel: **0 is black, 255 is white**"
