@@ -136,7 +136,8 @@ def _network_panel(me) -> None:
     names = model_cache.available()
     dataset = "mnist" if pic.source == "drawing" else pic.dataset
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.image(figures.picture_image(pic.pixels, 140), alt=describe.picture(pic.pixels, f"The picture {plain(pic.name)}"))
+    st_image.show(figures.picture_image(pic.pixels, 140), where=left,
+                  alt=describe.picture(pic.pixels, f"The picture {plain(pic.name)}"))
     with right:
         name = st.selectbox("Network", names, key="class_ask_net",
                             index=names.index(dataset) if dataset in names else 0,

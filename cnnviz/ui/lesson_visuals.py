@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import describe
 from cnnviz.lesson import question_types, questions
-from cnnviz.ui import accessible, figures, palette, share
+from cnnviz.ui import accessible, figures, palette, share, st_image
 from cnnviz.ui.figures import training as training_figures
 
 MAP_SIDE = 168          # px drawn (6 × 28), the picture and each map of the "which kernel" question
@@ -53,12 +53,15 @@ def grid_html(grids: question_types.Grids) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def feature_map_pictures(visual: question_types.FeatureMaps, side: int, scheme: str):
-    """The sample and its feature maps as crisp RGB pictures with their text alternatives
+    """The sample and its feature maps as crisp pictures (PNG bytes) with their text alternatives
     (computed once per question and palette scheme: the maps are drawn in `scheme`)."""
+    from PIL import Image
+
     gray, maps = questions.feature_maps(visual)
-    picture = np.asarray(figures.picture_image(gray, side))
+    picture = figures.to_png(figures.picture_image(gray, side))
     return ((picture, describe.picture(gray, "The picture")),
-            [(label, figures.map_picture(values, side)[0], describe.feature_map(values, f"Feature map {label}"))
+            [(label, figures.to_png(Image.fromarray(figures.map_picture(values, side)[0])),
+              describe.feature_map(values, f"Feature map {label}"))
              for label, values in maps])
 
 
@@ -70,9 +73,9 @@ def show_visual(q: question_types.Question, key: str) -> None:
     elif isinstance(visual, question_types.FeatureMaps):
         (picture, alt), maps = feature_map_pictures(visual, share.scaled(MAP_SIDE), palette.chosen())
         columns = st.columns(len(maps) + 1, gap="medium")     # one row, whatever the width
-        columns[0].image(picture, caption="the picture", width="stretch", alt=alt)
-        for column, (label, rgb, map_alt) in zip(columns[1:], maps):
-            column.image(rgb, caption=label, width="stretch", alt=map_alt)
+        st_image.show(picture, where=columns[0], caption="the picture", width="stretch", alt=alt)
+        for column, (label, png, map_alt) in zip(columns[1:], maps):
+            st_image.show(png, where=column, caption=label, width="stretch", alt=map_alt)
     elif isinstance(visual, question_types.Curves):
         st.markdown(":blue[**―** training loss] &nbsp; :red[**―** validation loss]")
         top = max(max(run.train + run.validation) for run in visual.runs)

@@ -7,8 +7,9 @@ import streamlit as st
 from cnnviz.ui import figures
 
 
-def show(picture, *, width: int | str = "content", **options) -> None:
-    """st.image(picture, width=width, **options) for PNG/JPEG bytes or a PIL image.
+def show(picture, *, where=None, width: int | str = "content", **options) -> None:
+    """st.image(picture, width=width, **options) for PNG/JPEG bytes or a PIL image, in `where`
+    (a column or container; the current one if None).
     options: st.image's caption, alt (and the like), never output_format."""
     data, fmt = figures.for_st_image(picture, width)
-    st.image(data, width=width, output_format=fmt, **options)
+    (where or st).image(data, width=width, output_format=fmt, **options)

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import activations, describe, images, kernels
-from cnnviz.ui import accessible, export, figures, preload, share, url_state, widgets
+from cnnviz.ui import accessible, export, figures, preload, share, st_image, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 COLOURS = {"relu": "#d62728", "sigmoid": "#1f77b4", "tanh": "#2ca02c", "softplus": "#9467bd",
@@ -169,11 +169,12 @@ def feature_map_section() -> None:
     left, right = st.columns(2)
     before_img = figures.picture_image(fmap, 360, "diverging", -vmax, vmax)
     after_img = figures.picture_image(out, 360, "diverging", -vmax, vmax)
-    left.image(figures.display_bytes(before_img, 360), width=360,
-               caption=f"before: the feature map ({fmap.shape[0]}×{fmap.shape[1]})",
-               alt=describe.feature_map(fmap, "The feature map before the activation"))
-    right.image(figures.display_bytes(after_img, 360), width=360,
-                caption=f"after {label(name)}", alt=describe.feature_map(out, f"The feature map after {label(name)}"))
+    st_image.show(figures.display_bytes(before_img, 360), width=360,
+                  caption=f"before: the feature map ({fmap.shape[0]}×{fmap.shape[1]})",
+                  alt=describe.feature_map(fmap, "The feature map before the activation"), where=left)
+    st_image.show(figures.display_bytes(after_img, 360), width=360,
+                  caption=f"after {label(name)}", alt=describe.feature_map(out, f"The feature map after {label(name)}"),
+                  where=right)
     with left:
         accessible.as_numbers(fmap, "The feature map before")
     with right:

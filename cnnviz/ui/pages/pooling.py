@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import describe, images, pooling
-from cnnviz.ui import accessible, export, figures, share, url_state, widgets
+from cnnviz.ui import accessible, export, figures, share, st_image, url_state, widgets
 from cnnviz.ui.plain_text import plain
 
 MODE_LABELS = {"max": "max", "avg": "average", "l2": "L2 norm"}
@@ -152,20 +152,20 @@ def window_view(p: Pooled) -> None:
         window_min = -pooling.pool2d(-fmap, size, stride, padding, "max").output
         winners = result.winners[result.output > window_min]
     side = share.scaled(420)
-    left_col.image(figures.drawn(figures.pooling_image, fmap, lo_in, hi_in, cmap, side, winners,
-                                 (top, left, bottom, right), width=side),
-                   width=side, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
-                           + ("; white dots mark each window's winner (none where all values tie)"
-                              if winners is not None else ""),
-                   alt=describe.feature_map(fmap, "The input map") + " "
-                   + describe.window(fmap[top:bottom + 1, left:right + 1], top, left,
-                                     f"The framed window of output row {row}, column {col}"))
-    right_col.image(figures.drawn(figures.pooling_image, result.output, lo_out, hi_out, cmap, side, None,
-                                  (row, col, row, col), width=side),
-                    width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
-                            + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"),
-                    alt=describe.feature_map(result.output, f"The {MODE_LABELS[mode]}-pooled output")
-                    + f" Framed: row {row}, column {col}, value {describe.number(result.output[row, col])}.")
+    st_image.show(figures.drawn(figures.pooling_image, fmap, lo_in, hi_in, cmap, side, winners,
+                                (top, left, bottom, right), width=side),
+                  width=side, caption=f"input {h}×{w}: the framed cells are the window of output ({row}, {col})"
+                          + ("; white dots mark each window's winner (none where all values tie)"
+                             if winners is not None else ""),
+                  alt=describe.feature_map(fmap, "The input map") + " "
+                  + describe.window(fmap[top:bottom + 1, left:right + 1], top, left,
+                                    f"The framed window of output row {row}, column {col}"), where=left_col)
+    st_image.show(figures.drawn(figures.pooling_image, result.output, lo_out, hi_out, cmap, side, None,
+                                (row, col, row, col), width=side),
+                  width=side, caption=f"{MODE_LABELS[mode]}-pooled output {oh}×{ow}"
+                          + ("" if p.shared_scale else " (own colour scale: L2 values can exceed the input's)"),
+                  alt=describe.feature_map(result.output, f"The {MODE_LABELS[mode]}-pooled output")
+                  + f" Framed: row {row}, column {col}, value {describe.number(result.output[row, col])}.", where=right_col)
     with left_col:
         accessible.as_numbers(fmap, "The input map")
     with right_col:
@@ -237,12 +237,13 @@ def translation_view(p: Pooled) -> None:
     d_pool = np.abs(t.pooled_shifted - t.pooled)
     dmax = float(max(d_map.max(), d_pool.max())) or 1.0
     a, b = st.columns(2)
-    a.image(figures.drawn(figures.picture_image, d_map, 300, "viridis", 0.0, dmax, width=300), width=300,
-            caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}",
-            alt=describe.feature_map(d_map, f"How much the map changed after shifting {shift} pixels {direction}"))
-    b.image(figures.drawn(figures.picture_image, d_pool, 300, "viridis", 0.0, dmax, width=300), width=300,
-            caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)",
-            alt=describe.feature_map(d_pool, "How much the pooled map changed"))
+    st_image.show(figures.drawn(figures.picture_image, d_map, 300, "viridis", 0.0, dmax, width=300), width=300,
+                  caption=f"|change| of the {h}×{w} map after shifting {shift} px {direction}",
+                  alt=describe.feature_map(d_map, f"How much the map changed after shifting {shift} pixels {direction}"),
+                  where=a)
+    st_image.show(figures.drawn(figures.picture_image, d_pool, 300, "viridis", 0.0, dmax, width=300), width=300,
+                  caption=f"|change| of the {oh}×{ow} pooled map (same colour scale)",
+                  alt=describe.feature_map(d_pool, "How much the pooled map changed"), where=b)
 
 
 translation_view(pooled)
@@ -271,14 +272,16 @@ def dropout_view(p: Pooled) -> None:
     vmax = float(np.max(np.abs(out))) or 1.0
     lo, hi = p.colour_range(vmax)
     a, b, c = st.columns(3)
-    a.image(figures.drawn(figures.pooling_image, x, lo, hi, p.cmap, 300, width=300), width=300,
-            caption=f"input: the pooled map {oh}×{ow}", alt=describe.feature_map(x, "Dropout's input, the pooled map"))
-    b.image(figures.drawn(figures.picture_image, np.where(mask, 0.85, 0.0), 300, width=300), width=300,
-            caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept",
-            alt=f"The dropout mask, {oh} × {ow}: {int(mask.sum())} kept, {int(mask.size - mask.sum())} dropped.")
-    c.image(figures.drawn(figures.pooling_image, out, lo, hi, p.cmap, 300, width=300), width=300,
-            caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input",
-            alt=describe.feature_map(out, "Dropout's output"))
+    st_image.show(figures.drawn(figures.pooling_image, x, lo, hi, p.cmap, 300, width=300), width=300,
+                  caption=f"input: the pooled map {oh}×{ow}", alt=describe.feature_map(x, "Dropout's input, the pooled map"),
+                  where=a)
+    st_image.show(figures.drawn(figures.picture_image, np.where(mask, 0.85, 0.0), 300, width=300), width=300,
+                  caption="mask: grey = kept, black = dropped" if training else "inference: everything is kept",
+                  alt=f"The dropout mask, {oh} × {ow}: {int(mask.sum())} kept, {int(mask.size - mask.sum())} dropped.",
+                  where=b)
+    st_image.show(figures.drawn(figures.pooling_image, out, lo, hi, p.cmap, 300, width=300), width=300,
+                  caption=f"output: survivors × {1 / (1 - rate):.3g}" if training else "output = input",
+                  alt=describe.feature_map(out, "Dropout's output"), where=c)
     kept = int(mask.sum())
     m1, m2, m3 = st.columns(3)
     m1.metric("units kept", f"{kept} of {mask.size}", f"{kept / mask.size:.0%}", delta_color="off")
