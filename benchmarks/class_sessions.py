@@ -3,11 +3,12 @@
 
 A Member is one browser tab. Its `tick` loop does what the browser's timers do: every
 `st.fragment(run_every=...)` the server announced (auto_rerun) is rerun on its interval, one run
-at a time per tab (a lock also held by the person's own clicks). A following student's watch
-fragment reads the room twice a second and, on a new view, switches its page (the fragment's run
-then ends as a full run of the teacher's page); a new question reruns the whole page. A student
-whose websocket closes (its app process was killed) reloads: a new session with the same
-cookies and address, as a browser's reload.
+at a time per tab (a lock also held by the person's own clicks). Runs the server starts itself
+(the class watcher waking a student's look, cnnviz/ui/class_follow.py) are followed as a browser
+follows them, and count as the tab's runs too. On a new view, a following student's look
+switches its page (the fragment's run then ends as a full run of the teacher's page); a new
+question reruns the whole page. A student whose websocket closes (its app process was killed)
+reloads: a new session with the same cookies and address, as a browser's reload.
 
 What a student "sees": its page and settings (the address's query, without room/seat/key/present)
 after a run. A change is seen when they equal the teacher's after the teacher's change.
@@ -42,14 +43,25 @@ class Member:
 
     def __init__(self, base: str, number: int, nickname: str = ""):
         self.base, self.number, self.nickname = base, number, nickname
-        self.s = loadgen.StreamlitSession(base, number, run_timeout=120)
+        self.s = self._session()
         self.lock = asyncio.Lock()
         self.due: dict[str, float] = {}
         self.fragment_runs: list[loadgen.RunResult] = []
+        self.server_runs: list[tuple[float, str]] = []   # (when it ended, how) of runs the server started
         self.after_run = None                  # called after every run of the tick loop
         self.reconnects: list[dict] = []
         self.answer: str | None = None         # the student's choice (a label)
         self.rng = random.Random(number)
+
+    def _session(self) -> loadgen.StreamlitSession:
+        s = loadgen.StreamlitSession(self.base, self.number, run_timeout=120)
+        s.on_server_run = self._server_ran
+        return s
+
+    def _server_ran(self, status: str) -> None:
+        self.server_runs.append((time.perf_counter(), status))
+        if self.after_run:
+            asyncio.ensure_future(self.after_run(self))
 
     @property
     def view(self) -> tuple[str, dict[str, str]]:
@@ -86,7 +98,7 @@ class Member:
         old = self.s
         began = time.perf_counter()
         async with self.lock:
-            self.s = loadgen.StreamlitSession(self.base, self.number, run_timeout=120)
+            self.s = self._session()
             self.s.cookies = dict(old.cookies)
             self.s.query_string = old.query_string
             self.due.clear()

@@ -330,6 +330,9 @@ class StreamlitSession:
         self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds, for st.fragment(run_every=...)
         self.file_states: dict[str, WidgetState] = {}   # uploader id -> its files, sent with every rerun
         self._file_urls: asyncio.Future | None = None
+        self.on_server_run: Callable[[str], None] | None = None   # a run the server started ended
+        self.server_runs = 0
+        self._server_run: RunResult | None = None   # what a run the server started sent so far
 
     # ----- connection
 
@@ -417,9 +420,12 @@ class StreamlitSession:
             self.max_cached_age = ns.config.max_cached_message_age or self.max_cached_age
             if not self._navigation_seen:   # st.navigation apps send their pages in `navigation`
                 self._learn_pages(ns.app_pages)
-            if not self._fragment_run:   # a full run starts: the page is rebuilt
+            fragment = bool(msg.metadata.run.fragment_ids) if msg.metadata.HasField("run") else self._fragment_run
+            if not fragment:             # a full run starts: the page is rebuilt
                 self.elements.clear()
                 self.auto_reruns.clear()
+                if run is None:          # the server started it (or a fragment it started switched page)
+                    self._seen_ids = set()
         elif kind == "navigation":
             self._navigation_seen = True
             self._learn_pages(msg.navigation.app_pages)
@@ -459,20 +465,11 @@ class StreamlitSession:
         el = d.new_element
         kind = el.WhichOneof("type")
         self.elements[tuple(msg.metadata.delta_path)] = el
-        if run is None:
-            return
-        run.elements += 1
-        if kind == "exception" and not el.exception.is_warning:
-            e = el.exception
-            run.exceptions.append(f"{e.type}: {e.message}"[:300])
-        elif kind == "alert" and el.alert.format == el.alert.ERROR:
-            run.error_alerts.append(el.alert.body[:300])
-        elif kind == "markdown":
-            run.texts.append(el.markdown.body)
-        elif kind == "heading":
-            run.texts.append(el.heading.body)
-        elif kind == "imgs":
-            run.media_urls.extend(i.url for i in el.imgs.imgs if i.url.startswith("/media/"))
+        if run is None:          # a run the server started
+            if self._server_run is None:
+                self._server_run = RunResult(self.number, self.page, "started by the server", time.perf_counter())
+            run = self._server_run
+        self._count(run, el, kind)
         sub = getattr(el, kind) if kind else None
         wid = getattr(sub, "id", "") if sub is not None else ""
         if kind in VALUE_KINDS | TRIGGER_KINDS | OTHER_WIDGET_KINDS and wid:
@@ -486,13 +483,35 @@ class StreamlitSession:
                     if value is not None:
                         self.states[wid] = value
 
+    @staticmethod
+    def _count(run: RunResult, el, kind: str) -> None:
+        run.elements += 1
+        if kind == "exception" and not el.exception.is_warning:
+            e = el.exception
+            run.exceptions.append(f"{e.type}: {e.message}"[:300])
+        elif kind == "alert" and el.alert.format == el.alert.ERROR:
+            run.error_alerts.append(el.alert.body[:300])
+        elif kind == "markdown":
+            run.texts.append(el.markdown.body)
+        elif kind == "heading":
+            run.texts.append(el.heading.body)
+        elif kind == "imgs":
+            run.media_urls.extend(i.url for i in el.imgs.imgs if i.url.startswith("/media/"))
+
     def _finished(self, status: int) -> None:
         run = self._run
         name = FINISHED.get(status, str(status))
         if name == "early_for_rerun":   # st.rerun() or a rerun that replaced this one: keep waiting
             self._fragment_run = False   # st.rerun() reruns the whole app
             return
-        if run is None:
+        if run is None:     # a run the server started (e.g. a class's watcher woke this tab)
+            self.server_runs += 1
+            self.cache.finished_run(self.max_cached_age)
+            started, self._server_run = self._server_run, None
+            if self.fetch_media and started is not None and started.media_urls:
+                asyncio.ensure_future(self._fetch_media(started))   # as the browser fetches its pictures
+            if self.on_server_run is not None:
+                self.on_server_run(name)
             return
         run.latency = time.perf_counter() - run.t_sent
         run.status = name

@@ -11,6 +11,7 @@ import redis as redis_py
 from cnnviz.classroom import Limits, RoomError, Rooms, rooms_for_server
 from cnnviz.classroom import codes, rooms as rooms_module
 from cnnviz.classroom.errors import StoreUnavailable
+from cnnviz.classroom.rooms import Status
 from cnnviz.classroom.store import MemoryStore, RedisStore, store_from_env
 from redis_server import _port, redis_url  # noqa: F401  (the fixture)
 
@@ -228,6 +229,22 @@ def test_the_view_bumps_its_version_only_on_change(rooms, room):
     v2 = rooms.set_view(room.code, room.key, "convolution", {"kernel": "sobel_y"})
     v3 = rooms.set_view(room.code, room.key, "", {})
     assert (v2.version, v3.version) == (2, 3) and rooms.view(room.code) == v3
+
+
+def test_status_reads_the_view_version_and_the_question_at_once(rooms, room):
+    assert rooms.status(room.code) == Status(None, None)
+    rooms.set_view(room.code, room.key, "convolution", {"stride": "2"})
+    seat = rooms.join(room.code, "ann", "10.0.0.1")
+    poll = rooms.ask(room.code, room.key, "Which?", ["a", "b"], 1)
+    assert rooms.status(room.code) == Status(1, (poll.id, False))
+    rooms.answer(room.code, seat, poll.id, 0)
+    assert rooms.status(room.code) == Status(1, (poll.id, False))     # answers do not change it
+    rooms.reveal(room.code, room.key)
+    rooms.set_view(room.code, room.key, "", {})
+    assert rooms.status(room.code) == Status(2, (poll.id, True))
+    rooms.end(room.code, room.key)
+    with pytest.raises(RoomError):
+        rooms.status(room.code)
 
 
 @pytest.mark.parametrize("page,query", [("x" * 101, {}), ("a\nb", {}), ("network", {"a": 1}),

@@ -152,3 +152,24 @@ def test_in_script_run_is_true_only_on_a_page_run():
     at = AppTest.from_function(page).run()
     assert [m.value for m in at.markdown] == ["in a script run: True"]
     assert not streamlit_internals.in_script_run()
+
+
+def test_this_fragment_names_the_fragment_a_run_is_in():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from cnnviz.compat import streamlit_internals
+
+        @st.fragment
+        def inside():
+            ids = streamlit_internals.this_fragment()
+            st.write(f"fragment: {ids is not None and all(ids)}")
+        st.write(f"outside: {streamlit_internals.this_fragment()}")
+        inside()
+
+    at = AppTest.from_function(page).run()
+    assert [m.value for m in at.markdown] == ["outside: None", "fragment: True"]
+    assert streamlit_internals.this_fragment() is None
+    assert streamlit_internals.rerun_fragment("no-such-session", "f") == "no server"   # no server here

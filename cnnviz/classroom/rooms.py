@@ -41,7 +41,7 @@ from cnnviz.classroom.codes import new_code, parse_code
 from cnnviz.classroom.errors import RoomError
 from cnnviz.classroom.store import store_from_env
 
-__all__ = ["Rooms", "RoomError", "Limits", "Teacher", "View", "Student", "Poll", "Drawing",
+__all__ = ["Rooms", "RoomError", "Limits", "Teacher", "View", "Student", "Poll", "Status", "Drawing",
            "rooms_for_server"]
 
 PREFIX = "cnnviz:room:"
@@ -105,6 +105,14 @@ class Poll:
     revealed: bool
     right: int | None = None
     why_wrong: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a member's page shows of the room, in one read: the view's version and the question's
+    (id, revealed); None where there is none yet."""
+    view: int | None
+    poll: tuple[int, bool] | None
 
 
 @dataclass(frozen=True)
@@ -345,6 +353,14 @@ class Rooms:
         _, meta = self._meta(code)
         found = _load(meta.get("view"))
         return None if found is None else View(found["page"], found["query"], found["version"])
+
+    def status(self, code) -> Status:
+        """The room's view version and question, read at once (no answers counted): what a
+        process's watcher compares with what each member's page shows. RoomError once it ended."""
+        _, meta = self._meta(code)
+        view, poll = _load(meta.get("view")), _load(meta.get("poll"))
+        return Status(None if view is None else view["version"],
+                      None if poll is None else (poll["id"], bool(poll["revealed"] and poll["counts"] is not None)))
 
     # -- questions ------------------------------------------------------------------------------
     def ask(self, code, key, prompt, choices, right, why_wrong=()) -> Poll:

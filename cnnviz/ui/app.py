@@ -10,33 +10,34 @@ from cnnviz.ui import class_session, figures, index_page, page_list, preload, ro
 from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
-try:
-    settings.mode()
-except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
-    st.error(str(e))
-    st.stop()
-preload.visit()
-routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
-index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
-url_state.begin_run()
-if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE, *class_session.PARAMS], "app"):   # a shared link
-    widgets.follow_link()
-
-# Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
-home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.HOME.icon,
-               url_path=page_list.HOME.url_path, default=True)
-navigation = st.navigation([
-    home,
-    *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.NAVIGATION),
-    routes.home_alias(home),   # /home opens Home, which lives at /
-], position="top" if share.presenting() else "sidebar")
-share.apply_presentation_style()
-class_session.begin(navigation.url_path)   # the class bar, for a room's members
-widgets.image_source()
-palette.control()
-class_session.keep_drawing_link()
-try:
-    navigation.run()
-finally:
-    url_state.publish()   # fragments publish on their own (url_state.fragment)
+with class_session.follow_turn():   # a student's run that opens the teacher's view takes turns
+    try:
+        settings.mode()
+    except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
+        st.error(str(e))
+        st.stop()
     preload.visit()
+    routes.send_deep_unknown_paths_to_not_found()   # not a blank page (see routes.py)
+    index_page.add_server_address()   # a shared link's page connects at once (see index_page.py)
+    url_state.begin_run()
+    if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE, *class_session.PARAMS], "app"):   # a shared link
+        widgets.follow_link()
+
+    # Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
+    home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.HOME.icon,
+                   url_path=page_list.HOME.url_path, default=True)
+    navigation = st.navigation([
+        home,
+        *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.NAVIGATION),
+        routes.home_alias(home),   # /home opens Home, which lives at /
+    ], position="top" if share.presenting() else "sidebar")
+    share.apply_presentation_style()
+    class_session.begin(navigation.url_path)   # the class bar, for a room's members
+    widgets.image_source()
+    palette.control()
+    class_session.keep_drawing_link()
+    try:
+        navigation.run()
+    finally:
+        url_state.publish()   # fragments publish on their own (url_state.fragment)
+        preload.visit()

@@ -7,10 +7,11 @@ teacher. So a reload, another page or a copied address of one's own stays in the
 link" leaves the secrets out (share.py), and a student never holds the key.
 
 The teacher's session writes its view (the page and its settings, as url_state publishes them)
-to the room after every run (share_view, a url_state.AFTER_PUBLISH hook). A following student's
-session has a small fragment that reads the view's version twice a second and, on a new one,
-opens that page with those settings as a link (url_state.open_as_link), so the student sees
-what the teacher sees within a second.
+to the room after every run (share_view, a url_state.AFTER_PUBLISH hook). A student's page has a
+small fragment, the look (_look): on a new view it opens that page with those settings as a link
+(url_state.open_as_link), on a new or revealed question it redraws the page. The process's
+watcher (class_follow.py) runs the look of each student whose page is behind the room, at once;
+where no server can be woken (AppTest), the look runs every FOLLOW_EVERY seconds instead.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ import streamlit as st
 
 from cnnviz.classroom import RoomError, rooms_for_server
 from cnnviz.classroom import codes
-from cnnviz.ui import page_list, url_state
+from cnnviz.compat import streamlit_internals
+from cnnviz.ui import class_follow, page_list, url_state
 from cnnviz.ui.plain_text import plain
 
 ROOM_KEY, SEAT_KEY, TEACHER_KEY = "class_room", "class_seat", "class_key"
@@ -33,8 +35,10 @@ POLL_SEEN = "class_poll_seen"               # (poll id, revealed) the student's 
 ENDED = "class_ended"                       # a line to show once: the class is gone
 PAGE_KEY = "class_page"                     # the url_path of the page this run shows
 HEARD_KEY = "class_heard"                   # when the student's heartbeat was last written
+FOLLOW_RUN = "class_follow_run"             # this run opens the teacher's view: it takes a turn
 CLASS_PAGE = "class"
-FOLLOW_EVERY = 0.5                          # s between a student's looks at the teacher's view
+FOLLOW_EVERY = 0.5                          # s between a student's looks, where none can be woken
+LOOK_EVERY = 10.0                           # s between them where the watcher wakes them (heartbeats)
 TEACHER_EVERY = 1.0                         # s between updates of the teacher's counts
 HEARTBEAT_EVERY = 20.0                      # s between a student's "still here" writes
 SECRETS = ("key", "seat")                   # never in a copied link nor in the view students get
@@ -59,6 +63,14 @@ class Member:
 
 def rooms():
     return rooms_for_server()
+
+
+_watcher = class_follow.Watcher(lambda code: rooms().status(code), streamlit_internals.rerun_fragment)
+
+
+def follow_turn():
+    """Around every run (app.py): a run that opens the teacher's view waits for its turn."""
+    return class_follow.turn(bool(st.session_state.pop(FOLLOW_RUN, False)))
 
 
 # --------------------------------------------------------------------------- who am I
@@ -183,7 +195,8 @@ def share_view(published: dict[str, str]) -> None:
         rooms().set_view(code, key, *view)
         state[SHARED_VIEW] = view
     except RoomError:
-        pass        # an ended room: the next run's member() says so
+        return      # an ended room: the next run's member() says so
+    _watcher.poke()
 
 
 url_state.AFTER_PUBLISH.append(share_view)
@@ -213,6 +226,7 @@ def open_teacher_view(me: Member) -> None:
     if st.session_state.get("cnnviz_present"):
         query["present"] = "1"
     url_state.open_as_link()
+    st.session_state[FOLLOW_RUN] = True
     st.switch_page(path, query_params=query)
 
 
@@ -232,19 +246,16 @@ def _poll_state(code: str):
     return poll, (None if poll is None else (poll.id, poll.revealed))
 
 
-@st.fragment(run_every=FOLLOW_EVERY)
-def _watch(me: Member) -> None:
-    """A student's look at the room, twice a second: a new view (when following), a new or
-    revealed question, or the end of the class."""
+def _look(me: Member) -> None:
+    """A student's look at the room (a fragment): a new view (when following), a new or revealed
+    question, or the end of the class; then it tells the watcher what the page shows."""
     state = st.session_state
     try:
         if me.following:
             view = rooms().view(me.code)
             if view is not None and view.version != state.get(SHOWN_VIEW):
                 open_teacher_view(me)
-        tick = state.get("class_tick", 0) + 1
-        state["class_tick"] = tick
-        if tick % 2 == 0 and _poll_state(me.code)[1] != state.get(POLL_SEEN):
+        if _poll_state(me.code)[1] != state.get(POLL_SEEN):
             st.rerun(scope="app")
         now = time.time()
         if now - state.get(HEARD_KEY, 0) > HEARTBEAT_EVERY:
@@ -252,6 +263,16 @@ def _watch(me: Member) -> None:
             state[HEARD_KEY] = now
     except RoomError:
         st.rerun(scope="app")   # the run says the class has ended
+    ids = streamlit_internals.this_fragment()
+    if ids is not None and streamlit_internals.server_event_loop() is not None:
+        _watcher.register(ids[0], me.code, ids[1], following=me.following, view=state.get(SHOWN_VIEW),
+                          poll=state.get(POLL_SEEN))
+        _watcher.start()
+
+
+def _watch(me: Member) -> None:
+    woken = streamlit_internals.server_event_loop() is not None
+    st.fragment(_look, run_every=LOOK_EVERY if woken else FOLLOW_EVERY)(me)
 
 
 @st.fragment(run_every=TEACHER_EVERY)
@@ -321,9 +342,9 @@ def class_bar(me: Member, page_url: str) -> None:
             if st.button("Back to the teacher", icon=":material/undo:", type="primary", key="class_back"):
                 _set_following(me, True)
                 open_teacher_view(Member(me.code, False, me.secret, me.nickname, True))
-    with st.sidebar:      # it draws nothing: there it takes no room on the page
-        _watch(me)
     poll, seen = _poll_state(me.code)
     st.session_state[POLL_SEEN] = seen
+    with st.sidebar:      # it draws nothing: there it takes no room on the page
+        _watch(me)
     if poll is not None and page_url != CLASS_PAGE:
         class_polls.answer_box(me, poll)

@@ -4,7 +4,9 @@ come back, answer a question while the teacher's histogram counts, send a drawin
 the teacher's gallery with the network's answer; axe on the class page for teacher and student.
 
 How long following takes is printed (the speed goal is measured by benchmarks/bench_class.py,
-not asserted here); the waits below only bound a test that would otherwise hang.
+not asserted here); the waits below only bound a test that would otherwise hang. That the server
+wakes a following student's page (cnnviz/ui/class_follow.py), rather than the page's own timer,
+is checked from the websocket: the student's browser asked for no look while following.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 from a11y_checks import axe_problems
 from conftest import ROOT, screenshot, settle, wait_for_app
 from redis_server import redis_url  # noqa: F401 (a fixture)
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from test_share_browser import _set_slider
 
 pytestmark = pytest.mark.browser
@@ -37,6 +40,21 @@ def join(page, url: str, code: str, nickname: str, by_link: bool) -> None:
     page.get_by_role("button", name="Join").click()
     page.get_by_text("Following the teacher").wait_for(timeout=60_000)
     page.wait_for_url(re.compile(f"room={code}&seat="), timeout=10_000)
+
+
+def record_fragment_requests(page) -> list[float]:
+    """When the page's browser asks the server to rerun a fragment (st.fragment's run_every timer),
+    appended as it happens."""
+    asked: list[float] = []
+
+    def sent(payload) -> None:
+        if isinstance(payload, (bytes, bytearray)):
+            msg = BackMsg()
+            msg.ParseFromString(bytes(payload))
+            if msg.WhichOneof("type") == "rerun_script" and msg.rerun_script.fragment_id:
+                asked.append(time.perf_counter())
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    return asked
 
 
 def followed(students, pattern: str, since: float) -> list[float]:
@@ -88,6 +106,7 @@ def test_a_teacher_and_three_students(app_url, browser):
     contexts[1].grant_permissions(["clipboard-read", "clipboard-write"])    # Ana copies a link
     teacher, ana, bo, pat = (c.new_page() for c in contexts)
     students = [ana, bo, pat]
+    asked = {page: record_fragment_requests(page) for page in students}
     try:
         teacher.goto(f"{app_url}/class")
         settle(teacher)
@@ -117,6 +136,8 @@ def test_a_teacher_and_three_students(app_url, browser):
         start = time.perf_counter()
         _set_slider(teacher, "Stride", 2)
         setting_took = followed(students, r"stride=2", start)
+        woken = [not any(start <= t <= start + took for t in asked[page]) for page, took in zip(students, setting_took)]
+        assert sum(woken) >= 2, f"the students' own timers brought the change: {woken}"   # one may tick by chance
         print(f"\nfollowing: page change {', '.join(f'{t:.1f}' for t in page_took)} s; "
               f"stride {', '.join(f'{t:.1f}' for t in setting_took)} s (from the teacher's action, "
               "including the teacher's own rerun; Ana, Bo, Pat)")

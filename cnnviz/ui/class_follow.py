@@ -1,0 +1,142 @@
+"""Bringing a room's members to what the room shows now: one watcher per process wakes them.
+
+Each member's page says what it shows (`Watcher.register`: the teacher's view version it shows
+when following, the question it shows). One thread per process reads each room that has members
+here every WATCH_EVERY seconds, one store read per room (Rooms.status), and at once reruns the
+class watch fragment of every member whose page is behind (streamlit_internals.rerun_fragment);
+that run opens the teacher's view or redraws the question. The teacher's own process is poked
+as soon as the view is written.
+
+Before, every student's tab reran that fragment twice a second to ask: with 30 students, 60
+runs a second of ~5.5 ms of CPU each, a third of the server's core while nothing happened, and a
+change waited up to half a second for the next look.
+
+Follow runs also take turns, FOLLOW_TURNS at a time per process (`turn`): 30 students rerunning
+the teacher's page at once share one core (Python's GIL), so all of them finished at the end and
+the teacher's own next run waited behind them. Taking turns, the first students see the change
+soonest, the last no later than before, and the teacher's and other visitors' runs go first.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from cnnviz.classroom import RoomError
+from cnnviz.classroom.rooms import Status
+
+WATCH_EVERY = 0.1           # s between the watcher's reads of its rooms
+WAKE_AGAIN_AFTER = 3.0      # s: a member woken for a status but still behind is woken again
+FOLLOW_TURNS = 2            # follow runs at a time per process
+TURN_WAIT_MOST = 10.0       # s a follow run waits for its turn before it runs anyway
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Member:
+    code: str
+    fragment_id: str
+    following: bool
+    view: int | None                    # the teacher's view version the page shows
+    poll: tuple[int, bool] | None       # the (id, revealed) of the question the page shows
+    woken_for: Status | None = None
+    woken_at: float = float("-inf")
+
+    def behind(self, status: Status | None) -> bool:
+        """status None: the room has ended."""
+        return status is None or self.poll != status.poll or (self.following and self.view != status.view)
+
+
+class Watcher:
+    """The members of rooms in this process, and who to wake. `status(code)` reads a room
+    (RoomError once it ended); `rerun(session_id, fragment_id)` wakes a member's page and says
+    "started", "busy" (a run under way; tried again next pass) or "gone"."""
+
+    def __init__(self, status: Callable[[str], Status], rerun: Callable[[str, str], str],
+                 every: float = WATCH_EVERY, clock: Callable[[], float] = time.monotonic):
+        self._status, self._rerun, self._every, self._clock = status, rerun, every, clock
+        self._members: dict[str, Member] = {}
+        self._lock = threading.Lock()
+        self._poked = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def register(self, session_id: str, code: str, fragment_id: str, *, following: bool,
+                 view: int | None, poll: tuple[int, bool] | None) -> None:
+        with self._lock:
+            old = self._members.get(session_id)
+            member = Member(code, fragment_id, following, view, poll)
+            if old is not None and (old.code, old.following, old.view, old.poll) == (code, following, view, poll):
+                member.woken_for, member.woken_at = old.woken_for, old.woken_at
+            self._members[session_id] = member
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._members.pop(session_id, None)
+
+    def members(self) -> dict[str, Member]:
+        with self._lock:
+            return dict(self._members)
+
+    def poke(self) -> None:
+        """Look now (the teacher's view in this process has just changed)."""
+        self._poked.set()
+
+    def check(self) -> int:
+        """One pass over the rooms with members here; the number of members woken."""
+        rooms: dict[str, list[tuple[str, Member]]] = {}
+        for session_id, member in self.members().items():
+            rooms.setdefault(member.code, []).append((session_id, member))
+        woken = 0
+        for code, members in rooms.items():
+            try:
+                status = self._status(code)
+            except RoomError:
+                status = None
+            for session_id, member in members:
+                woken += self._wake_if_behind(session_id, member, status)
+        return woken
+
+    def _wake_if_behind(self, session_id: str, member: Member, status: Status | None) -> bool:
+        now = self._clock()
+        if not member.behind(status) or (member.woken_for == status and now - member.woken_at < WAKE_AGAIN_AFTER):
+            return False
+        result = self._rerun(session_id, member.fragment_id)
+        if result == "gone" or (result == "started" and status is None):
+            self.forget(session_id)            # left, or told that the class has ended
+        elif result == "started":
+            member.woken_for, member.woken_at = status, now
+        return result == "started"
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cnnviz-class-watcher", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._poked.wait(self._every)
+            self._poked.clear()
+            try:
+                self.check()
+            except Exception:      # noqa: BLE001 (a store hiccup must not end the watching)
+                _log.exception("class watcher: a pass failed")
+                time.sleep(1.0)
+
+
+_turns = threading.BoundedSemaphore(FOLLOW_TURNS)
+
+
+@contextlib.contextmanager
+def turn(follow_run: bool):
+    """Around a whole script run: a follow run waits for one of FOLLOW_TURNS turns (at most
+    TURN_WAIT_MOST s); any other run goes at once."""
+    got = follow_run and _turns.acquire(timeout=TURN_WAIT_MOST)
+    try:
+        yield
+    finally:
+        if got:
+            _turns.release()

@@ -1,0 +1,150 @@
+"""The process's class watcher (cnnviz/ui/class_follow.py): who is woken, when, and how often,
+over real rooms on the embedded store; the waking itself is recorded (the real one, through
+Streamlit, is driven in tests/e2e/test_class_browser.py and benchmarks/bench_class.py)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cnnviz.classroom import Rooms
+from cnnviz.classroom.store import MemoryStore
+from cnnviz.ui import class_follow
+from cnnviz.ui.class_follow import Watcher
+
+
+class Pages:
+    """The members' pages: what a wake returns, and the wakes asked for."""
+
+    def __init__(self):
+        self.answer: dict[str, str] = {}
+        self.woken: list[tuple[str, str]] = []
+
+    def rerun(self, session_id: str, fragment_id: str) -> str:
+        self.woken.append((session_id, fragment_id))
+        return self.answer.get(session_id, "started")
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def setup():
+    rooms = Rooms(MemoryStore())
+    room = rooms.start()
+    pages, clock = Pages(), Clock()
+    watcher = Watcher(rooms.status, pages.rerun, clock=clock)
+    return rooms, room, pages, clock, watcher
+
+
+def shows(watcher, rooms, code, session_id="s1", following=True, **overrides):
+    status = rooms.status(code)
+    seen = {"view": status.view, "poll": status.poll, **overrides}
+    watcher.register(session_id, code, "frag-" + session_id, following=following, **seen)
+
+
+def test_a_follower_behind_the_view_is_woken_once(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code)
+    assert watcher.check() == 0 and pages.woken == []          # up to date: left alone
+    rooms.set_view(room.code, room.key, "convolution", {})
+    assert watcher.check() == 1 and pages.woken == [("s1", "frag-s1")]
+    assert watcher.check() == 0                                 # woken for this view already
+    clock.now += class_follow.WAKE_AGAIN_AFTER + 0.1
+    assert watcher.check() == 1                                 # still behind: the wake was lost
+    shows(watcher, rooms, room.code)                            # its run shows the view
+    assert watcher.check() == 0
+
+
+def test_looking_around_is_not_moved_but_questions_reach_everyone(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code, "around", following=False)
+    shows(watcher, rooms, room.code, "follows")
+    rooms.set_view(room.code, room.key, "pooling", {})
+    watcher.check()
+    assert pages.woken == [("follows", "frag-follows")]
+    shows(watcher, rooms, room.code, "follows")
+    rooms.ask(room.code, room.key, "Which?", ["a", "b"], 0)
+    watcher.check()
+    assert sorted(pages.woken[1:]) == [("around", "frag-around"), ("follows", "frag-follows")]
+    for who in ("around", "follows"):
+        shows(watcher, rooms, room.code, who, following=who == "follows")
+    rooms.reveal(room.code, room.key)
+    assert watcher.check() == 2
+
+
+def test_busy_pages_are_tried_again_and_gone_ones_forgotten(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code, "busy")
+    shows(watcher, rooms, room.code, "gone")
+    pages.answer = {"busy": "busy", "gone": "gone"}
+    rooms.set_view(room.code, room.key, "pooling", {})
+    assert watcher.check() == 0
+    assert set(watcher.members()) == {"busy"}
+    pages.answer = {}
+    assert watcher.check() == 1 and pages.woken[-1] == ("busy", "frag-busy")
+
+
+def test_an_ended_class_wakes_its_members_once_and_forgets_them(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code, "a", following=False)
+    shows(watcher, rooms, room.code, "b")
+    rooms.end(room.code, room.key)
+    assert watcher.check() == 2 and watcher.members() == {}
+
+
+def test_one_store_read_per_room_and_pass(setup):
+    rooms, room, pages, clock, watcher = setup
+    other = rooms.start()
+    reads = []
+    watcher._status = lambda code: reads.append(code) or rooms.status(code)
+    for i in range(30):
+        shows(watcher, rooms, room.code if i % 2 else other.code, f"s{i}")
+    watcher.check()
+    assert sorted(reads) == sorted([room.code, other.code])
+
+
+def test_the_thread_wakes_at_once_when_poked(setup):
+    rooms, room, pages, clock, watcher = setup
+    watcher._every = 60.0                      # only a poke can make it look within the test
+    shows(watcher, rooms, room.code)
+    watcher.start()
+    rooms.set_view(room.code, room.key, "pooling", {})
+    watcher.poke()
+    deadline = time.monotonic() + 5
+    while not pages.woken and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pages.woken == [("s1", "frag-s1")]
+
+
+def test_follow_runs_take_turns_and_other_runs_do_not_wait():
+    inside, most, lock, hold = [0], [0], threading.Lock(), threading.Event()
+
+    def follow_run():
+        with class_follow.turn(True):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            hold.wait(10)
+            with lock:
+                inside[0] -= 1
+    threads = [threading.Thread(target=follow_run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while inside[0] < class_follow.FOLLOW_TURNS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert inside[0] == class_follow.FOLLOW_TURNS      # the others wait for a turn
+    ran = []
+    with class_follow.turn(False):                      # a teacher's or visitor's run goes at once
+        ran.append(inside[0])
+    hold.set()
+    for t in threads:
+        t.join()
+    assert ran == [class_follow.FOLLOW_TURNS] and most[0] == class_follow.FOLLOW_TURNS and inside[0] == 0
