@@ -23,6 +23,7 @@ import streamlit as st
 
 from cnnviz.classroom import RoomError, rooms_for_server
 from cnnviz.classroom import codes
+from cnnviz.classroom.errors import StoreUnavailable
 from cnnviz.compat import streamlit_internals
 from cnnviz.ui import class_follow, page_list, url_state
 from cnnviz.ui.plain_text import plain
@@ -96,9 +97,11 @@ def member() -> Member | None:
             _leave(f"The class {code} has ended, or this teacher link is not its own.")
             return None
         student = rooms().student(code, seat)
-    except RoomError as e:
+    except StoreUnavailable as e:
         _leave(f"The class {code}: {e}")
         return None
+    except RoomError:
+        student = None      # the same line as a wrong seat: a made-up link learns nothing of the code
     if student is None:
         _leave(f"The class {code} has ended, or you are no longer in it.")
         return None

@@ -43,6 +43,11 @@ def texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
 
+def state(at: AppTest, key: str):
+    """A session-state value, or None where the session holds none."""
+    return at.session_state[key] if key in at.session_state else None
+
+
 def html(at: AppTest) -> str:
     return "\n".join(h.proto.body for h in at.get("html"))
 
@@ -53,7 +58,7 @@ def teacher():
     button(at, "Start a class").click().run()
     assert not at.exception and not at.error
     yield at
-    if at.session_state[class_session.ROOM_KEY] if class_session.ROOM_KEY in at.session_state else None:
+    if state(at, class_session.ROOM_KEY):
         rooms_for_server().end(at.session_state[class_session.ROOM_KEY], at.session_state[class_session.TEACHER_KEY])
 
 
@@ -152,11 +157,22 @@ def test_limits_are_one_line_each(monkeypatch):
     assert said[-1] == ["Too many tries to join from this address; wait a minute and try again."], said
 
 
+def test_a_made_up_seat_link_says_the_same_of_a_running_class_and_none(teacher):
+    code = code_of(teacher)
+    other = "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY"
+    said = []
+    for room in (code, other):
+        at = open_page("convolution", {"room": room, "seat": "made-up-seat"})
+        said.append([i.value.replace(room, "CODE") for i in at.info if "class" in i.value])
+        assert not state(at, class_session.ROOM_KEY)
+    assert said[0] == said[1] == ["The class CODE has ended, or you are no longer in it."], said
+
+
 def test_leaving_and_ending(teacher):
     code = code_of(teacher)
     ana = join(code, "Ana")
     button(ana, "Leave the class").click().run()
-    assert not ana.session_state[class_session.SEAT_KEY] if class_session.SEAT_KEY in ana.session_state else True
+    assert not state(ana, class_session.SEAT_KEY)
     assert "Join" in [b.label for b in ana.button]
     bo = join(code, "Bo")
     button(teacher, "End the class now").click().run()
