@@ -30,22 +30,25 @@ _COPY_BUTTON = """<button id="cz-copy" class="cz-copy" title="Copy the address o
 border: 1px solid rgba(49, 51, 63, 0.2); background: white; cursor: pointer; white-space: nowrap; }
 .cz-copy:hover { border-color: #ff4b4b; color: #ff4b4b; }</style>
 <script>(() => {
-  const b = document.getElementById('cz-copy');
-  if (!b || b.dataset.ready) return;
-  b.dataset.ready = '1';
-  const label = b.querySelector('span');
-  const done = (text) => { label.textContent = text; setTimeout(() => { label.textContent = 'Copy link'; }, 2500); };
-  b.addEventListener('click', () => {
+  // One listener for the whole document, added once: a rerun that redraws the button (or briefly
+  // shows the old and the new one) never leaves a button without it.
+  if (window.czCopyReady) return;
+  window.czCopyReady = true;
+  const done = (label, text) => { label.textContent = text; setTimeout(() => { label.textContent = 'Copy link'; }, 2500); };
+  document.addEventListener('click', (event) => {
+    const b = event.target.closest && event.target.closest('.cz-copy');
+    if (!b) return;
+    const label = b.querySelector('span');
     const link = new URL(window.location.href);   // a class member's secret stays here
     ['key', 'seat'].forEach((name) => link.searchParams.delete(name));
     const url = link.toString();
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(url).then(() => done('Link copied ✓'), () => done('Copy the address bar'));
+      navigator.clipboard.writeText(url).then(() => done(label, 'Link copied ✓'), () => done(label, 'Copy the address bar'));
     } else {   // plain http on a classroom server: the old way still works
       const t = document.createElement('textarea');
       t.value = url; document.body.appendChild(t); t.select();
       const ok = document.execCommand('copy'); t.remove();
-      done(ok ? 'Link copied ✓' : 'Copy the address bar');
+      done(label, ok ? 'Link copied ✓' : 'Copy the address bar');
     }
   });
 })();</script>"""
