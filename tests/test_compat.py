@@ -173,3 +173,29 @@ def test_this_fragment_names_the_fragment_a_run_is_in():
     assert [m.value for m in at.markdown] == ["outside: None", "fragment: True"]
     assert streamlit_internals.this_fragment() is None
     assert streamlit_internals.rerun_fragment("no-such-session", "f") == "no server"   # no server here
+
+
+def test_lighter_runs_send_the_same_theme_message():
+    from streamlit import config
+    from streamlit.proto.NewSession_pb2 import CustomThemeConfig
+    from streamlit.runtime import app_session
+
+    streamlit_internals.lighter_runs()
+    streamlit_internals.lighter_runs()             # once per process: a second call changes nothing
+    original = app_session._cnnviz_populate_theme_msg
+    assert app_session._populate_theme_msg is not original
+    sections = ["theme", *(f"theme.{c.value}" for c in config.CustomThemeCategories)]
+    for section in sections:
+        want, got, again = CustomThemeConfig(), CustomThemeConfig(), CustomThemeConfig()
+        original(want, section)
+        app_session._populate_theme_msg(got, section)
+        app_session._populate_theme_msg(again, section)
+        assert got == want == again, section
+    assert CustomThemeConfig() != _filled_theme(original)      # the config's [theme] is in it
+
+
+def _filled_theme(populate):
+    from streamlit.proto.NewSession_pb2 import CustomThemeConfig
+    msg = CustomThemeConfig()
+    populate(msg, "theme")
+    return msg

@@ -8,6 +8,15 @@
   50-300 ms instead of 3 ms (measured here). Streamlit has no setting for this, so the runner
   module's function is swapped for one that only closes matplotlib's figures. Keras itself is
   not touched: clear_session from anywhere else (training, notebooks, tests) works as ever.
+- lighter_runs: two costs of every run, swapped for cheaper equivalents (in a class of 30 that
+  follows its teacher, every change is 30 runs of the same page on one core):
+  * `Runtime._enqueued_some_message`, called for every element a run sends, schedules a wake-up
+    of the event loop (a write to its self-pipe, a system call that also hands the GIL over) each
+    time; here at most one wake-up is pending at a time. The loop clears `need_send_data` before
+    it flushes the sessions' queues, so a message queued while a wake-up is pending goes out with it.
+  * `app_session._populate_theme_msg`, called six times by every full run's new-session message,
+    reads the whole config per section; the theme cannot change while the server runs (the
+    config's file is not watched: fileWatcherType = "none"), so each section's message is made once.
 - server_event_loop: the running server's asyncio loop, kept in the Runtime's private
   `_get_async_objs()` (no public getter); lifecycle.py sets signal handlers through it.
 - in_script_run: whether this thread runs a script run (a page), from the script run context
@@ -31,12 +40,14 @@ import json
 import os
 import re
 import sys
+import threading
 
 from starlette.staticfiles import StaticFiles
 from streamlit import file_util, runtime
-from streamlit.runtime.runtime import AsyncObjects, Runtime
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime import app_session
 from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.runtime import AsyncObjects, Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
 from streamlit.runtime.scriptrunner_utils.script_run_context import FragmentThreadState, ThreadState
 from streamlit.web.server.starlette import starlette_static_routes
@@ -71,6 +82,11 @@ def check(runner=script_runner, runtime_class=Runtime, async_objects=AsyncObject
                       and "fragment_id" in getattr(FragmentThreadState, "__dataclass_fields__", {}),
                       "Runtime._session_mgr, AppSession.request_rerun/_client_state/_scriptrunner, "
                       "ThreadState.get().fragment_id")
+    streamlit.require(callable(getattr(runtime_class, "_enqueued_some_message", None))
+                      and "need_send_data" in getattr(async_objects, "_fields", ())
+                      and callable(getattr(app_session, "_populate_theme_msg", None))
+                      and "_populate_theme_msg" in AppSession._create_new_session_message.__code__.co_names,
+                      "Runtime._enqueued_some_message, AsyncObjects.need_send_data, app_session._populate_theme_msg")
     static = static or file_util.get_static_dir()
     handler = starlette_static_routes.create_streamlit_static_handler(static, None)
     streamlit.require(isinstance(handler, StaticFiles) and _same_folder(handler.directory, static),
@@ -100,6 +116,46 @@ def keep_keras_session_after_runs() -> None:
             pyplot.close("all")
 
     script_runner._clean_problem_modules = clean_after_run_but_keras
+
+
+_lighter = threading.Lock()
+
+
+def lighter_runs() -> None:
+    """Once per process (later calls do nothing): see the module's docstring."""
+    with _lighter:
+        if getattr(Runtime, "_cnnviz_lighter", False):
+            return
+        Runtime._cnnviz_lighter = True
+        wake_pending = [False]
+
+        def enqueued_some_message(self) -> None:
+            if wake_pending[0]:
+                return
+            wake_pending[0] = True
+            async_objs = self._get_async_objs()
+
+            def wake() -> None:
+                wake_pending[0] = False
+                async_objs.need_send_data.set()
+            try:
+                async_objs.eventloop.call_soon_threadsafe(wake)
+            except BaseException:
+                wake_pending[0] = False
+                raise
+        Runtime._enqueued_some_message = enqueued_some_message
+
+        populate = app_session._cnnviz_populate_theme_msg = app_session._populate_theme_msg
+        made: dict[str, object] = {}
+
+        def populate_once(msg, section: str = "theme") -> None:
+            cached = made.get(section)
+            if cached is None:
+                cached = type(msg)()
+                populate(cached, section)
+                made[section] = cached
+            msg.MergeFrom(cached)
+        app_session._populate_theme_msg = populate_once
 
 
 def in_script_run() -> bool:

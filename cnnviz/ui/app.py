@@ -6,9 +6,11 @@ after `pip install .`.
 import streamlit as st
 
 from cnnviz import settings
+from cnnviz.compat import streamlit_internals
 from cnnviz.ui import class_session, figures, index_page, page_list, preload, routes, share, url_state, widgets
 from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
+streamlit_internals.lighter_runs()   # once per process: cheaper sends and new-session messages
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
 with class_session.follow_turn():   # a student's run that opens the teacher's view takes turns
     try:

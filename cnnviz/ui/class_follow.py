@@ -30,7 +30,7 @@ from cnnviz.classroom.rooms import Status
 
 WATCH_EVERY = 0.1           # s between the watcher's reads of its rooms
 WAKE_AGAIN_AFTER = 3.0      # s: a member woken for a status but still behind is woken again
-FOLLOW_TURNS = 2            # follow runs at a time per process
+FOLLOW_TURNS = 1            # follow runs at a time per process
 TURN_WAIT_MOST = 10.0       # s a follow run waits for its turn before it runs anyway
 _log = logging.getLogger(__name__)
 

@@ -1,24 +1,86 @@
-"""The last result of each of a page's steps, kept per session: recomputed only when the object it
-came from (by identity: the picture, a feature map) or its plain parameters change.
+"""The results of a page's steps, kept per session and shared by the sessions of this process:
+recomputed only when the object they came from (by identity: a sample picture, a feature map)
+or their plain parameters change.
 
 All of a page's results live in ONE st.session_state entry: Streamlit walks every key of the
 session state (and presents widget values) for each selectbox, slider, radio and number input it
 draws, so each extra key costs every widget of every run.
+
+Behind each session's entry, the process keeps results by (page, step, the source object,
+parameters), up to SHARED_BYTES: a class following its teacher is 30 sessions showing the same
+sample with the same settings, and each used to convolve, draw and encode the same pictures
+again (py-spy: the largest part of a follower's run that was the page's own). A source object is
+the same object across sessions only where the app shares it (samples are loaded once per
+process); an upload is its own object, so it is never mistaken for another visitor's. Shared
+arrays are made read-only: a step that changed one in place would fail loudly, not show another
+session a changed result.
 """
 from __future__ import annotations
 
+import collections
+import threading
+
+import numpy as np
 import streamlit as st
+
+SHARED_BYTES = 64 * 2**20
+_shared: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()   # key -> (source, value, size)
+_shared_size = [0]
+_lock = threading.Lock()
 
 
 def remembered(scope: str, name: str, source, params: tuple, compute):
-    """compute(), or what it gave last time in this session for the same `source` object and
-    equal `params`. scope: the session-state key of the page's results (one per page)."""
+    """compute(), or what it gave before in this session, or in another session of this process,
+    for the same `source` object and equal `params`. scope: the session-state key of the page's
+    results (one per page)."""
     memo = st.session_state.get(scope)
     if memo is None:
         memo = st.session_state[scope] = {}
     hit = memo.get(name)
     if hit is not None and hit[0] is source and hit[1] == params:
         return hit[2]
-    value = compute()
+    value = _shared_value((scope, name, id(source), params), source, compute)
     memo[name] = (source, params, value)
     return value
+
+
+def _shared_value(key: tuple, source, compute):
+    try:
+        with _lock:
+            found = _shared.get(key)
+            if found is not None and found[0] is source:
+                _shared.move_to_end(key)
+                return found[1]
+    except TypeError:                 # parameters that cannot be a key: this session only
+        return compute()
+    value = _frozen(compute())
+    size = _size(value)
+    if size <= SHARED_BYTES // 8:
+        with _lock:
+            old = _shared.pop(key, None)
+            if old is not None:
+                _shared_size[0] -= old[2]
+            _shared[key] = (source, value, size)
+            _shared_size[0] += size
+            while _shared_size[0] > SHARED_BYTES:
+                _shared_size[0] -= _shared.popitem(last=False)[1][2]
+    return value
+
+
+def _frozen(value):
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (tuple, list)):
+        for part in value:
+            _frozen(part)
+    return value
+
+
+def _size(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, (tuple, list)):
+        return 64 + sum(_size(v) for v in value)
+    return 256
