@@ -1,10 +1,12 @@
-"""The process's class watcher (cnnviz/ui/class_follow.py): who is woken, when, and how often,
-over real rooms on the embedded store; the waking itself is recorded (the real one, through
-Streamlit, is driven in tests/e2e/test_class_browser.py and benchmarks/bench_class.py)."""
+"""The process's class watcher (cnnviz/ui/class_follow.py): who is woken, when, how often and to
+what address, over real rooms on the embedded store; the runs it starts are recorded here (the
+real ones, through Streamlit, are driven in tests/e2e/test_class_browser.py and
+benchmarks/bench_class.py)."""
 from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -15,15 +17,23 @@ from cnnviz.ui.class_follow import Watcher
 
 
 class Pages:
-    """The members' pages: what a wake returns, and the wakes asked for."""
+    """The members' pages: what a run started for them answers, and the runs asked for."""
 
     def __init__(self):
         self.answer: dict[str, str] = {}
-        self.woken: list[tuple[str, str]] = []
+        self.runs: list[tuple[str, dict | None, str | None]] = []
 
-    def rerun(self, session_id: str, fragment_id: str) -> str:
-        self.woken.append((session_id, fragment_id))
+    def rerun(self, session_id: str, query: str | None, page: str | None) -> str:
+        self.runs.append((session_id, None if query is None else dict(urllib.parse.parse_qsl(query)), page))
         return self.answer.get(session_id, "started")
+
+    @property
+    def woken(self) -> list[str]:
+        return [run[0] for run in self.runs]
+
+
+def page_of(view_page: str) -> str | None:
+    return {"": "home", "convolution": "convolution", "pooling": "pooling"}.get(view_page)
 
 
 class Clock:
@@ -38,22 +48,23 @@ def setup():
     rooms = Rooms(MemoryStore())
     room = rooms.start()
     pages, clock = Pages(), Clock()
-    watcher = Watcher(rooms.status, pages.rerun, clock=clock)
+    watcher = Watcher(rooms.status, rooms.view, page_of, pages.rerun, clock=clock)
     return rooms, room, pages, clock, watcher
 
 
 def shows(watcher, rooms, code, session_id="s1", following=True, **overrides):
     status = rooms.status(code)
     seen = {"view": status.view, "poll": status.poll, **overrides}
-    watcher.register(session_id, code, "frag-" + session_id, following=following, **seen)
+    watcher.register(session_id, code, following=following, own={"room": code, "seat": "seat-" + session_id}, **seen)
 
 
-def test_a_follower_behind_the_view_is_woken_once(setup):
+def test_a_follower_behind_the_view_is_woken_once_into_the_teachers_view(setup):
     rooms, room, pages, clock, watcher = setup
     shows(watcher, rooms, room.code)
     assert watcher.check() == 0 and pages.woken == []          # up to date: left alone
-    rooms.set_view(room.code, room.key, "convolution", {})
-    assert watcher.check() == 1 and pages.woken == [("s1", "frag-s1")]
+    rooms.set_view(room.code, room.key, "convolution", {"stride": "2"})
+    assert watcher.check() == 1
+    assert pages.runs == [("s1", {"stride": "2", "room": room.code, "seat": "seat-s1", "follow": "1"}, "convolution")]
     assert watcher.check() == 0                                 # woken for this view already
     clock.now += class_follow.WAKE_AGAIN_AFTER + 0.1
     assert watcher.check() == 1                                 # still behind: the wake was lost
@@ -67,11 +78,11 @@ def test_looking_around_is_not_moved_but_questions_reach_everyone(setup):
     shows(watcher, rooms, room.code, "follows")
     rooms.set_view(room.code, room.key, "pooling", {})
     watcher.check()
-    assert pages.woken == [("follows", "frag-follows")]
+    assert pages.woken == ["follows"]
     shows(watcher, rooms, room.code, "follows")
     rooms.ask(room.code, room.key, "Which?", ["a", "b"], 0)
     watcher.check()
-    assert sorted(pages.woken[1:]) == [("around", "frag-around"), ("follows", "frag-follows")]
+    assert sorted(pages.runs[1:]) == [("around", None, None), ("follows", None, None)]   # redrawn where they are
     for who in ("around", "follows"):
         shows(watcher, rooms, room.code, who, following=who == "follows")
     rooms.reveal(room.code, room.key)
@@ -87,7 +98,7 @@ def test_busy_pages_are_tried_again_and_gone_ones_forgotten(setup):
     assert watcher.check() == 0
     assert set(watcher.members()) == {"busy"}
     pages.answer = {}
-    assert watcher.check() == 1 and pages.woken[-1] == ("busy", "frag-busy")
+    assert watcher.check() == 1 and pages.woken[-1] == "busy"
 
 
 def test_an_ended_class_wakes_its_members_once_and_forgets_them(setup):
@@ -102,11 +113,13 @@ def test_one_store_read_per_room_and_pass(setup):
     rooms, room, pages, clock, watcher = setup
     other = rooms.start()
     reads = []
-    watcher._status = lambda code: reads.append(code) or rooms.status(code)
+    watcher._status = lambda code: reads.append(("status", code)) or rooms.status(code)
+    watcher._view = lambda code: reads.append(("view", code)) or rooms.view(code)
     for i in range(30):
         shows(watcher, rooms, room.code if i % 2 else other.code, f"s{i}")
-    watcher.check()
-    assert sorted(reads) == sorted([room.code, other.code])
+    rooms.set_view(room.code, room.key, "pooling", {})
+    assert watcher.check() == 15
+    assert sorted(reads) == sorted([("status", room.code), ("status", other.code), ("view", room.code)])
 
 
 def test_the_thread_wakes_at_once_when_poked(setup):
@@ -119,7 +132,15 @@ def test_the_thread_wakes_at_once_when_poked(setup):
     deadline = time.monotonic() + 5
     while not pages.woken and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert pages.woken == [("s1", "frag-s1")]
+    assert pages.woken == ["s1"]
+
+
+def test_a_view_of_a_page_not_here_is_taken_where_the_follower_is(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code)
+    rooms.set_view(room.code, room.key, "no-such-page", {})
+    watcher.check()
+    assert pages.runs == [("s1", {"room": room.code, "seat": "seat-s1", "follow": "1"}, None)]
 
 
 def test_follow_runs_take_turns_and_other_runs_do_not_wait():

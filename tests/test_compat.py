@@ -154,25 +154,19 @@ def test_in_script_run_is_true_only_on_a_page_run():
     assert not streamlit_internals.in_script_run()
 
 
-def test_this_fragment_names_the_fragment_a_run_is_in():
+def test_this_session_names_the_session_of_a_run():
     from streamlit.testing.v1 import AppTest
 
     def page():
         import streamlit as st
 
         from cnnviz.compat import streamlit_internals
-
-        @st.fragment
-        def inside():
-            ids = streamlit_internals.this_fragment()
-            st.write(f"fragment: {ids is not None and all(ids)}")
-        st.write(f"outside: {streamlit_internals.this_fragment()}")
-        inside()
+        st.write(f"session: {bool(streamlit_internals.this_session())}")
 
     at = AppTest.from_function(page).run()
-    assert [m.value for m in at.markdown] == ["outside: None", "fragment: True"]
-    assert streamlit_internals.this_fragment() is None
-    assert streamlit_internals.rerun_fragment("no-such-session", "f") == "no server"   # no server here
+    assert [m.value for m in at.markdown] == ["session: True"]
+    assert streamlit_internals.this_session() is None
+    assert streamlit_internals.rerun_session("no-such-session") == "no server"   # no server here
 
 
 def test_lighter_runs_send_the_same_theme_message():

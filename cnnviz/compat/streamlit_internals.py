@@ -21,12 +21,13 @@
   `_get_async_objs()` (no public getter); lifecycle.py sets signal handlers through it.
 - in_script_run: whether this thread runs a script run (a page), from the script run context
   Streamlit keeps per thread (`get_script_run_ctx`, not in its API reference).
-- this_fragment, rerun_fragment: the session and fragment a fragment's run belongs to (the run
-  context's `session_id`, `ThreadState.get().fragment_id`), and a rerun of that fragment started
-  by the server, as the browser's st.fragment(run_every=...) timer would start it: the session's
-  `AppSession.request_rerun` with its last `_client_state` and the fragment's id, on the server's
-  event loop (where the browser's requests are handled). class_follow.py wakes the students who
-  follow a teacher this way, at once, instead of every student's tab asking twice a second.
+- this_session, rerun_session: the session a script run belongs to (the run context's
+  `session_id`), and a full run of a session started by the server, with the session's last
+  client state (`AppSession._client_state`) where the caller gives no address and page, as the
+  browser would start it: `AppSession.request_rerun` on the server's event loop, where the
+  browser's requests are handled. A page is named by its url_path and sent as the hash st.Page
+  gives it (`calc_hash(url_path)`). class_follow.py brings the students who follow a teacher to
+  the teacher's view this way, at once, instead of every student's tab asking twice a second.
 - serves_static_folder, server_address_script: Streamlit serves its frontend from its static
   folder with a Starlette `StaticFiles` subclass (patched through starlette_internals), and its
   frontend reads `window.__streamlit.BACKEND_BASE_URL` (the setting hosts use when they embed
@@ -49,7 +50,8 @@ from streamlit.runtime import app_session
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.runtime import AsyncObjects, Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
-from streamlit.runtime.scriptrunner_utils.script_run_context import FragmentThreadState, ThreadState
+from streamlit.navigation.page import Page
+from streamlit.util import calc_hash
 from streamlit.web.server.starlette import starlette_static_routes
 
 from cnnviz.compat import Library
@@ -73,15 +75,14 @@ def check(runner=script_runner, runtime_class=Runtime, async_objects=AsyncObject
     streamlit.require(callable(getattr(runtime_class, "_get_async_objs", None))
                       and "eventloop" in getattr(async_objects, "_fields", ()),
                       "Runtime._get_async_objs().eventloop")
-    streamlit.require(callable(getattr(getattr(runtime_class, "instance", None), "__call__", None))
-                      and "_session_mgr" in getattr(runtime_class.__init__, "__code__", None).co_names
+    streamlit.require(callable(getattr(runtime_class, "instance", None))
+                      and "_session_mgr" in runtime_class.__init__.__code__.co_names
                       and callable(getattr(AppSession, "request_rerun", None))
                       and {"_client_state", "_scriptrunner"} <= set(AppSession.__init__.__code__.co_names)
-                      and "fragment_id" in ClientState.DESCRIPTOR.fields_by_name
-                      and callable(getattr(ThreadState, "get", None))
-                      and "fragment_id" in getattr(FragmentThreadState, "__dataclass_fields__", {}),
+                      and {"query_string", "page_script_hash", "fragment_id"} <= set(ClientState.DESCRIPTOR.fields_by_name)
+                      and "calc_hash" in Page._script_hash.fget.__code__.co_names,
                       "Runtime._session_mgr, AppSession.request_rerun/_client_state/_scriptrunner, "
-                      "ThreadState.get().fragment_id")
+                      "st.Page's hash calc_hash(url_path)")
     streamlit.require(callable(getattr(runtime_class, "_enqueued_some_message", None))
                       and "need_send_data" in getattr(async_objects, "_fields", ())
                       and callable(getattr(app_session, "_populate_theme_msg", None))
@@ -163,44 +164,43 @@ def in_script_run() -> bool:
     return get_script_run_ctx(suppress_warning=True) is not None
 
 
-def this_fragment() -> tuple[str, str] | None:
-    """(session id, fragment id) when called inside an st.fragment's run (a fragment's own run, or
-    its part of a full run), else None."""
+def this_session() -> str | None:
+    """The id of the session this thread's script run belongs to, or None off a script run."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is None:
-        return None
-    fragment_id = ThreadState.get().fragment_id
-    return (ctx.session_id, fragment_id) if fragment_id else None
+    return None if ctx is None else ctx.session_id
 
 
-def _rerun_fragment_now(session_id: str, fragment_id: str) -> str:
+def _rerun_now(session_id: str, query_string: str | None, page: str | None) -> str:
     """On the server's event loop: "started", "busy" (a run is under way: its end is newer than
-    any wake) or "gone" (no such connected session, or the fragment is no longer on its page)."""
+    any wake) or "gone" (no such connected session)."""
     info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
     if info is None:
         return "gone"
     session = info.session
     if session._scriptrunner is not None:
         return "busy"
-    if not session.has_fragment(fragment_id):
-        return "gone"
     state = ClientState()
     state.CopyFrom(session._client_state)
-    state.fragment_id = fragment_id
-    state.is_auto_rerun = True
+    state.fragment_id, state.is_auto_rerun = "", False
+    if query_string is not None:
+        state.query_string = query_string
+    if page is not None:
+        state.page_script_hash, state.page_name = calc_hash(page), ""
     session.request_rerun(state)
     return "started"
 
 
-def rerun_fragment(session_id: str, fragment_id: str, timeout: float = 2.0) -> str:
-    """Rerun one fragment of one session now, from any thread but the event loop's: "started",
-    "busy", "gone", or "no server" (e.g. under AppTest)."""
+def rerun_session(session_id: str, query_string: str | None = None, page: str | None = None,
+                  timeout: float = 2.0) -> str:
+    """A full run of one session now, at `page` (a url_path) with `query_string` where given, else
+    where it is: "started", "busy", "gone", or "no server" (e.g. under AppTest). From any thread
+    but the event loop's."""
     loop = server_event_loop()
     if loop is None:
         return "no server"
 
     async def on_loop() -> str:
-        return _rerun_fragment_now(session_id, fragment_id)
+        return _rerun_now(session_id, query_string, page)
     return asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout)
 
 

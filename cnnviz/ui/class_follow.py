@@ -2,12 +2,13 @@
 
 Each member's page says what it shows (`Watcher.register`: the teacher's view version it shows
 when following, the question it shows). One thread per process reads each room that has members
-here every WATCH_EVERY seconds, one store read per room (Rooms.status), and at once reruns the
-class watch fragment of every member whose page is behind (streamlit_internals.rerun_fragment);
-that run opens the teacher's view or redraws the question. The teacher's own process is poked
-as soon as the view is written.
+here every WATCH_EVERY seconds, one store read per room (Rooms.status), and at once starts a run
+of every member whose page is behind (streamlit_internals.rerun_session): a follower's run opens
+the teacher's page with the teacher's settings (and `follow=VERSION`, which class_session reads
+and drops), any other member's redraws its page (a question, or the end of the class). The
+teacher's own process is poked as soon as the view is written.
 
-Before, every student's tab reran that fragment twice a second to ask: with 30 students, 60
+Before, every student's tab reran a small fragment twice a second to ask: with 30 students, 60
 runs a second of ~5.5 ms of CPU each, a third of the server's core while nothing happened, and a
 change waited up to half a second for the next look.
 
@@ -22,11 +23,12 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, field
 from typing import Callable
 
 from cnnviz.classroom import RoomError
-from cnnviz.classroom.rooms import Status
+from cnnviz.classroom.rooms import Status, View
 
 WATCH_EVERY = 0.1           # s between the watcher's reads of its rooms
 WAKE_AGAIN_AFTER = 3.0      # s: a member woken for a status but still behind is woken again
@@ -35,13 +37,16 @@ TURN_WAIT_MOST = 10.0       # s a follow run waits for its turn before it runs a
 _log = logging.getLogger(__name__)
 
 
+FOLLOW_PARAM = "follow"      # in a follower's woken run: the version of the view it opens
+
+
 @dataclass
 class Member:
     code: str
-    fragment_id: str
     following: bool
     view: int | None                    # the teacher's view version the page shows
     poll: tuple[int, bool] | None       # the (id, revealed) of the question the page shows
+    own: dict[str, str] = field(default_factory=dict)   # its address's own part (room, seat, present)
     woken_for: Status | None = None
     woken_at: float = float("-inf")
 
@@ -51,23 +56,26 @@ class Member:
 
 
 class Watcher:
-    """The members of rooms in this process, and who to wake. `status(code)` reads a room
-    (RoomError once it ended); `rerun(session_id, fragment_id)` wakes a member's page and says
+    """The members of rooms in this process, and who to wake. `status(code)` and `view(code)`
+    read a room (RoomError once it ended); `page_of(view.page)` is the url_path to open (None: stay);
+    `rerun(session_id, query_string, page)` starts a member's run (None: where it is) and says
     "started", "busy" (a run under way; tried again next pass) or "gone"."""
 
-    def __init__(self, status: Callable[[str], Status], rerun: Callable[[str, str], str],
+    def __init__(self, status: Callable[[str], Status], view: Callable[[str], View | None],
+                 page_of: Callable[[str], str | None], rerun: Callable[[str, str | None, str | None], str],
                  every: float = WATCH_EVERY, clock: Callable[[], float] = time.monotonic):
-        self._status, self._rerun, self._every, self._clock = status, rerun, every, clock
+        self._status, self._view, self._page_of, self._rerun = status, view, page_of, rerun
+        self._every, self._clock = every, clock
         self._members: dict[str, Member] = {}
         self._lock = threading.Lock()
         self._poked = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def register(self, session_id: str, code: str, fragment_id: str, *, following: bool,
-                 view: int | None, poll: tuple[int, bool] | None) -> None:
+    def register(self, session_id: str, code: str, *, following: bool, view: int | None,
+                 poll: tuple[int, bool] | None, own: dict[str, str]) -> None:
         with self._lock:
             old = self._members.get(session_id)
-            member = Member(code, fragment_id, following, view, poll)
+            member = Member(code, following, view, poll, dict(own))
             if old is not None and (old.code, old.following, old.view, old.poll) == (code, following, view, poll):
                 member.woken_for, member.woken_at = old.woken_for, old.woken_at
             self._members[session_id] = member
@@ -93,17 +101,22 @@ class Watcher:
         for code, members in rooms.items():
             try:
                 status = self._status(code)
+                view = self._view(code) if any(m.following and m.view != status.view for _, m in members) else None
             except RoomError:
-                status = None
+                status = view = None
             for session_id, member in members:
-                woken += self._wake_if_behind(session_id, member, status)
+                woken += self._wake_if_behind(session_id, member, status, view)
         return woken
 
-    def _wake_if_behind(self, session_id: str, member: Member, status: Status | None) -> bool:
+    def _wake_if_behind(self, session_id: str, member: Member, status: Status | None, view: View | None) -> bool:
         now = self._clock()
         if not member.behind(status) or (member.woken_for == status and now - member.woken_at < WAKE_AGAIN_AFTER):
             return False
-        result = self._rerun(session_id, member.fragment_id)
+        query = page = None
+        if view is not None and member.following and member.view != view.version:
+            query = urllib.parse.urlencode({**view.query, **member.own, FOLLOW_PARAM: str(view.version)})
+            page = self._page_of(view.page)
+        result = self._rerun(session_id, query, page)
         if result == "gone" or (result == "started" and status is None):
             self.forget(session_id)            # left, or told that the class has ended
         elif result == "started":

@@ -7,11 +7,14 @@ teacher. So a reload, another page or a copied address of one's own stays in the
 link" leaves the secrets out (share.py), and a student never holds the key.
 
 The teacher's session writes its view (the page and its settings, as url_state publishes them)
-to the room after every run (share_view, a url_state.AFTER_PUBLISH hook). A student's page has a
-small fragment, the look (_look): on a new view it opens that page with those settings as a link
-(url_state.open_as_link), on a new or revealed question it redraws the page. The process's
-watcher (class_follow.py) runs the look of each student whose page is behind the room, at once;
-where no server can be woken (AppTest), the look runs every FOLLOW_EVERY seconds instead.
+to the room after every run (share_view, a url_state.AFTER_PUBLISH hook). Every student's run
+tells the process's watcher (class_follow.py) what its page shows; the watcher starts a run of
+each student whose page is behind the room, at once: a follower's opens the teacher's page with
+the teacher's settings as a link (url_state.open_as_link; the address carries follow=VERSION,
+read by follow_turn), anyone else's redraws the page (a question, its answer, the end). A
+student's page also has a small fragment, the look (_look), that does the same on a timer: every
+LOOK_EVERY seconds (and the heartbeat), or every FOLLOW_EVERY where no server can start runs
+(AppTest).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from cnnviz.classroom import RoomError, rooms_for_server
 from cnnviz.classroom import codes
 from cnnviz.classroom.errors import StoreUnavailable
 from cnnviz.compat import streamlit_internals
-from cnnviz.ui import class_follow, page_list, url_state
+from cnnviz.ui import class_follow, page_list, share, url_state
 from cnnviz.ui.plain_text import plain
 
 ROOM_KEY, SEAT_KEY, TEACHER_KEY = "class_room", "class_seat", "class_key"
@@ -66,12 +69,30 @@ def rooms():
     return rooms_for_server()
 
 
-_watcher = class_follow.Watcher(lambda code: rooms().status(code), streamlit_internals.rerun_fragment)
+def _page_url(view_page: str) -> str | None:
+    """The url_path to open for a view's page (Home's own), or None for a page not here."""
+    if view_page in ("", page_list.HOME.url_path):
+        return page_list.HOME.url_path
+    return view_page if page_file(view_page) is not None else None
+
+
+_watcher = class_follow.Watcher(lambda code: rooms().status(code), lambda code: rooms().view(code),
+                                _page_url, streamlit_internals.rerun_session)
 
 
 def follow_turn():
-    """Around every run (app.py): a run that opens the teacher's view waits for its turn."""
-    return class_follow.turn(bool(st.session_state.pop(FOLLOW_RUN, False)))
+    """Around every run (app.py): a run that opens the teacher's view waits for its turn. A run
+    the watcher started for a follower says so in the address (follow=VERSION): the view it
+    shows, taken as a freshly opened link; the parameter leaves the address."""
+    follow_run = bool(st.session_state.pop(FOLLOW_RUN, False))
+    version = st.query_params.get(class_follow.FOLLOW_PARAM)
+    if version is not None:
+        del st.query_params[class_follow.FOLLOW_PARAM]
+        if version.isdigit() and len(version) < 12:
+            st.session_state[SHOWN_VIEW] = int(version)
+            url_state.open_as_link()
+            follow_run = True
+    return class_follow.turn(follow_run)
 
 
 # --------------------------------------------------------------------------- who am I
@@ -226,7 +247,7 @@ def open_teacher_view(me: Member) -> None:
         return
     query = dict(view.query)
     query.update({"room": me.code, "seat": me.secret})
-    if st.session_state.get("cnnviz_present"):
+    if share.presenting():
         query["present"] = "1"
     url_state.open_as_link()
     st.session_state[FOLLOW_RUN] = True
@@ -266,11 +287,18 @@ def _look(me: Member) -> None:
             state[HEARD_KEY] = now
     except RoomError:
         st.rerun(scope="app")   # the run says the class has ended
-    ids = streamlit_internals.this_fragment()
-    if ids is not None and streamlit_internals.server_event_loop() is not None:
-        _watcher.register(ids[0], me.code, ids[1], following=me.following, view=state.get(SHOWN_VIEW),
-                          poll=state.get(POLL_SEEN))
-        _watcher.start()
+
+
+def _tell_watcher(me: Member) -> None:
+    """What this student's page shows now, for the process's watcher (where it can start runs)."""
+    session_id = streamlit_internals.this_session()
+    if session_id is None or streamlit_internals.server_event_loop() is None:
+        return
+    state = st.session_state
+    own = {"room": me.code, "seat": me.secret, **({"present": "1"} if share.presenting() else {})}
+    _watcher.register(session_id, me.code, following=me.following, view=state.get(SHOWN_VIEW),
+                      poll=state.get(POLL_SEEN), own=own)
+    _watcher.start()
 
 
 def _watch(me: Member) -> None:
@@ -349,5 +377,6 @@ def class_bar(me: Member, page_url: str) -> None:
     st.session_state[POLL_SEEN] = seen
     with st.sidebar:      # it draws nothing: there it takes no room on the page
         _watch(me)
+    _tell_watcher(me)
     if poll is not None and page_url != CLASS_PAGE:
         class_polls.answer_box(me, poll)

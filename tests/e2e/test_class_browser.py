@@ -142,7 +142,7 @@ def test_a_teacher_and_three_students(app_url, browser):
               f"stride {', '.join(f'{t:.1f}' for t in setting_took)} s (from the teacher's action, "
               "including the teacher's own rerun; Ana, Bo, Pat)")
         for page in students:
-            assert "key=" not in page.url and "seat=" in page.url
+            assert "key=" not in page.url and "seat=" in page.url and "follow=" not in page.url
         settle(ana)
         ana.locator("#cz-copy").click()                 # a copied link keeps the view, not the seat
         ana.wait_for_function("document.querySelector('#cz-copy').innerText.includes('copied')", timeout=15_000)
