@@ -48,7 +48,7 @@ def setup():
     rooms = Rooms(MemoryStore())
     room = rooms.start()
     pages, clock = Pages(), Clock()
-    watcher = Watcher(rooms.status, rooms.view, page_of, pages.rerun, clock=clock)
+    watcher = Watcher(rooms.status, rooms.view, page_of, pages.rerun, class_follow.Turns(size=1000), clock=clock)   # turns: tested below
     return rooms, room, pages, clock, watcher
 
 
@@ -144,28 +144,60 @@ def test_a_view_of_a_page_not_here_is_taken_where_the_follower_is(setup):
 
 
 def test_follow_runs_take_turns_and_other_runs_do_not_wait():
+    turns = class_follow.Turns(size=1, most=60)
     inside, most, lock, hold = [0], [0], threading.Lock(), threading.Event()
 
-    def follow_run():
-        with class_follow.turn(True):
+    def follow_run(owner):
+        assert turns.take(owner, wait=30)
+        try:
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
             hold.wait(10)
             with lock:
                 inside[0] -= 1
-    threads = [threading.Thread(target=follow_run) for _ in range(8)]
+        finally:
+            turns.give(owner)
+    threads = [threading.Thread(target=follow_run, args=(f"s{i}",)) for i in range(6)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 10
-    while inside[0] < class_follow.FOLLOW_TURNS and time.monotonic() < deadline:
+    while inside[0] < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.1)
-    assert inside[0] == class_follow.FOLLOW_TURNS      # the others wait for a turn
-    ran = []
-    with class_follow.turn(False):                      # a teacher's or visitor's run goes at once
-        ran.append(inside[0])
+    assert inside[0] == 1 and not turns.take("teacher", wait=0)      # the others wait for the turn
+    with turns.turn("teacher", follow_run=False):             # a run that is no follow run goes at once
+        assert inside[0] == 1
     hold.set()
     for t in threads:
         t.join()
-    assert ran == [class_follow.FOLLOW_TURNS] and most[0] == class_follow.FOLLOW_TURNS and inside[0] == 0
+    assert most[0] == 1 and inside[0] == 0
+
+
+def test_a_turn_not_given_back_ends_by_itself():
+    clock = Clock()
+    turns = class_follow.Turns(size=1, most=3.0, clock=clock)
+    assert turns.take("woken, but its run never came", wait=0)
+    assert not turns.take("next", wait=0)
+    clock.now += 3.1
+    assert turns.take("next", wait=0) and turns.holds("next")
+
+
+def test_the_watcher_takes_the_turn_for_the_run_it_starts_and_the_run_gives_it_back(setup):
+    rooms, room, pages, clock, watcher = setup
+    shows(watcher, rooms, room.code, "a")
+    shows(watcher, rooms, room.code, "b")
+    rooms.set_view(room.code, room.key, "pooling", {})
+    watcher._turns = turns = class_follow.Turns(size=1, most=60)
+    watcher._turns.take = lambda owner, wait=0: class_follow.Turns.take(turns, owner, 0)   # no waiting here
+    assert watcher.check() == 1 and pages.woken == ["a"] and turns.holds("a")
+    with turns.turn("a", follow_run=True):                   # a's run, given a's turn
+        pass
+    assert not turns.holds("a")
+    assert watcher.check() == 1 and pages.woken == ["a", "b"]
+    pages.answer = {"b": "busy"}
+    turns.give("b")
+    shows(watcher, rooms, room.code, "b", view=None)
+    clock.now += class_follow.WAKE_AGAIN_AFTER + 1
+    watcher.check()
+    assert not turns.holds("b")                                        # a run that did not start gives it back

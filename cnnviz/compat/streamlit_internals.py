@@ -182,6 +182,7 @@ def _rerun_now(session_id: str, query_string: str | None, page: str | None) -> s
     state = ClientState()
     state.CopyFrom(session._client_state)
     state.fragment_id, state.is_auto_rerun = "", False
+    del state.cached_message_hashes[:]    # what the browser kept then may be gone by now: send it all
     if query_string is not None:
         state.query_string = query_string
     if page is not None:

@@ -12,10 +12,14 @@ Before, every student's tab reran a small fragment twice a second to ask: with 3
 runs a second of ~5.5 ms of CPU each, a third of the server's core while nothing happened, and a
 change waited up to half a second for the next look.
 
-Follow runs also take turns, FOLLOW_TURNS at a time per process (`turn`): 30 students rerunning
-the teacher's page at once share one core (Python's GIL), so all of them finished at the end and
-the teacher's own next run waited behind them. Taking turns, the first students see the change
-soonest, the last no later than before, and the teacher's and other visitors' runs go first.
+Follow runs also take turns, FOLLOW_TURNS at a time per process (`Turns`, `turn`): 30 students
+rerunning the teacher's page at once share one core (Python's GIL), so all of them finished at
+the end and the teacher's own next run waited behind them; fewer threads at once also cost less
+CPU (one at a time: 0.7-1.2 s a change for 30, two: 1.2-1.3 s, four: 1.25-1.6 s). The watcher
+takes the turn before it starts a follower's run and the run gives it back, so followers' runs
+do not even begin (Streamlit's own start of a run costs a few ms) until it is theirs. Taking
+turns, the first students see the change soonest, the last no later than before, and the
+teacher's and other visitors' runs go first.
 """
 from __future__ import annotations
 
@@ -63,9 +67,9 @@ class Watcher:
 
     def __init__(self, status: Callable[[str], Status], view: Callable[[str], View | None],
                  page_of: Callable[[str], str | None], rerun: Callable[[str, str | None, str | None], str],
-                 every: float = WATCH_EVERY, clock: Callable[[], float] = time.monotonic):
+                 turns: "Turns", every: float = WATCH_EVERY, clock: Callable[[], float] = time.monotonic):
         self._status, self._view, self._page_of, self._rerun = status, view, page_of, rerun
-        self._every, self._clock = every, clock
+        self._turns, self._every, self._clock = turns, every, clock
         self._members: dict[str, Member] = {}
         self._lock = threading.Lock()
         self._poked = threading.Event()
@@ -116,7 +120,11 @@ class Watcher:
         if view is not None and member.following and member.view != view.version:
             query = urllib.parse.urlencode({**view.query, **member.own, FOLLOW_PARAM: str(view.version)})
             page = self._page_of(view.page)
+            if not self._turns.take(session_id):   # one follow run at a time: no pile of runs
+                return False                       # that all start together and starve the rest
         result = self._rerun(session_id, query, page)
+        if query is not None and result != "started":
+            self._turns.give(session_id)
         if result == "gone" or (result == "started" and status is None):
             self.forget(session_id)            # left, or told that the class has ended
         elif result == "started":
@@ -140,16 +148,53 @@ class Watcher:
                 time.sleep(1.0)
 
 
-_turns = threading.BoundedSemaphore(FOLLOW_TURNS)
+class Turns:
+    """At most `size` follow runs at a time. A turn is held by a session (its owner) until given
+    back, or for `most` seconds at the longest (a run started for it that never came, because the
+    person's own click replaced it, must not keep the others waiting)."""
+
+    def __init__(self, size: int = FOLLOW_TURNS, most: float = TURN_WAIT_MOST,
+                 clock: Callable[[], float] = time.monotonic):
+        self._size, self._most, self._clock = size, most, clock
+        self._held: dict[str, float] = {}
+        self._changed = threading.Condition()
+
+    def take(self, owner: str, wait: float = TURN_WAIT_MOST) -> bool:
+        """A turn for `owner` (True), waiting at most `wait` s for one (False: none came)."""
+        with self._changed:
+            deadline = self._clock() + wait
+            while True:
+                now = self._clock()
+                for old in [o for o, since in self._held.items() if now - since > self._most]:
+                    del self._held[old]
+                if owner in self._held or len(self._held) < self._size:
+                    self._held[owner] = now
+                    return True
+                if now >= deadline:
+                    return False
+                self._changed.wait(min(deadline - now, 0.05))
+
+    def holds(self, owner: str) -> bool:
+        with self._changed:
+            return owner in self._held
+
+    def give(self, owner: str) -> None:
+        with self._changed:
+            if self._held.pop(owner, None) is not None:
+                self._changed.notify_all()
 
 
-@contextlib.contextmanager
-def turn(follow_run: bool):
-    """Around a whole script run: a follow run waits for one of FOLLOW_TURNS turns (at most
-    TURN_WAIT_MOST s); any other run goes at once."""
-    got = follow_run and _turns.acquire(timeout=TURN_WAIT_MOST)
-    try:
-        yield
-    finally:
-        if got:
-            _turns.release()
+    @contextlib.contextmanager
+    def turn(self, owner: str | None, follow_run: bool):
+        """Around a whole script run of session `owner`: a follow run holds a turn, the one the
+        watcher took for it or one it waits for now (at most TURN_WAIT_MOST s), and gives it back
+        at its end; any other run goes at once."""
+        got = bool(follow_run and owner and (self.holds(owner) or self.take(owner)))
+        try:
+            yield
+        finally:
+            if got:
+                self.give(owner)
+
+
+turns = Turns()      # this process's

@@ -77,7 +77,7 @@ def _page_url(view_page: str) -> str | None:
 
 
 _watcher = class_follow.Watcher(lambda code: rooms().status(code), lambda code: rooms().view(code),
-                                _page_url, streamlit_internals.rerun_session)
+                                _page_url, streamlit_internals.rerun_session, class_follow.turns)
 
 
 def follow_turn():
@@ -92,7 +92,7 @@ def follow_turn():
             st.session_state[SHOWN_VIEW] = int(version)
             url_state.open_as_link()
             follow_run = True
-    return class_follow.turn(follow_run)
+    return class_follow.turns.turn(streamlit_internals.this_session(), follow_run)
 
 
 # --------------------------------------------------------------------------- who am I
