@@ -6,8 +6,9 @@ protocol client of benchmarks/loadgen.py): deploy/run_balanced.sh starts the app
 with the embedded store, and 2 processes with `-r`, Redis, behind HAProxy), warmed and settled.
   * The teacher opens /class and starts a class; N students (30 on one process, 60 on two) open
     the join link /class?room=CODE, ten at a time, type a nickname and join. Every tab reruns its
-    st.fragment(run_every=...) fragments on their intervals, as the browser's timers do: a
-    student's watch (0.5 s) follows the teacher's view, the teacher's counts refresh (1 s).
+    st.fragment(run_every=...) fragments on their intervals, as the browser's timers do (a
+    student's look, every 10 s; the teacher's counts, every 1 s), and follows the runs the server
+    starts: the process's class watcher starts a follower's run at the teacher's view.
   * The teacher makes --changes changes (after the reference below; open /convolution, change its stride or padding, visit
     Home and come back), 0.5-1 s after every student shows the last one (at most 5 s), then
     opens /class. Latency of a (change, student) pair: from the teacher sending the change to the
@@ -389,14 +390,14 @@ def print_sessions(title: str, r: dict) -> None:
     print(f"  the teacher's reruns (its changes): p50 {r['teacher_p50_s'] * 1000:.0f} ms, p95 "
           f"{r['teacher_p95_s'] * 1000:.0f} ms (goal p95 <= 300 ms; with one student: p50 "
           f"{r['ref_teacher_p50_s'] * 1000:.0f} ms, max {r['ref_teacher_max_s'] * 1000:.0f} ms); students' "
-          f"watch runs p50 {r['tick_p50_s'] * 1000:.0f} ms, p95 {r['tick_p95_s'] * 1000:.0f} ms")
+          f"look runs (the tab's own timer) p50 {r['tick_p50_s'] * 1000:.0f} ms, p95 {r['tick_p95_s'] * 1000:.0f} ms")
     print(f"  answers: the teacher's page counted {r['answered']} (students answered {r['students_answered']}), "
           f"all counted {r['all_counted_s']:.1f} s after asking; the right answer's count "
           f"{'matches' if r['right_count_matches'] else 'DIFFERS from'} the students' choices")
     print(f"  server CPU: {r['cpu_one_follower'] * 100:.0f}% of a core while one student follows, "
           f"{r['cpu_following'] * 100:.0f}% while the class follows: "
           f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student, "
-          f"{r['cpu_ms_per_pair']:.0f} ms of CPU per further student per change, its watch runs included (the load generator: "
+          f"{r['cpu_ms_per_pair']:.0f} ms of CPU per further student per change, its look runs included (the load generator: "
           f"{r['cpu_loadgen'] * 100:.0f}%; machine load average {r['load_average']:.1f} on {os.cpu_count()} cores)")
     if r["killed"]:
         print(f"  one app process killed: {r['killed']} students on it reloaded ({r['reloaded']} ok, "
