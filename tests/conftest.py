@@ -15,6 +15,12 @@ import urllib.request
 
 import pytest
 
+# The Keras layers the tests compare cnnviz against run on TensorFlow's CPU kernels, which lack some
+# cases (a dilated Conv2DTranspose, a channels_first Conv2D) unless TensorFlow uses oneDNN; it turns
+# oneDNN on by itself only on some CPUs (not on an AMD EPYC: 69 such failures there). On for every
+# test machine alike, before anything imports TensorFlow; servers the tests start inherit it.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "artifacts"
