@@ -184,7 +184,7 @@ def test_encoded_pictures_are_kept_by_their_pixels(monkeypatch):
     recoloured = indices.copy()
     recoloured.putpalette([255 - v for v in indices.getpalette()])
     assert encoding.to_png(recoloured) != encoding.to_png(indices)    # same indices, other colours
-    assert encoding._kept_size[0] <= encoding.ENCODED_BYTES
+    assert encoding._kept.size <= encoding.ENCODED_BYTES
 
 
 def test_activations_compared_on_one_draw_of_weights():

@@ -45,12 +45,12 @@ import threading
 
 from starlette.staticfiles import StaticFiles
 from streamlit import file_util, runtime
+from streamlit.navigation.page import Page
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import app_session
 from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.runtime import AsyncObjects, Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx, script_runner
-from streamlit.navigation.page import Page
 from streamlit.util import calc_hash
 from streamlit.web.server.starlette import starlette_static_routes
 

@@ -183,7 +183,6 @@ class Turns:
             if self._held.pop(owner, None) is not None:
                 self._changed.notify_all()
 
-
     @contextlib.contextmanager
     def turn(self, owner: str | None, follow_run: bool):
         """Around a whole script run of session `owner`: a follow run holds a turn, the one the

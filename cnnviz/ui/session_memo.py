@@ -17,16 +17,13 @@ session a changed result.
 """
 from __future__ import annotations
 
-import collections
-import threading
-
 import numpy as np
 import streamlit as st
 
+from cnnviz.ui.kept import Kept
+
 SHARED_BYTES = 64 * 2**20
-_shared: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()   # key -> (source, value, size)
-_shared_size = [0]
-_lock = threading.Lock()
+_shared = Kept(SHARED_BYTES)        # key -> (source, value)
 
 
 def remembered(scope: str, name: str, source, params: tuple, compute):
@@ -46,24 +43,13 @@ def remembered(scope: str, name: str, source, params: tuple, compute):
 
 def _shared_value(key: tuple, source, compute):
     try:
-        with _lock:
-            found = _shared.get(key)
-            if found is not None and found[0] is source:
-                _shared.move_to_end(key)
-                return found[1]
+        found = _shared.get(key)
     except TypeError:                 # parameters that cannot be a key: this session only
         return compute()
+    if found is not None and found[0] is source:
+        return found[1]
     value = _frozen(compute())
-    size = _size(value)
-    if size <= SHARED_BYTES // 8:
-        with _lock:
-            old = _shared.pop(key, None)
-            if old is not None:
-                _shared_size[0] -= old[2]
-            _shared[key] = (source, value, size)
-            _shared_size[0] += size
-            while _shared_size[0] > SHARED_BYTES:
-                _shared_size[0] -= _shared.popitem(last=False)[1][2]
+    _shared.put(key, (source, value), _size(value))
     return value
 
 

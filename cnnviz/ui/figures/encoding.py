@@ -9,16 +9,14 @@ encoding them.
 """
 from __future__ import annotations
 
-import collections
 import hashlib
-import threading
 
 import numpy as np
 
+from cnnviz.ui.kept import Kept
+
 ENCODED_BYTES = 64 * 2**20
-_kept: "collections.OrderedDict[tuple, bytes]" = collections.OrderedDict()
-_kept_size = [0]
-_lock = threading.Lock()
+_kept = Kept(ENCODED_BYTES)
 
 
 def _remembered(img, how: tuple, encode) -> bytes:
@@ -30,12 +28,12 @@ def _remembered(img, how: tuple, encode) -> bytes:
 
 def _cached(key, make) -> bytes:
     """The bytes kept under `key`, else make()'s, kept."""
-    with _lock:
-        hit = _kept.get(key)
-        if hit is not None:
-            _kept.move_to_end(key)
-            return hit
-    return _keep(key, make())
+    hit = _kept.get(key)
+    if hit is not None:
+        return hit
+    data = make()
+    _kept.put(key, data, len(data))
+    return data
 
 
 def _key_part(value):
@@ -65,16 +63,6 @@ def drawn(builder, *args, width: int | None = None, **kwargs) -> bytes:
         img = builder(*args, **kwargs)
         return to_png(img) if width is None else display_bytes(img, width)
     return _cached(key, make)
-
-
-def _keep(key, data: bytes) -> bytes:
-    with _lock:
-        if key not in _kept and len(data) <= ENCODED_BYTES // 8:
-            _kept[key] = data
-            _kept_size[0] += len(data)
-            while _kept_size[0] > ENCODED_BYTES:
-                _kept_size[0] -= len(_kept.popitem(last=False)[1])
-    return data
 
 
 def to_png(img, level: int = 1) -> bytes:
