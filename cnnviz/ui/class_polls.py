@@ -156,7 +156,7 @@ def ask_panel(me) -> None:
     """The teacher's choice of question: the lesson's, the network's answer or a pick."""
     kind = st.segmented_control(
         "Kind of question", ["Lesson question", "What will the network answer?", "Which map is Sobel x?"],
-        default="Lesson question", required=True, key="class_ask_kind")
+        default="Lesson question", required=True, key="class_ask_kind") or "Lesson question"
     if kind == "Lesson question":
         left, right = st.columns([3, 1])
         step = left.selectbox("Step", range(1, len(steps.STEPS) + 1), key="class_ask_step",

@@ -62,7 +62,7 @@ def ig_controls() -> str:
     return st.segmented_control("Baseline", list(BASELINES), key="net_ig_baseline", required=True,
                                 format_func=str.capitalize,
                                 help="What the picture is compared with: the path of pictures "
-                                     "runs from this baseline to yours.")
+                                     "runs from this baseline to yours.") or next(iter(BASELINES))
 
 
 def integrated_gradients_picture(network, x: np.ndarray, cls: int, class_name: str, size: int,

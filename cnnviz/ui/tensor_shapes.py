@@ -37,7 +37,7 @@ def tensor_box(layer: str, input_shape, output_shape, key: str, sample: np.ndarr
     with st.container(border=True):
         st.markdown("**Tensor shapes as Keras sees them**")
         fmt = st.segmented_control("data_format", list(shapes.DATA_FORMATS), key=key, required=True,
-                                   help="channels_last is Keras's default.")
+                                   help="channels_last is Keras's default.") or "channels_last"
         st.markdown(f"`{layer}(..., data_format=\"{fmt}\")`  \n"
                     f"input: `{shapes.shape_text(input_shape, fmt)}`  \n"
                     f"output: `{shapes.shape_text(output_shape, fmt)}`")

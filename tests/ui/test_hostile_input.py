@@ -125,3 +125,14 @@ def test_a_real_click_is_passed_on_as_numbers():
     from cnnviz.ui import clickable_picture
 
     assert clickable_picture._checked({"x": 3, "y": "4.5", "width": 200}) == {"x": 3.0, "y": 4.5, "width": 200.0}
+
+
+@pytest.mark.parametrize("page,key", [("convolution", "conv_data_format"), ("train", "train_dataset"),
+                                      ("convolution", "cnnviz_palette"), ("convolution", widgets.SOURCE_KEY)])
+def test_a_forged_empty_choice_on_a_required_switch_keeps_the_page_working(page, key):
+    """A browser never deselects a required segmented control, but a forged message can."""
+    at = _open(page)
+    shown = len(at.main) + len(at.sidebar)
+    at.button_group(key=key).set_value(None).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.main) + len(at.sidebar) >= shown - 2

@@ -39,7 +39,7 @@ def data_section() -> str:
     dataset = st.segmented_control("Dataset", [*data.DATASETS, own.OWN], key="train_dataset",
                                    format_func=lambda k: own.TITLE if own.is_own(k) else
                                    f"{data.TABLE[k].title} ({data.TABLE[k].kind.lower()})",
-                                   required=True)
+                                   required=True) or data.DATASETS[0]
     if own.is_own(dataset):
         from cnnviz.ui import own_pictures_view
         own.adopt_defaults(PARAMS)
