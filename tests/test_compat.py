@@ -188,44 +188,6 @@ def test_lighter_runs_send_the_same_theme_message():
     assert CustomThemeConfig() != _filled_theme(original)      # the config's [theme] is in it
 
 
-def test_run_events_reach_the_loop_in_order_with_one_call_per_batch():
-    import threading
-
-    handled, scheduled = [], []
-    events = streamlit_internals.RunEvents(lambda *args: handled.append(args))
-
-    def send(n: int, first: int = 0) -> None:
-        for i in range(first, first + n):
-            if events.add((i,)):
-                scheduled.append(i)
-
-    send(50)
-    assert scheduled == [0]               # one call on the loop for the whole batch
-    events.drain()
-    assert handled == [(i,) for i in range(50)]
-    send(3, 50)
-    assert scheduled == [0, 50]           # after a drain, the next event schedules again
-
-    failing = streamlit_internals.RunEvents(lambda i: handled.append(i) if i % 2 else 1 / 0)
-    for i in range(4):
-        failing.add((i,))
-    failing.drain()                       # a failing event is logged; the others are handled
-    assert handled[-2:] == [1, 3]
-
-    import queue
-    handled.clear()
-    racing = streamlit_internals.RunEvents(lambda i: handled.append(i))
-    calls: queue.Queue = queue.Queue()          # the loop's callbacks, as call_soon_threadsafe queues them
-    sender = threading.Thread(target=lambda: [calls.put(racing.drain) for i in range(2000) if racing.add((i,))])
-    sender.start()
-    while sender.is_alive() or not calls.empty():
-        try:
-            calls.get(timeout=0.01)()           # the loop runs each scheduled drain
-        except queue.Empty:
-            pass
-    assert handled == list(range(2000))         # all of them, in order, none left behind
-
-
 def test_small_writes_go_out_at_once_on_streamlits_sockets():
     """Streamlit binds its listening socket with protocol 0, so asyncio leaves Nagle on for every
     connection; send_small_writes_at_once sets TCP_NODELAY on the open ones and the listener."""

@@ -14,10 +14,6 @@
     of the event loop (a write to its self-pipe, a system call that also hands the GIL over) each
     time; here at most one wake-up is pending at a time. The loop clears `need_send_data` before
     it flushes the sessions' queues, so a message queued while a wake-up is pending goes out with it.
-  * `AppSession._on_scriptrunner_event` made every element a run sends its own callback on the
-    event loop (call_soon_threadsafe: a write to the loop's self-pipe, and the GIL handed to the
-    loop's thread and back, for each element). Here a session's events queue in their order
-    (RunEvents), and one callback on the loop handles all that came meanwhile.
   * `app_session._populate_theme_msg`, called six times by every full run's new-session message,
     reads the whole config per section; the theme cannot change while the server runs (the
     config's file is not watched: fileWatcherType = "none"), so each section's message is made once.
@@ -46,10 +42,8 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import inspect
 import json
-import logging
 import os
 import re
 import socket
@@ -70,10 +64,7 @@ from streamlit.web.server.starlette import starlette_static_routes
 from cnnviz.compat import Library
 
 WRITTEN_FOR = "1.67"
-_log = logging.getLogger(__name__)
 _FRONTEND_SETTING = (b"window.__streamlit", b"BACKEND_BASE_URL")
-_RUN_EVENT_ARGS = ["self", "sender", "event", "forward_msg", "exception", "client_state", "page_script_hash",
-                   "fragment_ids_this_run", "pages", "run_descriptor"]
 _ENTRY_SCRIPT = re.compile(rb'<script type="module"[^>]*src="\./(static/js/index\.[^"]+\.js)"')
 
 
@@ -104,12 +95,6 @@ def check(runner=script_runner, runtime_class=Runtime, async_objects=AsyncObject
                       and callable(getattr(app_session, "_populate_theme_msg", None))
                       and "_populate_theme_msg" in AppSession._create_new_session_message.__code__.co_names,
                       "Runtime._enqueued_some_message, AsyncObjects.need_send_data, app_session._populate_theme_msg")
-    events = getattr(AppSession, "_on_scriptrunner_event", None)
-    streamlit.require(callable(events) and list(inspect.signature(events).parameters) == _RUN_EVENT_ARGS
-                      and callable(getattr(AppSession, "_handle_scriptrunner_event_on_event_loop", None))
-                      and callable(getattr(AppSession, "_call_soon_on_event_loop", None)),
-                      "AppSession._on_scriptrunner_event(" + ", ".join(_RUN_EVENT_ARGS[1:]) + ") that calls "
-                      "_handle_scriptrunner_event_on_event_loop on the loop through _call_soon_on_event_loop")
     static = static or file_util.get_static_dir()
     handler = starlette_static_routes.create_streamlit_static_handler(static, None)
     streamlit.require(isinstance(handler, StaticFiles) and _same_folder(handler.directory, static),
@@ -180,57 +165,9 @@ def lighter_runs() -> None:
             msg.MergeFrom(cached)
         app_session._populate_theme_msg = populate_once
 
-        def on_scriptrunner_event(self, sender, event, forward_msg=None, exception=None, client_state=None,
-                                  page_script_hash=None, fragment_ids_this_run=None, pages=None,
-                                  run_descriptor=None) -> None:
-            events = self.__dict__.get("_cnnviz_run_events") or self.__dict__.setdefault(
-                "_cnnviz_run_events", RunEvents(self._handle_scriptrunner_event_on_event_loop))
-            if events.add((sender, event, forward_msg, exception, client_state, page_script_hash,
-                           fragment_ids_this_run, pages, run_descriptor)):
-                self._call_soon_on_event_loop(events.drain)
-        # Kept: a ScriptRunner under way holds its receiver as a WeakMethod, a weak reference to
-        # the function; dropped from the class, the function went, and so did that run's events.
-        AppSession._cnnviz_on_scriptrunner_event = AppSession._on_scriptrunner_event
-        AppSession._on_scriptrunner_event = on_scriptrunner_event
-
         loop = server_event_loop()
         if loop is not None:
             loop.call_soon_threadsafe(send_small_writes_at_once, loop)
-
-
-class RunEvents:
-    """One session's script-runner events on their way to the event loop, in their order: the
-    runner's thread adds them, and only the first of a batch schedules a call on the loop, which
-    handles every event added until it finds none."""
-
-    def __init__(self, handle):
-        self._handle = handle
-        self._lock = threading.Lock()
-        self._queue: collections.deque = collections.deque()
-        self._scheduled = False
-
-    def add(self, args: tuple) -> bool:
-        """Queue one event's arguments; True when the caller must schedule `drain` on the loop."""
-        with self._lock:
-            self._queue.append(args)
-            if self._scheduled:
-                return False
-            self._scheduled = True
-            return True
-
-    def drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._scheduled = False
-                    return
-                batch = list(self._queue)
-                self._queue.clear()
-            for args in batch:
-                try:
-                    self._handle(*args)
-                except Exception:    # noqa: BLE001 (as asyncio logs a failed callback, and goes on)
-                    _log.exception("handling a script runner event failed")
 
 
 def send_small_writes_at_once(loop: asyncio.AbstractEventLoop) -> int:
