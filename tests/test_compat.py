@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from cnnviz import uploads
 from cnnviz.compat import (InternalsChanged, keras_internals, multiprocessing_internals, starlette_internals,
                            streamlit_internals)
+from conftest import run_async
 
 
 def test_every_check_passes_quietly_on_the_pinned_versions():
@@ -223,7 +224,7 @@ def test_small_writes_go_out_at_once_on_streamlits_sockets():
         await server.wait_closed()
         return before, set_count, after
 
-    before, set_count, after = asyncio.run(scenario())
+    before, set_count, after = run_async(scenario())   # Playwright may hold a loop here
     assert set_count == 2                  # the listener and the open connection
     assert after == [1, 1]                 # the open connection, and one accepted afterwards
     assert before == 0, "Streamlit's connections have TCP_NODELAY now: the patch can go"
