@@ -19,7 +19,6 @@ from starlette.staticfiles import StaticFiles
 from cnnviz import uploads
 from cnnviz.compat import (InternalsChanged, keras_internals, multiprocessing_internals, starlette_internals,
                            streamlit_internals)
-from conftest import run_async
 
 
 def test_every_check_passes_quietly_on_the_pinned_versions():
@@ -187,47 +186,6 @@ def test_lighter_runs_send_the_same_theme_message():
         app_session._populate_theme_msg(again, section)
         assert got == want == again, section
     assert CustomThemeConfig() != _filled_theme(original)      # the config's [theme] is in it
-
-
-def test_small_writes_go_out_at_once_on_streamlits_sockets():
-    """Streamlit binds its listening socket with protocol 0, so asyncio leaves Nagle on for every
-    connection; send_small_writes_at_once sets TCP_NODELAY on the open ones and the listener."""
-    import asyncio
-    import socket
-
-    from streamlit.web.server.starlette import starlette_server
-
-    async def scenario():
-        loop = asyncio.get_running_loop()
-        accepted: list[socket.socket] = []
-
-        class Keep(asyncio.Protocol):
-            def connection_made(self, transport):
-                accepted.append(transport.get_extra_info("socket"))
-
-        listener = starlette_server._bind_socket("127.0.0.1", 0, 8)
-        server = await loop.create_server(Keep, sock=listener)
-        port = listener.getsockname()[1]
-        nodelay = lambda s: s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)  # noqa: E731
-        clients = [socket.create_connection(("127.0.0.1", port))]
-        while len(accepted) < 1:
-            await asyncio.sleep(0.01)
-        before = nodelay(accepted[0])
-        set_count = streamlit_internals.send_small_writes_at_once(loop)
-        clients.append(socket.create_connection(("127.0.0.1", port)))
-        while len(accepted) < 2:
-            await asyncio.sleep(0.01)
-        after = [nodelay(s) for s in accepted]
-        for c in clients:
-            c.close()
-        server.close()
-        await server.wait_closed()
-        return before, set_count, after
-
-    before, set_count, after = run_async(scenario())   # Playwright may hold a loop here
-    assert set_count == 2                  # the listener and the open connection
-    assert after == [1, 1]                 # the open connection, and one accepted afterwards
-    assert before == 0, "Streamlit's connections have TCP_NODELAY now: the patch can go"
 
 
 def _filled_theme(populate):

@@ -17,12 +17,6 @@
   * `app_session._populate_theme_msg`, called six times by every full run's new-session message,
     reads the whole config per section; the theme cannot change while the server runs (the
     config's file is not watched: fileWatcherType = "none"), so each section's message is made once.
-  * Nagle's algorithm on the server's sockets. Streamlit binds its listening socket itself, with
-    protocol 0, and asyncio turns Nagle off (TCP_NODELAY) only on sockets whose protocol says TCP,
-    so every connection kept it: a run's first message (new_session) went out, and the run's
-    other messages waited for the browser's delayed acknowledgement of it, 40 ms on Linux (up to
-    200 ms on Windows), after every click. TCP_NODELAY is set on the sockets the event loop
-    watches (`loop._selector`): the listening one, whose connections inherit it, and the open ones.
 - server_event_loop: the running server's asyncio loop, kept in the Runtime's private
   `_get_async_objs()` (no public getter); lifecycle.py sets signal handlers through it.
 - in_script_run: whether this thread runs a script run (a page), from the script run context
@@ -46,7 +40,6 @@ import inspect
 import json
 import os
 import re
-import socket
 import sys
 import threading
 
@@ -164,33 +157,6 @@ def lighter_runs() -> None:
                 made[section] = cached
             msg.MergeFrom(cached)
         app_session._populate_theme_msg = populate_once
-
-        loop = server_event_loop()
-        if loop is not None:
-            loop.call_soon_threadsafe(send_small_writes_at_once, loop)
-
-
-def send_small_writes_at_once(loop: asyncio.AbstractEventLoop) -> int:
-    """On `loop`: TCP_NODELAY on every TCP socket it watches; how many were set."""
-    selector = getattr(loop, "_selector", None)
-    if selector is None:        # not a selector loop (uvloop sets TCP_NODELAY itself)
-        return 0
-    count = 0
-    for key in list(selector.get_map().values()):
-        try:
-            copy = os.dup(key.fd)                # the option belongs to the socket, not the fd
-        except OSError:                          # closed meanwhile
-            continue
-        try:
-            sock = socket.socket(fileno=copy)
-        except OSError:                          # not a socket
-            os.close(copy)
-            continue
-        with sock:
-            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                count += 1
-    return count
 
 
 def in_script_run() -> bool:
