@@ -18,9 +18,11 @@ import pathlib
 import statistics
 import subprocess
 import sys
-import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import _checkout  # noqa: E402
+
 PAGES = ["home", "pooling", "convolution", "network"]
 
 CHILD = r"""
@@ -66,19 +68,12 @@ def main() -> None:
     ap.add_argument("--reruns", type=int, default=7)
     a = ap.parse_args()
     pages = a.pages.split(",")
-    with tempfile.TemporaryDirectory() as tmp:
-        before = pathlib.Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), a.before], cwd=ROOT, check=True,
-                       capture_output=True)
-        try:
-            results: dict[str, dict[str, list[float]]] = {"before": {p: [] for p in pages},
-                                                           "now": {p: [] for p in pages}}
-            for _ in range(a.rounds):
-                for name, checkout in (("before", before), ("now", ROOT)):
-                    for page, ms in measure(checkout, pages, a.reruns).items():
-                        results[name][page].append(ms)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
+    results: dict[str, dict[str, list[float]]] = {"before": {p: [] for p in pages}, "now": {p: [] for p in pages}}
+    with _checkout.before(a.before) as before:
+        for _ in range(a.rounds):
+            for name, checkout in (("before", before), ("now", ROOT)):
+                for page, ms in measure(checkout, pages, a.reruns).items():
+                    results[name][page].append(ms)
     print(f"CPU per rerun that changes nothing shown, medians of {a.rounds} rounds x "
           f"{a.reruns} reruns; before = {a.before}, now = this checkout")
     for page in pages:

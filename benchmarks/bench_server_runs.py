@@ -5,9 +5,10 @@ browser sees it (sending the rerun to receiving script_finished).
 bench_reruns.py measures the page scripts under AppTest, which has no server: it cannot see what
 Streamlit does around a run (new-session message, handing each element from the script's thread
 to the event loop, the websocket). Here each checkout runs `streamlit run app.py` (its own
-.streamlit/config.toml), one protocol-level session (benchmarks/loadgen.py) opens each page, the
-session reruns the page --reruns times per round (after one visit to every page, as deploy/run_balanced.sh warms a process,
-and the server's start-up work has settled); the checkouts alternate, --rounds rounds each; medians printed.
+.streamlit/config.toml); after one visit to every page (as deploy/run_balanced.sh warms a
+process) and once the server's start-up work has settled, one protocol-level session
+(benchmarks/loadgen.py) opens each page and reruns it --reruns times; the checkouts alternate,
+--rounds rounds each; medians printed.
 
     CNNVIZ_DATA=../shared/data .venv/bin/python benchmarks/bench_server_runs.py --before 0ee5305 [--pages convolution,home]
 """
@@ -18,14 +19,13 @@ import asyncio
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import _checkout  # noqa: E402
 import bench_load  # noqa: E402
 import loadgen  # noqa: E402
 
@@ -77,22 +77,13 @@ def main() -> None:
         os.environ["CNNVIZ_DATA"] = str(pathlib.Path(os.environ["CNNVIZ_DATA"]).resolve())
     pages = a.pages.split(",")
     results = {name: {p: [] for p in pages} for name in ("before", "now")}
-    with tempfile.TemporaryDirectory() as tmp:
-        given = pathlib.Path(a.before)
-        before = given.resolve() if given.is_dir() else pathlib.Path(tmp) / "before"
-        if not given.is_dir():
-            subprocess.run(["git", "worktree", "add", "--detach", str(before), a.before], cwd=ROOT, check=True,
-                           capture_output=True)
-        try:
-            for _ in range(a.rounds):
-                for name, checkout in (("before", before), ("now", ROOT)):
-                    t0 = time.perf_counter()
-                    for page, figures in measure(checkout, pages, a.reruns).items():
-                        results[name][page].append(figures)
-                    print(f"  {name}: a round in {time.perf_counter() - t0:.0f} s", flush=True)
-        finally:
-            if not given.is_dir():
-                subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
+    with _checkout.before(a.before) as before:
+        for _ in range(a.rounds):
+            for name, checkout in (("before", before), ("now", ROOT)):
+                t0 = time.perf_counter()
+                for page, figures in measure(checkout, pages, a.reruns).items():
+                    results[name][page].append(figures)
+                print(f"  {name}: a round in {time.perf_counter() - t0:.0f} s", flush=True)
     print(f"A rerun through a real server, medians of {a.rounds} rounds x {a.reruns} reruns; "
           f"before = {a.before}, now = this checkout")
     for page in pages:
