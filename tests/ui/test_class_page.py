@@ -98,7 +98,8 @@ def test_a_teacher_link_reopens_the_class_as_its_teacher(teacher):
     again = open_page(query={"room": code, "key": key})
     assert again.session_state[class_session.TEACHER_KEY] == key
     assert button(again, "End the class now")
-    stranger = open_page(query={"room": code, "key": "x" + key[1:]})      # a wrong key: not the teacher
+    wrong = ("y" if key[0] == "x" else "x") + key[1:]                   # a wrong key, never the right one
+    stranger = open_page(query={"room": code, "key": wrong})
     assert class_session.TEACHER_KEY not in stranger.session_state or not stranger.session_state[class_session.TEACHER_KEY]
     assert any("has ended, or this teacher link is not its own" in i.value for i in stranger.info)
 
