@@ -193,3 +193,49 @@ def _filled_theme(populate):
     msg = CustomThemeConfig()
     populate(msg, "theme")
     return msg
+
+
+def test_lighter_runs_clean_texts_as_streamlit_does():
+    from streamlit import string_util
+    from streamlit.elements import markdown
+
+    streamlit_internals.lighter_runs()
+    assert markdown.clean_text is not string_util.clean_text
+    for body in ["  a\n    b\n  ", "\n    one\n      two\n", "", 3.5, "x" * (streamlit_internals.CLEANED_CHARS + 10)]:
+        assert markdown.clean_text(body) == string_util.clean_text(body)
+        assert markdown.clean_text(body) == string_util.clean_text(body)   # the kept one
+
+
+def _widgets_on_forged_state():
+    import streamlit as st
+
+    from cnnviz.compat import streamlit_internals as internals
+    internals.lighter_runs()
+    if "set" not in st.session_state:
+        st.session_state.update(set=True, box=None, level=None, plain=5, kind="b")
+    st.selectbox("box", ["a", "b"], key="box")                # None in the state: no choice shown
+    st.radio("kind", ["a", "b"], key="kind")
+    st.number_input("level", value=3, key="level")            # None: an empty number input
+    st.slider("plain", 0, 9, key="plain")
+    st.selectbox("fresh", ["a", "b"], key="fresh")
+    st.selectbox("keyless", ["a", "b"])
+
+
+def test_lighter_runs_widgets_read_a_key_as_the_whole_filtered_state_does():
+    from streamlit.elements.widgets import selectbox
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_widgets_on_forged_state).run()
+    assert not at.exception, at.exception
+    assert selectbox.get_session_state is streamlit_internals._state_for_key_lookups
+    assert at.selectbox(key="box").value is None and at.number_input(key="level").value is None
+    assert at.radio(key="kind").value == "b" and at.slider(key="plain").value == 5
+    at.selectbox(key="box").select("a").run()
+    assert at.selectbox(key="box").value == "a" and at.selectbox(key="fresh").value == "a"
+    safe = at.session_state._state
+    whole = safe.filtered_state
+    one_key = streamlit_internals._KeyLookups(safe).filtered_state
+    for key in [*whole, "fresh", "nope", "set"]:
+        assert (key in one_key) == (key in whole), key
+        if key in whole:
+            assert one_key[key] == whole[key], key

@@ -25,14 +25,7 @@ with class_session.follow_turn():   # a student's run that opens the teacher's v
     if url_state.restore([widgets.IMAGE, share.PRESENT, palette.PALETTE, *class_session.PARAMS], "app"):   # a shared link
         widgets.follow_link()
 
-    # Home is served at /; its own url_path is reserved but never reached, so /home is an alias below.
-    home = st.Page(page_list.HOME.path, title=page_list.HOME.title, icon=page_list.HOME.icon,
-                   url_path=page_list.HOME.url_path, default=True)
-    navigation = st.navigation([
-        home,
-        *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in page_list.NAVIGATION),
-        routes.home_alias(home),   # /home opens Home, which lives at /
-    ], position="top" if share.presenting() else "sidebar")
+    navigation = st.navigation(page_list.navigation_pages(), position="top" if share.presenting() else "sidebar")
     share.apply_presentation_style()
     class_session.begin(navigation.url_path)   # the class bar, for a room's members
     widgets.image_source()

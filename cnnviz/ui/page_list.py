@@ -4,6 +4,10 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass
 
+import streamlit as st
+
+from cnnviz.ui import routes
+
 # Absolute, so the pages resolve from either main script: the checkout's app.py or cnnviz/ui/app.py.
 FOLDER = pathlib.Path(__file__).resolve().parent / "pages"
 
@@ -61,3 +65,23 @@ def cards() -> list[PageInfo]:
     """The pages Home introduces, in the lesson's order (the extras and the live class last)."""
     by_path = {p.url_path: p for p in NAVIGATION}
     return [by_path[u] for u in CARD_ORDER]
+
+
+_SESSION_PAGES = "cnnviz_navigation_pages"
+
+
+def navigation_pages() -> list[st.Page]:
+    """The st.Page objects of the navigation, made once per session: making them on every run
+    (each resolves its file's path) was 3 % of a follower's run. A session's runs come one at a
+    time, so its pages can be reused; they are not shared between sessions (st.navigation marks
+    the page it picks as the one that may run)."""
+    pages = st.session_state.get(_SESSION_PAGES)
+    if pages is None:
+        # Home is served at /; its own url_path is reserved but never reached, so /home is an alias.
+        home = st.Page(HOME.path, title=HOME.title, icon=HOME.icon, url_path=HOME.url_path, default=True)
+        pages = st.session_state[_SESSION_PAGES] = [
+            home,
+            *(st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in NAVIGATION),
+            routes.home_alias(home),   # /home opens Home, which lives at /
+        ]
+    return pages

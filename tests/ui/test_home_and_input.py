@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import decoding, images, samples
-from cnnviz.ui import widgets
+from cnnviz.ui import page_list, widgets
 
 APP = str(pathlib.Path(__file__).resolve().parents[2] / "app.py")
 
@@ -55,6 +55,18 @@ def test_home_loads_with_the_default_sample(at):
     for page in ("convolution", "activations", "pooling", "conv1d", "network"):
         assert page in pages
     assert not at.get("plotly_chart")         # Home draws pictures only: no chart library to load
+
+
+def test_the_navigation_pages_are_made_once_per_session(at):
+    pages = at.session_state[page_list._SESSION_PAGES]
+    assert [p.url_path for p in pages] == ["", *(p.url_path for p in page_list.NAVIGATION), "home"]
+    at.switch_page("cnnviz/ui/pages/pooling.py").run()
+    assert not at.exception and at.session_state[page_list._SESSION_PAGES] is pages
+    assert any("Pooling" in h.value for h in [*at.title, *at.header])
+    at.switch_page("cnnviz/ui/pages/home.py").run()
+    assert not at.exception and at.session_state[page_list._SESSION_PAGES] is pages
+    other = AppTest.from_file(APP, default_timeout=60).run()
+    assert not any(a is b for a, b in zip(other.session_state[page_list._SESSION_PAGES], pages))
 
 
 def test_crop_sliders_change_the_numbers(at):
