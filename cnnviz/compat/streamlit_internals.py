@@ -71,8 +71,8 @@ from streamlit.web.server.starlette import starlette_static_routes
 from cnnviz.compat import Library
 
 WRITTEN_FOR = "1.67"
-CLEANED_TEXTS = 2048             # texts whose cleaned form is kept (lighter_runs)
-CLEANED_CHARS = 4096             # the longest text kept
+CLEANED_TEXTS = 1024             # texts whose cleaned form is kept (lighter_runs): 2 x 2 M characters at most
+CLEANED_CHARS = 2048             # the longest text kept
 _TEXT_MODULES = (markdown, heading, text, html)       # they call clean_text on each body
 _KEY_LOOKUP_MODULES = (number_input, radio, selectbox, slider, text_widgets, time_widgets)
 _FRONTEND_SETTING = (b"window.__streamlit", b"BACKEND_BASE_URL")
