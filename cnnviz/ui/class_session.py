@@ -341,6 +341,18 @@ def _private_picture_note() -> None:
                    "default sample instead; pick a sample, or open a class drawing, to share one.")
 
 
+def leads_a_class() -> bool:
+    """Whether this session leads a class (app.py's begin() checked its key earlier in this run)."""
+    return bool(st.session_state.get(ROOM_KEY) and st.session_state.get(TEACHER_KEY))
+
+
+def private_network_note(shown_instead: str) -> None:
+    """The teacher's own or trained network stays on the teacher's screen: say so, on the page."""
+    if leads_a_class():
+        st.caption(f":material/visibility_off: Students who follow you see **{plain(shown_instead)}** "
+                   "here, not this network: yours stays in your browser session.")
+
+
 def who_is_here(students) -> str:
     follow = [plain(s.nickname) for s in students if s.following]
     around = [plain(s.nickname) for s in students if not s.following]

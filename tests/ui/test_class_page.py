@@ -374,3 +374,31 @@ def test_the_teacher_trains_on_the_class_drawings(teacher):
     assert pictures.images.shape == (4, 32, 32, 3)
     assert any("The class's drawings: 4 pictures in 2 classes" in m.value for m in teacher.success)
     assert rooms.view(code).page == "train"                # the class follows to /train
+
+
+def _small_network():
+    import keras
+    from cnnviz.ui import model_cache
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    return model_cache.load_own(model, "own:small")
+
+
+def test_a_teacher_on_their_own_network_is_told_that_students_see_the_chosen_one(teacher):
+    from cnnviz.ui import training_service
+    note = "Students who follow you see"
+    for at, leads in ((teacher, True), (open_page("home"), False)):
+        at.session_state[training_service.TRAINED_KEY] = _small_network()
+        at.session_state["net_use_trained"] = True
+        at.switch_page(PAGES + "network.py").run()
+        assert not at.exception, at.exception
+        shown = [c.value for c in at.caption if note in c.value]
+        assert len(shown) == int(leads), shown
+    assert "**Digits (MNIST)** here, not this network" in shown_on(teacher, note)
+    teacher.session_state["net_use_trained"] = False                # the shipped network: nothing to say
+    teacher.run()
+    assert not shown_on(teacher, note)
+
+
+def shown_on(at: AppTest, text: str) -> str:
+    return " ".join(c.value for c in at.caption if text in c.value)

@@ -8,7 +8,8 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import data, describe, images, model_input
-from cnnviz.ui import accessible, figures, formats, preload, share, tensor_shapes, training_service, url_state, widgets
+from cnnviz.ui import (accessible, class_session, figures, formats, preload, share, tensor_shapes, training_service,
+                       url_state, widgets)
 from cnnviz.ui.plain_text import plain
 from cnnviz.ui import own_pictures_training
 from cnnviz.ui.own_model import own_model_picker
@@ -435,6 +436,8 @@ with top[0]:
     trained = trained_model_switch()
     loaded = own or trained or model_cache.load(name)
     card = loaded.card
+    if own or trained:
+        class_session.private_network_note(model_label(name))
     if card.get("trained_here"):
         st.caption(f"The network you trained on /train: {card['parameters']:,} parameters, "
                    f"**{card['test_accuracy']:.1%}** right on {card['test_samples']:,} test images. "
