@@ -298,44 +298,42 @@ def fake_camera_video(path, digit: str = "mnist-7", size: tuple[int, int] = (640
         f.write(b"FRAME\n" + luma.tobytes() + chroma.tobytes() + chroma.tobytes())
 
 
-def test_a_student_photographs_a_digit_for_the_gallery(app_url, tmp_path):
+def test_a_student_photographs_a_digit_for_the_gallery(app_url, browser, tmp_path):
     """The photo path of the gallery with a real camera stream (Chromium's fake camera shows a 7):
     the student takes the photo in st.camera_input, sends it, and the teacher's gallery shows it
     with the network's answer."""
     from conftest import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
 
     video = tmp_path / "seven.y4m"
     fake_camera_video(video)
     camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               f"--use-file-for-fake-video-capture={video}"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + camera)
-        try:
-            teacher = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
-            student = browser.new_context(viewport={"width": 1000, "height": 1400},
-                                          permissions=["camera"]).new_page()
-            teacher.goto(f"{app_url}/class")
-            settle(teacher)
-            teacher.get_by_role("button", name="Start a class").click()
-            code_line = main(teacher).locator(".cz-code")
-            code_line.wait_for(timeout=60_000)
-            join(student, app_url, code_line.inner_text().strip(), "Cam", by_link=True)
-            choose(teacher, "Ask everyone to draw", "7")
-            main(student).get_by_text("The teacher asks for a 7").wait_for(timeout=FOLLOW_WAIT)
-            wait_for_app(student)
-            main(student).locator("[data-testid=stButtonGroup]").get_by_role("radio", name="Photo").click()
-            settle(student)
-            student.get_by_role("button", name="Take Photo").click(timeout=30_000)
-            settle(student)
-            student.get_by_role("button", name="Send to the class").click()
-            main(student).get_by_text("Sent your 7").wait_for(timeout=15_000)
-            screenshot(student, "class-student-camera-sent")
-            main(teacher).get_by_text(re.compile(r"network: \S+")).first.wait_for(timeout=120_000)
-            text = main(teacher).inner_text()
-            assert re.search(r"Cam · drew 7\s*network: \d [✓✗]", text), text[-800:]
-            assert re.search(r"read \d of 1 drawing", text), text[-800:]
-            for page in (teacher, student):
-                assert page.locator("[data-testid=stException]").count() == 0
-        finally:
-            browser.close()
+    # a Chromium of its own (the camera is a launch option), from the session's Playwright: a
+    # second sync_playwright() in this thread would fail while the session's browser runs
+    with browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS + camera) as camera_browser:
+        teacher = camera_browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
+        student = camera_browser.new_context(viewport={"width": 1000, "height": 1400},
+                                             permissions=["camera"]).new_page()
+        teacher.goto(f"{app_url}/class")
+        settle(teacher)
+        teacher.get_by_role("button", name="Start a class").click()
+        code_line = main(teacher).locator(".cz-code")
+        code_line.wait_for(timeout=60_000)
+        join(student, app_url, code_line.inner_text().strip(), "Cam", by_link=True)
+        choose(teacher, "Ask everyone to draw", "7")
+        main(student).get_by_text("The teacher asks for a 7").wait_for(timeout=FOLLOW_WAIT)
+        wait_for_app(student)
+        main(student).locator("[data-testid=stButtonGroup]").get_by_role("radio", name="Photo").click()
+        settle(student)
+        student.get_by_role("button", name="Take Photo").click(timeout=30_000)
+        settle(student)
+        student.get_by_role("button", name="Send to the class").click()
+        main(student).get_by_text("Sent your 7").wait_for(timeout=15_000)
+        screenshot(student, "class-student-camera-sent")
+        main(teacher).get_by_text(re.compile(r"network: \S+")).first.wait_for(timeout=120_000)
+        text = main(teacher).inner_text()
+        assert re.search(r"Cam · drew 7\s*network: \d [✓✗]", text), text[-800:]
+        assert re.search(r"read \d of 1 drawing", text), text[-800:]
+        for page in (teacher, student):
+            assert page.locator("[data-testid=stException]").count() == 0
