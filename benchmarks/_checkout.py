@@ -5,6 +5,8 @@ import contextlib
 import pathlib
 import subprocess
 import tempfile
+import time
+from typing import Callable
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -24,3 +26,19 @@ def before(commit_or_folder: str):
             yield folder
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
+
+
+def alternate(commit_or_folder: str, rounds: int, measure: Callable[[pathlib.Path], dict],
+              say_rounds: bool = False) -> dict[str, dict[str, list]]:
+    """{"before"|"now": {name: [one figure per round]}}: `measure(checkout)` gives {name: figure}
+    for a checkout's folder; the "before" checkout and this one take turns, `rounds` rounds each."""
+    results: dict[str, dict[str, list]] = {"before": {}, "now": {}}
+    with before(commit_or_folder) as folder:
+        for _ in range(rounds):
+            for which, checkout in (("before", folder), ("now", ROOT)):
+                t0 = time.perf_counter()
+                for name, figure in measure(checkout).items():
+                    results[which].setdefault(name, []).append(figure)
+                if say_rounds:
+                    print(f"  {which}: a round in {time.perf_counter() - t0:.0f} s", flush=True)
+    return results

@@ -68,12 +68,7 @@ def main() -> None:
     ap.add_argument("--reruns", type=int, default=7)
     a = ap.parse_args()
     pages = a.pages.split(",")
-    results: dict[str, dict[str, list[float]]] = {"before": {p: [] for p in pages}, "now": {p: [] for p in pages}}
-    with _checkout.before(a.before) as before:
-        for _ in range(a.rounds):
-            for name, checkout in (("before", before), ("now", ROOT)):
-                for page, ms in measure(checkout, pages, a.reruns).items():
-                    results[name][page].append(ms)
+    results = _checkout.alternate(a.before, a.rounds, lambda checkout: measure(checkout, pages, a.reruns))
     print(f"CPU per rerun that changes nothing shown, medians of {a.rounds} rounds x "
           f"{a.reruns} reruns; before = {a.before}, now = this checkout")
     for page in pages:

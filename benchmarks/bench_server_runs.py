@@ -76,14 +76,8 @@ def main() -> None:
     if os.environ.get("CNNVIZ_DATA"):      # the servers run in the checkouts' folders
         os.environ["CNNVIZ_DATA"] = str(pathlib.Path(os.environ["CNNVIZ_DATA"]).resolve())
     pages = a.pages.split(",")
-    results = {name: {p: [] for p in pages} for name in ("before", "now")}
-    with _checkout.before(a.before) as before:
-        for _ in range(a.rounds):
-            for name, checkout in (("before", before), ("now", ROOT)):
-                t0 = time.perf_counter()
-                for page, figures in measure(checkout, pages, a.reruns).items():
-                    results[name][page].append(figures)
-                print(f"  {name}: a round in {time.perf_counter() - t0:.0f} s", flush=True)
+    results = _checkout.alternate(a.before, a.rounds, lambda checkout: measure(checkout, pages, a.reruns),
+                                  say_rounds=True)
     print(f"A rerun through a real server, medians of {a.rounds} rounds x {a.reruns} reruns; "
           f"before = {a.before}, now = this checkout")
     for page in pages:
