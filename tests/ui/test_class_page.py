@@ -376,19 +376,13 @@ def test_the_teacher_trains_on_the_class_drawings(teacher):
     assert rooms.view(code).page == "train"                # the class follows to /train
 
 
-def _small_network():
-    import keras
-    from cnnviz.ui import model_cache
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    return model_cache.load_own(model, "own:small")
-
-
 def test_a_teacher_on_their_own_network_is_told_that_students_see_the_chosen_one(teacher):
-    from cnnviz.ui import training_service
+    from test_model_files import tiny_cnn
+
+    from cnnviz.ui import model_cache, training_service
     note = "Students who follow you see"
     for at, leads in ((teacher, True), (open_page("home"), False)):
-        at.session_state[training_service.TRAINED_KEY] = _small_network()
+        at.session_state[training_service.TRAINED_KEY] = model_cache.load_own(tiny_cnn(), "own:tiny")
         at.session_state["net_use_trained"] = True
         at.switch_page(PAGES + "network.py").run()
         assert not at.exception, at.exception
