@@ -241,6 +241,12 @@ def in_script_run() -> bool:
     return get_script_run_ctx(suppress_warning=True) is not None
 
 
+def in_fragment_rerun() -> bool:
+    """Whether this thread runs fragments alone (a fragment's rerun), not a full run."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def this_session() -> str | None:
     """The id of the session this thread's script run belongs to, or None off a script run."""
     ctx = get_script_run_ctx(suppress_warning=True)

@@ -7,12 +7,12 @@ import streamlit as st
 
 from cnnviz import settings
 from cnnviz.compat import streamlit_internals
-from cnnviz.ui import class_session, figures, index_page, page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import class_session, figures, follow_render, index_page, page_list, preload, routes, share, url_state, widgets
 from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
 streamlit_internals.lighter_runs()   # once per process: cheaper sends and new-session messages
 st.set_page_config(page_title="cnnviz: inside a CNN", page_icon=figures.app_icon(), layout="wide")
-with class_session.follow_turn():   # a student's run that opens the teacher's view takes turns
+with class_session.follow_turn() as follow_run:   # a student's run that opens the teacher's view takes turns
     try:
         settings.mode()
     except settings.SettingsError as e:   # a mistyped CNNVIZ_MODE must not quietly open a public demo
@@ -32,7 +32,7 @@ with class_session.follow_turn():   # a student's run that opens the teacher's v
     palette.control()
     class_session.keep_drawing_link()
     try:
-        navigation.run()
+        follow_render.run_page(navigation, follow_run)   # followers of one view share its render
     finally:
         url_state.publish()   # fragments publish on their own (url_state.fragment)
         preload.visit()

@@ -187,10 +187,10 @@ class Turns:
     def turn(self, owner: str | None, follow_run: bool):
         """Around a whole script run of session `owner`: a follow run holds a turn, the one the
         watcher took for it or one it waits for now (at most TURN_WAIT_MOST s), and gives it back
-        at its end; any other run goes at once."""
+        at its end; any other run goes at once. Gives follow_run."""
         got = bool(follow_run and owner and (self.holds(owner) or self.take(owner)))
         try:
-            yield
+            yield follow_run
         finally:
             if got:
                 self.give(owner)

@@ -80,6 +80,10 @@ _watcher = class_follow.Watcher(lambda code: rooms().status(code), lambda code: 
                                 _page_url, streamlit_internals.rerun_session, class_follow.turns)
 
 
+def _view_token(version: int) -> str:
+    return f"view{version}"
+
+
 def follow_turn():
     """Around every run (app.py): a run that opens the teacher's view waits for its turn. A run
     the watcher started for a follower says so in the address (follow=VERSION): the view it
@@ -90,7 +94,7 @@ def follow_turn():
         del st.query_params[class_follow.FOLLOW_PARAM]
         if version.isdigit() and len(version) < 12:
             st.session_state[SHOWN_VIEW] = int(version)
-            url_state.open_as_link()
+            url_state.open_as_link(_view_token(int(version)))
             follow_run = True
     return class_follow.turns.turn(streamlit_internals.this_session(), follow_run)
 
@@ -249,7 +253,7 @@ def open_teacher_view(me: Member) -> None:
     query.update({"room": me.code, "seat": me.secret})
     if share.presenting():
         query["present"] = "1"
-    url_state.open_as_link()
+    url_state.open_as_link(_view_token(view.version))
     st.session_state[FOLLOW_RUN] = True
     st.switch_page(path, query_params=query)
 

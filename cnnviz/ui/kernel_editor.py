@@ -5,7 +5,8 @@ and the last valid kernel stays in use. State lives in st.session_state under `<
 
     <key>_preset   the preset selectbox          <key>_size   the size selectbox (1..7)
     <key>_bias     the bias number input         <key>_base   the grid the editor starts from
-    <key>_ver      bumps when the grid is replaced (a preset, a new size, normalise)
+    <key>_ver      a new one when the grid is replaced (a preset, a new size, normalise: the
+                   next number; a link: its token, the same for every student following it)
     <key>_grid_<ver>  the grid of cells (kernel_grid)  <key>_good   the last valid kernel
     <key>_link_preset, <key>_link_cells   what a shared link carries (see link_params)
 """
@@ -91,20 +92,26 @@ def link_params(key: str, default: str) -> list[url_state.Param]:
 
 def _follow_link(key: str, default: str) -> None:
     state = st.session_state
-    state[f"{key}_preset"] = state.get(f"{key}_link_preset") or default
-    _on_preset(key)
+    name = state[f"{key}_preset"] = state.get(f"{key}_link_preset") or default
     cells = state.get(f"{key}_link_cells")
-    if cells:
-        _set_grid(key, kernel_text.parse_kernel(cells))
-        state[f"{key}_size"] = len(cells)
-        state[f"{key}_edited"] = True
+    kernel = kernel_text.parse_kernel(cells) if cells else kernels.PRESETS[name]
+    state[f"{key}_size"] = kernel.shape[0]
+    state[f"{key}_origin"] = name
+    state[f"{key}_edited"] = bool(cells)
+    _set_grid(key, kernel, url_state.link_token())
 
 
-def _set_grid(key: str, kernel: np.ndarray) -> None:
-    st.session_state[f"{key}_base"] = format_cells(kernel)
-    st.session_state[f"{key}_good"] = kernel_text.parse_kernel(st.session_state[f"{key}_base"])
-    st.session_state[f"{key}_ver"] = st.session_state.get(f"{key}_ver", 0) + 1
-    st.session_state.pop(f"{key}_msg", None)
+def _set_grid(key: str, kernel: np.ndarray, version: str | None = None) -> None:
+    """The grid starts again from `kernel`, in a new grid widget: under `version` (a link's
+    token), else the next number."""
+    state = st.session_state
+    state[f"{key}_base"] = format_cells(kernel)
+    state[f"{key}_good"] = kernel_text.parse_kernel(state[f"{key}_base"])
+    if version is None:
+        last = state.get(f"{key}_ver")
+        version = last + 1 if isinstance(last, int) else 1
+    state[f"{key}_ver"] = version
+    url_state.discard(f"{key}_msg")
 
 
 def _on_preset(key: str) -> None:

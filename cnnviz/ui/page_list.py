@@ -20,32 +20,34 @@ class PageInfo:
     url_path: str
     step: str = ""      # the card's heading on Home ("" = no card)
     summary: str = ""   # the card's text on Home
+    replayable: bool = False   # its render is a function of its address and session state: the
+                               # students who follow a view may share one (follow_render.py)
 
     @property
     def path(self) -> str:
         return str(FOLDER / self.file)
 
 
-HOME = PageInfo("home.py", "Home", ":material/home:", "index")
+HOME = PageInfo("home.py", "Home", ":material/home:", "index", replayable=True)
 LESSON = [
     PageInfo("lesson.py", "Guided lesson", ":material/school:", "lesson", "Guided lesson",
              "Every step below in order, each with one thing to try and a question that is "
              "checked at once. Start here if you are new to CNNs."),
     PageInfo("convolution.py", "Convolution", ":material/grid_on:", "convolution", "1 · Convolution",
              "A small grid of weights (a kernel) slides over the image and turns it into a feature map "
-             "that lights up where a pattern, such as an edge, is found."),
+             "that lights up where a pattern, such as an edge, is found.", replayable=True),
     PageInfo("activations.py", "Activations", ":material/show_chart:", "activations", "2 · Activation",
              "A simple function bends every number of the feature map, e.g. ReLU turns negatives into "
-             "0. Without it, stacked layers would be no more than one big sum."),
+             "0. Without it, stacked layers would be no more than one big sum.", replayable=True),
     PageInfo("pooling.py", "Pooling & dropout", ":material/compress:", "pooling", "3 · Pooling",
              "Pooling keeps the strongest value of each small patch, so maps shrink and small shifts "
-             "matter less. Dropout switches units off at random while training."),
+             "matter less. Dropout switches units off at random while training.", replayable=True),
     PageInfo("conv1d.py", "Conv1D", ":material/graphic_eq:", "conv1d", "Extra: Conv1D",
-             "The same sliding window on a 1-D signal, such as a sound or a time series."),
+             "The same sliding window on a 1-D signal, such as a sound or a time series.", replayable=True),
     PageInfo("more_convolutions.py", "More convolutions", ":material/layers:", "more-convolutions",
              "Extra: more convolutions",
              "Transposed convolutions that make maps bigger, 3D kernels that slide through time, and "
-             "depthwise separable ones that need far fewer weights."),
+             "depthwise separable ones that need far fewer weights.", replayable=True),
     PageInfo("network.py", "Network explorer", ":material/hub:", "network", "4 · Network",
              "A trained network: its feature maps layer by layer, the fully connected layers at the "
              "end and the probability it gives each class."),

@@ -24,12 +24,19 @@ from cnnviz.ui.kept import Kept
 
 SHARED_BYTES = 64 * 2**20
 _shared = Kept(SHARED_BYTES)        # key -> (source, value)
+_scopes: set[str] = set()
+
+
+def is_scope(key: str) -> bool:
+    """Whether session-state `key` holds a page's results (a cache, not what the page shows)."""
+    return key in _scopes
 
 
 def remembered(scope: str, name: str, source, params: tuple, compute):
     """compute(), or what it gave before in this session, or in another session of this process,
     for the same `source` object and equal `params`. scope: the session-state key of the page's
     results (one per page)."""
+    _scopes.add(scope)
     memo = st.session_state.get(scope)
     if memo is None:
         memo = st.session_state[scope] = {}

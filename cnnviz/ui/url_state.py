@@ -16,6 +16,8 @@ current settings back; values equal to their default are left out, so links stay
 """
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import math
 import re
@@ -25,6 +27,8 @@ from typing import Any
 
 import streamlit as st
 
+from cnnviz.compat import streamlit_internals
+
 from cnnviz.typed import quote
 
 MAX_VALUE_CHARS = 200       # a longer value is refused before it is parsed
@@ -32,7 +36,7 @@ MAX_QUERY_CHARS = 4000      # a longer address is ignored as a whole
 PROBLEMS_KEY = "cnnviz_url_problems"
 _PUBLISHED = "cnnviz_url_published_"   # + scope: what publish() last wrote for the scope
 _ACTIVE_SCOPES = "cnnviz_url_scopes"   # scopes restored in this run: publish() writes them all
-_FROM_LINK = "cnnviz_url_from_link"    # {widget key: (URL name, value)} a link has just set
+_FROM_LINK = "cnnviz_url_from_link"    # {number key: (URL name, value)} a link has just set
 _OPEN_AS_LINK = "cnnviz_url_open_as_link"   # open_as_link(): the next full run takes the address as a link
 _AS_LINK = "cnnviz_url_as_link"             # this run takes the address as a link
 AFTER_PUBLISH: list[Callable[[dict[str, str]], None]] = []   # called with what publish() wrote
@@ -205,10 +209,19 @@ def begin_run() -> None:
     st.session_state[_AS_LINK] = st.session_state.pop(_OPEN_AS_LINK, False)
 
 
-def open_as_link() -> None:
+def open_as_link(token: str | None = None) -> None:
     """The next full run takes the address bar as a freshly opened link, also where it leaves a
-    scope's settings out (they take their defaults): a view a student follows is a whole view."""
-    st.session_state[_OPEN_AS_LINK] = True
+    scope's settings out (they take their defaults): a view a student follows is a whole view.
+    token: names this opening (link_token), the same for every session that opens the same view."""
+    st.session_state[_OPEN_AS_LINK] = token or True
+
+
+def link_token() -> str | None:
+    """The token of the link this run opens (open_as_link), or None: widgets that must start
+    afresh with a link can key themselves by it instead of by how often this session started
+    them afresh, so every student who follows one view gets the same widgets."""
+    token = st.session_state.get(_AS_LINK)
+    return token if isinstance(token, str) else None
 
 
 def restore(params: Sequence[Param], scope: str) -> bool:
@@ -234,15 +247,23 @@ def restore(params: Sequence[Param], scope: str) -> bool:
                 if len(raw) > p.max_chars:
                     raise ValueError(f"{quote(raw)} is too long")
                 value = p.parse(raw)
-                from_link[p.key] = (p.name, value)
+                if p.lo is not None:      # a number: its widget may have to clamp it (take_linked)
+                    from_link[p.key] = (p.name, value)
             except ValueError as exc:
                 _problem(f"{p.name} ({exc})")
         if value is None:
-            state.pop(p.key, None)
+            discard(p.key)
         else:
             state[p.key] = list(value) if isinstance(value, list) else value
     state[_PUBLISHED + scope] = incoming
     return True
+
+
+def discard(key: str) -> None:
+    """Remove `key` from the session state, if there: a removal, not a read of its old value (a
+    page that reads no value does not depend on it, see follow_render.py)."""
+    with contextlib.suppress(KeyError):
+        del st.session_state[key]
 
 
 def set_defaults(params: Sequence[Param]) -> None:
@@ -305,6 +326,7 @@ def fragment(func=None, **fragment_options):
             try:
                 return f(*args, **kwargs)
             finally:
-                publish()
+                if streamlit_internals.in_fragment_rerun():   # a full run publishes at its end
+                    publish()
         return st.fragment(run_and_publish, **fragment_options)
     return wrap(func) if func is not None else wrap
