@@ -18,13 +18,13 @@ from starlette.staticfiles import StaticFiles
 
 from cnnviz import uploads
 from cnnviz.compat import (InternalsChanged, keras_internals, multiprocessing_internals, starlette_internals,
-                           streamlit_internals)
+                           streamlit_internals, streamlit_replay)
 
 
 def test_every_check_passes_quietly_on_the_pinned_versions():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for module in (streamlit_internals, starlette_internals, multiprocessing_internals):
+        for module in (streamlit_internals, streamlit_replay, starlette_internals, multiprocessing_internals):
             library = module.check()
             assert library.version.split(".")[:2] == module.WRITTEN_FOR.split("."), library
 

@@ -1,5 +1,5 @@
 """A page's render recorded in one session's script run and sent again in another's (Streamlit
-1.67 internals, none of them public; checked when imported). cnnviz.ui.follow_render uses it for
+1.67 internals, none of them public; `check` runs before the hooks go in). cnnviz.ui.follow_render uses it for
 the students who follow one teacher's view: the first follower's run of the page records it,
 every further follower's run sends the recording instead of running the page.
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
-import functools
 import logging
 import threading
 import types
@@ -43,6 +42,9 @@ from streamlit.runtime.forward_msg_cache import create_reference_msg, populate_h
 from streamlit.runtime.fragment import MemoryFragmentStorage
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 from streamlit.runtime.state import session_state, session_state_proxy
+
+from cnnviz.compat import Library
+from cnnviz.compat.streamlit_internals import WRITTEN_FOR
 
 MAX_BYTES = 4 * 2**20            # of session-state values kept by one recording
 KEPT_MESSAGES = {"delta", "auto_rerun"}
@@ -112,7 +114,7 @@ def _recorder() -> _Recorder | None:
 # --------------------------------------------------------------------------- plain values
 
 _ATOMS = (type(None), bool, int, float, complex, str, bytes, np.generic, type, enum.Enum,
-          types.FunctionType, types.BuiltinFunctionType, types.MethodType, functools.partial)
+          types.FunctionType, types.BuiltinFunctionType)    # (a setting's parser is a function)
 
 
 def plain_copy(value: Any, depth: int = 0) -> tuple[Any, int]:
@@ -165,7 +167,8 @@ def same(a: Any, b: Any) -> bool:
     if _kind(a) is not _kind(b):
         return False
     if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        return (a.dtype == b.dtype and a.shape == b.shape
+                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
     if isinstance(a, (tuple, list)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -470,20 +473,41 @@ def install() -> None:
         _done = True
 
 
-def check() -> None:
-    """What the hooks rely on, in the installed Streamlit (an update that moved it fails here)."""
+def check(version: str | None = None) -> Library:
+    """Raise InternalsChanged when something the hooks rely on is missing in the installed
+    Streamlit."""
     from streamlit.navigation.page import Page
-    assert isinstance(getattr(Page, "_script_hash", None), property)
-    ctx_fields = {f.name for f in dataclasses.fields(ScriptRunContext)}
-    assert {"session_state", "fragment_storage", "shared"} <= ctx_fields, ctx_fields
-    assert callable(getattr(ScriptRunContext, "run_with_active_hash", None))
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
     from streamlit.runtime.scriptrunner_utils.shared_run_state import SharedRunState
-    shared = SharedRunState()
-    assert all(hasattr(getattr(shared, name), "snapshot") for name in _RUN_SETS)
     from streamlit.runtime.state.common import RegisterWidgetResult
-    assert {f.name for f in dataclasses.fields(RegisterWidgetResult)} >= {
-        "value", "value_changed"}
-    for cls, names in ((media_file_manager.MediaFileManager, ("add", "add_deferred")),
-                       (MemoryFragmentStorage, ("register", "register_outside_wrapper")),
-                       (session_state.SessionState, ("register_widget",))):
-        assert all(callable(getattr(cls, n, None)) for n in names), cls
+
+    streamlit = Library.found("streamlit", WRITTEN_FOR, "streamlit_replay", version)
+    ctx_fields = {f.name for f in dataclasses.fields(ScriptRunContext)}
+    shared = SharedRunState()
+    streamlit.require({"session_state", "fragment_storage", "shared", "session_id", "_enqueue",
+                       "cached_message_hashes"} <= ctx_fields
+                      and callable(getattr(ScriptRunContext, "run_with_active_hash", None))
+                      and all(callable(getattr(getattr(shared, n), "snapshot", None)) for n in _RUN_SETS),
+                      "ScriptRunContext's session_state, fragment_storage, shared run sets, _enqueue, "
+                      "cached_message_hashes, run_with_active_hash")
+    streamlit.require({"value", "value_changed"} <= {f.name for f in dataclasses.fields(RegisterWidgetResult)}
+                      and callable(getattr(session_state.SessionState, "register_widget", None))
+                      and all(callable(getattr(session_state_proxy.SessionStateProxy, n, None))
+                              for n in ("__getitem__", "__setitem__", "__delitem__", "__iter__", "__len__",
+                                        "to_dict")),
+                      "SessionState.register_widget's result, SessionStateProxy's item methods")
+    streamlit.require(all(callable(getattr(media_file_manager.MediaFileManager, n, None))
+                          for n in ("add", "add_deferred"))
+                      and all(callable(getattr(MemoryFragmentStorage, n, None))
+                              for n in ("register", "register_outside_wrapper")),
+                      "MediaFileManager.add/add_deferred, MemoryFragmentStorage.register/register_outside_wrapper")
+    streamlit.require(isinstance(getattr(Page, "_script_hash", None), property)
+                      and callable(getattr(ScriptRunner, "_maybe_handle_execution_control_request", None))
+                      and callable(getattr(ScriptRunner, "_enqueue_forward_msg", None))
+                      and all(callable(getattr(AppSession, n, None))
+                              for n in ("_enqueue_forward_msg", "_call_soon_on_event_loop"))
+                      and "_scriptrunner" in AppSession.__init__.__code__.co_names,
+                      "st.Page._script_hash, ScriptRunner's execution control, AppSession._enqueue_forward_msg/"
+                      "_call_soon_on_event_loop/_scriptrunner")
+    return streamlit
