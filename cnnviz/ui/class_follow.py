@@ -16,10 +16,10 @@ Follow runs also take turns, FOLLOW_TURNS at a time per process (`Turns`, `turn`
 rerunning the teacher's page at once share one core (Python's GIL), so all of them finished at
 the end and the teacher's own next run waited behind them; fewer threads at once also cost less
 CPU (one at a time: 0.7-1.2 s a change for 30, two: 1.2-1.3 s, four: 1.25-1.6 s). Since the
-followers of a view share one render (follow_render.py), a follow run is a few ms of work and
-the gaps between runs (the event loop starting the next) weigh more, so two go at a time: for
-60 students on 2 processes p95 1.15 s with one turn, 0.80 s with two; for 30 on one process
-0.59 and 0.80 s, the teacher's reruns p95 91 and 265 ms (bench_class, goal 1 s and 300 ms).
+followers of a view share one render (follow_render.py), two at a time were measured again: for
+60 students on 2 processes p95 0.80-0.96 s (one: 1.15 s), for 30 on one process 0.58-0.80 s
+(one: 0.59 s), the teacher's reruns p95 up to 265 ms (one: 91 ms); but in two of three runs with
+60 students one student's answer was never counted, so one at a time stays until that is known.
 The watcher takes the turn before it starts a follower's run and the run gives it back, so
 followers' runs do not even begin (Streamlit's own start of a run costs a few ms) until it is
 theirs. Taking turns, the first students see the change soonest, the last no later than before,
@@ -40,7 +40,7 @@ from cnnviz.classroom.rooms import Status, View
 
 WATCH_EVERY = 0.1           # s between the watcher's reads of its rooms
 WAKE_AGAIN_AFTER = 3.0      # s: a member woken for a status but still behind is woken again
-FOLLOW_TURNS = 2            # follow runs at a time per process
+FOLLOW_TURNS = 1            # follow runs at a time per process
 TURN_WAIT_MOST = 10.0       # s a follow run waits for its turn before it runs anyway
 _log = logging.getLogger(__name__)
 
