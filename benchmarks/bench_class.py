@@ -335,6 +335,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
         found = cs.ANSWERED.search(teacher.s.text())
         return int(found.group(1)) if found else 0
     all_counted = await _wait(lambda: counted() >= len(joined) and all(m.answer for m in joined), 60.0)
+    unanswered = [_why_no_answer(m) for m in joined if not m.answer]
 
     killed = []
     if kill:
@@ -368,7 +369,7 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
         "tick_p50_s": percentile(ticks, 0.5), "tick_p95_s": percentile(ticks, 0.95),
         "answered": answered, "students_answered": sum(1 for m in joined if m.answer),
         "right_count_matches": right_count == sum(1 for m in joined if m.answer == right_label),
-        "all_counted_s": all_counted,
+        "all_counted_s": all_counted, "unanswered": unanswered,
         "cpu_one_follower": ref_rate, "cpu_following": follow_rate,
         "cpu_per_student": (follow_rate - ref_rate) / max(len(joined) - 1, 1), "cpu_loadgen": loadgen_rate,
         "cpu_ms_per_pair": 1000 * (follow_rate - ref_rate) * took / max(len(log) * (len(joined) - 1), 1),
@@ -379,6 +380,16 @@ async def class_over_sessions(url: str, n: int, changes: int, pids: list[int], b
         "reload_p95_s": percentile([r["seconds"] for r in reconnects], 0.95),
         "reload_errors": [e for r in reconnects for e in r["errors"]][:3],
     }
+
+
+def _why_no_answer(m: cs.Member) -> str:
+    """What a student who never answered shows: its page, the question's radio, its last runs."""
+    radio = m.s.find(prefix="class_answer_")
+    state = "no question" if radio is None else (
+        f"radio {'disabled' if radio.disabled else 'enabled'}, held {m.s.states.get(radio.id)!r}")
+    runs = [status for _, status in m.server_runs[-3:]] + [r.status for r in m.fragment_runs[-2:]]
+    return (f"{m.nickname}: {m.s.page}, {state}, last runs {runs}, closed {m.s.closed_reason}, "
+            f"{m.s.text()[:120]!r}")
 
 
 def print_sessions(title: str, r: dict) -> None:
@@ -394,6 +405,8 @@ def print_sessions(title: str, r: dict) -> None:
     print(f"  answers: the teacher's page counted {r['answered']} (students answered {r['students_answered']}), "
           f"all counted {r['all_counted_s']:.1f} s after asking; the right answer's count "
           f"{'matches' if r['right_count_matches'] else 'DIFFERS from'} the students' choices")
+    for why in r["unanswered"][:5]:
+        print(f"    no answer: {why}")
     print(f"  server CPU: {r['cpu_one_follower'] * 100:.0f}% of a core while one student follows, "
           f"{r['cpu_following'] * 100:.0f}% while the class follows: "
           f"{r['cpu_per_student'] * 100:.2f}% of a core per further following student, "

@@ -25,6 +25,7 @@ private strings (a student's secret seat).
 """
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import enum
@@ -41,7 +42,7 @@ from streamlit.runtime import media_file_manager
 from streamlit.runtime.forward_msg_cache import create_reference_msg, populate_hash_if_needed
 from streamlit.runtime.fragment import MemoryFragmentStorage
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
-from streamlit.runtime.state import session_state, session_state_proxy
+from streamlit.runtime.state import SafeSessionState, session_state, session_state_proxy
 
 from cnnviz.compat import Library
 from cnnviz.compat.streamlit_internals import WRITTEN_FOR
@@ -127,10 +128,17 @@ def plain_copy(value: Any, depth: int = 0) -> tuple[Any, int]:
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             raise NotReplayable("an array of objects")
-        return value.copy(), value.nbytes
+        kept = value.copy()
+        kept.flags.writeable = value.flags.writeable      # a shared picture stays read-only
+        return kept, value.nbytes
     if isinstance(value, dict):
         items = [(plain_copy(k, depth + 1), plain_copy(v, depth + 1)) for k, v in value.items()]
-        return {k: v for (k, _), (v, _) in items}, 8 + sum(a + b for (_, a), (_, b) in items)
+        pairs = [(k, v) for (k, _), (v, _) in items]
+        if isinstance(value, collections.defaultdict):
+            kept = collections.defaultdict(value.default_factory, pairs)
+        else:
+            kept = (collections.OrderedDict if isinstance(value, collections.OrderedDict) else dict)(pairs)
+        return kept, 8 + sum(a + b for (_, a), (_, b) in items)
     if isinstance(value, (list, tuple, set, frozenset)):
         parts = [plain_copy(v, depth + 1) for v in value]
         size = 8 + sum(n for _, n in parts)
@@ -171,8 +179,8 @@ def same(a: Any, b: Any) -> bool:
                 and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
     if isinstance(a, (tuple, list)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, dict):      # in the same order: a page may show them in it
+        return list(a) == list(b) and all(same(v, b[k]) for k, v in a.items())
     if dataclasses.is_dataclass(a):
         return all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
     if isinstance(a, float) and a != a and b != b:
@@ -262,37 +270,63 @@ def replay(recording: Recording) -> bool:
         if (key in state) != present or (present and not same(state[key], value)):
             _log.debug("not replayed: the page reads %s, another value here", key)
             return False
-    undo = []
+    before = _layers(state)
     try:
         for key, present, value in recording.writes:
-            undo.append((key, key in state, state[key] if key in state else None))
             if present:
                 state[key] = plain_copy(value)[0]
             elif key in state:
                 del state[key]
         for metadata, user_key, result in recording.widgets:
-            if not _same_result(state.register_widget(metadata, user_key), result):
+            if not same(_result_fields(state.register_widget(metadata, user_key), metadata), result):
                 raise NotReplayable(metadata.id)
-    except NotReplayable as e:
-        _log.debug("not replayed: widget %s has another value here", e)
-        for key, present, value in reversed(undo):
-            if present:
-                state[key] = value
-            elif key in state:
-                del state[key]
-        return False
+    except BaseException as e:          # another value, or a rerun asked for meanwhile: as before
+        _restore_layers(state, before)
+        if isinstance(e, NotReplayable):
+            _log.debug("not replayed: widget %s has another value here", e)
+            return False
+        raise
     _send(ctx, recording)
     return True
 
 
-def _same_result(result, fields: tuple) -> bool:
-    return same(_result_fields(result), fields)
+_LAYERS = (("_old_state",), ("_new_session_state",), ("_new_widget_state", "states"),
+           ("_new_widget_state", "widget_metadata"), ("_key_id_mapper", "_key_id_mapping"),
+           ("_key_id_mapper", "_id_key_mapping"), ("_query_param_bound_widget_ids",))
 
 
-def _result_fields(result) -> tuple:
-    """What a widget's drawing depends on (the wire value it came in as only helps Streamlit
-    reconcile the value, which is compared)."""
-    return result.value, result.value_changed
+def _layer(state, path: tuple[str, ...]):
+    found = state._state
+    for name in path:
+        found = getattr(found, name)
+    return found
+
+
+def _layers(state) -> list:
+    """Copies of the containers a replay changes in a session's state (its values, widgets' states
+    and metadata, key mappings), to put back exactly where it does not go on."""
+    with state._lock:
+        return [copy.copy(_layer(state, path)) for path in _LAYERS]
+
+
+def _restore_layers(state, copies: list) -> None:
+    with state._lock:
+        for path, kept in zip(_LAYERS, copies):
+            layer = _layer(state, path)
+            layer.clear()
+            layer.update(kept)
+
+
+def _result_fields(result, metadata) -> tuple:
+    """What a widget's drawing depends on: its value, whether it changed, and (a segmented
+    control's) whether the labels the browser sent are stale (the wire value it came in as only
+    helps Streamlit reconcile the value, which is compared)."""
+    labels = result.incoming_serialized_values
+    try:
+        stale = labels is not None and labels != metadata.serializer(result.value)
+    except Exception:   # noqa: BLE001 (a value its serializer refuses: say stale, as Streamlit would differ)
+        stale = True
+    return result.value, result.value_changed, stale
 
 
 def _send(ctx: ScriptRunContext, recording: Recording) -> None:
@@ -320,21 +354,21 @@ def _send(ctx: ScriptRunContext, recording: Recording) -> None:
             out.hash = ""
         else:
             out.CopyFrom(msg)
-        out.metadata.active_script_hash = recording.page_hash
         messages.append(out)
-    _deliver(ctx, messages)
+    _deliver(ctx, messages, recording.page_hash)
 
 
-def _deliver(ctx: ScriptRunContext, messages: list[ForwardMsg]) -> None:
-    """What ctx.enqueue does for each message, in one hop to the server's event loop instead of
-    one per message (a call_soon_threadsafe, a wake-up write and a signal each), where there is a
-    server; under AppTest, ctx.enqueue."""
+def _deliver(ctx: ScriptRunContext, messages: list[ForwardMsg], page_hash: str) -> None:
+    """What ctx.enqueue does for each message (they carry the page's hash already), in one hop to
+    the server's event loop instead of one per message (a call_soon_threadsafe, a wake-up write
+    and a signal each), where there is a server; under AppTest, ctx.enqueue."""
     runner = getattr(ctx._enqueue, "__self__", None)
     info = _session_info(ctx.session_id)
     session = info.session if info is not None else None
     if runner is None or session is None or session._scriptrunner is not runner:
-        for msg in messages:
-            ctx.enqueue(msg)
+        with ctx.run_with_active_hash(page_hash):
+            for msg in messages:
+                ctx.enqueue(msg)
         return
     ready = []
     for msg in messages:
@@ -373,12 +407,19 @@ def media_file_manager_of():
 
 # --------------------------------------------------------------------------- the hooks
 
-def _hook(cls, name: str, after: Callable) -> None:
-    """cls.name(*a) runs as before; then, in a recording thread, after(recorder, result, *a)."""
+def _hook(cls, name: str, after: Callable, *, also_when_it_fails: bool = False) -> None:
+    """cls.name(*a) runs as before; then, in a recording thread, after(recorder, result, *a)
+    (result None where it raised, if also_when_it_fails)."""
     original = getattr(cls, name)
 
     def hooked(*args, **kwargs):
-        result = original(*args, **kwargs)
+        try:
+            result = original(*args, **kwargs)
+        except Exception:
+            recorder = _recorder()
+            if recorder is not None and also_when_it_fails:
+                after(recorder, None, *args, **kwargs)
+            raise
         recorder = _recorder()
         if recorder is not None:
             after(recorder, result, *args, **kwargs)
@@ -399,7 +440,7 @@ def _on_enqueue(recorder: _Recorder, _result, _ctx, msg: ForwardMsg) -> None:
 
 def _on_widget(recorder: _Recorder, result, _state, metadata, user_key) -> None:
     try:
-        recorder.widgets.append((metadata, user_key, recorder.snapshot(_result_fields(result))))
+        recorder.widgets.append((metadata, user_key, recorder.snapshot(_result_fields(result, metadata))))
     except NotReplayable as e:
         recorder.refuse(f"widget {metadata.id}: {e}")
 
@@ -412,10 +453,12 @@ def _on_deferred(recorder: _Recorder, file_id, _manager, *args, **kwargs) -> Non
     recorder.deferred.append((args, kwargs, file_id))
 
 
-def _on_fragment(method: str):
-    def after(recorder: _Recorder, _result, _storage, *args, **kwargs) -> None:
-        recorder.fragments.append((method, args, kwargs))
-    return after
+def _on_fragment(recorder: _Recorder, _result, _storage, *args, **kwargs) -> None:
+    recorder.fragments.append(("register", args, kwargs))
+
+
+def _on_outside_wrapper(recorder: _Recorder, *_args, **_kwargs) -> None:
+    recorder.refuse("a fragment writes outside its container")   # its cursor is per session
 
 
 def _on_write(recorder: _Recorder, _result, _proxy, key, *_value) -> None:
@@ -463,12 +506,12 @@ def install() -> None:
         _hook(session_state.SessionState, "register_widget", _on_widget)
         _hook(media_file_manager.MediaFileManager, "add", _on_media)
         _hook(media_file_manager.MediaFileManager, "add_deferred", _on_deferred)
-        for method in ("register", "register_outside_wrapper"):
-            _hook(MemoryFragmentStorage, method, _on_fragment(method))
+        _hook(MemoryFragmentStorage, "register", _on_fragment)
+        _hook(MemoryFragmentStorage, "register_outside_wrapper", _on_outside_wrapper)
         _read_hook()
-        for name in ("__setitem__", "__delitem__"):
-            _hook(proxy, name, _on_write)
-        for name in ("__iter__", "__len__", "to_dict"):
+        _hook(proxy, "__setitem__", _on_write)
+        _hook(proxy, "__delitem__", _on_write, also_when_it_fails=True)   # a key that is not there
+        for name in ("__iter__", "__len__", "__str__", "to_dict"):        # stays away: a write too
             _hook(proxy, name, _on_whole_state)
         _done = True
 
@@ -491,11 +534,19 @@ def check(version: str | None = None) -> Library:
                       and all(callable(getattr(getattr(shared, n), "snapshot", None)) for n in _RUN_SETS),
                       "ScriptRunContext's session_state, fragment_storage, shared run sets, _enqueue, "
                       "cached_message_hashes, run_with_active_hash")
-    streamlit.require({"value", "value_changed"} <= {f.name for f in dataclasses.fields(RegisterWidgetResult)}
+    state = session_state.SessionState()
+    streamlit.require(all(hasattr(_layer(types.SimpleNamespace(_state=state), path), "clear")
+                          for path in _LAYERS[:-1])
+                      and isinstance(state._query_param_bound_widget_ids, set)
+                      and {"_lock", "_state"} <= set(SafeSessionState.__init__.__code__.co_consts),
+                      "SessionState's layers (_old_state, _new_session_state, _new_widget_state.states/"
+                      "widget_metadata, _key_id_mapper mappings), SafeSessionState._lock/_state")
+    streamlit.require({"value", "value_changed", "incoming_serialized_values"}
+                      <= {f.name for f in dataclasses.fields(RegisterWidgetResult)}
                       and callable(getattr(session_state.SessionState, "register_widget", None))
                       and all(callable(getattr(session_state_proxy.SessionStateProxy, n, None))
                               for n in ("__getitem__", "__setitem__", "__delitem__", "__iter__", "__len__",
-                                        "to_dict")),
+                                        "__str__", "to_dict")),
                       "SessionState.register_widget's result, SessionStateProxy's item methods")
     streamlit.require(all(callable(getattr(media_file_manager.MediaFileManager, n, None))
                           for n in ("add", "add_deferred"))
@@ -504,7 +555,6 @@ def check(version: str | None = None) -> Library:
                       "MediaFileManager.add/add_deferred, MemoryFragmentStorage.register/register_outside_wrapper")
     streamlit.require(isinstance(getattr(Page, "_script_hash", None), property)
                       and callable(getattr(ScriptRunner, "_maybe_handle_execution_control_request", None))
-                      and callable(getattr(ScriptRunner, "_enqueue_forward_msg", None))
                       and all(callable(getattr(AppSession, n, None))
                               for n in ("_enqueue_forward_msg", "_call_soon_on_event_loop"))
                       and "_scriptrunner" in AppSession.__init__.__code__.co_names,

@@ -232,12 +232,8 @@ url_state.AFTER_PUBLISH.append(share_view)
 
 def page_file(url_path: str) -> str | None:
     """The script of the page at `url_path` ("" or "index": Home), or None when there is none."""
-    if url_path in ("", page_list.HOME.url_path):
-        return page_list.HOME.path
-    for p in page_list.NAVIGATION:
-        if p.url_path == url_path:
-            return p.path
-    return None
+    page = page_list.page_at(url_path)
+    return page.path if page is not None else None
 
 
 def open_teacher_view(me: Member) -> None:

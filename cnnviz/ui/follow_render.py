@@ -7,7 +7,8 @@ after about a second. Now the first follower's run of a replayable page (page_li
 `replayable`: its render depends only on its address and the session state it reads) records
 it (compat.streamlit_replay), and each further follower's run of the same page, address and
 layout sends that recording, if the page would read the same session state and its widgets hold
-the same values there; otherwise it runs the page. Only follow runs share, and only within a
+the same values there; otherwise it runs the page (and its recording is kept too, for students
+like it: up to KEPT_PER_VIEW a view). Only follow runs share, and only within a
 process (a recording holds this process's objects); a recording is kept KEEP_FOR seconds.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cnnviz.ui.kept import Kept
 
 KEEP_FOR = 60.0            # s a recording is used: a change's followers all run within seconds
 KEPT_BYTES = 32 * 2**20    # of recordings in a process
+KEPT_PER_VIEW = 3          # recordings of one page and address: students whose pages differ
 MEMBERSHIP = ("room", "seat", "key")    # each follower's own part of its address
 _kept = Kept(KEPT_BYTES)
 _counts = {"recorded": 0, "replayed": 0, "ran": 0}
@@ -31,9 +33,8 @@ _counts_lock = threading.Lock()
 
 
 def _replayable(url_path: str) -> bool:
-    if url_path in ("", page_list.HOME.url_path):
-        return page_list.HOME.replayable
-    return any(p.url_path == url_path and p.replayable for p in page_list.NAVIGATION)
+    page = page_list.page_at(url_path)
+    return page is not None and page.replayable
 
 
 def _key(url_path: str) -> tuple:
@@ -51,8 +52,9 @@ def run_page(page, follow_run: bool) -> None:
         page.run()
         return
     key = _key(page.url_path)
-    found = _kept.get(key)
-    if found is not None and time.monotonic() - found[0] < KEEP_FOR and streamlit_replay.replay(found[1]):
+    now = time.monotonic()
+    kept = [(made, r) for made, r in _kept.get(key, ()) if now - made < KEEP_FOR]
+    if any(streamlit_replay.replay(recording) for _, recording in kept):
         _count("replayed")
         return
     private = tuple(v for k in MEMBERSHIP[1:] for v in st.query_params.get_all(k))
@@ -62,7 +64,8 @@ def run_page(page, follow_run: bool) -> None:
         _count("ran")
         return
     _count("recorded")
-    _kept.put(key, (time.monotonic(), recording), recording.size)
+    kept = [(now, recording), *kept[:KEPT_PER_VIEW - 1]]     # newest first
+    _kept.put(key, kept, sum(r.size for _, r in kept))
 
 
 def _count(what: str) -> None:

@@ -107,9 +107,11 @@ def _set_grid(key: str, kernel: np.ndarray, version: str | None = None) -> None:
     state = st.session_state
     state[f"{key}_base"] = format_cells(kernel)
     state[f"{key}_good"] = kernel_text.parse_kernel(state[f"{key}_base"])
+    last = state.get(f"{key}_ver")
     if version is None:
-        last = state.get(f"{key}_ver")
         version = last + 1 if isinstance(last, int) else 1
+    elif version == last:              # the same link again (edits since are dropped): a new grid
+        version += "+"
     state[f"{key}_ver"] = version
     url_state.discard(f"{key}_msg")
 

@@ -63,6 +63,13 @@ CARD_ORDER = ("lesson", "convolution", "activations", "pooling", "network", "tra
               "more-convolutions", "class")   # the guided path, the lesson, the extras, the class
 
 
+def page_at(url_path: str) -> PageInfo | None:
+    """The page at `url_path` ("" or "index": Home), or None when there is none."""
+    if url_path in ("", HOME.url_path):
+        return HOME
+    return next((p for p in NAVIGATION if p.url_path == url_path), None)
+
+
 def cards() -> list[PageInfo]:
     """The pages Home introduces, in the lesson's order (the extras and the live class last)."""
     by_path = {p.url_path: p for p in NAVIGATION}

@@ -100,6 +100,13 @@ def test_after_a_replay_the_followers_widgets_and_callbacks_work_as_after_its_ow
     assert "box blur" in " ".join(m.value for m in replayed.info)
 
 
+def test_following_the_same_view_again_starts_the_kernel_grid_afresh():
+    at = _open("convolution", FOLLOW)
+    first = at.session_state["conv_kernel_ver"]
+    at = _open("convolution", FOLLOW, at=at)     # e.g. back to the teacher after editing cells
+    assert first == "view7" and at.session_state["conv_kernel_ver"] == "view7+"
+
+
 # --------------------------------------------------------------------------- the recording itself
 
 MODULE = "cnnviz_replay_test"
@@ -117,10 +124,12 @@ def _page():
     def body():
         test.body(st)
 
+    before = st.session_state.to_dict()
     if test.replay_from is not None and streamlit_replay.replay(test.replay_from):
         test.replayed = True
         return
     test.replayed = False
+    test.unchanged = streamlit_replay.same(st.session_state.to_dict(), before)   # where it did not replay
     test.recording = streamlit_replay.record(body, "page", ignore=lambda key: key == "cache",
                                              private=test.private)
 
@@ -160,8 +169,20 @@ def test_a_recording_is_replayed_only_where_the_page_reads_the_same_state():
         again = _run(_reads_picture, replay_from=rec, state={"picture": other})
         assert not again.replayed and again.recording is not None
     moved = _run(_reads_picture, replay_from=rec, state={"picture": np.ones(3), "zoom": 4})
-    assert not moved.replayed and moved.at.markdown[0].value == "sum **3**"
-    assert "total" in moved.at.session_state      # written by its own run, not left by the replay
+    assert not moved.replayed and moved.unchanged      # the writes it tried first are undone
+    assert moved.at.markdown[0].value == "sum **3**" and moved.at.slider(key="zoom").value == 4
+
+
+def test_a_key_the_page_removes_is_removed_where_it_was_there_only_here():
+    def removes(st):
+        from cnnviz.ui import url_state
+        url_state.discard("old_message")
+        st.write("done")
+
+    rec = _run(removes).recording
+    assert rec is not None and rec.writes == [("old_message", False, None)] and rec.reads == []
+    there = _run(removes, replay_from=rec, state={"old_message": "stale"})
+    assert there.replayed and "old_message" not in there.at.session_state
 
 
 def test_a_page_that_reads_everything_or_keeps_objects_or_shows_a_secret_is_not_recorded():
@@ -170,6 +191,11 @@ def test_a_page_that_reads_everything_or_keeps_objects_or_shows_a_secret_is_not_
 
     def keeps_an_object(st):
         st.session_state["thing"] = object()
+
+    def prints_the_state(st):
+        st.caption(str(st.session_state))
+
+    assert _run(prints_the_state).recording is None
 
     def shows_the_seat(st):
         st.write("seat s3cr3t-seat")
@@ -187,6 +213,11 @@ def test_same_compares_plain_values_exactly():
     assert same(float("nan"), float("nan")) and same(np.array([np.nan]), np.array([np.nan]))
     assert same({"k": (1, [a])}, {"k": (1, [a.copy()])}) and not same({"k": 1}, {"k": True})
     assert not same([1, 2], (1, 2)) and not same(1, 1.0)
+    assert not same({"a": 1, "b": 2}, {"b": 2, "a": 1})       # a page may show them in order
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    copied, size = streamlit_replay.plain_copy({"p": frozen})
+    assert size > 16 and not copied["p"].flags.writeable and copied["p"] is not frozen
 
     class Answering(dict):             # like a component's value: every attribute answers
         def __getattr__(self, name):
