@@ -17,9 +17,9 @@ rerunning the teacher's page at once share one core (Python's GIL), so all of th
 the end and the teacher's own next run waited behind them; fewer threads at once also cost less
 CPU (one at a time: 0.7-1.2 s a change for 30, two: 1.2-1.3 s, four: 1.25-1.6 s). Since the
 followers of a view share one render (follow_render.py), two at a time were measured again: for
-60 students on 2 processes p95 0.80-0.96 s (one: 1.15 s), for 30 on one process 0.58-0.80 s
-(one: 0.59 s), the teacher's reruns p95 up to 265 ms (one: 91 ms); but in two of three runs with
-60 students one student's answer was never counted, so one at a time stays until that is known.
+60 students on 2 processes p95 0.80-0.96 s (one: 0.91-0.94 s), for 30 on one process 0.58-0.80 s
+(one: 0.71 s), the teacher's reruns p95 up to 265 ms (one: under 100 ms); and in two of three
+runs with 60 students one student's answer was never counted, so one at a time stays.
 The watcher takes the turn before it starts a follower's run and the run gives it back, so
 followers' runs do not even begin (Streamlit's own start of a run costs a few ms) until it is
 theirs. Taking turns, the first students see the change soonest, the last no later than before,
