@@ -17,10 +17,12 @@ import time
 import pytest
 
 from a11y_checks import axe_problems
-from conftest import ROOT, screenshot, settle, wait_for_app
+from conftest import ROOT, main_text, screenshot, settle, wait_for_app
 from redis_server import redis_url  # noqa: F401 (a fixture)
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from test_share_browser import _set_slider
+
+OUTPUT_SIZE = re.compile(r"Input \d+ × \d+ → kernel \d+ × \d+ → output \**\d+ × \d+")
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +146,11 @@ def test_a_teacher_and_three_students(app_url, browser):
               "including the teacher's own rerun; Ana, Bo, Pat)")
         for page in students:
             assert "key=" not in page.url and "seat=" in page.url and "follow=" not in page.url
-        settle(ana)
+        for page in (teacher, *students):   # the later followers were sent the first one's render
+            settle(page)
+        shapes = {page: OUTPUT_SIZE.search(main_text(page)) for page in (teacher, *students)}
+        assert all(shapes.values()) and len({m.group(0) for m in shapes.values()}) == 1, shapes
+        screenshot(bo, "class-student-following")
         ana.locator("#cz-copy").click()                 # a copied link keeps the view, not the seat
         ana.wait_for_function("document.querySelector('#cz-copy').innerText.includes('copied')", timeout=15_000)
         copied = ana.evaluate("navigator.clipboard.readText()")
