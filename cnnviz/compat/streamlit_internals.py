@@ -256,10 +256,9 @@ def this_session() -> str | None:
 def _rerun_now(session_id: str, query_string: str | None, page: str | None) -> str:
     """On the server's event loop: "started", "busy" (a run is under way: its end is newer than
     any wake) or "gone" (no such connected session)."""
-    info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
-    if info is None:
+    session = active_session(session_id)
+    if session is None:
         return "gone"
-    session = info.session
     if session._scriptrunner is not None:
         return "busy"
     state = ClientState()
@@ -272,6 +271,19 @@ def _rerun_now(session_id: str, query_string: str | None, page: str | None) -> s
         state.page_script_hash, state.page_name = calc_hash(page), ""
     session.request_rerun(state)
     return "started"
+
+
+def active_session(session_id: str) -> AppSession | None:
+    """The connected session `session_id` of the running server, or None (gone, or no server:
+    AppTest's stand-in Runtime has no sessions)."""
+    if not runtime.exists():
+        return None
+    try:
+        manager = runtime.get_instance()._session_mgr
+    except AttributeError:
+        return None
+    info = manager.get_active_session_info(session_id)
+    return info.session if info is not None else None
 
 
 def rerun_session(session_id: str, query_string: str | None = None, page: str | None = None,

@@ -45,7 +45,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunCon
 from streamlit.runtime.state import SafeSessionState, session_state, session_state_proxy
 
 from cnnviz.compat import Library
-from cnnviz.compat.streamlit_internals import WRITTEN_FOR
+from cnnviz.compat.streamlit_internals import WRITTEN_FOR, active_session
 
 MAX_BYTES = 4 * 2**20            # of session-state values kept by one recording
 KEPT_MESSAGES = {"delta", "auto_rerun"}
@@ -69,7 +69,7 @@ class Recording:
     run_sets: dict[str, frozenset[str]]
     media: list[tuple[tuple, dict]]
     deferred: list[tuple[tuple, dict, str]]     # ... and the placeholder id it gave
-    fragments: list[tuple[str, tuple, dict]]    # (storage method, args, kwargs)
+    fragments: list[tuple[tuple, dict]]         # fragment_storage.register's (args, kwargs)
     size: int                                   # bytes it holds, about
     testing: dict[str, Any]                     # what widgets showed AppTest (tests only)
     with_deferred: frozenset[int]               # the messages that hold a deferred download's id
@@ -334,13 +334,13 @@ def _send(ctx: ScriptRunContext, recording: Recording) -> None:
         run_set = getattr(ctx.shared, name)
         for i in ids:
             run_set.check_and_add(i)
-    manager = media_file_manager_of()
+    manager = _media_files()
     for args, kwargs in recording.media:
         manager.add(*args, **kwargs)
     renamed = {old.encode(): manager.add_deferred(*args, **kwargs).encode()
                for args, kwargs, old in recording.deferred}
-    for method, args, kwargs in recording.fragments:
-        getattr(ctx.fragment_storage, method)(*args, **kwargs)
+    for args, kwargs in recording.fragments:
+        ctx.fragment_storage.register(*args, **kwargs)
     for element_id, value in recording.testing.items():
         save_for_app_testing(ctx, element_id, value)
     messages = []
@@ -363,8 +363,7 @@ def _deliver(ctx: ScriptRunContext, messages: list[ForwardMsg], page_hash: str) 
     the server's event loop instead of one per message (a call_soon_threadsafe, a wake-up write
     and a signal each), where there is a server; under AppTest, ctx.enqueue."""
     runner = getattr(ctx._enqueue, "__self__", None)
-    info = _session_info(ctx.session_id)
-    session = info.session if info is not None else None
+    session = active_session(ctx.session_id)
     if runner is None or session is None or session._scriptrunner is not runner:
         with ctx.run_with_active_hash(page_hash):
             for msg in messages:
@@ -384,23 +383,12 @@ def _deliver(ctx: ScriptRunContext, messages: list[ForwardMsg], page_hash: str) 
     session._call_soon_on_event_loop(on_loop)
 
 
-def _session_info(session_id: str):
-    from streamlit import runtime
-    if not runtime.exists():
-        return None
-    try:
-        manager = runtime.get_instance()._session_mgr
-    except AttributeError:      # AppTest's stand-in Runtime: no sessions
-        return None
-    return manager.get_active_session_info(session_id)
-
-
 def page_hash(page) -> str:
     """The hash st.Page `page` runs under (its elements carry it)."""
     return page._script_hash
 
 
-def media_file_manager_of():
+def _media_files():
     from streamlit import runtime
     return runtime.get_instance().media_file_mgr
 
@@ -454,7 +442,7 @@ def _on_deferred(recorder: _Recorder, file_id, _manager, *args, **kwargs) -> Non
 
 
 def _on_fragment(recorder: _Recorder, _result, _storage, *args, **kwargs) -> None:
-    recorder.fragments.append(("register", args, kwargs))
+    recorder.fragments.append((args, kwargs))
 
 
 def _on_outside_wrapper(recorder: _Recorder, *_args, **_kwargs) -> None:

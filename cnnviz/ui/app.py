@@ -7,7 +7,8 @@ import streamlit as st
 
 from cnnviz import settings
 from cnnviz.compat import streamlit_internals
-from cnnviz.ui import class_session, figures, follow_render, index_page, page_list, preload, routes, share, url_state, widgets
+from cnnviz.ui import (class_session, figures, follow_render, index_page, page_list, preload, routes, share,
+                       url_state, widgets)
 from cnnviz.ui import palette   # before any picture is drawn: maps follow the visitor's palette
 
 streamlit_internals.lighter_runs()   # once per process: cheaper sends and new-session messages

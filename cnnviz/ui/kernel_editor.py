@@ -95,10 +95,15 @@ def _follow_link(key: str, default: str) -> None:
     name = state[f"{key}_preset"] = state.get(f"{key}_link_preset") or default
     cells = state.get(f"{key}_link_cells")
     kernel = kernel_text.parse_kernel(cells) if cells else kernels.PRESETS[name]
-    state[f"{key}_size"] = kernel.shape[0]
-    state[f"{key}_origin"] = name
-    state[f"{key}_edited"] = bool(cells)
-    _set_grid(key, kernel, url_state.link_token())
+    _start_from(key, name, kernel, bool(cells), url_state.link_token())
+
+
+def _start_from(key: str, origin: str, kernel: np.ndarray, edited: bool, version: str | None = None) -> None:
+    """The editor starts again from `kernel`, which came from preset `origin` (edited or not)."""
+    st.session_state[f"{key}_size"] = kernel.shape[0]
+    st.session_state[f"{key}_origin"] = origin
+    st.session_state[f"{key}_edited"] = edited
+    _set_grid(key, kernel, version)
 
 
 def _set_grid(key: str, kernel: np.ndarray, version: str | None = None) -> None:
@@ -118,11 +123,7 @@ def _set_grid(key: str, kernel: np.ndarray, version: str | None = None) -> None:
 
 def _on_preset(key: str) -> None:
     name = st.session_state[f"{key}_preset"]
-    kernel = kernels.PRESETS[name]
-    st.session_state[f"{key}_size"] = kernel.shape[0]
-    st.session_state[f"{key}_origin"] = name
-    st.session_state[f"{key}_edited"] = False
-    _set_grid(key, kernel)
+    _start_from(key, name, kernels.PRESETS[name], edited=False)
 
 
 def _on_size(key: str) -> None:

@@ -17,7 +17,6 @@ current settings back; values equal to their default are left out, so links stay
 from __future__ import annotations
 
 import contextlib
-
 import functools
 import math
 import re
@@ -28,7 +27,6 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.compat import streamlit_internals
-
 from cnnviz.typed import quote
 
 MAX_VALUE_CHARS = 200       # a longer value is refused before it is parsed
